@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * compat.h - the differences between the kernels gomem builds against
+ * (6.1 and 6.12), in one place so that no other file needs an #ifdef on
+ * the kernel version.
+ */
+#ifndef _GOMEM_COMPAT_H
+#define _GOMEM_COMPAT_H
+
+#include <linux/mmzone.h>
+#include <linux/types.h>
+
+/*
+ * The largest order the page allocator hands out.  6.1 has MAX_ORDER, one
+ * past the largest order; 6.4 renamed the limit to MAX_PAGE_ORDER and made
+ * it inclusive.
+ */
+#ifdef MAX_PAGE_ORDER
+#define GOMEM_MAX_PAGE_ORDER	MAX_PAGE_ORDER
+#else
+#define GOMEM_MAX_PAGE_ORDER	(MAX_ORDER - 1)
+#endif
+
+/*
+ * Fault injection ("fail_gomem" in debugfs, see fault.c) exists only in
+ * kernels built with CONFIG_FAULT_INJECTION; 6.1's <linux/fault-inject.h>
+ * has no stubs without it, so gomem carries its own.
+ */
+#ifdef CONFIG_FAULT_INJECTION
+#include <linux/fault-inject.h>
+
+extern struct fault_attr gomem_fail;
+bool gomem_should_fail(gfp_t gfp);
+void gomem_fault_init(void);
+void gomem_fault_exit(void);
+#else
+static inline bool gomem_should_fail(gfp_t gfp)
+{
+	return false;
+}
+
+static inline void gomem_fault_init(void)
+{
+}
+
+static inline void gomem_fault_exit(void)
+{
+}
+#endif
+
+#endif /* _GOMEM_COMPAT_H */

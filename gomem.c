@@ -1,0 +1,516 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gomem.c - the Go runtime's memory allocator, as a kernel allocator.
+ *
+ * The design
+ * ==========
+ *
+ * gomem is Go's allocator (runtime/malloc.go, mheap.go, mcentral.go,
+ * mcache.go) made to work where memory is freed explicitly, from any CPU
+ * and in any context, instead of by a garbage collector.  Its layers, from
+ * the bottom:
+ *
+ * mheap (mheap.c) takes memory from alloc_pages() in arenas of
+ * BITS_PER_LONG naturally aligned pages and carves them into spans, runs
+ * of whole pages.  Freed spans coalesce with their free neighbours, and
+ * empty arenas go back to the page allocator beyond a small reserve.  A
+ * two-level map from arena number to arena, and in each arena from page
+ * to span, finds the span of any pointer in O(1) -- Go's arena index --
+ * and recognises a pointer gomem never handed out.
+ *
+ * Size classes (sizeclass.c) are Go's, re-derived for the kernel's page
+ * size by scripts/mksizeclasses.py: 81 classes from 8 bytes to 32 KiB,
+ * spaced so that rounding a request up to its class wastes at most 12.5%
+ * (short of where 8-byte granularity makes that impossible), each with
+ * the smallest span whose tail wastes at most 12.5%.  kmalloc's classes,
+ * powers of two with 96 and 192, waste up to half.
+ *
+ * mcentral (mcentral.c), one per class, holds the class's spans under a
+ * spinlock and moves objects to and from the per-CPU caches in batches.
+ *
+ * mcache (mcache.c), one per CPU, is a stack of free objects per class.
+ * Allocation pops and free pushes with interrupts disabled and nothing
+ * more: no lock and no atomic on the common path.  This is where gomem
+ * departs from Go, whose mcache holds one span per class to allocate
+ * from: a span shared with whichever CPU frees into it would need atomics
+ * on every free, so gomem caches objects, as TCMalloc's per-CPU caches
+ * do, and a free goes to the freeing CPU's cache wherever the object came
+ * from.
+ *
+ * tiny (tiny.c) packs requests under 16 bytes into 16-byte blocks, one
+ * current block per CPU, as Go does.  Unlike Go, each block records where
+ * its objects start and end, so they can be freed one by one, sized
+ * exactly, and checked against double and interior frees.
+ *
+ * Objects above 32 KiB are "large": a span of their own, up to an arena's
+ * size, and beyond that a high-order block straight from alloc_pages(),
+ * entered in the arena map like an arena.
+ *
+ * Every object has a state in its span (see gomem_internal.h): FREE in its
+ * span, CACHED in some mcache, or live, and for a live small object the
+ * state also records how far the request fell short of the class size.
+ * That makes double frees detectable and the statistics in /proc/gomem
+ * exact: per-CPU counters, updated where the cache is, and summed on read.
+ *
+ * A request's path
+ * ================
+ *
+ * gomem_alloc(size): 0 gives ZERO_SIZE_PTR; under 16 bytes goes to tiny;
+ * up to 32 KiB pops the class's stack on this CPU (refilling a batch from
+ * the mcentral if it is empty, which asks the mheap for a span if the
+ * class has none, which asks alloc_pages() for an arena if no arena has
+ * room); larger sizes take a span or a block of pages under the mheap
+ * lock.  gomem_free(p) finds p's span through the arena map, checks that
+ * p is a live object's start, and pushes it on this CPU's stack
+ * (flushing the oldest batch to the mcentral if the stack is full).
+ */
+#define pr_fmt(fmt) "gomem: " fmt
+
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/overflow.h>
+
+#include "gomem.h"
+#include "gomem_internal.h"
+
+/* Flags whose promise gomem cannot keep: zones, and never failing. */
+#define GOMEM_GFP_UNSUPPORTED	(GFP_ZONEMASK | __GFP_NOFAIL)
+
+static const char *const gomem_bad_names[] = {
+	[GOMEM_BAD_FOREIGN] = "not gomem's memory",
+	[GOMEM_BAD_DOUBLE] = "already free",
+	[GOMEM_BAD_INTERIOR] = "inside an object",
+};
+
+void gomem_bad_pointer(const char *fn, const void *p, enum gomem_bad why,
+		       unsigned long ip)
+{
+	pr_err_ratelimited("%s(%p) refused: %s, from %pS\n", fn, p,
+			   gomem_bad_names[why], (void *)ip);
+}
+
+/* What gomem_size() gives for a fresh object of this size. */
+static size_t gomem_usable_for(size_t size)
+{
+	if (size < GOMEM_TINY_MAX)
+		return size;
+	if (size <= GOMEM_MAX_SMALL)
+		return gomem_classes[gomem_size_class(size)].size;
+	if (size <= GOMEM_MAX_LARGE)
+		return PAGE_ALIGN(size);
+	return PAGE_SIZE << get_order(size);
+}
+
+static void gomem_count_failure(void)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	this_cpu_read(gomem_mcache)->stats.alloc_failures++;
+	local_irq_restore(flags);
+}
+
+static void gomem_count_bad_free(void)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	this_cpu_read(gomem_mcache)->stats.bad_frees++;
+	local_irq_restore(flags);
+}
+
+/* Record a live object's requested size; interrupts disabled. */
+static __always_inline void gomem_account(struct mcache *c, unsigned int cls,
+					  s64 bytes, bool alloc)
+{
+	struct gomem_class_stats *st = &c->stats.cls[cls];
+
+	if (alloc)
+		st->allocs++;
+	else
+		st->frees++;
+	st->bytes += bytes;
+}
+
+static __always_inline void *small_alloc(size_t size, unsigned int cls,
+					 gfp_t gfp)
+{
+	struct mcache_slot *slot;
+	unsigned long flags, p;
+	struct mcache *c;
+	struct mspan *s;
+
+	for (;;) {
+		local_irq_save(flags);
+		c = this_cpu_read(gomem_mcache);
+		slot = &c->slot[cls];
+		if (likely(slot->n))
+			break;
+		local_irq_restore(flags);
+		if (!mcache_refill(cls, gfp))
+			return NULL;
+	}
+	p = (unsigned long)slot->objs[--slot->n];
+	s = gomem_span_of(p);
+	mspan_set_state(s, mspan_index(s, p), s->size - size + 1);
+	gomem_account(c, cls, size, true);
+	local_irq_restore(flags);
+	return (void *)p;
+}
+
+static void *large_alloc(size_t size, gfp_t gfp)
+{
+	struct mspan tmpl = {
+		.kind = MSPAN_LARGE,
+		.npages = PAGE_ALIGN(size) >> PAGE_SHIFT,
+		.req = size,
+	};
+	unsigned long flags;
+	struct mspan *s;
+
+	if (size > GOMEM_MAX_SIZE) {
+		if (!(gfp & __GFP_NOWARN))
+			pr_warn_ratelimited("%zu bytes is more than the page allocator can give (%lu)\n",
+					    size, GOMEM_MAX_SIZE);
+		return NULL;
+	}
+	if (size <= GOMEM_MAX_LARGE)
+		s = mheap_alloc_span(&tmpl, gfp);
+	else
+		s = mheap_alloc_huge(get_order(size), size, gfp);
+	if (!s)
+		return NULL;
+	local_irq_save(flags);
+	gomem_account(this_cpu_read(gomem_mcache), GOMEM_LARGE_STATS, size,
+		      true);
+	local_irq_restore(flags);
+	return (void *)s->base;
+}
+
+void *gomem_alloc(size_t size, gfp_t flags)
+{
+	void *p;
+
+	might_alloc(flags);
+	if (unlikely(!size))
+		return ZERO_SIZE_PTR;
+	if (unlikely(flags & GOMEM_GFP_UNSUPPORTED)) {
+		pr_warn_ratelimited("unsupported gfp flags %pGg, from %pS\n",
+				    &flags, (void *)_RET_IP_);
+		p = NULL;
+	} else if (likely(size <= GOMEM_MAX_SMALL && size >= GOMEM_TINY_MAX)) {
+		p = small_alloc(size, gomem_size_class(size), flags);
+	} else if (size < GOMEM_TINY_MAX) {
+		p = tiny_alloc(size, flags);
+	} else {
+		p = large_alloc(size, flags);
+	}
+	if (unlikely(!p)) {
+		gomem_count_failure();
+		return NULL;
+	}
+	if (want_init_on_alloc(flags))
+		memset(p, 0, gomem_usable_for(size));
+	return p;
+}
+EXPORT_SYMBOL_GPL(gomem_alloc);
+
+void *gomem_zalloc(size_t size, gfp_t flags)
+{
+	return gomem_alloc(size, flags | __GFP_ZERO);
+}
+EXPORT_SYMBOL_GPL(gomem_zalloc);
+
+/*
+ * The span of the live object starting at addr, with the object's index
+ * and state if it is small; NULL with *why set if addr is not a live
+ * object's start.  Reads only.  RCU-sched reader.
+ */
+static __always_inline struct mspan *
+gomem_lookup(unsigned long addr, unsigned int *idx, unsigned int *state,
+	     enum gomem_bad *why)
+{
+	struct mspan *s = mheap_find(addr, why);
+	unsigned int i, st;
+
+	if (unlikely(!s))
+		return NULL;
+	if (likely(s->kind == MSPAN_SMALL)) {
+		i = mspan_index(s, addr);
+		*why = GOMEM_BAD_INTERIOR;
+		if (unlikely(i >= s->nelems ||
+			     s->base + (unsigned long)i * s->size != addr))
+			return NULL;
+		st = mspan_state(s, i);
+		*why = GOMEM_BAD_DOUBLE;
+		if (unlikely(st == GOMEM_OBJ_FREE ||
+			     st == gomem_state_cached(s->state_width)))
+			return NULL;
+		*idx = i;
+		*state = st;
+	} else if (s->kind != MSPAN_TINY && unlikely(addr != s->base)) {
+		*why = GOMEM_BAD_INTERIOR;
+		return NULL;
+	}
+	return s;
+}
+
+/* Size of the live object at addr as gomem_lookup() found it. */
+static size_t gomem_usable(struct mspan *s, unsigned long addr,
+			   enum gomem_bad *why)
+{
+	if (s->kind == MSPAN_TINY)
+		return tiny_size(s, addr, why);
+	if (s->kind == MSPAN_SMALL)
+		return s->size;
+	return (size_t)s->npages << PAGE_SHIFT;
+}
+
+static size_t gomem_requested(struct mspan *s, unsigned long addr,
+			      unsigned int state, enum gomem_bad *why)
+{
+	if (s->kind == MSPAN_SMALL)
+		return s->size - (state - 1);
+	if (s->kind == MSPAN_TINY)
+		return tiny_size(s, addr, why);
+	return s->req;
+}
+
+void gomem_free(const void *p)
+{
+	unsigned long addr = (unsigned long)p, flags;
+	unsigned int i, st;
+	enum gomem_bad why;
+	struct mcache *c;
+	struct mspan *s;
+
+	if (unlikely(ZERO_OR_NULL_PTR(p)))
+		return;
+	local_irq_save(flags);
+	c = this_cpu_read(gomem_mcache);
+	s = gomem_lookup(addr, &i, &st, &why);
+	if (unlikely(!s))
+		goto bad;
+	if (likely(s->kind == MSPAN_SMALL)) {
+		if (want_init_on_free())
+			memset((void *)p, 0, s->size);
+		mspan_set_state(s, i, gomem_state_cached(s->state_width));
+		gomem_account(c, s->spanclass, -(s64)(s->size - (st - 1)),
+			      false);
+		mcache_put(c, s->spanclass, (void *)p);
+	} else if (s->kind == MSPAN_TINY) {
+		if (!tiny_free(c, s, addr, &why))
+			goto bad;
+	} else {
+		gomem_account(c, GOMEM_LARGE_STATS, -(s64)s->req, false);
+		if (want_init_on_free() && s->kind == MSPAN_LARGE)
+			memset((void *)p, 0, (size_t)s->npages << PAGE_SHIFT);
+		if (s->kind == MSPAN_LARGE)
+			mheap_free_span(s);
+		else
+			mheap_free_huge(s);
+	}
+	local_irq_restore(flags);
+	return;
+bad:
+	c->stats.bad_frees++;
+	local_irq_restore(flags);
+	gomem_bad_pointer("gomem_free", p, why, _RET_IP_);
+}
+EXPORT_SYMBOL_GPL(gomem_free);
+
+size_t gomem_size(const void *p)
+{
+	unsigned long addr = (unsigned long)p;
+	enum gomem_bad why;
+	unsigned int i, st;
+	struct mspan *s;
+	size_t size = 0;
+
+	if (unlikely(ZERO_OR_NULL_PTR(p)))
+		return 0;
+	rcu_read_lock_sched();
+	s = gomem_lookup(addr, &i, &st, &why);
+	if (s)
+		size = gomem_usable(s, addr, &why);
+	rcu_read_unlock_sched();
+	if (!size)
+		gomem_bad_pointer("gomem_size", p, why, _RET_IP_);
+	return size;
+}
+EXPORT_SYMBOL_GPL(gomem_size);
+
+/*
+ * Change the recorded request of the live object at addr, which the
+ * caller owns and which stays where it is.
+ */
+static void gomem_resize(struct mspan *s, unsigned long addr, unsigned int i,
+			 size_t old, size_t new)
+{
+	unsigned long flags;
+	unsigned int cls;
+
+	if (s->kind == MSPAN_SMALL) {
+		mspan_set_state(s, i, s->size - new + 1);
+		cls = s->spanclass;
+	} else if (s->kind == MSPAN_TINY) {
+		tiny_shrink(s, addr, new);
+		local_irq_save(flags);
+		this_cpu_read(gomem_mcache)->stats.tiny.bytes += new - old;
+		local_irq_restore(flags);
+		return;
+	} else {
+		s->req = new;
+		cls = GOMEM_LARGE_STATS;
+	}
+	local_irq_save(flags);
+	this_cpu_read(gomem_mcache)->stats.cls[cls].bytes += new - old;
+	local_irq_restore(flags);
+}
+
+void *gomem_realloc(const void *p, size_t new_size, gfp_t flags)
+{
+	unsigned long addr = (unsigned long)p;
+	size_t old = 0, usable = 0;
+	enum gomem_bad why;
+	unsigned int i, st;
+	struct mspan *s;
+	void *n;
+
+	if (unlikely(ZERO_OR_NULL_PTR(p)))
+		return gomem_alloc(new_size, flags);
+	if (unlikely(!new_size)) {
+		gomem_free(p);
+		return ZERO_SIZE_PTR;
+	}
+	rcu_read_lock_sched();
+	s = gomem_lookup(addr, &i, &st, &why);
+	if (s) {
+		usable = gomem_usable(s, addr, &why);
+		old = gomem_requested(s, addr, st, &why);
+	}
+	rcu_read_unlock_sched();
+	if (unlikely(!old)) {
+		gomem_count_bad_free();
+		gomem_bad_pointer("gomem_realloc", p, why, _RET_IP_);
+		return NULL;
+	}
+
+	/*
+	 * Stay put if a fresh object would be the same (for tiny ones, if
+	 * the object shrinks), so that the waste bound still holds after.
+	 */
+	if (s->kind == MSPAN_TINY ? new_size <= old :
+	    gomem_usable_for(new_size) == usable) {
+		/* Bytes past the old request may hold anything up to usable. */
+		if (new_size > old && want_init_on_alloc(flags))
+			memset((void *)p + old, 0, new_size - old);
+		else if (new_size < old && want_init_on_free())
+			memset((void *)p + new_size, 0, old - new_size);
+		gomem_resize(s, addr, i, old, new_size);
+		return (void *)p;
+	}
+	n = gomem_alloc(new_size, flags);
+	if (!n)
+		return NULL;
+	memcpy(n, p, old);
+	gomem_free(p);
+	return n;
+}
+EXPORT_SYMBOL_GPL(gomem_realloc);
+
+int gomem_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
+{
+	size_t i;
+
+	/* The count comes back as an int. */
+	if (nr > INT_MAX) {
+		pr_warn_ratelimited("gomem_alloc_bulk() of %zu objects, from %pS: too many\n",
+				    nr, (void *)_RET_IP_);
+		return 0;
+	}
+	for (i = 0; i < nr; i++) {
+		ptrs[i] = gomem_alloc(size, flags);
+		if (!ptrs[i]) {
+			gomem_free_bulk(i, ptrs);
+			return 0;
+		}
+	}
+	return nr;
+}
+EXPORT_SYMBOL_GPL(gomem_alloc_bulk);
+
+void gomem_free_bulk(size_t nr, void **ptrs)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++)
+		gomem_free(ptrs[i]);
+}
+EXPORT_SYMBOL_GPL(gomem_free_bulk);
+
+/* Unload with objects still live: say which, per class, and how much. */
+static void gomem_report_leaks(void)
+{
+	struct gomem_stats *st;
+	unsigned int cls;
+	u64 live;
+
+	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return;
+	gomem_stats_read(st);
+	for (cls = 1; cls < GOMEM_NR_CLASSES; cls++) {
+		live = st->cls[cls].allocs - st->cls[cls].frees;
+		if (live)
+			pr_warn("unload: class %u (%u bytes): %llu objects, %lld bytes requested, still allocated\n",
+				cls, gomem_classes[cls].size, live,
+				st->cls[cls].bytes);
+	}
+	live = st->tiny.allocs - st->tiny.frees;
+	if (live)
+		pr_warn("unload: tiny: %llu objects, %lld bytes requested, still allocated\n",
+			live, st->tiny.bytes);
+	live = st->cls[GOMEM_LARGE_STATS].allocs -
+	       st->cls[GOMEM_LARGE_STATS].frees;
+	if (live)
+		pr_warn("unload: large: %llu objects, %lld bytes requested, still allocated\n",
+			live, st->cls[GOMEM_LARGE_STATS].bytes);
+	kfree(st);
+}
+
+static int __init gomem_init(void)
+{
+	int err;
+
+	err = mheap_init();
+	if (err)
+		return err;
+	mcentral_init();
+	err = mcache_init();
+	if (err) {
+		mheap_exit();
+		return err;
+	}
+	gomem_fault_init();
+	pr_info("ready: %u size classes up to %u bytes, %lu KiB arenas\n",
+		GOMEM_NR_CLASSES - 1, GOMEM_MAX_SMALL, GOMEM_ARENA_SIZE >> 10);
+	return 0;
+}
+
+static void __exit gomem_exit(void)
+{
+	gomem_fault_exit();
+	mcache_exit();
+	gomem_report_leaks();
+	mcache_free();
+	mheap_exit();
+}
+
+module_init(gomem_init);
+module_exit(gomem_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("gomem: the Go runtime's memory allocator as a kernel slab-style allocator");

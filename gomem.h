@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * gomem.h - the public API of gomem, a slab-style allocator for kernel
+ * modules built on the design of the Go runtime's allocator.
+ *
+ * The calls follow kmalloc's conventions: a size of 0 gives ZERO_SIZE_PTR,
+ * freeing NULL or ZERO_SIZE_PTR does nothing, failure returns NULL and
+ * leaves nothing half-done, GFP_ATOMIC and GFP_NOWAIT work in any context
+ * (hard interrupts included), and only flags that allow sleeping may sleep.
+ * An object may be freed on any CPU.  Sizes of 16 or more, and multiples
+ * of 8, are 8-byte aligned; power-of-two sizes up to PAGE_SIZE are
+ * naturally aligned; smaller objects are aligned to the largest of 8, 4
+ * or 2 that divides their size.
+ *
+ * Freeing a pointer gomem did not hand out, freeing one twice, or freeing
+ * an interior pointer is refused with an error in the kernel log and
+ * counted in /proc/gomem; the memory is left alone.
+ */
+#ifndef _GOMEM_H
+#define _GOMEM_H
+
+#include <linux/types.h>
+#include <linux/gfp.h>
+
+void *gomem_alloc(size_t size, gfp_t flags);
+void *gomem_zalloc(size_t size, gfp_t flags);
+void *gomem_realloc(const void *p, size_t new_size, gfp_t flags);
+void gomem_free(const void *p);
+size_t gomem_size(const void *p);
+int gomem_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs);
+void gomem_free_bulk(size_t nr, void **ptrs);
+
+#endif /* _GOMEM_H */

@@ -1,0 +1,477 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite for gomem.c, the API: sizes on both sides of every class
+ * boundary and large objects, alignment, zeroing, realloc, the bulk
+ * calls, refused inputs, an overlap check over thousands of live objects
+ * of mixed sizes, and the return of every page once all is freed.
+ */
+#include <kunit/test.h>
+#include <linux/module.h>
+#include <linux/prandom.h>
+#include <linux/sizes.h>
+#include <linux/vmalloc.h>
+
+#include "gomem_test.h"
+
+/* What gomem_size() must say for a fresh object of s bytes. */
+static size_t expect_usable(size_t s)
+{
+	if (s < GOMEM_TINY_MAX)
+		return s;
+	if (s <= GOMEM_MAX_SMALL)
+		return gomem_classes[gomem_size_class(s)].size;
+	if (s <= GOMEM_ARENA_SIZE)
+		return PAGE_ALIGN(s);
+	return PAGE_SIZE << get_order(s);
+}
+
+static void zero_size_and_null(struct kunit *test)
+{
+	struct gomem_snap *before = gomem_test_snap(test);
+	void *p, *ptrs[3];
+
+	KUNIT_EXPECT_PTR_EQ(test, gomem_alloc(0, GFP_KERNEL), ZERO_SIZE_PTR);
+	KUNIT_EXPECT_PTR_EQ(test, gomem_zalloc(0, GFP_KERNEL), ZERO_SIZE_PTR);
+	gomem_free(NULL);
+	gomem_free(ZERO_SIZE_PTR);
+	KUNIT_EXPECT_EQ(test, gomem_size(NULL), 0UL);
+	KUNIT_EXPECT_EQ(test, gomem_size(ZERO_SIZE_PTR), 0UL);
+	KUNIT_EXPECT_EQ(test, gomem_alloc_bulk(0, GFP_KERNEL, 3, ptrs), 3);
+	KUNIT_EXPECT_PTR_EQ(test, ptrs[2], ZERO_SIZE_PTR);
+	gomem_free_bulk(3, ptrs);
+
+	p = gomem_realloc(NULL, 100, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_GE(test, gomem_size(p), 100UL);
+	KUNIT_EXPECT_PTR_EQ(test, gomem_realloc(p, 0, GFP_KERNEL),
+			    ZERO_SIZE_PTR);
+
+	gomem_test_expect_baseline(test, before);
+	KUNIT_EXPECT_EQ(test, gomem_test_snap(test)->st.bad_frees,
+			before->st.bad_frees);
+}
+
+/* Allocate each size, check and fill it, and free them all at the end. */
+static void alloc_sizes(struct kunit *test, const size_t *sizes,
+			unsigned int n)
+{
+	void **p = kunit_kcalloc(test, n, sizeof(void *), GFP_KERNEL);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	for (i = 0; i < n; i++) {
+		p[i] = gomem_alloc(sizes[i], GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL_MSG(test, p[i], "size %zu", sizes[i]);
+		KUNIT_EXPECT_EQ_MSG(test, gomem_size(p[i]),
+				    expect_usable(sizes[i]), "size %zu",
+				    sizes[i]);
+		gomem_test_fill(p[i], gomem_size(p[i]));
+	}
+	for (i = 0; i < n; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, gomem_test_check(p[i], gomem_size(p[i])),
+				    gomem_size(p[i]), "size %zu", sizes[i]);
+		gomem_free(p[i]);
+	}
+}
+
+static void every_class_and_its_boundaries(struct kunit *test)
+{
+	struct gomem_snap *before = gomem_test_snap(test);
+	size_t *sizes = kunit_kcalloc(test, 3 * GOMEM_NR_CLASSES, sizeof(size_t),
+				      GFP_KERNEL);
+	unsigned int cls, n = 0;
+	size_t size;
+
+	KUNIT_ASSERT_NOT_NULL(test, sizes);
+	for (cls = 1; cls < GOMEM_NR_CLASSES; cls++) {
+		size = gomem_classes[cls].size;
+		sizes[n++] = gomem_classes[cls - 1].size + 1;
+		sizes[n++] = size;
+		sizes[n++] = size + 1;
+	}
+	alloc_sizes(test, sizes, n);
+	gomem_test_expect_baseline(test, before);
+}
+
+static void large_objects(struct kunit *test)
+{
+	static const size_t sizes[] = {
+		GOMEM_MAX_SMALL + 1, 40 * SZ_1K, 100 * SZ_1K,
+		GOMEM_ARENA_SIZE - 1, GOMEM_ARENA_SIZE, GOMEM_ARENA_SIZE + 1,
+		SZ_1M, SZ_4M,
+	};
+	struct gomem_snap *before = gomem_test_snap(test);
+
+	alloc_sizes(test, sizes, ARRAY_SIZE(sizes));
+	gomem_test_expect_baseline(test, before);
+}
+
+static void check_alignment(struct kunit *test, void *p, size_t s)
+{
+	unsigned long a = (unsigned long)p;
+
+	if (s >= 16 || s % 8 == 0)
+		KUNIT_EXPECT_EQ_MSG(test, a % 8, 0UL, "size %zu at %px", s, p);
+	if (is_power_of_2(s) && s <= PAGE_SIZE)
+		KUNIT_EXPECT_EQ_MSG(test, a % s, 0UL, "size %zu at %px", s, p);
+	if (s < 16) {
+		unsigned long want = s % 8 == 0 ? 8 : s % 4 == 0 ? 4 :
+				     s % 2 == 0 ? 2 : 1;
+		KUNIT_EXPECT_EQ_MSG(test, a % want, 0UL, "size %zu at %px", s, p);
+	}
+}
+
+/*
+ * Objects of every size up to two pages, allocated in an order that puts
+ * tiny objects at every offset of their blocks.
+ */
+static void alignment(struct kunit *test)
+{
+	struct gomem_snap *before = gomem_test_snap(test);
+	unsigned int n = 2 * PAGE_SIZE, i;
+	void **p = kunit_kcalloc(test, n + 1, sizeof(void *), GFP_KERNEL);
+	size_t s;
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	for (i = 1; i <= n; i++) {
+		/* 1, 2, 3, ... 15, then all the rest. */
+		s = i <= 15 * 15 ? (i - 1) % 15 + 1 : i;
+		p[i] = gomem_alloc(s, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+		check_alignment(test, p[i], s);
+	}
+	for (i = 1; i <= n; i++)
+		gomem_free(p[i]);
+	gomem_test_expect_baseline(test, before);
+}
+
+static void zeroing(struct kunit *test)
+{
+	static const size_t sizes[] = {
+		1, 7, 8, 15, 16, 24, 100, 1000, 4096, 5000, GOMEM_MAX_SMALL,
+		40 * SZ_1K, SZ_1M,
+	};
+	unsigned int i, j, flavour;
+	size_t s, usable;
+	u8 *p;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		for (flavour = 0; flavour < 2; flavour++) {
+			s = sizes[i];
+			/* Dirty the memory the next allocation will reuse. */
+			p = gomem_alloc(s, GFP_KERNEL);
+			KUNIT_ASSERT_NOT_NULL(test, p);
+			memset(p, 0xa5, gomem_size(p));
+			gomem_free(p);
+
+			p = flavour ? gomem_alloc(s, GFP_KERNEL | __GFP_ZERO) :
+				      gomem_zalloc(s, GFP_KERNEL);
+			KUNIT_ASSERT_NOT_NULL(test, p);
+			usable = gomem_size(p);
+			for (j = 0; j < usable && !p[j]; j++)
+				;
+			KUNIT_EXPECT_EQ_MSG(test, j, usable, "size %zu", s);
+			gomem_free(p);
+		}
+	}
+}
+
+static void expect_requested(struct kunit *test, const struct gomem_snap *base,
+			     unsigned int cls, s64 bytes)
+{
+	struct gomem_snap *now = gomem_test_snap(test);
+
+	if (cls == GOMEM_TINY_CLASS)
+		KUNIT_EXPECT_EQ(test, now->st.tiny.bytes - base->st.tiny.bytes,
+				bytes);
+	else
+		KUNIT_EXPECT_EQ(test, now->st.cls[cls].bytes -
+				base->st.cls[cls].bytes, bytes);
+}
+
+static void realloc_moves_and_stays(struct kunit *test)
+{
+	/* Sizes to walk through, each realloc'ed from the one before. */
+	static const size_t walk[] = {
+		5, 3, 12, 16, 17, 24, 23, 100, 1000, 990, 5000, 40 * SZ_1K,
+		40 * SZ_1K + 1, SZ_1M, 24, 1,
+	};
+	struct gomem_snap *before = gomem_test_snap(test);
+	size_t old = walk[0], s, keep, j;
+	unsigned int i, cls;
+	void *p, *q;
+
+	p = gomem_alloc(old, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	gomem_test_fill(p, old);
+	for (i = 1; i < ARRAY_SIZE(walk); i++) {
+		s = walk[i];
+		keep = min(old, s);
+		q = gomem_realloc(p, s, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, q);
+		/* Same usable size: same place.  Tiny ones stay to shrink. */
+		if (expect_usable(s) == expect_usable(old) ||
+		    (old < GOMEM_TINY_MAX && s <= old))
+			KUNIT_EXPECT_PTR_EQ_MSG(test, q, p, "%zu -> %zu", old, s);
+		else
+			KUNIT_EXPECT_PTR_NE_MSG(test, q, p, "%zu -> %zu", old, s);
+		KUNIT_EXPECT_EQ_MSG(test, gomem_size(q),
+				    q == p && old < GOMEM_TINY_MAX ? s :
+				    expect_usable(s), "%zu -> %zu", old, s);
+		/* The first min(old, new) bytes came along, wherever q is. */
+		for (j = 0; j < keep && ((u8 *)q)[j] == gomem_test_byte(p, j); j++)
+			;
+		KUNIT_EXPECT_EQ_MSG(test, j, keep, "%zu -> %zu", old, s);
+		p = q;
+		old = s;
+		gomem_test_fill(p, s);
+		cls = s < GOMEM_TINY_MAX ? GOMEM_TINY_CLASS :
+		      s <= GOMEM_MAX_SMALL ? gomem_size_class(s) :
+		      GOMEM_LARGE_STATS;
+		expect_requested(test, before, cls, s);
+	}
+	gomem_free(p);
+	gomem_test_expect_baseline(test, before);
+}
+
+static void bulk(struct kunit *test)
+{
+	static const size_t sizes[] = { 3, 64, 700, 5000, 50 * SZ_1K };
+	struct gomem_snap *before = gomem_test_snap(test);
+	const unsigned int per = 100, n = per * ARRAY_SIZE(sizes);
+	void **p = kunit_kcalloc(test, n, sizeof(void *), GFP_KERNEL);
+	unsigned int i, j;
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		KUNIT_ASSERT_EQ(test, gomem_alloc_bulk(sizes[i], GFP_KERNEL, per,
+						       p + i * per), (int)per);
+		for (j = i * per; j < (i + 1) * per; j++) {
+			KUNIT_ASSERT_NOT_NULL(test, p[j]);
+			KUNIT_EXPECT_EQ(test, gomem_size(p[j]),
+					expect_usable(sizes[i]));
+			gomem_test_fill(p[j], gomem_size(p[j]));
+		}
+	}
+	for (j = 0; j < n; j++)
+		KUNIT_EXPECT_EQ(test, gomem_test_check(p[j], gomem_size(p[j])),
+				gomem_size(p[j]));
+	/* One call frees all five sizes. */
+	gomem_free_bulk(n, p);
+	KUNIT_EXPECT_EQ(test, gomem_alloc_bulk(8, GFP_KERNEL, (size_t)INT_MAX + 1,
+					       p), 0);
+	KUNIT_EXPECT_EQ(test, gomem_alloc_bulk(SIZE_MAX, GFP_KERNEL | __GFP_NOWARN,
+					       4, p), 0);
+	gomem_test_expect_baseline(test, before);
+}
+
+/*
+ * A bulk allocation that fails part-way leaves nothing behind.  Each
+ * huge object is one request to the page allocator, and fail_gomem lets
+ * exactly three through.
+ */
+static void bulk_is_all_or_none(struct kunit *test)
+{
+	struct gomem_snap *before = gomem_test_snap(test), *after;
+	void *p[8];
+
+	if (!gomem_test_fail_after(3, 1))
+		kunit_skip(test, "needs CONFIG_FAULT_INJECTION");
+	KUNIT_EXPECT_EQ(test, gomem_alloc_bulk(SZ_1M, GFP_KERNEL, ARRAY_SIZE(p),
+					       p), 0);
+	KUNIT_EXPECT_EQ(test, gomem_test_fail_left(true), 0);
+	after = gomem_test_snap(test);
+	KUNIT_EXPECT_EQ(test, after->st.alloc_failures,
+			before->st.alloc_failures + 1);
+	KUNIT_EXPECT_EQ(test, after->st.cls[GOMEM_LARGE_STATS].allocs,
+			before->st.cls[GOMEM_LARGE_STATS].allocs + 3);
+	gomem_test_expect_baseline(test, before);
+}
+
+static void too_big_or_bad_flags(struct kunit *test)
+{
+	struct gomem_snap *before = gomem_test_snap(test), *after;
+	void *p;
+
+	KUNIT_EXPECT_NULL(test, gomem_alloc(SIZE_MAX, GFP_KERNEL | __GFP_NOWARN));
+	KUNIT_EXPECT_NULL(test, gomem_alloc(GOMEM_MAX_SIZE + 1,
+					    GFP_KERNEL | __GFP_NOWARN));
+	KUNIT_EXPECT_NULL(test, gomem_alloc(SIZE_MAX - PAGE_SIZE + 2, GFP_KERNEL));
+	KUNIT_EXPECT_NULL(test, gomem_alloc(64, GFP_KERNEL | GFP_DMA));
+	KUNIT_EXPECT_NULL(test, gomem_alloc(64, GFP_KERNEL | __GFP_NOFAIL));
+	p = gomem_alloc(100, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	gomem_test_fill(p, 100);
+	/* A failed realloc leaves the object alone. */
+	KUNIT_EXPECT_NULL(test, gomem_realloc(p, SIZE_MAX,
+					      GFP_KERNEL | __GFP_NOWARN));
+	KUNIT_EXPECT_EQ(test, gomem_test_check(p, 100), 100UL);
+	gomem_free(p);
+	after = gomem_test_snap(test);
+	KUNIT_EXPECT_EQ(test, after->st.alloc_failures,
+			before->st.alloc_failures + 6);
+	gomem_test_expect_baseline(test, before);
+}
+
+static void expect_refused(struct kunit *test, const void *p, u64 *bad)
+{
+	struct gomem_stats *st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, st);
+	gomem_free(p);
+	KUNIT_EXPECT_EQ(test, gomem_size(p), 0UL);
+	gomem_stats_read(st);
+	KUNIT_EXPECT_EQ_MSG(test, st->bad_frees, *bad + 1, "free of %px", p);
+	*bad = st->bad_frees;
+}
+
+/*
+ * Foreign, double and interior frees are refused and counted, and do not
+ * damage the allocator: the next allocations are all distinct.
+ */
+static void bad_frees_are_refused(struct kunit *test)
+{
+	static const size_t sizes[] = { 4, 12, 64, 3000, 40 * SZ_1K, SZ_1M };
+	struct gomem_snap *before = gomem_test_snap(test);
+	u64 bad = before->st.bad_frees;
+	unsigned int i, j;
+	void *p, *q[4];
+	void *v, *k;
+	int local;
+
+	k = kmalloc(64, GFP_KERNEL);
+	v = vmalloc(PAGE_SIZE);
+	KUNIT_ASSERT_NOT_NULL(test, k);
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	expect_refused(test, &local, &bad);
+	expect_refused(test, k, &bad);
+	expect_refused(test, v, &bad);
+	expect_refused(test, (void *)PAGE_OFFSET, &bad);
+	expect_refused(test, (void *)-4096L, &bad);
+	kfree(k);
+	vfree(v);
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		p = gomem_alloc(sizes[i], GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		expect_refused(test, p + (sizes[i] < 16 ? 1 : sizes[i] > PAGE_SIZE ?
+					  PAGE_SIZE : 8), &bad);
+		KUNIT_EXPECT_EQ(test, gomem_size(p), expect_usable(sizes[i]));
+		gomem_free(p);
+		expect_refused(test, p, &bad);
+		/* The object is in one place only: no duplicate hand-outs. */
+		for (j = 0; j < ARRAY_SIZE(q); j++) {
+			q[j] = gomem_alloc(sizes[i], GFP_KERNEL);
+			KUNIT_ASSERT_NOT_NULL(test, q[j]);
+		}
+		for (j = 1; j < ARRAY_SIZE(q); j++)
+			KUNIT_EXPECT_PTR_NE(test, q[j], q[0]);
+		gomem_free_bulk(ARRAY_SIZE(q), q);
+	}
+	/* realloc of a bad pointer is refused and counted like a free. */
+	KUNIT_EXPECT_NULL(test, gomem_realloc(&local, 10, GFP_KERNEL));
+	bad++;
+	expect_refused(test, &local, &bad);
+	KUNIT_EXPECT_EQ(test, bad, before->st.bad_frees + 5 + 2 * ARRAY_SIZE(sizes) + 2);
+	gomem_test_expect_baseline(test, before);
+}
+
+/*
+ * Thousands of live objects of mixed sizes, each filled over its whole
+ * gomem_size() with a pattern that depends on the address, and checked
+ * before it is freed: any overlap, tiny objects included, breaks one.
+ */
+static void no_overlap_under_churn(struct kunit *test)
+{
+	const unsigned int n = 6000, rounds = 4;
+	void **p = kunit_kcalloc(test, n, sizeof(void *), GFP_KERNEL);
+	struct gomem_snap *before = gomem_test_snap(test);
+	struct rnd_state rnd;
+	unsigned int i, r, bad = 0;
+	size_t s;
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	prandom_seed_state(&rnd, 42);
+	for (r = 0; r < rounds; r++) {
+		for (i = 0; i < n; i++) {
+			if (p[i] && prandom_u32_state(&rnd) % 2)
+				continue;
+			if (p[i]) {
+				bad += gomem_test_check(p[i], gomem_size(p[i])) !=
+				       gomem_size(p[i]);
+				gomem_free(p[i]);
+			}
+			switch (prandom_u32_state(&rnd) % 8) {
+			case 0: case 1: case 2:
+				s = 1 + prandom_u32_state(&rnd) % 15;
+				break;
+			case 7:
+				s = 1 + prandom_u32_state(&rnd) % (3 * GOMEM_MAX_SMALL);
+				break;
+			default:
+				s = 16 + prandom_u32_state(&rnd) % 2048;
+			}
+			p[i] = gomem_alloc(s, GFP_KERNEL);
+			KUNIT_ASSERT_NOT_NULL(test, p[i]);
+			gomem_test_fill(p[i], gomem_size(p[i]));
+		}
+	}
+	for (i = 0; i < n; i++) {
+		bad += gomem_test_check(p[i], gomem_size(p[i])) != gomem_size(p[i]);
+		gomem_free(p[i]);
+	}
+	KUNIT_EXPECT_EQ(test, bad, 0U);
+	gomem_test_expect_baseline(test, before);
+}
+
+/* With no reserve, freeing everything gives every page back. */
+static void every_page_comes_back(struct kunit *test)
+{
+	unsigned int reserve = gomem_reserve_arenas, i, n = 300;
+	void **p = kunit_kcalloc(test, n, sizeof(void *), GFP_KERNEL);
+	struct gomem_snap *before, *after;
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	gomem_reserve_arenas = 0;
+	gomem_drain();
+	mheap_trim();
+	before = gomem_test_snap(test);
+	for (i = 0; i < n; i++) {
+		p[i] = gomem_alloc(1 + i * 997 % (2 * GOMEM_MAX_SMALL), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+	}
+	KUNIT_EXPECT_GT(test, gomem_test_snap(test)->pages_total,
+			before->pages_total);
+	gomem_free_bulk(n, p);
+	gomem_test_expect_baseline(test, before);
+	after = gomem_test_snap(test);
+	KUNIT_EXPECT_EQ(test, after->pages_total, before->pages_total);
+	KUNIT_EXPECT_EQ(test, after->pages_free, before->pages_free);
+	gomem_reserve_arenas = reserve;
+}
+
+static struct kunit_case api_cases[] = {
+	KUNIT_CASE(zero_size_and_null),
+	KUNIT_CASE(every_class_and_its_boundaries),
+	KUNIT_CASE(large_objects),
+	KUNIT_CASE(alignment),
+	KUNIT_CASE(zeroing),
+	KUNIT_CASE(realloc_moves_and_stays),
+	KUNIT_CASE(bulk),
+	KUNIT_CASE(bulk_is_all_or_none),
+	KUNIT_CASE(too_big_or_bad_flags),
+	KUNIT_CASE(bad_frees_are_refused),
+	KUNIT_CASE_SLOW(no_overlap_under_churn),
+	KUNIT_CASE(every_page_comes_back),
+	{}
+};
+
+static struct kunit_suite api_suite = {
+	.name = "gomem_api",
+	.test_cases = api_cases,
+};
+kunit_test_suite(api_suite);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("KUnit tests for gomem's API");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * gomem_test.h - helpers shared by gomem's KUnit suites: a byte pattern
+ * that depends on each byte's address, so that objects that overlap spoil
+ * each other's pattern, and snapshots of the allocator's counters, so
+ * that a test can check that everything it did was undone.
+ */
+#ifndef _GOMEM_TEST_H
+#define _GOMEM_TEST_H
+
+#include <kunit/test.h>
+#include <linux/slab.h>
+
+#include "gomem.h"
+#include "gomem_internal.h"
+
+static inline u8 gomem_test_byte(const void *p, size_t i)
+{
+	unsigned long a = (unsigned long)p + i;
+
+	return (u8)(a ^ (a >> 8) ^ (a >> 16) ^ 0x5a);
+}
+
+static inline void gomem_test_fill(void *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		((u8 *)p)[i] = gomem_test_byte(p, i);
+}
+
+/* Index of the first byte that does not hold the pattern, or n. */
+static inline size_t gomem_test_check(const void *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (((const u8 *)p)[i] != gomem_test_byte(p, i))
+			return i;
+	return n;
+}
+
+struct gomem_snap {
+	struct gomem_stats st;
+	unsigned long pages_total, pages_free, nr_large, nr_huge;
+	unsigned long spans[GOMEM_NR_SPANCLASSES];
+	unsigned long free_objs[GOMEM_NR_SPANCLASSES];
+};
+
+/* Drain every CPU's cache, then read every counter. */
+static inline struct gomem_snap *gomem_test_snap(struct kunit *test)
+{
+	struct gomem_snap *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+	unsigned int cls;
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	gomem_drain();
+	gomem_stats_read(&s->st);
+	spin_lock_irq(&gomem_mheap.lock);
+	s->pages_total = gomem_mheap.pages_total;
+	s->pages_free = gomem_mheap.pages_free;
+	s->nr_large = gomem_mheap.nr_large;
+	s->nr_huge = gomem_mheap.nr_huge;
+	spin_unlock_irq(&gomem_mheap.lock);
+	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++) {
+		spin_lock_irq(&gomem_mcentral[cls].lock);
+		s->spans[cls] = gomem_mcentral[cls].nr_spans;
+		s->free_objs[cls] = gomem_mcentral[cls].nr_free;
+		spin_unlock_irq(&gomem_mcentral[cls].lock);
+	}
+	return s;
+}
+
+static inline s64 gomem_test_live(const struct gomem_stats *st,
+				  unsigned int cls)
+{
+	return st->cls[cls].allocs - st->cls[cls].frees;
+}
+
+/*
+ * Everything allocated since "before" has been freed: no object is live
+ * that was not live then, and every page and span is back.
+ */
+static inline void gomem_test_expect_baseline(struct kunit *test,
+					      const struct gomem_snap *before)
+{
+	struct gomem_snap *now = gomem_test_snap(test);
+	unsigned int cls;
+
+	for (cls = 0; cls < GOMEM_NR_SPANCLASSES; cls++) {
+		KUNIT_EXPECT_EQ_MSG(test, gomem_test_live(&now->st, cls),
+				    gomem_test_live(&before->st, cls),
+				    "live objects in class %u", cls);
+		KUNIT_EXPECT_EQ_MSG(test, now->st.cls[cls].bytes,
+				    before->st.cls[cls].bytes,
+				    "requested bytes in class %u", cls);
+		KUNIT_EXPECT_EQ_MSG(test, now->spans[cls], before->spans[cls],
+				    "spans of class %u", cls);
+		KUNIT_EXPECT_EQ_MSG(test, now->st.cached[cls], 0UL,
+				    "objects cached in class %u after a drain",
+				    cls);
+	}
+	KUNIT_EXPECT_EQ(test, now->st.tiny.allocs - now->st.tiny.frees,
+			before->st.tiny.allocs - before->st.tiny.frees);
+	KUNIT_EXPECT_EQ(test, now->st.tiny.bytes, before->st.tiny.bytes);
+	KUNIT_EXPECT_EQ(test, now->pages_total - now->pages_free,
+			before->pages_total - before->pages_free);
+	KUNIT_EXPECT_EQ(test, now->nr_large, before->nr_large);
+	KUNIT_EXPECT_EQ(test, now->nr_huge, before->nr_huge);
+}
+
+/*
+ * Through fail_gomem, let the next "passes" requests to the page
+ * allocator through, then fail "fails" of them.  False if the kernel has
+ * no fault injection.  should_fail() passes a request while "space" is
+ * larger than its size, which gomem gives as 1.
+ */
+static inline bool gomem_test_fail_after(int passes, int fails)
+{
+#ifdef CONFIG_FAULT_INJECTION
+	gomem_fail.probability = 100;
+	gomem_fail.interval = 1;
+	gomem_fail.verbose = 0;
+	atomic_set(&gomem_fail.space, passes + 1);
+	atomic_set(&gomem_fail.times, fails);
+	return true;
+#else
+	return false;
+#endif
+}
+
+/* Failures still to come; and with "off", none from now on. */
+static inline int gomem_test_fail_left(bool off)
+{
+#ifdef CONFIG_FAULT_INJECTION
+	int left = atomic_read(&gomem_fail.times);
+
+	if (off)
+		gomem_fail.probability = 0;
+	return left;
+#else
+	return 0;
+#endif
+}
+
+#endif /* _GOMEM_TEST_H */

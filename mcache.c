@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mcache.c - the per-CPU caches that serve most allocations and frees.
+ *
+ * Each CPU has an mcache with one small stack of CACHED objects per span
+ * class.  Allocation pops, free pushes, both with interrupts disabled on
+ * this CPU and nothing else: no lock, no atomic.  That is safe against an
+ * interrupt because the interrupt cannot run until the stack is
+ * consistent again, and against other CPUs because none of them touches
+ * this mcache (see the locking notes in gomem_internal.h).
+ *
+ * An empty stack refills half its capacity from the mcentral; a full one
+ * flushes the oldest half back.  A free lands on the freeing CPU's stack
+ * whichever CPU allocated the object, so remote frees cost the same as
+ * local ones, and they cannot pile up: a stack never holds more than its
+ * capacity.  A CPU's stacks are drained when it goes offline and at
+ * unload.
+ *
+ * The per-CPU statistics live here too, updated in the same
+ * interrupt-disabled sections as the stacks they describe, and summed
+ * only when read.
+ */
+#define pr_fmt(fmt) "gomem: " fmt
+
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
+#include <linux/smp.h>
+
+#include "gomem_internal.h"
+
+DEFINE_PER_CPU(struct mcache *, gomem_mcache);
+EXPORT_SYMBOL_IF_KUNIT(gomem_mcache);
+
+static int mcache_hp_state;
+
+/*
+ * Give back the oldest batch, keeping the recently freed objects, whose
+ * cache lines are likeliest to be hot, for the next allocations.
+ * Interrupts disabled, or the CPU is dead.
+ */
+static void mcache_flush(struct mcache *c, unsigned int cls, unsigned int n)
+{
+	struct mcache_slot *slot = &c->slot[cls];
+
+	mcentral_put(&gomem_mcentral[cls], slot->objs, n);
+	slot->n -= n;
+	memmove(slot->objs, slot->objs + n, slot->n * sizeof(void *));
+	c->stats.flushes++;
+}
+
+/* Push a CACHED object on this CPU's stack; interrupts disabled. */
+void mcache_put(struct mcache *c, unsigned int cls, void *p)
+{
+	struct mcache_slot *slot = &c->slot[cls];
+
+	if (unlikely(slot->n == slot->cap))
+		mcache_flush(c, cls, gomem_mcentral[cls].batch);
+	slot->objs[slot->n++] = p;
+}
+EXPORT_SYMBOL_IF_KUNIT(mcache_put);
+
+/*
+ * Refill this CPU's stack for cls with a batch from the mcentral.
+ * Interrupts enabled: the mcentral may have to grow, which may sleep if
+ * gfp allows.  Returns false if nothing could be had.
+ */
+bool mcache_refill(unsigned int cls, gfp_t gfp)
+{
+	struct mcentral *mc = &gomem_mcentral[cls];
+	void *objs[GOMEM_BATCH_MAX];
+	struct mcache_slot *slot;
+	unsigned int got, room;
+	unsigned long flags;
+	struct mcache *c;
+
+	got = mcentral_get(mc, objs, mc->batch, gfp);
+	if (!got)
+		return false;
+	local_irq_save(flags);
+	/* We may be on another CPU now; fill whichever we are on. */
+	c = this_cpu_read(gomem_mcache);
+	slot = &c->slot[cls];
+	room = min(got, slot->cap - slot->n);
+	memcpy(slot->objs + slot->n, objs, room * sizeof(void *));
+	slot->n += room;
+	c->stats.refills++;
+	local_irq_restore(flags);
+	/* Interrupts filled the stack meanwhile: return the rest. */
+	if (room < got)
+		mcentral_put(mc, objs + room, got - room);
+	return true;
+}
+EXPORT_SYMBOL_IF_KUNIT(mcache_refill);
+
+/* Empty one mcache; interrupts disabled on its CPU, or the CPU is dead. */
+static void mcache_drain(struct mcache *c)
+{
+	unsigned int cls;
+
+	tiny_retire(c);
+	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++)
+		if (c->slot[cls].n)
+			mcache_flush(c, cls, c->slot[cls].n);
+}
+
+static void mcache_drain_local(void *unused)
+{
+	mcache_drain(this_cpu_read(gomem_mcache));
+}
+
+/*
+ * Empty every CPU's mcache, so that all free objects are back in their
+ * spans and empty spans back in the mheap.  Process context.
+ */
+void gomem_drain(void)
+{
+	cpus_read_lock();
+	on_each_cpu(mcache_drain_local, NULL, 1);
+	cpus_read_unlock();
+}
+EXPORT_SYMBOL_IF_KUNIT(gomem_drain);
+
+/* CPU hotplug: the CPU is dead, so nothing can race with the drain. */
+static int mcache_cpu_dead(unsigned int cpu)
+{
+	unsigned long flags;
+
+	/* mcentral_put() expects the caller not to be interrupted. */
+	local_irq_save(flags);
+	mcache_drain(per_cpu(gomem_mcache, cpu));
+	local_irq_restore(flags);
+	return 0;
+}
+
+void gomem_stats_read(struct gomem_stats *st)
+{
+	const struct gomem_cpu_stats *cs;
+	const struct mcache *c;
+	unsigned int cpu, i;
+
+	memset(st, 0, sizeof(*st));
+	for_each_possible_cpu(cpu) {
+		c = per_cpu(gomem_mcache, cpu);
+		cs = &c->stats;
+		for (i = 0; i < GOMEM_NR_SPANCLASSES; i++) {
+			st->cls[i].allocs += READ_ONCE(cs->cls[i].allocs);
+			st->cls[i].frees += READ_ONCE(cs->cls[i].frees);
+			st->cls[i].bytes += READ_ONCE(cs->cls[i].bytes);
+			st->cached[i] += READ_ONCE(c->slot[i].n);
+		}
+		st->tiny.allocs += READ_ONCE(cs->tiny.allocs);
+		st->tiny.frees += READ_ONCE(cs->tiny.frees);
+		st->tiny.bytes += READ_ONCE(cs->tiny.bytes);
+		st->refills += READ_ONCE(cs->refills);
+		st->flushes += READ_ONCE(cs->flushes);
+		st->alloc_failures += READ_ONCE(cs->alloc_failures);
+		st->bad_frees += READ_ONCE(cs->bad_frees);
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(gomem_stats_read);
+
+void mcache_free(void)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu) {
+		kfree(per_cpu(gomem_mcache, cpu));
+		per_cpu(gomem_mcache, cpu) = NULL;
+	}
+}
+
+int mcache_init(void)
+{
+	unsigned int cpu, cls, slots = 0;
+	struct mcache *c;
+	void **next;
+	int ret;
+
+	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++)
+		slots += gomem_mcentral[cls].cache_cap;
+	for_each_possible_cpu(cpu) {
+		c = kzalloc_node(struct_size(c, storage, slots), GFP_KERNEL,
+				 cpu_to_node(cpu));
+		if (!c) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		next = c->storage;
+		for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++) {
+			c->slot[cls].objs = next;
+			c->slot[cls].cap = gomem_mcentral[cls].cache_cap;
+			next += c->slot[cls].cap;
+		}
+		per_cpu(gomem_mcache, cpu) = c;
+	}
+	ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "gomem:dead",
+					NULL, mcache_cpu_dead);
+	if (ret < 0)
+		goto fail;
+	mcache_hp_state = ret;
+	return 0;
+fail:
+	mcache_free();
+	return ret;
+}
+
+/* Unload: drain every CPU; the statistics stay until mcache_free(). */
+void mcache_exit(void)
+{
+	unsigned int cpu;
+
+	cpuhp_remove_state_nocalls(mcache_hp_state);
+	for_each_possible_cpu(cpu)
+		mcache_cpu_dead(cpu);
+}

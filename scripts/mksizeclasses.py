@@ -1,0 +1,286 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Generate gomem's size classes, re-deriving Go's for a kernel page size.
+
+    scripts/mksizeclasses.py [--page-size N] [--markdown] [-o FILE]
+
+Writes sizeclasses.h (the tables sizeclass.c compiles in) or, with
+--markdown, the README's comparison with kmalloc.
+
+The method is Go's (src/runtime/mksizeclasses.go), with the rules gomem
+promises instead of Go's:
+
+1. Candidate sizes step by 8 up to 128 and then by a power of two no
+   larger than 1/8 of the size (16 from 128, 32 from 256, ... 256 from
+   2048 on).  Go steps by 16 from 32, which wastes up to 31% on a 33-byte
+   request; gomem keeps 8-byte steps until 16-byte steps are safe.
+2. Each candidate gets the smallest span (in pages) whose tail, the part
+   too small for another object, is at most 1/8 of the span.
+3. A candidate that fits as many objects in as many pages as the previous
+   class replaces it, as in Go, but only when every request the merged
+   class then serves still wastes at most 12.5%, and never when the
+   previous class is a power of two up to the page size (those must stay
+   exact so that such objects are naturally aligned).
+4. As in Go, a class grows to the largest multiple of 128 that still fits
+   the same number of objects in its span, under the same two limits.
+
+Every rule is then checked over every request size, and the script fails
+rather than write a table that breaks one.  One rule cannot hold
+everywhere: with classes that are multiples of 8, a request of 17 bytes
+wastes 7/24 whatever the table.  For those ten sizes (17-20, 25-27, 33-34,
+41) the promise is the best possible one: the class is the next multiple
+of 8.
+"""
+
+import argparse
+import sys
+
+MAX_SMALL = 32768     # largest size class
+SMALL_DIV = 8         # size_to_class8 step, for sizes up to SMALL_MAX
+SMALL_MAX = 1024
+LARGE_DIV = 128       # size_to_class128 step, above SMALL_MAX
+TINY_MAX = 16         # requests below this go to the tiny allocator
+
+
+def pow2(n):
+    return n & (n - 1) == 0
+
+
+def waste_ok(cls, req):
+    """Round-up waste (cls - req) / cls is at most 1/8."""
+    return (cls - req) * 8 <= cls
+
+
+def best_possible(req):
+    """The class a request must get when no multiple of 8 is within 1/8."""
+    return -(-req // 8) * 8
+
+
+def span_pages(size, page):
+    """Smallest page count whose tail waste is at most 1/8 of the span."""
+    n = 1
+    while (n * page) % size > (n * page) // 8:
+        n += 1
+    return n
+
+
+def serves_ok(prev, cls):
+    """Can class cls serve every request in (prev, cls]?"""
+    lo = max(prev + 1, TINY_MAX)
+    return all(waste_ok(cls, s) or cls == best_possible(s)
+               for s in range(lo, cls + 1))
+
+
+def make_classes(page):
+    classes = []          # [size, npages]
+    align = 8
+    size = 8
+    while size <= MAX_SMALL:
+        if pow2(size) and size >= 128:
+            align = min(size // 8, 256)
+        npages = span_pages(size, page)
+        if classes:
+            psize, pnpages = classes[-1]
+            prev2 = classes[-2][0] if len(classes) > 1 else 0
+            same = (npages == pnpages and
+                    npages * page // size == pnpages * page // psize)
+            keep = pow2(psize) and psize <= page
+            if same and not keep and serves_ok(prev2, size):
+                classes[-1][0] = size
+                size += align
+                continue
+        classes.append([size, npages])
+        size += align
+
+    for i, c in enumerate(classes):
+        size, npages = c
+        if pow2(size) and size <= page:
+            continue
+        span = npages * page
+        grown = (span // (span // size)) & ~(LARGE_DIV - 1)
+        nxt = classes[i + 1][0] if i + 1 < len(classes) else MAX_SMALL + 1
+        prev = classes[i - 1][0] if i else 0
+        if (size < grown < nxt and span_pages(grown, page) == npages and
+                serves_ok(prev, grown)):
+            c[0] = grown
+    return classes
+
+
+def div_magic(size, span):
+    """Go's divMul: (n * magic) >> 32 == n // size for 0 <= n <= span."""
+    magic = (0xFFFFFFFF // size) + 1
+    for n in range(span + 1):
+        if (n * magic) >> 32 != n // size:
+            sys.exit(f"mksizeclasses: no exact divMul for size {size}")
+    return magic
+
+
+def lookup_tables(classes):
+    sizes = [0] + [c[0] for c in classes]   # class 0 is "not small"
+
+    def class_of(s):
+        return next(i for i in range(1, len(sizes)) if sizes[i] >= s)
+    c8 = [class_of(max(i * SMALL_DIV, 1)) for i in
+          range(SMALL_MAX // SMALL_DIV + 1)]
+    c128 = [class_of(SMALL_MAX + i * LARGE_DIV) for i in
+            range((MAX_SMALL - SMALL_MAX) // LARGE_DIV + 1)]
+    return c8, c128
+
+
+def lookup(c8, c128, s):
+    if s <= SMALL_MAX:
+        return c8[(s + SMALL_DIV - 1) // SMALL_DIV]
+    return c128[(s - SMALL_MAX + LARGE_DIV - 1) // LARGE_DIV]
+
+
+def verify(classes, c8, c128, page):
+    sizes = [0] + [c[0] for c in classes]
+    fail = []
+    if sizes[1] != 8 or sizes[-1] != MAX_SMALL:
+        fail.append("classes must run from 8 to 32768")
+    for i in range(1, len(sizes)):
+        size, npages = classes[i - 1]
+        if size % 8:
+            fail.append(f"class {i}: {size} is not a multiple of 8")
+        if size > SMALL_MAX and size % LARGE_DIV:
+            fail.append(f"class {i}: {size} breaks the 128-byte table")
+        if npages != span_pages(size, page):
+            fail.append(f"class {i}: span is not the smallest")
+        if i > 1 and size <= sizes[i - 1]:
+            fail.append(f"class {i}: sizes must increase")
+    p = 8
+    while p <= page:
+        if p not in sizes:
+            fail.append(f"power of two {p} is not a class")
+        p *= 2
+    for s in range(1, MAX_SMALL + 1):
+        c = lookup(c8, c128, s)
+        if sizes[c] < s or (c > 1 and sizes[c - 1] >= s):
+            fail.append(f"size {s}: lookup gives class {c}, not the smallest")
+        if s >= TINY_MAX and not (waste_ok(sizes[c], s) or
+                                  sizes[c] == best_possible(s)):
+            fail.append(f"size {s}: class {sizes[c]} wastes over 12.5%")
+    if fail:
+        sys.exit("mksizeclasses: " + "\n".join(fail[:20]))
+
+
+def header(classes, c8, c128, page, argv):
+    out = []
+    w = out.append
+    w("/* SPDX-License-Identifier: GPL-2.0 */")
+    w(f"/* Generated by {argv}; do not edit. */")
+    w("/*")
+    w(" * gomem's size classes for a %d-byte page.  The rules, and how they" % page)
+    w(" * are derived from Go's, are in scripts/mksizeclasses.py.")
+    w(" *")
+    w(" * class  bytes/obj  bytes/span  objects  tail waste  max waste")
+    prev = 0
+    for i, (size, npages) in enumerate(classes, 1):
+        span = npages * page
+        n = span // size
+        lo = max(prev + 1, TINY_MAX) if size >= TINY_MAX else prev + 1
+        mw = 100.0 * ((size - lo) * n + span % size) / span
+        w(" * %5d  %9d  %10d  %7d  %10d  %8.2f%%" %
+          (i, size, span, n, span % size, mw))
+        prev = size
+    w(" */")
+    w("")
+    w("#ifndef _GOMEM_SIZECLASSES_H")
+    w("#define _GOMEM_SIZECLASSES_H")
+    w("")
+    w(f"#if PAGE_SIZE != {page}")
+    w(f'#error "sizeclasses.h is for {page}-byte pages: run scripts/mksizeclasses.py --page-size"')
+    w("#endif")
+    w("")
+    w(f"#define GOMEM_NR_CLASSES\t{len(classes) + 1}")
+    w(f"#define GOMEM_MAX_SMALL\t\t{MAX_SMALL}")
+    w(f"#define GOMEM_SMALL_MAX\t\t{SMALL_MAX}")
+    w(f"#define GOMEM_SMALL_DIV\t\t{SMALL_DIV}")
+    w(f"#define GOMEM_LARGE_DIV\t\t{LARGE_DIV}")
+    w(f"#define GOMEM_TINY_MAX\t\t{TINY_MAX}")
+    w(f"#define GOMEM_CLASS8_LEN\t{len(c8)}")
+    w(f"#define GOMEM_CLASS128_LEN\t{len(c128)}")
+    w("")
+    w("#endif /* _GOMEM_SIZECLASSES_H */")
+    w("")
+    w("#ifdef GOMEM_DEFINE_SIZECLASSES")
+    w("const struct gomem_sizeclass gomem_classes[GOMEM_NR_CLASSES] = {")
+    w("\t{ .size = 0 },\t/* class 0: not a small object */")
+    for size, npages in classes:
+        span = npages * page
+        w(f"\t{{ .size = {size}, .npages = {npages}, .nelems = {span // size}, "
+          f".divmul = {div_magic(size, span):#x} }},")
+    w("};")
+    w("")
+
+    def table(name, vals, per=16):
+        w(f"const u8 {name} = {{")
+        for i in range(0, len(vals), per):
+            w("\t" + " ".join(f"{v}," for v in vals[i:i + per]).rstrip())
+        w("};")
+        w("")
+    table("gomem_size_to_class8[GOMEM_CLASS8_LEN]", c8)
+    table("gomem_size_to_class128[GOMEM_CLASS128_LEN]", c128)
+    out[-1:] = ["#endif /* GOMEM_DEFINE_SIZECLASSES */"]
+    return "\n".join(out).rstrip() + "\n"
+
+
+KMALLOC = [8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192]
+
+
+def kmalloc_class(s, page):
+    for k in KMALLOC:
+        if s <= k:
+            return k
+    n = page
+    while n < s:
+        n *= 2
+    return n
+
+
+def markdown(classes, page):
+    rows = ["| requests (bytes) | gomem class | worst waste | "
+            "kmalloc class | worst waste |",
+            "|---|---|---|---|---|"]
+    prev = TINY_MAX - 1
+    for size, _ in classes:
+        if size < TINY_MAX:
+            continue
+        lo = prev + 1
+        kset = sorted({kmalloc_class(s, page) for s in (lo, size)})
+        kw = max(100.0 * (kmalloc_class(s, page) - s) / kmalloc_class(s, page)
+                 for s in range(lo, size + 1))
+        rng = f"{lo}" if lo == size else f"{lo}-{size}"
+        rows.append(f"| {rng} | {size} | {100.0 * (size - lo) / size:.1f}% | "
+                    f"{'/'.join(map(str, kset))} | {kw:.1f}% |")
+        prev = size
+    return "\n".join(rows) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--page-size", type=int, default=4096)
+    ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("-o", "--output")
+    a = ap.parse_args()
+    if not pow2(a.page_size) or a.page_size < 4096:
+        sys.exit("mksizeclasses: the page size must be a power of two >= 4096")
+    classes = make_classes(a.page_size)
+    c8, c128 = lookup_tables(classes)
+    verify(classes, c8, c128, a.page_size)
+    if a.markdown:
+        text = markdown(classes, a.page_size)
+    else:
+        text = header(classes, c8, c128, a.page_size,
+                      "scripts/mksizeclasses.py" +
+                      ("" if a.page_size == 4096 else
+                       f" --page-size {a.page_size}"))
+    if a.output:
+        with open(a.output, "w") as f:
+            f.write(text)
+    else:
+        sys.stdout.write(text)
+
+
+if __name__ == "__main__":
+    main()
