@@ -9,6 +9,8 @@
 
 #include <linux/mmzone.h>
 #include <linux/types.h>
+#include <linux/shrinker.h>
+#include <linux/slab.h>
 
 /*
  * The largest order the page allocator hands out.  6.1 has MAX_ORDER, one
@@ -20,6 +22,51 @@
 #else
 #define GOMEM_MAX_PAGE_ORDER	(MAX_ORDER - 1)
 #endif
+
+/*
+ * A shrinker named "gomem".  6.7 replaced register_shrinker() on a
+ * caller's struct with shrinker_alloc() and shrinker_register(), and
+ * added the SHRINKER_ALLOCATED flag with them.
+ */
+static inline struct shrinker *
+gomem_shrinker_create(unsigned long (*count)(struct shrinker *,
+					     struct shrink_control *),
+		      unsigned long (*scan)(struct shrinker *,
+					    struct shrink_control *))
+{
+	struct shrinker *s;
+
+#ifdef SHRINKER_ALLOCATED
+	s = shrinker_alloc(0, "gomem");
+	if (!s)
+		return NULL;
+	s->count_objects = count;
+	s->scan_objects = scan;
+	shrinker_register(s);
+#else
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return NULL;
+	s->count_objects = count;
+	s->scan_objects = scan;
+	s->seeks = DEFAULT_SEEKS;
+	if (register_shrinker(s, "gomem")) {
+		kfree(s);
+		return NULL;
+	}
+#endif
+	return s;
+}
+
+static inline void gomem_shrinker_destroy(struct shrinker *s)
+{
+#ifdef SHRINKER_ALLOCATED
+	shrinker_free(s);
+#else
+	unregister_shrinker(s);
+	kfree(s);
+#endif
+}
 
 /*
  * Fault injection ("fail_gomem" in debugfs, see fault.c) exists only in

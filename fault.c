@@ -15,7 +15,7 @@
 
 #include "gomem_internal.h"
 
-DECLARE_FAULT_ATTR(gomem_fail);
+struct fault_attr gomem_fail = FAULT_ATTR_INITIALIZER;
 EXPORT_SYMBOL_IF_KUNIT(gomem_fail);
 
 static struct dentry *gomem_fail_dir;

@@ -139,6 +139,7 @@ static __always_inline void *small_alloc(size_t size, unsigned int cls,
 {
 	struct mcache_slot *slot;
 	unsigned long flags, p;
+	bool missed = false;
 	struct mcache *c;
 	struct mspan *s;
 
@@ -151,7 +152,9 @@ static __always_inline void *small_alloc(size_t size, unsigned int cls,
 		local_irq_restore(flags);
 		if (!mcache_refill(cls, gfp))
 			return NULL;
+		missed = true;
 	}
+	c->stats.misses += missed;
 	p = (unsigned long)slot->objs[--slot->n];
 	s = gomem_span_of(p);
 	mspan_set_state(s, mspan_index(s, p), s->size - size + 1);
@@ -349,24 +352,23 @@ EXPORT_SYMBOL_GPL(gomem_size);
 static void gomem_resize(struct mspan *s, unsigned long addr, unsigned int i,
 			 size_t old, size_t new)
 {
+	struct gomem_cpu_stats *st;
 	unsigned long flags;
-	unsigned int cls;
 
-	if (s->kind == MSPAN_SMALL) {
+	if (s->kind == MSPAN_SMALL)
 		mspan_set_state(s, i, s->size - new + 1);
-		cls = s->spanclass;
-	} else if (s->kind == MSPAN_TINY) {
+	else if (s->kind == MSPAN_TINY)
 		tiny_shrink(s, addr, new);
-		local_irq_save(flags);
-		this_cpu_read(gomem_mcache)->stats.tiny.bytes += new - old;
-		local_irq_restore(flags);
-		return;
-	} else {
+	else
 		s->req = new;
-		cls = GOMEM_LARGE_STATS;
-	}
 	local_irq_save(flags);
-	this_cpu_read(gomem_mcache)->stats.cls[cls].bytes += new - old;
+	st = &this_cpu_read(gomem_mcache)->stats;
+	if (s->kind == MSPAN_TINY)
+		st->tiny.bytes += new - old;
+	else if (s->kind == MSPAN_SMALL)
+		st->cls[s->spanclass].bytes += new - old;
+	else
+		st->cls[GOMEM_LARGE_STATS].bytes += new - old;
 	local_irq_restore(flags);
 }
 
@@ -427,8 +429,8 @@ int gomem_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
 
 	/* The count comes back as an int. */
 	if (nr > INT_MAX) {
-		pr_warn_ratelimited("gomem_alloc_bulk() of %zu objects, from %pS: too many\n",
-				    nr, (void *)_RET_IP_);
+		pr_warn_ratelimited("%s() of %zu objects, from %pS: too many\n",
+				    __func__, nr, (void *)_RET_IP_);
 		return 0;
 	}
 	for (i = 0; i < nr; i++) {
@@ -494,6 +496,13 @@ static int __init gomem_init(void)
 		mheap_exit();
 		return err;
 	}
+	err = gomem_proc_init();
+	if (err) {
+		mcache_exit();
+		mcache_free();
+		mheap_exit();
+		return err;
+	}
 	gomem_fault_init();
 	pr_info("ready: %u size classes up to %u bytes, %lu KiB arenas\n",
 		GOMEM_NR_CLASSES - 1, GOMEM_MAX_SMALL, GOMEM_ARENA_SIZE >> 10);
@@ -503,6 +512,7 @@ static int __init gomem_init(void)
 static void __exit gomem_exit(void)
 {
 	gomem_fault_exit();
+	gomem_proc_exit();
 	mcache_exit();
 	gomem_report_leaks();
 	mcache_free();

@@ -111,13 +111,13 @@ static __always_inline unsigned int gomem_size_class(size_t size)
 #define GOMEM_ARENA_PAGES	BITS_PER_LONG
 #define GOMEM_ARENA_ORDER	ilog2(GOMEM_ARENA_PAGES)
 #define GOMEM_ARENA_SHIFT	(PAGE_SHIFT + GOMEM_ARENA_ORDER)
-#define GOMEM_ARENA_SIZE	(1UL << GOMEM_ARENA_SHIFT)
+#define GOMEM_ARENA_SIZE	BIT(GOMEM_ARENA_SHIFT)
 #define GOMEM_MAX_LARGE		GOMEM_ARENA_SIZE
 #define GOMEM_MAX_SIZE		(PAGE_SIZE << GOMEM_MAX_PAGE_ORDER)
 
 /* The arena map: arena number -> arena, two levels of one page each. */
 #define GOMEM_L2_BITS		(PAGE_SHIFT - ilog2(sizeof(void *)))
-#define GOMEM_L2_ENTRIES	(1UL << GOMEM_L2_BITS)
+#define GOMEM_L2_ENTRIES	BIT(GOMEM_L2_BITS)
 
 enum mspan_kind {
 	MSPAN_SMALL,	/* objects of one size class */
@@ -160,7 +160,7 @@ struct gomem_arena_l2 {
 };
 
 struct mheap {
-	spinlock_t lock;
+	spinlock_t lock;		/* see the top of this file */
 	/* Arenas by longest free run; runs[GOMEM_ARENA_PAGES] are empty. */
 	struct list_head runs[GOMEM_ARENA_PAGES + 1];
 	struct list_head huge;		/* arenas standing for huge objects */
@@ -281,7 +281,7 @@ void mheap_trim(void);
 
 /* mcentral.c */
 struct mcentral {
-	spinlock_t lock;
+	spinlock_t lock;		/* see the top of this file */
 	struct list_head partial;	/* spans with FREE objects */
 	struct list_head full;		/* spans without */
 	unsigned long nr_spans;
@@ -311,6 +311,7 @@ struct gomem_class_stats {
 struct gomem_cpu_stats {
 	struct gomem_class_stats cls[GOMEM_NR_SPANCLASSES];
 	struct gomem_class_stats tiny;	/* tiny objects, not blocks */
+	u64 misses;	/* pops from this cache that waited for a refill */
 	u64 refills, flushes;
 	u64 alloc_failures, bad_frees;
 };
@@ -332,6 +333,7 @@ struct mcache {
 };
 
 DECLARE_PER_CPU(struct mcache *, gomem_mcache);
+struct mcache *gomem_mcache_of(unsigned int cpu);
 
 int mcache_init(void);
 void mcache_exit(void);
@@ -351,6 +353,10 @@ void tiny_retire(struct mcache *c);
 /* gomem.c */
 void gomem_bad_pointer(const char *fn, const void *p, enum gomem_bad why,
 		       unsigned long ip);
+
+/* proc.c */
+int gomem_proc_init(void);
+void gomem_proc_exit(void);
 
 /* stats, summed over all CPUs */
 struct gomem_stats {

@@ -31,7 +31,13 @@
 #include "gomem_internal.h"
 
 DEFINE_PER_CPU(struct mcache *, gomem_mcache);
-EXPORT_SYMBOL_IF_KUNIT(gomem_mcache);
+
+/* For the KUnit suites, which cannot reach a per-CPU variable. */
+struct mcache *gomem_mcache_of(unsigned int cpu)
+{
+	return per_cpu(gomem_mcache, cpu);
+}
+EXPORT_SYMBOL_IF_KUNIT(gomem_mcache_of);
 
 static int mcache_hp_state;
 
@@ -112,15 +118,50 @@ static void mcache_drain_local(void *unused)
 
 /*
  * Empty every CPU's mcache, so that all free objects are back in their
- * spans and empty spans back in the mheap.  Process context.
+ * spans and empty spans back in the mheap.  Process context, interrupts
+ * enabled.  No hotplug lock is needed, and none is taken because the
+ * shrinker may run inside a hotplug operation: a CPU going offline runs
+ * pending calls before it dies and is drained again when dead, and a
+ * CPU coming online has nothing cached.
  */
 void gomem_drain(void)
 {
-	cpus_read_lock();
 	on_each_cpu(mcache_drain_local, NULL, 1);
-	cpus_read_unlock();
 }
 EXPORT_SYMBOL_IF_KUNIT(gomem_drain);
+
+/*
+ * Memory pressure (or drop_caches) drains the per-CPU caches: their
+ * objects go back to their spans, and empty spans to the mheap.
+ */
+static unsigned long mcache_count(struct shrinker *sh,
+				  struct shrink_control *sc)
+{
+	unsigned long n = 0;
+	unsigned int cpu, cls;
+	struct mcache *c;
+
+	for_each_online_cpu(cpu) {
+		c = per_cpu(gomem_mcache, cpu);
+		n += !!READ_ONCE(c->tiny);
+		for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++)
+			n += READ_ONCE(c->slot[cls].n);
+	}
+	return n ?: SHRINK_EMPTY;
+}
+
+static unsigned long mcache_scan(struct shrinker *sh,
+				 struct shrink_control *sc)
+{
+	unsigned long n = mcache_count(sh, sc);
+
+	if (n == SHRINK_EMPTY)
+		return SHRINK_STOP;
+	gomem_drain();
+	return n;
+}
+
+static struct shrinker *mcache_shrinker;
 
 /* CPU hotplug: the CPU is dead, so nothing can race with the drain. */
 static int mcache_cpu_dead(unsigned int cpu)
@@ -200,6 +241,10 @@ int mcache_init(void)
 	if (ret < 0)
 		goto fail;
 	mcache_hp_state = ret;
+	/* Without a shrinker, caches are drained only at unload: go on. */
+	mcache_shrinker = gomem_shrinker_create(mcache_count, mcache_scan);
+	if (!mcache_shrinker)
+		pr_warn("no shrinker: per-CPU caches will not shrink under memory pressure\n");
 	return 0;
 fail:
 	mcache_free();
@@ -211,6 +256,8 @@ void mcache_exit(void)
 {
 	unsigned int cpu;
 
+	if (mcache_shrinker)
+		gomem_shrinker_destroy(mcache_shrinker);
 	cpuhp_remove_state_nocalls(mcache_hp_state);
 	for_each_possible_cpu(cpu)
 		mcache_cpu_dead(cpu);

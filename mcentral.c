@@ -90,9 +90,9 @@ static struct mspan *mcentral_grow(struct mcentral *c, gfp_t gfp)
 }
 
 /*
- * Move up to n objects into objs, FREE -> CACHED, growing by a span from
- * the mheap if the class has none to give.  Returns how many it moved,
- * 0 only if the mheap could not grow.  Called with interrupts enabled;
+ * Move n objects into objs, FREE -> CACHED, growing by spans from the
+ * mheap as the class runs out.  Returns how many it moved: fewer than n
+ * only if the mheap could not grow.  Called with interrupts enabled;
  * sleeps only if gfp allows, and only in the page or slab allocator.
  */
 unsigned int mcentral_get(struct mcentral *c, void **objs, unsigned int n,
@@ -107,11 +107,9 @@ unsigned int mcentral_get(struct mcentral *c, void **objs, unsigned int n,
 		s = list_first_entry_or_null(&c->partial, struct mspan, node);
 		if (!s) {
 			spin_unlock_irqrestore(&c->lock, flags);
-			if (got)
-				return got;
 			s = mcentral_grow(c, gfp);
 			if (!s)
-				return 0;
+				return got;
 			spin_lock_irqsave(&c->lock, flags);
 			list_add(&s->node, &c->partial);
 			c->nr_spans++;

@@ -436,6 +436,29 @@ int mheap_init(void)
 	return 0;
 }
 
+/* Unload: detach and release one arena with whatever spans it holds. */
+static void arena_teardown(struct gomem_arena *a, unsigned long pages)
+{
+	unsigned int i, step;
+	struct mspan *s;
+
+	spin_lock_irq(&gomem_mheap.lock);
+	arena_detach(a, pages);
+	spin_unlock_irq(&gomem_mheap.lock);
+	for (i = 0; i < GOMEM_ARENA_PAGES; i += step) {
+		s = rcu_dereference_protected(a->spans[i], 1);
+		if (!s) {
+			step = 1;
+			continue;
+		}
+		/* A huge object's arena names its one span on every page. */
+		step = a->order == GOMEM_ARENA_ORDER ? s->npages :
+		       GOMEM_ARENA_PAGES;
+		mspan_free_rcu(&s->rcu);
+	}
+	arena_release(a);
+}
+
 /*
  * Unload: give every page back, whatever is still live (gomem.c has
  * reported it).  Nothing else runs now.
@@ -443,27 +466,13 @@ int mheap_init(void)
 void mheap_exit(void)
 {
 	struct gomem_arena *a, *tmp;
-	unsigned int run, i, step;
-	struct mspan *s;
+	unsigned int run, i;
 
-	for (run = 0; run <= GOMEM_ARENA_PAGES; run++) {
-		list_for_each_entry_safe(a, tmp, &gomem_mheap.runs[run], node) {
-			for (i = 0; i < GOMEM_ARENA_PAGES; i += step) {
-				s = rcu_dereference_protected(a->spans[i], 1);
-				step = s ? s->npages : 1;
-				if (s)
-					mspan_free_rcu(&s->rcu);
-			}
-			arena_detach(a, GOMEM_ARENA_PAGES);
-			arena_release(a);
-		}
-	}
-	list_for_each_entry_safe(a, tmp, &gomem_mheap.huge, node) {
-		s = rcu_dereference_protected(a->spans[0], 1);
-		arena_detach(a, s->npages);
-		mspan_free_rcu(&s->rcu);
-		arena_release(a);
-	}
+	for (run = 0; run <= GOMEM_ARENA_PAGES; run++)
+		list_for_each_entry_safe(a, tmp, &gomem_mheap.runs[run], node)
+			arena_teardown(a, GOMEM_ARENA_PAGES);
+	list_for_each_entry_safe(a, tmp, &gomem_mheap.huge, node)
+		arena_teardown(a, 1UL << a->order);
 	/* kfree_rcu and call_rcu callbacks must finish before the cache goes. */
 	rcu_barrier();
 	for (i = 0; i < gomem_mheap.l1_len; i++)

@@ -16,9 +16,6 @@
 
 #include "gomem_internal.h"
 
+/* The tables themselves, defined here and only here. */
 #define GOMEM_DEFINE_SIZECLASSES
 #include "sizeclasses.h"
-
-EXPORT_SYMBOL_IF_KUNIT(gomem_classes);
-EXPORT_SYMBOL_IF_KUNIT(gomem_size_to_class8);
-EXPORT_SYMBOL_IF_KUNIT(gomem_size_to_class128);

@@ -191,6 +191,7 @@ const struct gomem_sizeclass gomem_classes[GOMEM_NR_CLASSES] = {
 	{ .size = 28672, .npages = 7, .nelems = 1, .divmul = 0x24925 },
 	{ .size = 32768, .npages = 8, .nelems = 1, .divmul = 0x20000 },
 };
+EXPORT_SYMBOL_IF_KUNIT(gomem_classes);
 
 const u8 gomem_size_to_class8[GOMEM_CLASS8_LEN] = {
 	1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
@@ -203,6 +204,7 @@ const u8 gomem_size_to_class8[GOMEM_CLASS8_LEN] = {
 	37, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38,
 	38,
 };
+EXPORT_SYMBOL_IF_KUNIT(gomem_size_to_class8);
 
 const u8 gomem_size_to_class128[GOMEM_CLASS128_LEN] = {
 	38, 39, 40, 41, 42, 43, 44, 45, 45, 46, 46, 47, 47, 48, 48, 49,
@@ -222,4 +224,5 @@ const u8 gomem_size_to_class128[GOMEM_CLASS128_LEN] = {
 	81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81,
 	81, 81, 81, 81, 81, 81, 81, 81, 81,
 };
+EXPORT_SYMBOL_IF_KUNIT(gomem_size_to_class128);
 #endif /* GOMEM_DEFINE_SIZECLASSES */

@@ -108,6 +108,7 @@ void *tiny_alloc(size_t size, gfp_t gfp)
 	unsigned int align = 1U << min(__ffs(size), 3UL), off;
 	struct mcache_slot *slot;
 	unsigned long flags, p;
+	bool missed = false;
 	struct mcache *c;
 	struct mspan *s;
 	u32 *meta, bits;
@@ -129,6 +130,7 @@ void *tiny_alloc(size_t size, gfp_t gfp)
 		local_irq_restore(flags);
 		if (!mcache_refill(GOMEM_TINY_CLASS, gfp))
 			return NULL;
+		missed = true;
 	}
 
 	/* A fresh block, the object at its start; nobody else sees it yet. */
@@ -137,6 +139,7 @@ void *tiny_alloc(size_t size, gfp_t gfp)
 	meta = tiny_meta(s, p);
 	bits = tiny_start_bit(0) | tiny_end_bit(size - 1);
 	c->stats.cls[GOMEM_TINY_CLASS].allocs++;
+	c->stats.misses += missed;
 	if (!c->tiny || size < c->tiny_off) {
 		WRITE_ONCE(*meta, bits | TINY_CURRENT);
 		tiny_retire(c);

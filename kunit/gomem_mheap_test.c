@@ -181,7 +181,7 @@ static void best_fit_prefers_the_fuller_arena(struct kunit *test)
 	expect_invariants(test);
 }
 
-static void noinline foreign_target(void)
+static noinline void foreign_target(void)
 {
 }
 
@@ -320,6 +320,7 @@ static struct kunit_suite mheap_suite = {
 	.exit = mheap_test_exit,
 	.test_cases = mheap_cases,
 };
+
 kunit_test_suite(mheap_suite);
 
 MODULE_LICENSE("GPL");

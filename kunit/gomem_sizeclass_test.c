@@ -138,6 +138,7 @@ static struct kunit_suite sizeclass_suite = {
 	.name = "gomem_sizeclass",
 	.test_cases = sizeclass_cases,
 };
+
 kunit_test_suite(sizeclass_suite);
 
 MODULE_LICENSE("GPL");

@@ -10,6 +10,8 @@
 
 #include <kunit/test.h>
 #include <linux/slab.h>
+#include <linux/sched.h>
+#include <linux/cpumask.h>
 
 #include "gomem.h"
 #include "gomem_internal.h"
@@ -38,6 +40,40 @@ static inline size_t gomem_test_check(const void *p, size_t n)
 		if (((const u8 *)p)[i] != gomem_test_byte(p, i))
 			return i;
 	return n;
+}
+
+/* The span of a pointer, or NULL; safe for any pointer. */
+static inline struct mspan *gomem_test_span(const void *p)
+{
+	enum gomem_bad why;
+	struct mspan *s;
+
+	rcu_read_lock_sched();
+	s = mheap_find((unsigned long)p, &why);
+	rcu_read_unlock_sched();
+	return s;
+}
+
+/* Run the calling test on one CPU, or anywhere again. */
+static inline void gomem_test_pin(struct kunit *test, unsigned int cpu)
+{
+	KUNIT_ASSERT_EQ(test, set_cpus_allowed_ptr(current, cpumask_of(cpu)), 0);
+	KUNIT_ASSERT_EQ(test, raw_smp_processor_id(), cpu);
+}
+
+static inline void gomem_test_unpin(void)
+{
+	set_cpus_allowed_ptr(current, cpu_possible_mask);
+}
+
+/* The summed counters, read now. */
+static inline struct gomem_stats *gomem_test_stats(struct kunit *test)
+{
+	struct gomem_stats *st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, st);
+	gomem_stats_read(st);
+	return st;
 }
 
 struct gomem_snap {

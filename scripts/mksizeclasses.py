@@ -211,16 +211,18 @@ def header(classes, c8, c128, page, argv):
         w(f"\t{{ .size = {size}, .npages = {npages}, .nelems = {span // size}, "
           f".divmul = {div_magic(size, span):#x} }},")
     w("};")
+    w("EXPORT_SYMBOL_IF_KUNIT(gomem_classes);")
     w("")
 
-    def table(name, vals, per=16):
-        w(f"const u8 {name} = {{")
+    def table(name, length, vals, per=16):
+        w(f"const u8 {name}[{length}] = {{")
         for i in range(0, len(vals), per):
             w("\t" + " ".join(f"{v}," for v in vals[i:i + per]).rstrip())
         w("};")
+        w(f"EXPORT_SYMBOL_IF_KUNIT({name});")
         w("")
-    table("gomem_size_to_class8[GOMEM_CLASS8_LEN]", c8)
-    table("gomem_size_to_class128[GOMEM_CLASS128_LEN]", c128)
+    table("gomem_size_to_class8", "GOMEM_CLASS8_LEN", c8)
+    table("gomem_size_to_class128", "GOMEM_CLASS128_LEN", c128)
     out[-1:] = ["#endif /* GOMEM_DEFINE_SIZECLASSES */"]
     return "\n".join(out).rstrip() + "\n"
 

@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite for mcache.c and for gomem across CPUs and contexts:
+ * refills and flushes in batches, frees on another CPU than the
+ * allocation and the bound on what one CPU caches, allocation and free
+ * in hard interrupts (irq_work and a hard hrtimer) with GFP_ATOMIC, one
+ * kthread per CPU hammering mixed sizes, and draining on CPU offline.
+ */
+#include <kunit/test.h>
+#include <linux/module.h>
+#include <linux/irq_work.h>
+#include <linux/hrtimer.h>
+#include <linux/kthread.h>
+#include <linux/completion.h>
+#include <linux/cpu.h>
+#include <linux/prandom.h>
+#include <linux/sizes.h>
+
+#include "gomem_test.h"
+
+static struct mcache *cache_of(unsigned int cpu)
+{
+	return gomem_mcache_of(cpu);
+}
+
+static void refill_and_flush_in_batches(struct kunit *test)
+{
+	unsigned int cls = gomem_size_class(512), cpu = 0, i, cap, batch, n;
+	struct gomem_snap *before = gomem_test_snap(test);
+	struct mcache_slot *slot;
+	u64 refills, flushes;
+	void **p;
+
+	gomem_test_pin(test, cpu);
+	gomem_drain();
+	slot = &cache_of(cpu)->slot[cls];
+	cap = slot->cap;
+	batch = gomem_mcentral[cls].batch;
+	n = 3 * cap;
+	p = kunit_kcalloc(test, n, sizeof(void *), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+
+	/* One refill serves a batch; the next allocation misses again. */
+	refills = cache_of(cpu)->stats.refills;
+	p[0] = gomem_alloc(512, GFP_KERNEL);
+	KUNIT_EXPECT_EQ(test, cache_of(cpu)->stats.refills, refills + 1);
+	KUNIT_EXPECT_EQ(test, slot->n, batch - 1);
+	for (i = 1; i < batch; i++)
+		p[i] = gomem_alloc(512, GFP_KERNEL);
+	KUNIT_EXPECT_EQ(test, cache_of(cpu)->stats.refills, refills + 1);
+	KUNIT_EXPECT_EQ(test, slot->n, 0U);
+	for (; i < n; i++)
+		p[i] = gomem_alloc(512, GFP_KERNEL);
+	KUNIT_EXPECT_EQ(test, cache_of(cpu)->stats.refills,
+			refills + DIV_ROUND_UP(n, batch));
+
+	/* Frees fill the stack to its capacity, then flush the oldest batch. */
+	gomem_drain();
+	flushes = cache_of(cpu)->stats.flushes;
+	for (i = 0; i < n; i++) {
+		gomem_free(p[i]);
+		KUNIT_EXPECT_LE(test, slot->n, cap);
+	}
+	KUNIT_EXPECT_EQ(test, cache_of(cpu)->stats.flushes,
+			flushes + (n - cap) / batch);
+	KUNIT_EXPECT_EQ(test, slot->n, n - (n - cap) / batch * batch);
+	/* LIFO: the object freed last comes back first. */
+	KUNIT_EXPECT_PTR_EQ(test, gomem_alloc(512, GFP_KERNEL), p[n - 1]);
+	gomem_free(p[n - 1]);
+	gomem_test_unpin();
+	gomem_test_expect_baseline(test, before);
+}
+
+static void remote_frees_are_bounded(struct kunit *test)
+{
+	static const size_t sizes[] = { 7, 48, 512, 3000 };
+	struct gomem_snap *before = gomem_test_snap(test);
+	const unsigned int per = 400;
+	unsigned int i, k, cls, cached;
+	void **p;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs");
+	p = kunit_kcalloc(test, per * ARRAY_SIZE(sizes), sizeof(void *),
+			  GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	gomem_test_pin(test, 0);
+	for (k = 0; k < ARRAY_SIZE(sizes); k++)
+		for (i = 0; i < per; i++) {
+			p[k * per + i] = gomem_alloc(sizes[k], GFP_KERNEL);
+			KUNIT_ASSERT_NOT_NULL(test, p[k * per + i]);
+			gomem_test_fill(p[k * per + i], sizes[k]);
+		}
+	gomem_test_pin(test, 1);
+	for (k = 0; k < ARRAY_SIZE(sizes); k++)
+		for (i = 0; i < per; i++) {
+			KUNIT_EXPECT_EQ(test, gomem_test_check(p[k * per + i], sizes[k]),
+					sizes[k]);
+			gomem_free(p[k * per + i]);
+		}
+	/* CPU 1 freed 1600 objects but holds no more than its capacity. */
+	for (cls = 1, cached = 0; cls < GOMEM_NR_SPANCLASSES; cls++) {
+		KUNIT_EXPECT_LE(test, cache_of(1)->slot[cls].n,
+				cache_of(1)->slot[cls].cap);
+		cached += cache_of(1)->slot[cls].n;
+	}
+	KUNIT_EXPECT_LT(test, cached, per);
+	gomem_test_unpin();
+	gomem_test_expect_baseline(test, before);
+}
+
+struct irq_ctx {
+	void *mine[5];		/* allocated by the process, freed in the IRQ */
+	void *theirs[5];	/* allocated in the IRQ, freed by the process */
+	bool hardirq;
+	struct completion done;
+	struct irq_work work;
+	struct hrtimer timer;
+};
+
+static const size_t irq_sizes[5] = { 5, 64, 700, 4096, 40 * SZ_1K };
+
+static void irq_body(struct irq_ctx *x)
+{
+	unsigned int i;
+
+	x->hardirq = in_hardirq();
+	for (i = 0; i < ARRAY_SIZE(irq_sizes); i++) {
+		gomem_free(x->mine[i]);
+		x->theirs[i] = gomem_alloc(irq_sizes[i], GFP_ATOMIC);
+		if (x->theirs[i])
+			gomem_test_fill(x->theirs[i], irq_sizes[i]);
+	}
+	complete(&x->done);
+}
+
+static void irq_work_fn(struct irq_work *w)
+{
+	irq_body(container_of(w, struct irq_ctx, work));
+}
+
+static enum hrtimer_restart hrtimer_fn(struct hrtimer *t)
+{
+	irq_body(container_of(t, struct irq_ctx, timer));
+	return HRTIMER_NORESTART;
+}
+
+static void run_in_hardirq(struct kunit *test, bool timer)
+{
+	struct irq_ctx *x = kunit_kzalloc(test, sizeof(*x), GFP_KERNEL);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, x);
+	init_completion(&x->done);
+	for (i = 0; i < ARRAY_SIZE(irq_sizes); i++) {
+		x->mine[i] = gomem_alloc(irq_sizes[i], GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, x->mine[i]);
+	}
+	if (timer) {
+		hrtimer_init(&x->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+		x->timer.function = hrtimer_fn;
+		hrtimer_start(&x->timer, ns_to_ktime(10000), HRTIMER_MODE_REL_HARD);
+	} else {
+		init_irq_work(&x->work, irq_work_fn);
+		KUNIT_ASSERT_TRUE(test, irq_work_queue(&x->work));
+	}
+	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&x->done, 10 * HZ), 0UL);
+	if (!timer)
+		irq_work_sync(&x->work);
+	KUNIT_EXPECT_TRUE(test, x->hardirq);
+	for (i = 0; i < ARRAY_SIZE(irq_sizes); i++) {
+		KUNIT_ASSERT_NOT_NULL(test, x->theirs[i]);
+		KUNIT_EXPECT_EQ(test, gomem_test_check(x->theirs[i], irq_sizes[i]),
+				irq_sizes[i]);
+		gomem_free(x->theirs[i]);
+	}
+}
+
+static void alloc_and_free_in_hard_irq(struct kunit *test)
+{
+	struct gomem_snap *before = gomem_test_snap(test);
+
+	run_in_hardirq(test, false);
+	run_in_hardirq(test, true);
+	gomem_test_expect_baseline(test, before);
+}
+
+/*
+ * One kthread per CPU, each allocating mixed sizes, filling them, and
+ * trading objects with the others through a shared array, so that most
+ * frees happen on another CPU than the allocation.
+ */
+#define HAMMER_SLOTS	256
+#define HAMMER_MS	1500
+
+struct hammer {
+	void *shared[HAMMER_SLOTS];
+	atomic_t errors, ops, running;
+	struct completion done;
+};
+
+static size_t hammer_size(struct rnd_state *rnd)
+{
+	switch (prandom_u32_state(rnd) % 8) {
+	case 0: case 1: case 2:
+		return 1 + prandom_u32_state(rnd) % 15;
+	case 3:
+		return 1 + prandom_u32_state(rnd) % (2 * GOMEM_MAX_SMALL);
+	default:
+		return 16 + prandom_u32_state(rnd) % 1024;
+	}
+}
+
+static int hammer_fn(void *data)
+{
+	struct hammer *h = data;
+	unsigned long end = jiffies + msecs_to_jiffies(HAMMER_MS);
+	struct rnd_state rnd;
+	void *p, *old;
+	size_t n;
+
+	prandom_seed_state(&rnd, smp_processor_id() + 1);
+	while (time_before(jiffies, end)) {
+		n = hammer_size(&rnd);
+		p = gomem_alloc(n, GFP_KERNEL);
+		if (!p) {
+			atomic_inc(&h->errors);
+			break;
+		}
+		gomem_test_fill(p, gomem_size(p));
+		old = xchg(&h->shared[prandom_u32_state(&rnd) % HAMMER_SLOTS], p);
+		if (old) {
+			n = gomem_size(old);
+			if (gomem_test_check(old, n) != n)
+				atomic_inc(&h->errors);
+			gomem_free(old);
+		}
+		atomic_inc(&h->ops);
+		cond_resched();
+	}
+	if (atomic_dec_and_test(&h->running))
+		complete(&h->done);
+	return 0;
+}
+
+static void one_kthread_per_cpu(struct kunit *test)
+{
+	struct hammer *h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
+	struct gomem_snap *before = gomem_test_snap(test);
+	struct task_struct *t;
+	unsigned int cpu, i;
+
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	init_completion(&h->done);
+	cpus_read_lock();
+	atomic_set(&h->running, num_online_cpus());
+	for_each_online_cpu(cpu) {
+		t = kthread_create(hammer_fn, h, "gomem_hammer/%u", cpu);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+		kthread_bind(t, cpu);
+		wake_up_process(t);
+	}
+	cpus_read_unlock();
+	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&h->done, 60 * HZ), 0UL);
+	KUNIT_EXPECT_EQ(test, atomic_read(&h->errors), 0);
+	KUNIT_EXPECT_GT(test, atomic_read(&h->ops), 1000);
+	kunit_info(test, "%d allocations on %u CPUs\n", atomic_read(&h->ops),
+		   num_online_cpus());
+	for (i = 0; i < HAMMER_SLOTS; i++) {
+		if (!h->shared[i])
+			continue;
+		KUNIT_EXPECT_EQ(test, gomem_test_check(h->shared[i],
+						       gomem_size(h->shared[i])),
+				gomem_size(h->shared[i]));
+		gomem_free(h->shared[i]);
+	}
+	gomem_test_expect_baseline(test, before);
+}
+
+/* Objects cached on a CPU go back to their spans when it goes offline. */
+static void offline_cpu_is_drained(struct kunit *test)
+{
+	struct gomem_snap *before = gomem_test_snap(test);
+	unsigned int i, cls;
+	void *p[64];
+	int err;
+
+	if (num_online_cpus() < 2 || !cpu_online(1))
+		kunit_skip(test, "needs CPU 1");
+	gomem_test_pin(test, 1);
+	for (i = 0; i < ARRAY_SIZE(p); i++)
+		p[i] = gomem_alloc(i % 3 ? 1 + i : 100 * i, GFP_KERNEL);
+	for (i = 0; i < ARRAY_SIZE(p); i += 2)
+		gomem_free(p[i]);
+	KUNIT_EXPECT_NE(test, cache_of(1)->tiny, 0UL);
+	gomem_test_pin(test, 0);
+	err = remove_cpu(1);
+	KUNIT_ASSERT_EQ(test, err, 0);
+	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++)
+		KUNIT_EXPECT_EQ_MSG(test, cache_of(1)->slot[cls].n, 0U,
+				    "class %u", cls);
+	KUNIT_EXPECT_EQ(test, cache_of(1)->tiny, 0UL);
+	KUNIT_EXPECT_EQ(test, add_cpu(1), 0);
+	for (i = 1; i < ARRAY_SIZE(p); i += 2)
+		gomem_free(p[i]);
+	gomem_test_unpin();
+	gomem_test_expect_baseline(test, before);
+}
+
+static struct kunit_case mcache_cases[] = {
+	KUNIT_CASE(refill_and_flush_in_batches),
+	KUNIT_CASE(remote_frees_are_bounded),
+	KUNIT_CASE(alloc_and_free_in_hard_irq),
+	KUNIT_CASE_SLOW(one_kthread_per_cpu),
+	KUNIT_CASE(offline_cpu_is_drained),
+	{}
+};
+
+static void mcache_test_exit(struct kunit *test)
+{
+	gomem_test_unpin();
+}
+
+static struct kunit_suite mcache_suite = {
+	.name = "gomem_mcache",
+	.exit = mcache_test_exit,
+	.test_cases = mcache_cases,
+};
+
+kunit_test_suite(mcache_suite);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("KUnit tests for gomem's per-CPU caches, CPUs and contexts");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

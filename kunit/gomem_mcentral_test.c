@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite for mcentral.c: batches of distinct objects in the right
+ * states, spans moving between the partial and full lists, growth from
+ * and return to the mheap, every span class, and failure to grow.  The
+ * tests use the mcentrals directly, after draining every CPU's cache.
+ */
+#include <kunit/test.h>
+#include <linux/module.h>
+
+#include "gomem_test.h"
+
+static unsigned int state_of(void *p)
+{
+	struct mspan *s = gomem_test_span(p);
+
+	return mspan_state(s, mspan_index(s, (unsigned long)p));
+}
+
+static unsigned long spans_on(struct mcentral *c, struct list_head *list)
+{
+	unsigned long n = 0, flags;
+	struct mspan *s;
+
+	spin_lock_irqsave(&c->lock, flags);
+	list_for_each_entry(s, list, node)
+		n++;
+	spin_unlock_irqrestore(&c->lock, flags);
+	return n;
+}
+
+/* The class's counters against its lists, recounted. */
+static void expect_consistent(struct kunit *test, struct mcentral *c)
+{
+	unsigned long spans = 0, free = 0, flags;
+	struct mspan *s;
+	unsigned int i, nfree;
+
+	spin_lock_irqsave(&c->lock, flags);
+	list_for_each_entry(s, &c->partial, node) {
+		for (nfree = 0, i = 0; i < s->nelems; i++)
+			nfree += mspan_state(s, i) == GOMEM_OBJ_FREE;
+		KUNIT_EXPECT_EQ(test, nfree, (unsigned int)s->nfree);
+		KUNIT_EXPECT_GT(test, nfree, 0U);
+		KUNIT_EXPECT_LT(test, nfree, (unsigned int)s->nelems);
+		for (i = 0; i < s->hint; i++)
+			KUNIT_EXPECT_NE(test, mspan_state(s, i), GOMEM_OBJ_FREE);
+		spans++;
+		free += nfree;
+	}
+	list_for_each_entry(s, &c->full, node) {
+		KUNIT_EXPECT_EQ(test, s->nfree, 0);
+		spans++;
+	}
+	KUNIT_EXPECT_EQ(test, spans, c->nr_spans);
+	KUNIT_EXPECT_EQ(test, free, c->nr_free);
+	spin_unlock_irqrestore(&c->lock, flags);
+}
+
+/* n objects of one class, checked distinct, CACHED and in place. */
+static void **get(struct kunit *test, struct mcentral *c, unsigned int n)
+{
+	void **objs = kunit_kcalloc(test, n, sizeof(void *), GFP_KERNEL);
+	unsigned int got = 0, i, j;
+	struct mspan *s;
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	while (got < n) {
+		i = mcentral_get(c, objs + got, min(n - got, (unsigned int)GOMEM_BATCH_MAX),
+				 GFP_KERNEL);
+		KUNIT_ASSERT_GT(test, i, 0U);
+		got += i;
+	}
+	for (i = 0; i < n; i++) {
+		s = gomem_test_span(objs[i]);
+		KUNIT_EXPECT_EQ(test, (unsigned int)s->spanclass, c->spanclass);
+		KUNIT_EXPECT_EQ(test, ((unsigned long)objs[i] - s->base) % c->size, 0UL);
+		KUNIT_EXPECT_EQ(test, state_of(objs[i]),
+				gomem_state_cached(c->state_width));
+		for (j = 0; j < i; j++)
+			KUNIT_EXPECT_PTR_NE(test, objs[i], objs[j]);
+	}
+	return objs;
+}
+
+static void batches_are_distinct_and_cached(struct kunit *test)
+{
+	static const unsigned int classes[] = { 2, 3, 9, 24, 38, 52, 81 };
+	unsigned int i, k, n;
+	struct mcentral *c;
+	unsigned long free;
+	void **objs;
+
+	gomem_drain();
+	for (k = 0; k < ARRAY_SIZE(classes); k++) {
+		c = &gomem_mcentral[classes[k]];
+		n = c->nelems + c->batch;	/* more than one span's worth */
+		free = c->nr_free;
+		objs = get(test, c, n);
+		expect_consistent(test, c);
+		KUNIT_EXPECT_GE(test, c->nr_spans, 2UL);
+		mcentral_put(c, objs, n);
+		for (i = 0; i < n; i++)
+			if (gomem_test_span(objs[i]))
+				KUNIT_EXPECT_EQ(test, state_of(objs[i]),
+						GOMEM_OBJ_FREE);
+		expect_consistent(test, c);
+		KUNIT_EXPECT_EQ(test, c->nr_free, free);
+	}
+}
+
+/* A class whose spans hold few objects shows every move. */
+static void spans_move_between_lists(struct kunit *test)
+{
+	struct mcentral *c = &gomem_mcentral[gomem_size_class(2048)];
+	unsigned long spans;
+	void **objs;
+	unsigned int n;
+
+	gomem_drain();
+	spans = c->nr_spans;
+	KUNIT_ASSERT_EQ(test, spans_on(c, &c->partial), 0UL);
+	n = c->nelems;
+	objs = get(test, c, n);
+	KUNIT_EXPECT_EQ(test, c->nr_spans, spans + 1);
+	KUNIT_EXPECT_EQ(test, spans_on(c, &c->full), spans + 1);
+	mcentral_put(c, objs, 1);
+	KUNIT_EXPECT_EQ(test, spans_on(c, &c->partial), 1UL);
+	expect_consistent(test, c);
+	/* Taking it again refills the same span. */
+	KUNIT_EXPECT_EQ(test, mcentral_get(c, objs, 1, GFP_KERNEL), 1U);
+	KUNIT_EXPECT_EQ(test, spans_on(c, &c->partial), 0UL);
+	mcentral_put(c, objs, n);
+	/* All back: the span went back to the mheap. */
+	KUNIT_EXPECT_EQ(test, c->nr_spans, spans);
+	KUNIT_EXPECT_EQ(test, spans_on(c, &c->full), spans);
+	expect_consistent(test, c);
+}
+
+static void grows_from_and_returns_to_the_mheap(struct kunit *test)
+{
+	struct mcentral *c = &gomem_mcentral[gomem_size_class(1000)];
+	unsigned long used;
+	void **objs;
+	unsigned int n;
+
+	gomem_drain();
+	used = gomem_mheap.pages_total - gomem_mheap.pages_free;
+	n = 3 * c->nelems;
+	objs = get(test, c, n);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_total - gomem_mheap.pages_free,
+			used + 3 * c->npages);
+	mcentral_put(c, objs, n);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_total - gomem_mheap.pages_free,
+			used);
+}
+
+static void every_span_class(struct kunit *test)
+{
+	unsigned int cls;
+	struct mcentral *c;
+	void **objs;
+
+	gomem_drain();
+	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++) {
+		c = &gomem_mcentral[cls];
+		KUNIT_EXPECT_EQ(test, (unsigned int)c->spanclass, cls);
+		KUNIT_EXPECT_GE(test, c->cache_cap, 2 * c->batch);
+		KUNIT_EXPECT_LE(test, c->batch, (u16)GOMEM_BATCH_MAX);
+		objs = get(test, c, 2);
+		mcentral_put(c, objs, 2);
+		expect_consistent(test, c);
+	}
+	/* Tiny blocks are 16-byte objects with 32-bit states. */
+	c = &gomem_mcentral[GOMEM_TINY_CLASS];
+	KUNIT_EXPECT_EQ(test, c->size, 16U);
+	KUNIT_EXPECT_EQ(test, (unsigned int)c->state_width, 4U);
+	KUNIT_EXPECT_EQ(test, (unsigned int)c->kind, (unsigned int)MSPAN_TINY);
+}
+
+/* The one-byte states: "live" must never look like CACHED. */
+static void states_are_wide_enough(struct kunit *test)
+{
+	unsigned int cls, size, lo;
+
+	for (cls = 2; cls < GOMEM_NR_CLASSES; cls++) {
+		size = gomem_classes[cls].size;
+		lo = max(gomem_classes[cls - 1].size + 1, GOMEM_TINY_MAX);
+		KUNIT_EXPECT_LT_MSG(test, size - lo + 1,
+				    gomem_state_cached(gomem_mcentral[cls].state_width),
+				    "class %u", cls);
+	}
+}
+
+static void failed_growth_gives_nothing(struct kunit *test)
+{
+	struct mcentral *c = &gomem_mcentral[gomem_size_class(4096)];
+	unsigned int reserve = gomem_reserve_arenas;
+	unsigned long spans;
+	void *objs[4];
+
+	gomem_drain();
+	gomem_reserve_arenas = 0;
+	mheap_trim();
+	spans = c->nr_spans;
+	if (!gomem_test_fail_after(0, 1)) {
+		gomem_reserve_arenas = reserve;
+		kunit_skip(test, "needs CONFIG_FAULT_INJECTION");
+	}
+	KUNIT_EXPECT_EQ(test, mcentral_get(c, objs, 4, GFP_KERNEL), 0U);
+	KUNIT_EXPECT_EQ(test, gomem_test_fail_left(true), 0);
+	KUNIT_EXPECT_EQ(test, c->nr_spans, spans);
+	expect_consistent(test, c);
+	gomem_reserve_arenas = reserve;
+}
+
+static struct kunit_case mcentral_cases[] = {
+	KUNIT_CASE(batches_are_distinct_and_cached),
+	KUNIT_CASE(spans_move_between_lists),
+	KUNIT_CASE(grows_from_and_returns_to_the_mheap),
+	KUNIT_CASE(every_span_class),
+	KUNIT_CASE(states_are_wide_enough),
+	KUNIT_CASE(failed_growth_gives_nothing),
+	{}
+};
+
+static struct kunit_suite mcentral_suite = {
+	.name = "gomem_mcentral",
+	.test_cases = mcentral_cases,
+};
+
+kunit_test_suite(mcentral_suite);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("KUnit tests for gomem's mcentral");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

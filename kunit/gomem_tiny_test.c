@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite for tiny.c: packing into 16-byte blocks with Go's alignment
+ * rule and its choice of the roomier block, exact sizes, double and
+ * interior frees, blocks going back when their last object is freed, and
+ * frees on another CPU.  The current block is per CPU, so each case runs
+ * on one CPU after a drain has retired that CPU's block.
+ */
+#include <kunit/test.h>
+#include <linux/module.h>
+
+#include "gomem_test.h"
+
+#define BLOCK	16UL
+
+static void fresh(struct kunit *test, unsigned int cpu)
+{
+	gomem_test_pin(test, cpu);
+	gomem_drain();
+}
+
+static unsigned long block_of(const void *p)
+{
+	return (unsigned long)p & ~(BLOCK - 1);
+}
+
+static u64 live_blocks(struct kunit *test)
+{
+	struct gomem_stats *st = gomem_test_stats(test);
+
+	return st->cls[GOMEM_TINY_CLASS].allocs - st->cls[GOMEM_TINY_CLASS].frees;
+}
+
+static u64 bad_frees(struct kunit *test)
+{
+	return gomem_test_stats(test)->bad_frees;
+}
+
+static void sixteen_bytes_fill_a_block(struct kunit *test)
+{
+	struct gomem_snap *before = gomem_test_snap(test);
+	void *p[BLOCK + 1];
+	unsigned int i;
+
+	fresh(test, 0);
+	for (i = 0; i <= BLOCK; i++) {
+		p[i] = gomem_alloc(1, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+		KUNIT_EXPECT_EQ(test, gomem_size(p[i]), 1UL);
+	}
+	KUNIT_EXPECT_EQ(test, (unsigned long)p[0] % BLOCK, 0UL);
+	for (i = 1; i < BLOCK; i++)
+		KUNIT_EXPECT_PTR_EQ(test, p[i], p[0] + i);
+	KUNIT_EXPECT_NE(test, block_of(p[BLOCK]), block_of(p[0]));
+	KUNIT_EXPECT_EQ(test, live_blocks(test), 2ULL);
+	for (i = 0; i <= BLOCK; i++)
+		gomem_free(p[i]);
+	gomem_test_unpin();
+	gomem_test_expect_baseline(test, before);
+}
+
+/*
+ * A model of the placement rule, checked allocation by allocation: at the
+ * offset rounded up to the alignment (8, 4 or 2 if it divides the size,
+ * else 1) if it fits; otherwise at the start of a fresh block, which
+ * becomes current only if it has more room left than the old one.
+ */
+static void placement_follows_go(struct kunit *test)
+{
+	static const u8 sizes[] = {
+		1, 2, 4, 8, 3, 2, 1, 4, 6, 1, 15, 1, 12, 8, 1, 7, 7, 7, 5, 10,
+		9, 14, 2, 2, 2, 2, 2, 2, 2, 2, 13, 3, 11, 5, 4, 4, 4, 4, 1, 8,
+	};
+	struct gomem_snap *before = gomem_test_snap(test);
+	unsigned long cur = 0, off = 0, want, align;
+	void *p[ARRAY_SIZE(sizes)];
+	unsigned int i, s;
+
+	fresh(test, 0);
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		s = sizes[i];
+		align = s % 8 == 0 ? 8 : s % 4 == 0 ? 4 : s % 2 == 0 ? 2 : 1;
+		p[i] = gomem_alloc(s, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+		want = ALIGN(off, align);
+		if (cur && want + s <= BLOCK) {
+			KUNIT_EXPECT_PTR_EQ_MSG(test, p[i], (void *)(cur + want),
+						"allocation %u (%u bytes)", i, s);
+			off = want + s;
+			continue;
+		}
+		KUNIT_EXPECT_EQ_MSG(test, (unsigned long)p[i] % BLOCK, 0UL,
+				    "allocation %u (%u bytes)", i, s);
+		KUNIT_EXPECT_NE_MSG(test, block_of(p[i]), cur,
+				    "allocation %u (%u bytes)", i, s);
+		if (!cur || s < off) {
+			cur = (unsigned long)p[i];
+			off = s;
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		KUNIT_EXPECT_EQ(test, gomem_size(p[i]), (size_t)sizes[i]);
+		gomem_test_fill(p[i], sizes[i]);
+	}
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		KUNIT_EXPECT_EQ(test, gomem_test_check(p[i], sizes[i]),
+				(size_t)sizes[i]);
+		gomem_free(p[i]);
+	}
+	gomem_test_unpin();
+	gomem_test_expect_baseline(test, before);
+}
+
+static void double_and_interior_frees_are_caught(struct kunit *test)
+{
+	struct gomem_snap *before = gomem_test_snap(test);
+	u64 bad = bad_frees(test);
+	u8 *a, *b, *c;
+
+	fresh(test, 0);
+	a = gomem_alloc(4, GFP_KERNEL);
+	b = gomem_alloc(4, GFP_KERNEL);
+	c = gomem_alloc(4, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_ASSERT_EQ(test, block_of(a), block_of(c));
+	gomem_test_fill(a, 4);
+	gomem_test_fill(c, 4);
+	gomem_free(b);
+	KUNIT_EXPECT_EQ(test, bad_frees(test), bad);
+	gomem_free(b);				/* double */
+	KUNIT_EXPECT_EQ(test, bad_frees(test), bad + 1);
+	gomem_free(a + 1);			/* interior */
+	KUNIT_EXPECT_EQ(test, bad_frees(test), bad + 2);
+	gomem_free(b + 2);			/* inside a freed object */
+	KUNIT_EXPECT_EQ(test, bad_frees(test), bad + 3);
+	KUNIT_EXPECT_EQ(test, gomem_size(b), 0UL);
+	KUNIT_EXPECT_EQ(test, gomem_size(a + 1), 0UL);
+	/* The neighbours are untouched and still free normally. */
+	KUNIT_EXPECT_EQ(test, gomem_test_check(a, 4), 4UL);
+	KUNIT_EXPECT_EQ(test, gomem_test_check(c, 4), 4UL);
+	KUNIT_EXPECT_EQ(test, gomem_size(a), 4UL);
+	gomem_free(a);
+	gomem_free(c);
+	KUNIT_EXPECT_EQ(test, bad_frees(test), bad + 3);
+	gomem_test_unpin();
+	gomem_test_expect_baseline(test, before);
+}
+
+static void blocks_go_back_when_empty(struct kunit *test)
+{
+	struct gomem_snap *before = gomem_test_snap(test);
+	u64 blocks;
+	void *a, *b;
+
+	fresh(test, 0);
+	blocks = live_blocks(test);
+	/* The current block stays while current, even when empty ... */
+	a = gomem_alloc(5, GFP_KERNEL);
+	b = gomem_alloc(5, GFP_KERNEL);
+	KUNIT_ASSERT_EQ(test, block_of(a), block_of(b));
+	gomem_free(a);
+	gomem_free(b);
+	KUNIT_EXPECT_EQ(test, live_blocks(test), blocks + 1);
+	/* ... and goes back when it is retired. */
+	gomem_drain();
+	KUNIT_EXPECT_EQ(test, live_blocks(test), blocks);
+
+	/* A block that is not current goes back with its last object. */
+	a = gomem_alloc(10, GFP_KERNEL);
+	b = gomem_alloc(10, GFP_KERNEL);	/* no roomier: a's stays current */
+	KUNIT_ASSERT_NE(test, block_of(a), block_of(b));
+	KUNIT_EXPECT_EQ(test, live_blocks(test), blocks + 2);
+	gomem_free(b);
+	KUNIT_EXPECT_EQ(test, live_blocks(test), blocks + 1);
+	gomem_free(a);
+	gomem_test_unpin();
+	gomem_test_expect_baseline(test, before);
+}
+
+static void frees_on_another_cpu(struct kunit *test)
+{
+	struct gomem_snap *before = gomem_test_snap(test);
+	void *p[64];
+	unsigned int i;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs");
+	fresh(test, 0);
+	for (i = 0; i < ARRAY_SIZE(p); i++) {
+		p[i] = gomem_alloc(1 + i % 15, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+		gomem_test_fill(p[i], 1 + i % 15);
+	}
+	gomem_test_pin(test, 1);
+	for (i = 0; i < ARRAY_SIZE(p); i++) {
+		KUNIT_EXPECT_EQ(test, gomem_test_check(p[i], 1 + i % 15),
+				(size_t)(1 + i % 15));
+		gomem_free(p[i]);
+	}
+	gomem_test_unpin();
+	gomem_test_expect_baseline(test, before);
+}
+
+static void realloc_shrinks_in_place(struct kunit *test)
+{
+	struct gomem_snap *before = gomem_test_snap(test), *now;
+	unsigned int i;
+	void *p, *q;
+
+	fresh(test, 0);
+	p = gomem_alloc(12, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	gomem_test_fill(p, 12);
+	q = gomem_realloc(p, 5, GFP_KERNEL);
+	KUNIT_EXPECT_PTR_EQ(test, q, p);
+	KUNIT_EXPECT_EQ(test, gomem_size(p), 5UL);
+	KUNIT_EXPECT_EQ(test, gomem_test_check(p, 5), 5UL);
+	now = gomem_test_snap(test);
+	KUNIT_EXPECT_EQ(test, now->st.tiny.bytes, before->st.tiny.bytes + 5);
+	/* Growing moves it, contents and all. */
+	q = gomem_realloc(p, 14, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, q);
+	KUNIT_EXPECT_PTR_NE(test, q, p);
+	KUNIT_EXPECT_EQ(test, gomem_size(q), 14UL);
+	for (i = 0; i < 5 && ((u8 *)q)[i] == gomem_test_byte(p, i); i++)
+		;
+	KUNIT_EXPECT_EQ(test, i, 5U);
+	gomem_free(q);
+	gomem_test_unpin();
+	gomem_test_expect_baseline(test, before);
+}
+
+static struct kunit_case tiny_cases[] = {
+	KUNIT_CASE(sixteen_bytes_fill_a_block),
+	KUNIT_CASE(placement_follows_go),
+	KUNIT_CASE(double_and_interior_frees_are_caught),
+	KUNIT_CASE(blocks_go_back_when_empty),
+	KUNIT_CASE(frees_on_another_cpu),
+	KUNIT_CASE(realloc_shrinks_in_place),
+	{}
+};
+
+static void tiny_test_exit(struct kunit *test)
+{
+	gomem_test_unpin();
+}
+
+static struct kunit_suite tiny_suite = {
+	.name = "gomem_tiny",
+	.exit = tiny_test_exit,
+	.test_cases = tiny_cases,
+};
+
+kunit_test_suite(tiny_suite);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("KUnit tests for gomem's tiny allocator");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * proc.c - /proc/gomem and /proc/gomem_cpu, the allocator's statistics.
+ *
+ * The format is documented in README.md; any change to it bumps
+ * GOMEM_PROC_VERSION.  Every figure is computed when the file is read:
+ * the per-CPU counters are summed, each mcentral's and the mheap's
+ * counters are read under their own lock, one at a time, so a reader
+ * never stalls allocation for longer than one class takes to copy.  With
+ * nothing allocating meanwhile, the figures are exact and agree with one
+ * another (for each class, spans * objs_per_span = objs_inuse +
+ * objs_cached + objs_free).
+ *
+ * Each read of the file from the start takes one snapshot (seq_file's
+ * single_open() fills its buffer in one go), so a reader using a tiny
+ * buffer still sees consistent text; a seek starts a fresh snapshot.
+ */
+#define pr_fmt(fmt) "gomem: " fmt
+
+#include <linux/module.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/cpumask.h>
+
+#include "gomem_internal.h"
+
+#define GOMEM_PROC_VERSION	1
+
+struct proc_snap {
+	struct gomem_stats st;
+	unsigned long spans[GOMEM_NR_SPANCLASSES];
+	unsigned long free[GOMEM_NR_SPANCLASSES];
+	unsigned long arenas, pages_total, pages_free, pages_released;
+	unsigned long large_objects, large_pages;
+};
+
+static void proc_snap_read(struct proc_snap *p)
+{
+	struct mcentral *c;
+	unsigned long flags;
+	unsigned int cls;
+
+	gomem_stats_read(&p->st);
+	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++) {
+		c = &gomem_mcentral[cls];
+		spin_lock_irqsave(&c->lock, flags);
+		p->spans[cls] = c->nr_spans;
+		p->free[cls] = c->nr_free;
+		spin_unlock_irqrestore(&c->lock, flags);
+	}
+	spin_lock_irqsave(&gomem_mheap.lock, flags);
+	p->arenas = gomem_mheap.nr_arenas;
+	p->pages_total = gomem_mheap.pages_total;
+	p->pages_free = gomem_mheap.pages_free;
+	p->pages_released = gomem_mheap.pages_released;
+	p->large_objects = gomem_mheap.nr_large + gomem_mheap.nr_huge;
+	p->large_pages = gomem_mheap.large_pages + gomem_mheap.huge_pages;
+	spin_unlock_irqrestore(&gomem_mheap.lock, flags);
+}
+
+static u64 live(const struct gomem_class_stats *c)
+{
+	return c->allocs - c->frees;
+}
+
+static void show_class(struct seq_file *m, const struct proc_snap *p,
+		       unsigned int cls, const char *name)
+{
+	const struct mcentral *c = &gomem_mcentral[cls];
+	const struct gomem_class_stats *st = &p->st.cls[cls];
+
+	seq_printf(m, "%-5s %6u %10u %13u %6lu %10llu %11lu %9lu %10llu %10llu %15lld\n",
+		   name, c->size, c->npages, c->nelems, p->spans[cls], live(st),
+		   p->st.cached[cls], p->free[cls], st->allocs, st->frees,
+		   st->bytes);
+}
+
+static int gomem_proc_show(struct seq_file *m, void *v)
+{
+	const struct gomem_class_stats *cls_st;
+	u64 calls = 0, frees = 0, allocated = 0;
+	s64 requested = 0;
+	struct proc_snap *p;
+	unsigned int cls;
+	char name[8];
+
+	p = kmalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return -ENOMEM;
+	proc_snap_read(p);
+	for (cls = 0; cls < GOMEM_NR_CLASSES; cls++) {
+		cls_st = &p->st.cls[cls];
+		calls += cls_st->allocs;
+		frees += cls_st->frees;
+		requested += cls_st->bytes;
+		allocated += live(cls_st) * gomem_classes[cls].size;
+	}
+	calls += p->st.tiny.allocs + p->st.alloc_failures;
+	frees += p->st.tiny.frees + p->st.bad_frees;
+	requested += p->st.tiny.bytes;
+	allocated += live(&p->st.cls[GOMEM_TINY_CLASS]) *
+		     gomem_mcentral[GOMEM_TINY_CLASS].size +
+		     ((u64)p->large_pages << PAGE_SHIFT);
+
+	seq_printf(m, "gomem version %d\n", GOMEM_PROC_VERSION);
+	seq_printf(m, "arenas %lu\n", p->arenas);
+	seq_printf(m, "pages_total %lu\n", p->pages_total);
+	seq_printf(m, "pages_inuse %lu\n",
+		   p->pages_total - p->pages_free);
+	seq_printf(m, "pages_free %lu\n", p->pages_free);
+	seq_printf(m, "pages_released %lu\n", p->pages_released);
+	seq_printf(m, "large_objects %lu\n", p->large_objects);
+	seq_printf(m, "large_bytes %lu\n", p->large_pages << PAGE_SHIFT);
+	seq_printf(m, "tiny_blocks %llu\n", live(&p->st.cls[GOMEM_TINY_CLASS]));
+	seq_printf(m, "tiny_objects %llu\n", live(&p->st.tiny));
+	seq_printf(m, "alloc_calls %llu\n", calls);
+	seq_printf(m, "free_calls %llu\n", frees);
+	seq_printf(m, "alloc_failures %llu\n", p->st.alloc_failures);
+	seq_printf(m, "bytes_requested %lld\n", requested);
+	seq_printf(m, "bytes_allocated %llu\n", allocated);
+	seq_printf(m, "bad_frees %llu\n", p->st.bad_frees);
+	seq_puts(m, "class   size span_pages objs_per_span  spans objs_inuse objs_cached objs_free     allocs      frees bytes_requested\n");
+	for (cls = 1; cls < GOMEM_NR_CLASSES; cls++) {
+		snprintf(name, sizeof(name), "%u", cls);
+		show_class(m, p, cls, name);
+	}
+	show_class(m, p, GOMEM_TINY_CLASS, "tiny");
+	kfree(p);
+	return 0;
+}
+
+static int gomem_cpu_show(struct seq_file *m, void *v)
+{
+	unsigned int cpu, cls, cached;
+	struct gomem_cpu_stats *st;
+	u64 allocs, frees, misses;
+	struct mcache *c;
+
+	seq_printf(m, "gomem_cpu version %d\n", GOMEM_PROC_VERSION);
+	seq_puts(m, "cpu online objs_cached     allocs      frees       hits     misses    refills    flushes\n");
+	for_each_possible_cpu(cpu) {
+		c = gomem_mcache_of(cpu);
+		st = &c->stats;
+		allocs = 0;
+		frees = 0;
+		cached = 0;
+		for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++) {
+			allocs += READ_ONCE(st->cls[cls].allocs);
+			frees += READ_ONCE(st->cls[cls].frees);
+			cached += READ_ONCE(c->slot[cls].n);
+		}
+		misses = READ_ONCE(st->misses);
+		seq_printf(m, "%3u %6d %11u %10llu %10llu %10llu %10llu %10llu %10llu\n",
+			   cpu, cpu_online(cpu), cached, allocs, frees,
+			   allocs - misses, misses, READ_ONCE(st->refills),
+			   READ_ONCE(st->flushes));
+	}
+	return 0;
+}
+
+int gomem_proc_init(void)
+{
+	if (!proc_create_single("gomem", 0444, NULL, gomem_proc_show))
+		return -ENOMEM;
+	if (!proc_create_single("gomem_cpu", 0444, NULL, gomem_cpu_show)) {
+		remove_proc_entry("gomem", NULL);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void gomem_proc_exit(void)
+{
+	remove_proc_entry("gomem_cpu", NULL);
+	remove_proc_entry("gomem", NULL);
+}

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gomem_pattern.ko - a known allocation pattern for the selftests.
+ *
+ * At load it allocates "count" objects of each size in "sizes", fills
+ * each over its whole gomem_size(), and keeps them; it can also make
+ * "bad" refused frees and "fail" allocations too big to succeed.  At
+ * unload it checks every pattern and frees everything.  The selftests
+ * read /proc/gomem around the load and the unload and check that every
+ * counter moved by exactly what this pattern implies.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/slab.h>
+
+#include "../gomem.h"
+
+static unsigned int sizes[16];
+static int nr_sizes;
+module_param_array(sizes, uint, &nr_sizes, 0444);
+MODULE_PARM_DESC(sizes, "Sizes to allocate, in bytes (up to 16)");
+
+static unsigned int count = 1;
+module_param(count, uint, 0444);
+MODULE_PARM_DESC(count, "Objects of each size (default 1)");
+
+static unsigned int bad;
+module_param(bad, uint, 0444);
+MODULE_PARM_DESC(bad, "Refused frees to make at load: double frees of a freed object (default 0)");
+
+static unsigned int fail;
+module_param(fail, uint, 0444);
+MODULE_PARM_DESC(fail, "Allocations too big to succeed to make at load (default 0)");
+
+static void **objs;
+static unsigned int nr_objs;
+
+static u8 pattern(const void *p, size_t i)
+{
+	return (u8)(((unsigned long)p + i) * 131 >> 3);
+}
+
+static int __init gomem_pattern_init(void)
+{
+	unsigned int i, j;
+	size_t n, k;
+	void *p;
+
+	if (!count || !nr_sizes)
+		return -EINVAL;
+	objs = kcalloc(nr_sizes * count, sizeof(void *), GFP_KERNEL);
+	if (!objs)
+		return -ENOMEM;
+	for (i = 0; i < nr_sizes; i++) {
+		for (j = 0; j < count; j++) {
+			p = gomem_alloc(sizes[i], GFP_KERNEL);
+			if (!p)
+				goto fail;
+			objs[nr_objs++] = p;
+			n = gomem_size(p);
+			for (k = 0; k < n; k++)
+				((u8 *)p)[k] = pattern(p, k);
+		}
+	}
+	for (i = 0; i < fail; i++)
+		WARN_ON(gomem_alloc(SIZE_MAX, GFP_KERNEL | __GFP_NOWARN));
+	if (bad) {
+		p = gomem_alloc(64, GFP_KERNEL);
+		if (!p)
+			goto fail;
+		gomem_free(p);
+		for (i = 0; i < bad; i++)
+			gomem_free(p);
+	}
+	return 0;
+fail:
+	gomem_free_bulk(nr_objs, objs);
+	kfree(objs);
+	return -ENOMEM;
+}
+
+static void __exit gomem_pattern_exit(void)
+{
+	unsigned int i, broken = 0;
+	size_t n, k;
+
+	for (i = 0; i < nr_objs; i++) {
+		n = gomem_size(objs[i]);
+		for (k = 0; k < n && ((u8 *)objs[i])[k] == pattern(objs[i], k); k++)
+			;
+		broken += k != n;
+	}
+	if (broken)
+		pr_err("%u objects were overwritten\n", broken);
+	gomem_free_bulk(nr_objs, objs);
+	kfree(objs);
+}
+
+module_init(gomem_pattern_init);
+module_exit(gomem_pattern_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("A known gomem allocation pattern, for gomem's selftests");

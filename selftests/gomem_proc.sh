@@ -1,0 +1,162 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# /proc/gomem moves by exactly what a known allocation pattern implies,
+# agrees with itself, returns to its baseline when the pattern is freed
+# and the caches are dropped, and reads the same through any buffer.
+. "$(dirname "$0")/ktap_helpers.sh"
+
+# Two tiny sizes, four small ones in four classes, a large one and a
+# huge one (beyond an arena's 256 KiB).
+SIZES="5 12 16 100 1000 4000 40000 300000"
+N=10
+BAD=2
+FAIL=3
+PAGE=4096
+ARENA=262144
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+# Drop the per-CPU caches (gomem's shrinker), then read the file.
+snap() {
+	echo 2 >/proc/sys/vm/drop_caches
+	cat /proc/gomem >"$TMP/$1"
+}
+
+delta() {	# delta KEY FROM TO
+	echo $(($(gomem_key "$1" "$TMP/$3") - $(gomem_key "$1" "$TMP/$2")))
+}
+
+col_delta() {	# col_delta CLASS COLUMN FROM TO
+	echo $(($(gomem_class_col "$1" "$2" "$TMP/$4") - $(gomem_class_col "$1" "$2" "$TMP/$3")))
+}
+
+# What the pattern implies.
+nsizes=0 sum=0 tiny=0 large=0 large_bytes=0
+for s in $SIZES; do
+	nsizes=$((nsizes + 1))
+	sum=$((sum + s))
+	if [ "$s" -lt 16 ]; then
+		tiny=$((tiny + 1))
+	elif [ "$s" -gt 32768 ]; then
+		large=$((large + 1))
+		if [ "$s" -le "$ARENA" ]; then
+			u=$(((s + PAGE - 1) / PAGE * PAGE))
+		else
+			u=$PAGE
+			while [ "$u" -lt "$s" ]; do u=$((u * 2)); done
+		fi
+		large_bytes=$((large_bytes + u))
+	fi
+done
+
+# Every class row: spans * objs_per_span = inuse + cached + free.  And
+# bytes_allocated = the class rows' live bytes + tiny blocks + large.
+consistent() {
+	awk '
+		$1 == "class" { for (i = 1; i <= NF; i++) c[$i] = i; t = 1; next }
+		!t { k[$1] = $2; next }
+		{
+			if ($c["spans"] * $c["objs_per_span"] != $c["objs_inuse"] + $c["objs_cached"] + $c["objs_free"]) {
+				print "# class " $1 " does not add up"; bad = 1
+			}
+			live += $c["objs_inuse"] * $c["size"]
+		}
+		END {
+			if (live + k["large_bytes"] != k["bytes_allocated"]) {
+				print "# bytes_allocated " k["bytes_allocated"] " != " live + k["large_bytes"]; bad = 1
+			}
+			if (k["pages_total"] != k["pages_inuse"] + k["pages_free"]) {
+				print "# pages do not add up"; bad = 1
+			}
+			exit bad
+		}' "$1"
+}
+
+# Per-class deltas for the small sizes; prints mismatches, fails on any.
+class_deltas() {	# FROM TO COLUMN PER_OBJECT(count|bytes) N
+	rc=0
+	for s in $SIZES; do
+		[ "$s" -ge 16 ] && [ "$s" -le 32768 ] || continue
+		cls=$(gomem_class_of "$s" "$TMP/$2")
+		want=$5
+		[ "$4" = bytes ] && want=$(($5 * s))
+		got=$(col_delta "$cls" "$3" "$1" "$2")
+		if [ "$got" != "$want" ]; then
+			echo "# class $cls ($s bytes): $3 moved by $got, not $want"
+			rc=1
+		fi
+	done
+	return $rc
+}
+
+ktap_plan 31
+dmesg -c >/dev/null
+ktap_check "insmod gomem.ko" insmod "$GOMEM_DIR/gomem.ko"
+snap base
+ktap_check "insmod gomem_pattern.ko" insmod "$GOMEM_DIR/selftests/gomem_pattern.ko" \
+	sizes="$(echo "$SIZES" | tr ' ' ,)" count=$N bad=$BAD fail=$FAIL
+cat /proc/gomem >"$TMP/loaded"
+snap held
+
+# One extra allocation and free: the object the pattern frees twice.
+ktap_expect_eq "alloc_calls" "$(delta alloc_calls base held)" $((N * nsizes + FAIL + 1))
+ktap_expect_eq "free_calls" "$(delta free_calls base held)" $((1 + BAD))
+ktap_expect_eq "alloc_failures" "$(delta alloc_failures base held)" $FAIL
+ktap_expect_eq "bad_frees" "$(delta bad_frees base held)" $BAD
+ktap_expect_eq "bytes_requested" "$(delta bytes_requested base held)" $((N * sum))
+ktap_expect_eq "tiny_objects" "$(delta tiny_objects base held)" $((N * tiny))
+ktap_expect_eq "large_objects" "$(delta large_objects base held)" $((N * large))
+ktap_expect_eq "large_bytes" "$(delta large_bytes base held)" $((N * large_bytes))
+ktap_check "objs_inuse per class" class_deltas base held objs_inuse count $N
+ktap_check "allocs per class" class_deltas base held allocs count $N
+ktap_check "bytes_requested per class" class_deltas base held bytes_requested bytes $N
+ktap_check "consistent while held, caches full" consistent "$TMP/loaded"
+ktap_check "consistent while held, caches dropped" consistent "$TMP/held"
+ktap_expect_eq "dropped caches hold nothing" \
+	"$(awk '$1 == "class" { t = 1; next } t { n += $7 } END { print n + 0 }' "$TMP/held")" 0
+
+ktap_check "rmmod gomem_pattern" rmmod gomem_pattern
+snap freed
+rc=0
+for k in bytes_requested bytes_allocated tiny_objects tiny_blocks large_objects \
+	large_bytes pages_inuse; do
+	[ "$(delta $k base freed)" = 0 ] || { echo "# $k: $(delta $k base freed)"; rc=1; }
+done
+ktap_expect_eq "live counters back to their baseline" $rc 0
+ktap_check "objs_inuse per class back to its baseline" class_deltas base freed objs_inuse count 0
+ktap_check "frees per class" class_deltas base freed frees count $N
+ktap_expect_eq "free_calls after the frees" "$(delta free_calls base freed)" \
+	$((N * nsizes + 1 + BAD))
+ktap_check "consistent after the frees" consistent "$TMP/freed"
+
+# Odd reads: the same text through any buffer, and after a seek.
+cat /proc/gomem >"$TMP/whole"
+tail -c +101 "$TMP/whole" >"$TMP/whole.100"
+ktap_check "read one byte at a time" sh -c \
+	"dd if=/proc/gomem bs=1 2>/dev/null | cmp -s - '$TMP/whole'"
+ktap_check "read seven bytes at a time" sh -c \
+	"dd if=/proc/gomem bs=7 2>/dev/null | cmp -s - '$TMP/whole'"
+ktap_check "read after a seek" sh -c \
+	"dd if=/proc/gomem bs=1 skip=100 2>/dev/null | cmp -s - '$TMP/whole.100'"
+
+# The per-CPU view against the class table: cached objects, and the
+# mcache's pops and pushes (class rows' allocs and frees).
+cpu_sum() {
+	awk -v c="$1" 'NR > 2 { n += $c } END { print n + 0 }' /proc/gomem_cpu
+}
+class_sum() {
+	awk -v c="$1" '$1 == "class" { t = 1; next } t { n += $c } END { print n + 0 }' \
+		"$TMP/whole"
+}
+cat /proc/gomem >"$TMP/whole"
+for col in "objs_cached 3 7" "allocs 4 9" "frees 5 10"; do
+	set -- $col
+	ktap_expect_eq "gomem_cpu: $1 add up to the class table's" \
+		"$(cpu_sum "$2")" "$(class_sum "$3")"
+done
+
+ktap_check "rmmod gomem" rmmod gomem
+ktap_check "/proc/gomem is gone" test ! -e /proc/gomem
+ktap_expect_eq "no splat in the kernel log" "$(gomem_splats)" ""
+ktap_finished

@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=sh
+#
+# KTAP output for gomem's selftests, in the style of the kernel's
+# tools/testing/selftests/kselftest/ktap_helpers.sh, for busybox sh.
+#
+#   ktap_plan N            print the header and the plan
+#   ktap_check NAME CMD... run CMD; ok if it exits 0, else not ok
+#   ktap_expect_eq NAME GOT WANT
+#   ktap_skip NAME REASON
+#   ktap_finished          exit 0 if every test passed, else 1
+#
+# The scripts run as root in a guest; GOMEM_DIR is where gomem's modules
+# are (default: the parent of this directory), and it may be set to run
+# them elsewhere.
+
+GOMEM_DIR=${GOMEM_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
+ktap_n=0
+ktap_failed=0
+
+ktap_plan() {
+	echo "KTAP version 1"
+	echo "1..$1"
+}
+
+ktap_result() {	# ok|not ok, name, [directive]
+	ktap_n=$((ktap_n + 1))
+	echo "$1 $ktap_n $2${3:+ # $3}"
+	[ "$1" = ok ] || ktap_failed=$((ktap_failed + 1))
+}
+
+ktap_check() {
+	name=$1
+	shift
+	if "$@"; then
+		ktap_result ok "$name"
+	else
+		ktap_result "not ok" "$name"
+	fi
+}
+
+ktap_expect_eq() {
+	if [ "$2" = "$3" ]; then
+		ktap_result ok "$1"
+	else
+		echo "# $1: got '$2', expected '$3'"
+		ktap_result "not ok" "$1"
+	fi
+}
+
+ktap_skip() {
+	ktap_result ok "$1" "SKIP $2"
+}
+
+ktap_finished() {
+	[ "$ktap_failed" -eq 0 ]
+	exit $?
+}
+
+# The value of a "key value" line of /proc/gomem, or of FILE.
+gomem_key() {
+	awk -v k="$1" '$1 == k { print $2; exit }' "${2:-/proc/gomem}"
+}
+
+# Column COL of the class table row whose first field is CLASS.
+gomem_class_col() {
+	awk -v c="$1" -v col="$2" '
+		$1 == "class" { for (i = 1; i <= NF; i++) idx[$i] = i; table = 1; next }
+		table && $1 == c { print $idx[col]; exit }' "${3:-/proc/gomem}"
+}
+
+# The class a request of SIZE bytes (16 to 32768) lands in.
+gomem_class_of() {
+	awk -v s="$1" '
+		$1 == "class" { table = 1; next }
+		table && $1 ~ /^[0-9]+$/ && $2 >= s { print $1; exit }' "${2:-/proc/gomem}"
+}
+
+# Lines of the kernel log that are splats, since the log was last cleared.
+gomem_splats() {
+	dmesg | grep -E 'BUG:|WARNING:|KASAN:|Oops|possible circular locking|inconsistent lock state|sleeping function called from invalid context|Call Trace:'
+}
