@@ -5,7 +5,8 @@
  * At load it allocates "count" objects of each size in "sizes", fills
  * each over its whole gomem_size(), and keeps them; it can also make
  * "bad" refused frees and "fail" allocations too big to succeed.  At
- * unload it checks every pattern and frees everything.  The selftests
+ * unload it checks every pattern and frees everything, unless "leak" is
+ * set: then gomem is left to report the objects when it is unloaded.  The selftests
  * read /proc/gomem around the load and the unload and check that every
  * counter moved by exactly what this pattern implies.
  */
@@ -32,6 +33,10 @@ MODULE_PARM_DESC(bad, "Refused frees to make at load: double frees of a freed ob
 static unsigned int fail;
 module_param(fail, uint, 0444);
 MODULE_PARM_DESC(fail, "Allocations too big to succeed to make at load (default 0)");
+
+static bool leak;
+module_param(leak, bool, 0444);
+MODULE_PARM_DESC(leak, "Leave the objects allocated at unload, for gomem to report (default no)");
 
 static void **objs;
 static unsigned int nr_objs;
@@ -93,7 +98,8 @@ static void __exit gomem_pattern_exit(void)
 	}
 	if (broken)
 		pr_err("%u objects were overwritten\n", broken);
-	gomem_free_bulk(nr_objs, objs);
+	if (!leak)
+		gomem_free_bulk(nr_objs, objs);
 	kfree(objs);
 }
 
