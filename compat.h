@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * compat.h - the differences between the kernels gomem builds against
+ * The differences between the kernels gomem builds against
  * (6.1 and 6.12), in one place so that no other file needs an #ifdef on
  * the kernel version.
  */

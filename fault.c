@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fault.c - fault injection for gomem's requests to the page allocator,
+ * Fault injection for gomem's requests to the page allocator,
  * like failslab is for the slab allocator.  Built only in kernels with
  * CONFIG_FAULT_INJECTION; the attributes are in debugfs as
  * /sys/kernel/debug/fail_gomem/ (see

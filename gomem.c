@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * gomem.c - the Go runtime's memory allocator, as a kernel allocator.
+ * The Go runtime's memory allocator, as a kernel allocator.
  *
  * The design
  * ==========

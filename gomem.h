@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * gomem.h - the public API of gomem, a slab-style allocator for kernel
+ * The public API of gomem, a slab-style allocator for kernel
  * modules built on the design of the Go runtime's allocator.
  *
  * The calls follow kmalloc's conventions: a size of 0 gives ZERO_SIZE_PTR,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * gomem_internal.h - the structures shared by gomem's layers.
+ * The structures shared by gomem's layers.
  *
  * Only gomem's own files and its KUnit suites include this header; other
  * modules see gomem.h.  The design is explained at the top of gomem.c.

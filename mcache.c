@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mcache.c - the per-CPU caches that serve most allocations and frees.
+ * The per-CPU caches that serve most allocations and frees.
  *
  * Each CPU has an mcache with one small stack of CACHED objects per span
  * class.  Allocation pops, free pushes, both with interrupts disabled on

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mcentral.c - one central free list per span class.
+ * One central free list per span class.
  *
  * An mcentral owns the spans of its class that the mheap gave it: on
  * "partial" those with FREE objects, on "full" those without.  It hands

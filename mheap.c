@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mheap.c - gomem's page heap: arenas of pages, carved into spans.
+ * Gomem's page heap: arenas of pages, carved into spans.
  *
  * The mheap takes memory from the page allocator an arena at a time: a
  * naturally aligned block of BITS_PER_LONG pages, whose free pages are the

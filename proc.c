@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * proc.c - /proc/gomem and /proc/gomem_cpu, the allocator's statistics.
+ * /proc/gomem and /proc/gomem_cpu, the allocator's statistics.
  *
  * The format is documented in README.md; any change to it bumps
  * GOMEM_PROC_VERSION.  Every figure is computed when the file is read:

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sizeclass.c - gomem's size classes.
+ * Gomem's size classes.
  *
  * The tables come from scripts/mksizeclasses.py, which re-derives the Go
  * runtime's size classes for this kernel's PAGE_SIZE, checks every rule

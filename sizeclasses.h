@@ -92,7 +92,7 @@
 #define _GOMEM_SIZECLASSES_H
 
 #if PAGE_SIZE != 4096
-#error "sizeclasses.h is for 4096-byte pages: run scripts/mksizeclasses.py --page-size"
+#error "these size classes are for 4096-byte pages: run scripts/mksizeclasses.py --page-size"
 #endif
 
 #define GOMEM_NR_CLASSES	82

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tiny.c - the tiny allocator: requests under 16 bytes packed into
+ * The tiny allocator: requests under 16 bytes packed into
  * 16-byte blocks, as Go's mcache.tiny and tinyoffset do.
  *
  * Each CPU has a current block and an offset into it.  A request is placed

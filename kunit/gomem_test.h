@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * gomem_test.h - helpers shared by gomem's KUnit suites: a byte pattern
+ * Helpers shared by gomem's KUnit suites: a byte pattern
  * that depends on each byte's address, so that objects that overlap spoil
  * each other's pattern, and snapshots of the allocator's counters, so
  * that a test can check that everything it did was undone.

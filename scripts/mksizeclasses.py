@@ -189,7 +189,7 @@ def header(classes, c8, c128, page, argv):
     w("#define _GOMEM_SIZECLASSES_H")
     w("")
     w(f"#if PAGE_SIZE != {page}")
-    w(f'#error "sizeclasses.h is for {page}-byte pages: run scripts/mksizeclasses.py --page-size"')
+    w(f'#error "these size classes are for {page}-byte pages: run scripts/mksizeclasses.py --page-size"')
     w("#endif")
     w("")
     w(f"#define GOMEM_NR_CLASSES\t{len(classes) + 1}")
