@@ -64,8 +64,12 @@ static u64 live(const struct gomem_class_stats *c)
 	return c->allocs - c->frees;
 }
 
+/*
+ * One row of the class table.  The tiny row counts blocks, but its
+ * requested bytes are those of the tiny objects inside them.
+ */
 static void show_class(struct seq_file *m, const struct proc_snap *p,
-		       unsigned int cls, const char *name)
+		       unsigned int cls, const char *name, s64 requested)
 {
 	const struct mcentral *c = &gomem_mcentral[cls];
 	const struct gomem_class_stats *st = &p->st.cls[cls];
@@ -73,7 +77,7 @@ static void show_class(struct seq_file *m, const struct proc_snap *p,
 	seq_printf(m, "%-5s %6u %10u %13u %6lu %10llu %11lu %9lu %10llu %10llu %15lld\n",
 		   name, c->size, c->npages, c->nelems, p->spans[cls], live(st),
 		   p->st.cached[cls], p->free[cls], st->allocs, st->frees,
-		   st->bytes);
+		   requested);
 }
 
 static int gomem_proc_show(struct seq_file *m, void *v)
@@ -123,9 +127,9 @@ static int gomem_proc_show(struct seq_file *m, void *v)
 	seq_puts(m, "class   size span_pages objs_per_span  spans objs_inuse objs_cached objs_free     allocs      frees bytes_requested\n");
 	for (cls = 1; cls < GOMEM_NR_CLASSES; cls++) {
 		snprintf(name, sizeof(name), "%u", cls);
-		show_class(m, p, cls, name);
+		show_class(m, p, cls, name, p->st.cls[cls].bytes);
 	}
-	show_class(m, p, GOMEM_TINY_CLASS, "tiny");
+	show_class(m, p, GOMEM_TINY_CLASS, "tiny", p->st.tiny.bytes);
 	kfree(p);
 	return 0;
 }

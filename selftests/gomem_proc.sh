@@ -31,13 +31,41 @@ col_delta() {	# col_delta CLASS COLUMN FROM TO
 	echo $(($(gomem_class_col "$1" "$2" "$TMP/$4") - $(gomem_class_col "$1" "$2" "$TMP/$3")))
 }
 
+# The tiny blocks N objects of each tiny size take on one CPU, by Go's
+# rule: at the offset rounded up to 8, 4 or 2 (whichever divides the
+# size) if it fits, else in a fresh block, which becomes current only if
+# it has more room left than the old one.
+tiny_blocks_for() {	# SIZES N
+	echo "$1" | awk -v n="$2" '{
+		for (i = 1; i <= NF; i++) {
+			s = $i
+			if (s >= 16)
+				continue
+			a = s % 8 == 0 ? 8 : s % 4 == 0 ? 4 : s % 2 == 0 ? 2 : 1
+			for (j = 0; j < n; j++) {
+				o = int((off + a - 1) / a) * a
+				if (cur && o + s <= 16) {
+					off = o + s
+					continue
+				}
+				blocks++
+				if (!cur || s < off) {
+					cur = 1
+					off = s
+				}
+			}
+		}
+	} END { print blocks + 0 }'
+}
+
 # What the pattern implies.
-nsizes=0 sum=0 tiny=0 large=0 large_bytes=0
+nsizes=0 sum=0 tiny=0 tiny_sum=0 large=0 large_bytes=0
 for s in $SIZES; do
 	nsizes=$((nsizes + 1))
 	sum=$((sum + s))
 	if [ "$s" -lt 16 ]; then
 		tiny=$((tiny + 1))
+		tiny_sum=$((tiny_sum + s))
 	elif [ "$s" -gt 32768 ]; then
 		large=$((large + 1))
 		if [ "$s" -le "$ARENA" ]; then
@@ -51,9 +79,11 @@ for s in $SIZES; do
 done
 
 # Every class row: spans * objs_per_span = inuse + cached + free.  And
-# bytes_allocated = the class rows' live bytes + tiny blocks + large.
+# bytes_allocated = the class rows' live bytes + large_bytes; pages_inuse
+# = the class rows' span pages + the large objects' pages; tiny_blocks =
+# the tiny row's objs_inuse.
 consistent() {
-	awk '
+	awk -v page=$PAGE '
 		$1 == "class" { for (i = 1; i <= NF; i++) c[$i] = i; t = 1; next }
 		!t { k[$1] = $2; next }
 		{
@@ -61,6 +91,9 @@ consistent() {
 				print "# class " $1 " does not add up"; bad = 1
 			}
 			live += $c["objs_inuse"] * $c["size"]
+			pages += $c["spans"] * $c["span_pages"]
+			if ($1 == "tiny")
+				blocks = $c["objs_inuse"]
 		}
 		END {
 			if (live + k["large_bytes"] != k["bytes_allocated"]) {
@@ -69,8 +102,24 @@ consistent() {
 			if (k["pages_total"] != k["pages_inuse"] + k["pages_free"]) {
 				print "# pages do not add up"; bad = 1
 			}
+			if (pages + k["large_bytes"] / page != k["pages_inuse"]) {
+				print "# pages_inuse " k["pages_inuse"] " != " pages + k["large_bytes"] / page; bad = 1
+			}
+			if (blocks != k["tiny_blocks"]) {
+				print "# tiny_blocks " k["tiny_blocks"] " != " blocks; bad = 1
+			}
 			exit bad
 		}' "$1"
+}
+
+# Column COLUMN is the same in every class row of FROM and TO.
+same_column() {	# FROM TO COLUMN
+	awk -v col="$3" '
+		$1 == "class" { for (i = 1; i <= NF; i++) c[$i] = i; t = 1; next }
+		!t { next }
+		FNR == NR { v[$1] = $c[col]; next }
+		$c[col] != v[$1] { print "# class " $1 ": " col " " v[$1] " -> " $c[col]; bad = 1 }
+		END { exit bad }' "$TMP/$1" "$TMP/$2"
 }
 
 # Per-class deltas for the small sizes; prints mismatches, fails on any.
@@ -90,14 +139,23 @@ class_deltas() {	# FROM TO COLUMN PER_OBJECT(count|bytes) N
 	return $rc
 }
 
-ktap_plan 31
+ktap_plan 36
 dmesg -c >/dev/null
 ktap_check "insmod gomem.ko" insmod "$GOMEM_DIR/gomem.ko"
 snap base
-ktap_check "insmod gomem_pattern.ko" insmod "$GOMEM_DIR/selftests/gomem_pattern.ko" \
+# On one CPU, so that tiny objects share blocks as the model says.
+ktap_check "insmod gomem_pattern.ko" taskset 1 insmod \
+	"$GOMEM_DIR/selftests/gomem_pattern.ko" \
 	sizes="$(echo "$SIZES" | tr ' ' ,)" count=$N bad=$BAD fail=$FAIL
 cat /proc/gomem >"$TMP/loaded"
 snap held
+
+tiny_blocks=$(tiny_blocks_for "$SIZES" $N)
+small_bytes=0
+for s in $SIZES; do
+	[ "$s" -ge 16 ] && [ "$s" -le 32768 ] || continue
+	small_bytes=$((small_bytes + $(gomem_class_col "$(gomem_class_of "$s" "$TMP/held")" size "$TMP/held")))
+done
 
 # One extra allocation and free: the object the pattern frees twice.
 ktap_expect_eq "alloc_calls" "$(delta alloc_calls base held)" $((N * nsizes + FAIL + 1))
@@ -108,6 +166,11 @@ ktap_expect_eq "bytes_requested" "$(delta bytes_requested base held)" $((N * sum
 ktap_expect_eq "tiny_objects" "$(delta tiny_objects base held)" $((N * tiny))
 ktap_expect_eq "large_objects" "$(delta large_objects base held)" $((N * large))
 ktap_expect_eq "large_bytes" "$(delta large_bytes base held)" $((N * large_bytes))
+ktap_expect_eq "tiny_blocks" "$(delta tiny_blocks base held)" "$tiny_blocks"
+ktap_expect_eq "bytes_allocated" "$(delta bytes_allocated base held)" \
+	$((N * (small_bytes + large_bytes) + 16 * tiny_blocks))
+ktap_expect_eq "tiny row: bytes_requested" \
+	"$(col_delta tiny bytes_requested base held)" $((N * tiny_sum))
 ktap_check "objs_inuse per class" class_deltas base held objs_inuse count $N
 ktap_check "allocs per class" class_deltas base held allocs count $N
 ktap_check "bytes_requested per class" class_deltas base held bytes_requested bytes $N
@@ -125,6 +188,9 @@ for k in bytes_requested bytes_allocated tiny_objects tiny_blocks large_objects 
 done
 ktap_expect_eq "live counters back to their baseline" $rc 0
 ktap_check "objs_inuse per class back to its baseline" class_deltas base freed objs_inuse count 0
+ktap_check "spans per class back to their baseline" same_column base freed spans
+ktap_expect_eq "pages_released: all that pages_total lost" \
+	"$(delta pages_released held freed)" "$(delta pages_total freed held)"
 ktap_check "frees per class" class_deltas base freed frees count $N
 ktap_expect_eq "free_calls after the frees" "$(delta free_calls base freed)" \
 	$((N * nsizes + 1 + BAD))
