@@ -176,6 +176,87 @@ static void zeroing(struct kunit *test)
 	}
 }
 
+/* Index of the first of n bytes at p that is not c, or n. */
+static size_t first_not(const void *p, u8 c, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && ((const u8 *)p)[i] == c; i++)
+		;
+	return i;
+}
+
+/*
+ * init_on_alloc and init_on_free, whichever way the kernel was booted:
+ * make check runs this suite with both off, then booted with both on.
+ * On one CPU with every cache drained, a freed small object is the next
+ * one handed out (the mcache is LIFO), and so is a freed large span (the
+ * heap is empty, and best fit takes the same run of the same arena), so
+ * what each step left in the old bytes shows.  Freed memory is read
+ * while gomem still holds it: in an mcache, in a current tiny block, or
+ * in an arena kept by a raised reserve.
+ */
+static void init_on_alloc_and_free(struct kunit *test)
+{
+	static const size_t sizes[] = { 24, 100, 3000, GOMEM_MAX_SMALL, 40 * SZ_1K };
+	bool on_alloc = want_init_on_alloc(GFP_KERNEL), on_free = want_init_on_free();
+	unsigned int i;
+	u8 after_free = on_free ? 0 : 0xa5;
+	u8 after_alloc = on_alloc ? 0 : after_free;
+	size_t usable;
+	u8 *p, *q;
+
+	kunit_info(test, "init_on_alloc %d, init_on_free %d\n", on_alloc, on_free);
+	gomem_test_pin(test, 0);
+	gomem_reserve_arenas = GOMEM_ARENA_PAGES;
+	gomem_drain();
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		p = gomem_alloc(sizes[i], GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		usable = gomem_size(p);
+		memset(p, 0xa5, usable);
+		gomem_free(p);
+		KUNIT_EXPECT_EQ_MSG(test, first_not(p, after_free, usable), usable,
+				    "freed, size %zu", sizes[i]);
+		q = gomem_alloc(sizes[i], GFP_KERNEL);
+		KUNIT_ASSERT_PTR_EQ_MSG(test, q, p, "size %zu", sizes[i]);
+		KUNIT_EXPECT_EQ_MSG(test, first_not(q, after_alloc, usable), usable,
+				    "allocated again, size %zu", sizes[i]);
+
+		/*
+		 * realloc in place: a request that grows to the usable size
+		 * takes on bytes (zeroed by init_on_alloc), one that shrinks
+		 * gives some up (zeroed by init_on_free).
+		 */
+		memset(q, 0xa5, usable);
+		KUNIT_ASSERT_PTR_EQ(test, gomem_realloc(q, usable, GFP_KERNEL), q);
+		KUNIT_EXPECT_EQ_MSG(test, first_not(q + sizes[i], on_alloc ? 0 : 0xa5,
+						    usable - sizes[i]),
+				    usable - sizes[i], "grown in place, size %zu",
+				    sizes[i]);
+		memset(q, 0xa5, usable);
+		KUNIT_ASSERT_PTR_EQ(test, gomem_realloc(q, usable - 3, GFP_KERNEL), q);
+		KUNIT_EXPECT_EQ_MSG(test, first_not(q + usable - 3, after_free, 3), 3UL,
+				    "shrunk in place, size %zu", sizes[i]);
+		gomem_free(q);
+		gomem_drain();
+	}
+
+	/* Tiny: the rest of the current block, dirtied, then handed out. */
+	p = gomem_alloc(1, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_ASSERT_EQ(test, (unsigned long)p % 16, 0UL);
+	memset(p, 0xa5, 16);
+	q = gomem_alloc(7, GFP_KERNEL);
+	KUNIT_ASSERT_PTR_EQ(test, q, p + 1);
+	KUNIT_EXPECT_EQ(test, first_not(q, on_alloc ? 0 : 0xa5, 7), 7UL);
+	memset(q, 0xa5, 7);
+	gomem_free(q);
+	KUNIT_EXPECT_EQ(test, first_not(q, after_free, 7), 7UL);
+	gomem_free(p);
+	gomem_test_unpin();
+}
+
 static void expect_requested(struct kunit *test, const struct gomem_snap *base,
 			     unsigned int cls, s64 bytes)
 {
@@ -426,7 +507,7 @@ static void no_overlap_under_churn(struct kunit *test)
 /* With no reserve, freeing everything gives every page back. */
 static void every_page_comes_back(struct kunit *test)
 {
-	unsigned int reserve = gomem_reserve_arenas, i, n = 300;
+	unsigned int i, n = 300;
 	void **p = kunit_kcalloc(test, n, sizeof(void *), GFP_KERNEL);
 	struct gomem_snap *before, *after;
 
@@ -446,7 +527,6 @@ static void every_page_comes_back(struct kunit *test)
 	after = gomem_test_snap(test);
 	KUNIT_EXPECT_EQ(test, after->pages_total, before->pages_total);
 	KUNIT_EXPECT_EQ(test, after->pages_free, before->pages_free);
-	gomem_reserve_arenas = reserve;
 }
 
 static struct kunit_case api_cases[] = {
@@ -455,6 +535,7 @@ static struct kunit_case api_cases[] = {
 	KUNIT_CASE(large_objects),
 	KUNIT_CASE(alignment),
 	KUNIT_CASE(zeroing),
+	KUNIT_CASE(init_on_alloc_and_free),
 	KUNIT_CASE(realloc_moves_and_stays),
 	KUNIT_CASE(bulk),
 	KUNIT_CASE(bulk_is_all_or_none),
@@ -467,6 +548,8 @@ static struct kunit_case api_cases[] = {
 
 static struct kunit_suite api_suite = {
 	.name = "gomem_api",
+	.init = gomem_test_init,
+	.exit = gomem_test_exit,
 	.test_cases = api_cases,
 };
 

@@ -316,14 +316,10 @@ static struct kunit_case mcache_cases[] = {
 	{}
 };
 
-static void mcache_test_exit(struct kunit *test)
-{
-	gomem_test_unpin();
-}
-
 static struct kunit_suite mcache_suite = {
 	.name = "gomem_mcache",
-	.exit = mcache_test_exit,
+	.init = gomem_test_init,
+	.exit = gomem_test_exit,
 	.test_cases = mcache_cases,
 };
 

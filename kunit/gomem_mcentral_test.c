@@ -195,7 +195,6 @@ static void states_are_wide_enough(struct kunit *test)
 static void failed_growth_gives_nothing(struct kunit *test)
 {
 	struct mcentral *c = &gomem_mcentral[gomem_size_class(4096)];
-	unsigned int reserve = gomem_reserve_arenas;
 	unsigned long spans;
 	void *objs[4];
 
@@ -203,15 +202,12 @@ static void failed_growth_gives_nothing(struct kunit *test)
 	gomem_reserve_arenas = 0;
 	mheap_trim();
 	spans = c->nr_spans;
-	if (!gomem_test_fail_after(0, 1)) {
-		gomem_reserve_arenas = reserve;
+	if (!gomem_test_fail_after(0, 1))
 		kunit_skip(test, "needs CONFIG_FAULT_INJECTION");
-	}
 	KUNIT_EXPECT_EQ(test, mcentral_get(c, objs, 4, GFP_KERNEL), 0U);
 	KUNIT_EXPECT_EQ(test, gomem_test_fail_left(true), 0);
 	KUNIT_EXPECT_EQ(test, c->nr_spans, spans);
 	expect_consistent(test, c);
-	gomem_reserve_arenas = reserve;
 }
 
 static struct kunit_case mcentral_cases[] = {
@@ -226,6 +222,8 @@ static struct kunit_case mcentral_cases[] = {
 
 static struct kunit_suite mcentral_suite = {
 	.name = "gomem_mcentral",
+	.init = gomem_test_init,
+	.exit = gomem_test_exit,
 	.test_cases = mcentral_cases,
 };
 

@@ -297,27 +297,18 @@ static struct kunit_case mheap_cases[] = {
 	{}
 };
 
-static unsigned int saved_reserve;
-
-/* Each case starts with the default reserve and leaves no fault armed. */
+/* Each case starts with the default reserve, whatever the module has. */
 static int mheap_test_init(struct kunit *test)
 {
-	saved_reserve = gomem_reserve_arenas;
+	gomem_test_init(test);
 	gomem_reserve_arenas = 4;
 	return 0;
-}
-
-static void mheap_test_exit(struct kunit *test)
-{
-	gomem_test_fail_left(true);
-	gomem_reserve_arenas = saved_reserve;
-	mheap_trim();
 }
 
 static struct kunit_suite mheap_suite = {
 	.name = "gomem_mheap",
 	.init = mheap_test_init,
-	.exit = mheap_test_exit,
+	.exit = gomem_test_exit,
 	.test_cases = mheap_cases,
 };
 

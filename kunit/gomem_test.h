@@ -179,4 +179,26 @@ static inline int gomem_test_fail_left(bool off)
 #endif
 }
 
+/*
+ * Every suite's per-case init and exit.  A case may lower or raise the
+ * arena reserve or arm fail_gomem; however it ends, even on a failed
+ * assertion, the next case starts with the reserve it found, no fault
+ * armed, and every cache drained and surplus arena released.
+ */
+static unsigned int gomem_test_reserve;
+
+static inline int gomem_test_init(struct kunit *test)
+{
+	gomem_test_reserve = gomem_reserve_arenas;
+	return 0;
+}
+
+static inline void gomem_test_exit(struct kunit *test)
+{
+	gomem_test_fail_left(true);
+	gomem_reserve_arenas = gomem_test_reserve;
+	gomem_drain();
+	mheap_trim();
+}
+
 #endif /* _GOMEM_TEST_H */

@@ -242,14 +242,10 @@ static struct kunit_case tiny_cases[] = {
 	{}
 };
 
-static void tiny_test_exit(struct kunit *test)
-{
-	gomem_test_unpin();
-}
-
 static struct kunit_suite tiny_suite = {
 	.name = "gomem_tiny",
-	.exit = tiny_test_exit,
+	.init = gomem_test_init,
+	.exit = gomem_test_exit,
 	.test_cases = tiny_cases,
 };
 
