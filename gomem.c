@@ -346,29 +346,24 @@ size_t gomem_size(const void *p)
 EXPORT_SYMBOL_GPL(gomem_size);
 
 /*
- * Change the recorded request of the live object at addr, which the
- * caller owns and which stays where it is.
+ * Change the recorded request of a live small or large object, which the
+ * caller owns and which stays where it is.  A tiny object's usable size
+ * is its request, so it stays put only when its size does.
  */
-static void gomem_resize(struct mspan *s, unsigned long addr, unsigned int i,
-			 size_t old, size_t new)
+static void gomem_resize(struct mspan *s, unsigned int i, size_t old,
+			 size_t new)
 {
-	struct gomem_cpu_stats *st;
+	unsigned int cls = GOMEM_LARGE_STATS;
 	unsigned long flags;
 
-	if (s->kind == MSPAN_SMALL)
+	if (s->kind == MSPAN_SMALL) {
 		mspan_set_state(s, i, s->size - new + 1);
-	else if (s->kind == MSPAN_TINY)
-		tiny_shrink(s, addr, new);
-	else
+		cls = s->spanclass;
+	} else {
 		s->req = new;
+	}
 	local_irq_save(flags);
-	st = &this_cpu_read(gomem_mcache)->stats;
-	if (s->kind == MSPAN_TINY)
-		st->tiny.bytes += new - old;
-	else if (s->kind == MSPAN_SMALL)
-		st->cls[s->spanclass].bytes += new - old;
-	else
-		st->cls[GOMEM_LARGE_STATS].bytes += new - old;
+	this_cpu_read(gomem_mcache)->stats.cls[cls].bytes += new - old;
 	local_irq_restore(flags);
 }
 
@@ -401,17 +396,18 @@ void *gomem_realloc(const void *p, size_t new_size, gfp_t flags)
 	}
 
 	/*
-	 * Stay put if a fresh object would be the same (for tiny ones, if
-	 * the object shrinks), so that the waste bound still holds after.
+	 * Stay put if a fresh object of the new size would have the same
+	 * usable size, so that the waste bound still holds after.
 	 */
-	if (s->kind == MSPAN_TINY ? new_size <= old :
-	    gomem_usable_for(new_size) == usable) {
+	if (gomem_usable_for(new_size) == usable) {
+		if (new_size == old)
+			return (void *)p;
 		/* Bytes past the old request may hold anything up to usable. */
 		if (new_size > old && want_init_on_alloc(flags))
 			memset((void *)p + old, 0, new_size - old);
 		else if (new_size < old && want_init_on_free())
 			memset((void *)p + new_size, 0, old - new_size);
-		gomem_resize(s, addr, i, old, new_size);
+		gomem_resize(s, i, old, new_size);
 		return (void *)p;
 	}
 	n = gomem_alloc(new_size, flags);

@@ -41,7 +41,8 @@
  * =============
  *
  * Every object in a small span has a state, one entry of span->state,
- * 1, 2 or 4 bytes wide (mspan->state_width):
+ * 1 or 2 bytes wide (mspan->state_width); a tiny block's entry is a
+ * struct gomem_tiny_meta, whose "placed" word is its state:
  *
  *	FREE (0)	in its span; only the mcentral (under its lock)
  *			moves it to CACHED.
@@ -49,11 +50,12 @@
  *			in some mcache; only that CPU moves it to live.
  *	live		handed out.  For a small object, 1 + (class size -
  *			requested size), which makes bytes_requested exact;
- *			for a tiny block, its gomem_tiny_meta word.
+ *			for a tiny block, where its objects were placed.
  *
  * Each state is written only by whoever owns the object in that state,
- * with single stores of distinct bytes or words (atomics for tiny
- * blocks), so the fast paths need no atomic read-modify-write.  A free
+ * with single stores of distinct bytes or words, so the allocation fast
+ * paths need no atomic read-modify-write.  The one atomic is a tiny
+ * block's "freed" word, which any CPU may change (see tiny.c).  A free
  * that finds FREE or CACHED is a double free and is refused.
  */
 #ifndef _GOMEM_INTERNAL_H
@@ -132,7 +134,9 @@ struct mspan {
 	unsigned int npages;
 	u8 kind;			/* enum mspan_kind */
 	u8 spanclass;
-	u8 state_width;			/* bytes per object state: 1, 2, 4 */
+	u8 state_width;			/* bytes per object state: 1, 2, or a
+					 * struct gomem_tiny_meta's
+					 */
 	u16 nelems;
 	u16 nfree;			/* FREE objects (mcentral->lock) */
 	u16 hint;			/* no FREE object below (mcentral->lock) */
@@ -178,6 +182,12 @@ struct mheap {
 extern struct mheap gomem_mheap;
 extern unsigned int gomem_reserve_arenas;
 
+/* A tiny block's state: the bits are explained at the top of tiny.c. */
+struct gomem_tiny_meta {
+	u32 placed;	/* also FREE or CACHED, as for any object */
+	atomic_t freed;
+};
+
 /* Per-object states; see the top of this file. */
 #define GOMEM_OBJ_FREE		0U
 #define GOMEM_TINY_CACHED	0x7fff0000U
@@ -194,7 +204,7 @@ static __always_inline unsigned int mspan_state(const struct mspan *s,
 		return READ_ONCE(((u8 *)s->state)[i]);
 	if (s->state_width == 2)
 		return READ_ONCE(((u16 *)s->state)[i]);
-	return READ_ONCE(((u32 *)s->state)[i]);
+	return READ_ONCE(((struct gomem_tiny_meta *)s->state)[i].placed);
 }
 
 static __always_inline void mspan_set_state(struct mspan *s, unsigned int i,
@@ -205,7 +215,7 @@ static __always_inline void mspan_set_state(struct mspan *s, unsigned int i,
 	else if (s->state_width == 2)
 		WRITE_ONCE(((u16 *)s->state)[i], v);
 	else
-		WRITE_ONCE(((u32 *)s->state)[i], v);
+		WRITE_ONCE(((struct gomem_tiny_meta *)s->state)[i].placed, v);
 }
 
 /* Index of the object containing p, by multiplication as in Go. */
@@ -327,7 +337,7 @@ struct mcache {
 	/* Tiny allocator: the current block, or 0. */
 	unsigned long tiny;
 	unsigned int tiny_off;
-	u32 *tiny_meta;
+	struct gomem_tiny_meta *tiny_meta;
 	struct gomem_cpu_stats stats;
 	void *storage[];
 };
@@ -347,7 +357,6 @@ void *tiny_alloc(size_t size, gfp_t gfp);
 bool tiny_free(struct mcache *c, struct mspan *s, unsigned long p,
 	       enum gomem_bad *why);
 size_t tiny_size(struct mspan *s, unsigned long p, enum gomem_bad *why);
-void tiny_shrink(struct mspan *s, unsigned long p, size_t new_size);
 void tiny_retire(struct mcache *c);
 
 /* gomem.c */

@@ -70,7 +70,7 @@ void mcentral_init(void)
 	}
 	mcentral_setup(&gomem_mcentral[GOMEM_TINY_CLASS], GOMEM_TINY_CLASS,
 		       gomem_size_class(GOMEM_TINY_MAX), MSPAN_TINY,
-		       sizeof(u32));
+		       sizeof(struct gomem_tiny_meta));
 }
 
 static struct mspan *mcentral_grow(struct mcentral *c, gfp_t gfp)

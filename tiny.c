@@ -9,23 +9,36 @@
  * becomes current if it has more room left than the old one.
  *
  * Go never frees a tiny object; its collector frees the whole block.
- * gomem frees them one by one, so every block carries a 32-bit word, its
- * state in the tiny span (see gomem_internal.h):
+ * gomem frees them one by one, so every block has a struct
+ * gomem_tiny_meta, its state in the tiny span (see gomem_internal.h),
+ * made of two words with one writer discipline each:
  *
- *	bits 0-15	a live object starts at this byte
- *	bits 16-30	an object ends at byte (bit - 16); an object whose end
- *			bit is missing ends at byte 15
- *	bit 31		the block is some CPU's current block
+ * placed	bits 0-15: an object was placed starting at this byte
+ *		bits 16-30: an object ends at byte (bit - 16); an object whose
+ *		end bit is missing ends at byte 15
+ *		Written with plain stores, only by the CPU whose current
+ *		block it is (or that placed the block's one object, if the
+ *		block never became current), and frozen once the block is
+ *		retired: no CPU places objects in it any more.
+ * freed	bits 0-15: the object starting at this byte was freed
+ *		TINY_RETIRED: the block is no CPU's current block
+ *		Changed only by atomic fetch_or, by frees on any CPU and by
+ *		the retirement.
  *
- * The start bits catch double and interior frees; the end bits give
- * gomem_size() and bytes_requested the exact size; the block goes back to
- * the tiny span class when it has no start bit and is not current.
- * Objects are placed in increasing order during a block's life, so the
- * first end bit at or after an object's start is its own.
+ * An object is live while its start bit is placed and not freed; that
+ * catches double and interior frees, and the end bits give gomem_size()
+ * and bytes_requested the exact size.  Objects are placed in increasing
+ * order during a block's life, so the first end bit at or after an
+ * object's start is its own.
  *
- * The word is shared between the CPU placing objects in its current
- * block and any CPU freeing one, so it is only changed by cmpxchg: the
- * one atomic on the tiny paths.  Everything else is the mcache's and is
+ * Allocation therefore needs no atomic: it only adds bits to "placed",
+ * which nobody else writes.  A free sets its bit in "freed" atomically,
+ * and so does the retirement; the block goes back to the tiny span class
+ * when "freed" holds TINY_RETIRED and every placed start.  The atomic
+ * that completes that set is the only one to see it complete, so exactly
+ * one CPU gives the block back.  A free that completes it reads "placed"
+ * again after its atomic: the retirement it saw was ordered after the
+ * owner's last store to "placed".  Everything else is the mcache's and is
  * touched with interrupts disabled, as there.
  */
 #define pr_fmt(fmt) "gomem: " fmt
@@ -38,7 +51,7 @@
 
 #define TINY_BLOCK	16
 #define TINY_STARTS	0x0000ffffU
-#define TINY_CURRENT	0x80000000U
+#define TINY_RETIRED	0x00010000U
 
 static u32 tiny_start_bit(unsigned int o)
 {
@@ -51,41 +64,40 @@ static u32 tiny_end_bit(unsigned int last)
 }
 
 /* Last byte of the object starting at byte o. */
-static unsigned int tiny_last(u32 meta, unsigned int o)
+static unsigned int tiny_last(u32 placed, unsigned int o)
 {
-	u32 ends = (meta >> 16) & ~(tiny_start_bit(o) - 1);
+	u32 ends = (placed >> 16) & ~(tiny_start_bit(o) - 1);
 
 	return ends ? __ffs(ends) : TINY_BLOCK - 1;
 }
 
-static u32 tiny_update(u32 *meta, u32 set, u32 clear)
+static struct gomem_tiny_meta *tiny_meta(struct mspan *s, unsigned long p)
 {
-	u32 old = READ_ONCE(*meta);
-
-	while (!try_cmpxchg(meta, &old, (old & ~clear) | set))
-		;
-	return old;
+	return (struct gomem_tiny_meta *)s->state + mspan_index(s, p);
 }
 
-static u32 *tiny_meta(struct mspan *s, unsigned long p)
+/* Retired, with every object placed in it freed. */
+static bool tiny_complete(u32 placed, u32 freed)
 {
-	return (u32 *)s->state + mspan_index(s, p);
+	return (freed & TINY_RETIRED) &&
+	       (freed & TINY_STARTS) == (placed & TINY_STARTS);
 }
 
-/* Why byte o of a block with this word is not a live object's start. */
-static enum gomem_bad tiny_bad(u32 meta, unsigned int o)
+/* Why byte o of a block is not a live object's start. */
+static enum gomem_bad tiny_bad(u32 placed, u32 live, unsigned int o)
 {
-	u32 below = meta & TINY_STARTS & (tiny_start_bit(o) - 1);
+	u32 below = live & (tiny_start_bit(o) - 1);
 
-	if (below && tiny_last(meta, __fls(below)) >= o)
+	if (below && tiny_last(placed, __fls(below)) >= o)
 		return GOMEM_BAD_INTERIOR;
 	return GOMEM_BAD_DOUBLE;
 }
 
-/* The block has no live object and is not current: back to the mcache. */
-static void tiny_block_dead(struct mcache *c, u32 *meta, unsigned long block)
+/* The block is complete: back to this CPU's mcache; interrupts disabled. */
+static void tiny_block_dead(struct mcache *c, struct gomem_tiny_meta *m,
+			    unsigned long block)
 {
-	WRITE_ONCE(*meta, GOMEM_TINY_CACHED);
+	WRITE_ONCE(m->placed, GOMEM_TINY_CACHED);
 	c->stats.cls[GOMEM_TINY_CLASS].frees++;
 	mcache_put(c, GOMEM_TINY_CLASS, (void *)block);
 }
@@ -93,34 +105,39 @@ static void tiny_block_dead(struct mcache *c, u32 *meta, unsigned long block)
 /* Drop c's current block; interrupts disabled, or c's CPU is dead. */
 void tiny_retire(struct mcache *c)
 {
-	u32 *meta = c->tiny_meta;
+	struct gomem_tiny_meta *m = c->tiny_meta;
 	unsigned long block = c->tiny;
+	u32 freed;
 
 	if (!block)
 		return;
 	c->tiny = 0;
-	if (!(tiny_update(meta, 0, TINY_CURRENT) & TINY_STARTS))
-		tiny_block_dead(c, meta, block);
+	freed = atomic_fetch_or(TINY_RETIRED, &m->freed) | TINY_RETIRED;
+	if (tiny_complete(READ_ONCE(m->placed), freed))
+		tiny_block_dead(c, m, block);
 }
 
 void *tiny_alloc(size_t size, gfp_t gfp)
 {
 	unsigned int align = 1U << min(__ffs(size), 3UL), off;
+	struct gomem_tiny_meta *m;
 	struct mcache_slot *slot;
 	unsigned long flags, p;
 	bool missed = false;
 	struct mcache *c;
 	struct mspan *s;
-	u32 *meta, bits;
+	u32 placed;
 
 	for (;;) {
 		local_irq_save(flags);
 		c = this_cpu_read(gomem_mcache);
 		off = ALIGN(c->tiny_off, align);
 		if (likely(c->tiny && off + size <= TINY_BLOCK)) {
+			/* This CPU alone writes its current block's word. */
+			m = c->tiny_meta;
+			WRITE_ONCE(m->placed, m->placed | tiny_start_bit(off) |
+				   tiny_end_bit(off + size - 1));
 			p = c->tiny + off;
-			tiny_update(c->tiny_meta, tiny_start_bit(off) |
-				    tiny_end_bit(off + size - 1), 0);
 			c->tiny_off = off + size;
 			goto out;
 		}
@@ -136,18 +153,21 @@ void *tiny_alloc(size_t size, gfp_t gfp)
 	/* A fresh block, the object at its start; nobody else sees it yet. */
 	p = (unsigned long)slot->objs[--slot->n];
 	s = gomem_span_of(p);
-	meta = tiny_meta(s, p);
-	bits = tiny_start_bit(0) | tiny_end_bit(size - 1);
+	m = tiny_meta(s, p);
+	placed = tiny_start_bit(0) | tiny_end_bit(size - 1);
 	c->stats.cls[GOMEM_TINY_CLASS].allocs++;
 	c->stats.misses += missed;
 	if (!c->tiny || size < c->tiny_off) {
-		WRITE_ONCE(*meta, bits | TINY_CURRENT);
+		atomic_set(&m->freed, 0);
+		WRITE_ONCE(m->placed, placed);
 		tiny_retire(c);
 		c->tiny = p;
-		c->tiny_meta = meta;
+		c->tiny_meta = m;
 		c->tiny_off = size;
 	} else {
-		WRITE_ONCE(*meta, bits);
+		/* Never current: its one object's free gives it back. */
+		atomic_set(&m->freed, TINY_RETIRED);
+		WRITE_ONCE(m->placed, placed);
 	}
 out:
 	c->stats.tiny.allocs++;
@@ -162,52 +182,42 @@ out:
  */
 size_t tiny_size(struct mspan *s, unsigned long p, enum gomem_bad *why)
 {
-	u32 meta = READ_ONCE(*tiny_meta(s, p));
+	struct gomem_tiny_meta *m = tiny_meta(s, p);
 	unsigned int o = p & (TINY_BLOCK - 1);
+	u32 placed = READ_ONCE(m->placed);
+	u32 live = placed & ~atomic_read(&m->freed) & TINY_STARTS;
 
-	if (!(meta & tiny_start_bit(o))) {
-		*why = tiny_bad(meta, o);
+	if (!(live & tiny_start_bit(o))) {
+		*why = tiny_bad(placed, live, o);
 		return 0;
 	}
-	return tiny_last(meta, o) - o + 1;
+	return tiny_last(placed, o) - o + 1;
 }
 
 /* Free the tiny object at p; interrupts disabled, c is this CPU's. */
 bool tiny_free(struct mcache *c, struct mspan *s, unsigned long p,
 	       enum gomem_bad *why)
 {
+	struct gomem_tiny_meta *m = tiny_meta(s, p);
 	unsigned int o = p & (TINY_BLOCK - 1);
-	u32 *meta = tiny_meta(s, p), old;
 	size_t size;
+	u32 freed;
 
 	size = tiny_size(s, p, why);
 	if (!size)
 		return false;
-	/* Before the start bit goes: then the block may be reused. */
+	/* Before the freed bit is set: then the block may be reused. */
 	if (want_init_on_free())
 		memset((void *)p, 0, size);
-	old = READ_ONCE(*meta);
-	do {
-		if (!(old & tiny_start_bit(o))) {
-			/* Lost a race with another free of p. */
-			*why = GOMEM_BAD_DOUBLE;
-			return false;
-		}
-	} while (!try_cmpxchg(meta, &old, old & ~tiny_start_bit(o)));
-
+	freed = atomic_fetch_or(tiny_start_bit(o), &m->freed);
+	if (freed & tiny_start_bit(o)) {
+		/* Lost a race with another free of p. */
+		*why = GOMEM_BAD_DOUBLE;
+		return false;
+	}
 	c->stats.tiny.frees++;
 	c->stats.tiny.bytes -= size;
-	if (!(old & ~tiny_start_bit(o) & (TINY_STARTS | TINY_CURRENT)))
-		tiny_block_dead(c, meta, p - o);
+	if (tiny_complete(READ_ONCE(m->placed), freed | tiny_start_bit(o)))
+		tiny_block_dead(c, m, p - o);
 	return true;
-}
-
-/* Shrink the live tiny object at p, owned by the caller, to new_size. */
-void tiny_shrink(struct mspan *s, unsigned long p, size_t new_size)
-{
-	unsigned int o = p & (TINY_BLOCK - 1);
-	u32 *meta = tiny_meta(s, p);
-
-	tiny_update(meta, tiny_end_bit(o + new_size - 1),
-		    tiny_end_bit(tiny_last(READ_ONCE(*meta), o)));
 }

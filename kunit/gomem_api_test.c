@@ -274,11 +274,11 @@ static void realloc_moves_and_stays(struct kunit *test)
 {
 	/* Sizes to walk through, each realloc'ed from the one before. */
 	static const size_t walk[] = {
-		5, 3, 12, 16, 17, 24, 23, 100, 1000, 990, 5000, 40 * SZ_1K,
+		5, 3, 3, 12, 16, 17, 24, 23, 100, 1000, 990, 5000, 40 * SZ_1K,
 		40 * SZ_1K + 1, SZ_1M, 24, 1,
 	};
 	struct gomem_snap *before = gomem_test_snap(test);
-	size_t old = walk[0], s, keep, j;
+	size_t old = walk[0], s, keep;
 	unsigned int i, cls;
 	void *p, *q;
 
@@ -290,19 +290,16 @@ static void realloc_moves_and_stays(struct kunit *test)
 		keep = min(old, s);
 		q = gomem_realloc(p, s, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, q);
-		/* Same usable size: same place.  Tiny ones stay to shrink. */
-		if (expect_usable(s) == expect_usable(old) ||
-		    (old < GOMEM_TINY_MAX && s <= old))
+		/* Same usable size: same place. */
+		if (expect_usable(s) == expect_usable(old))
 			KUNIT_EXPECT_PTR_EQ_MSG(test, q, p, "%zu -> %zu", old, s);
 		else
 			KUNIT_EXPECT_PTR_NE_MSG(test, q, p, "%zu -> %zu", old, s);
-		KUNIT_EXPECT_EQ_MSG(test, gomem_size(q),
-				    q == p && old < GOMEM_TINY_MAX ? s :
-				    expect_usable(s), "%zu -> %zu", old, s);
+		KUNIT_EXPECT_EQ_MSG(test, gomem_size(q), expect_usable(s),
+				    "%zu -> %zu", old, s);
 		/* The first min(old, new) bytes came along, wherever q is. */
-		for (j = 0; j < keep && ((u8 *)q)[j] == gomem_test_byte(p, j); j++)
-			;
-		KUNIT_EXPECT_EQ_MSG(test, j, keep, "%zu -> %zu", old, s);
+		KUNIT_EXPECT_EQ_MSG(test, gomem_test_moved(q, p, keep), keep,
+				    "%zu -> %zu", old, s);
 		p = q;
 		old = s;
 		gomem_test_fill(p, s);

@@ -171,10 +171,11 @@ static void every_span_class(struct kunit *test)
 		mcentral_put(c, objs, 2);
 		expect_consistent(test, c);
 	}
-	/* Tiny blocks are 16-byte objects with 32-bit states. */
+	/* Tiny blocks are 16-byte objects with a struct gomem_tiny_meta each. */
 	c = &gomem_mcentral[GOMEM_TINY_CLASS];
 	KUNIT_EXPECT_EQ(test, c->size, 16U);
-	KUNIT_EXPECT_EQ(test, (unsigned int)c->state_width, 4U);
+	KUNIT_EXPECT_EQ(test, (unsigned int)c->state_width,
+			(unsigned int)sizeof(struct gomem_tiny_meta));
 	KUNIT_EXPECT_EQ(test, (unsigned int)c->kind, (unsigned int)MSPAN_TINY);
 }
 

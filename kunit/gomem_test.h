@@ -42,6 +42,20 @@ static inline size_t gomem_test_check(const void *p, size_t n)
 	return n;
 }
 
+/*
+ * Index of the first byte at "now" that does not hold the pattern filled
+ * in at "was" (where a realloc moved it from), or n.
+ */
+static inline size_t gomem_test_moved(const void *now, const void *was,
+				      size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && ((const u8 *)now)[i] == gomem_test_byte(was, i); i++)
+		;
+	return i;
+}
+
 /* The span of a pointer, or NULL; safe for any pointer. */
 static inline struct mspan *gomem_test_span(const void *p)
 {

@@ -2,12 +2,16 @@
 /*
  * KUnit suite for tiny.c: packing into 16-byte blocks with Go's alignment
  * rule and its choice of the roomier block, exact sizes, double and
- * interior frees, blocks going back when their last object is freed, and
- * frees on another CPU.  The current block is per CPU, so each case runs
- * on one CPU after a drain has retired that CPU's block.
+ * interior frees, blocks going back when their last object is freed,
+ * frees on another CPU, and those frees racing the owner's placements
+ * and retirements.  The current block is per CPU, so each case runs on
+ * one CPU after a drain has retired that CPU's block.
  */
 #include <kunit/test.h>
 #include <linux/module.h>
+#include <linux/kthread.h>
+#include <linux/completion.h>
+#include <linux/delay.h>
 
 #include "gomem_test.h"
 
@@ -203,32 +207,162 @@ static void frees_on_another_cpu(struct kunit *test)
 	gomem_test_expect_baseline(test, before);
 }
 
-static void realloc_shrinks_in_place(struct kunit *test)
+/*
+ * A tiny object's usable size is its size, so realloc keeps it in place
+ * only for the same size; any other size moves it, contents and all, and
+ * the accounting follows the new size.
+ */
+static void realloc_moves_unless_the_size_stays(struct kunit *test)
 {
 	struct gomem_snap *before = gomem_test_snap(test), *now;
-	unsigned int i;
-	void *p, *q;
+	void *p, *q, *r;
 
 	fresh(test, 0);
 	p = gomem_alloc(12, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	gomem_test_fill(p, 12);
+	KUNIT_EXPECT_PTR_EQ(test, gomem_realloc(p, 12, GFP_KERNEL), p);
 	q = gomem_realloc(p, 5, GFP_KERNEL);
-	KUNIT_EXPECT_PTR_EQ(test, q, p);
-	KUNIT_EXPECT_EQ(test, gomem_size(p), 5UL);
-	KUNIT_EXPECT_EQ(test, gomem_test_check(p, 5), 5UL);
-	now = gomem_test_snap(test);
-	KUNIT_EXPECT_EQ(test, now->st.tiny.bytes, before->st.tiny.bytes + 5);
-	/* Growing moves it, contents and all. */
-	q = gomem_realloc(p, 14, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, q);
 	KUNIT_EXPECT_PTR_NE(test, q, p);
-	KUNIT_EXPECT_EQ(test, gomem_size(q), 14UL);
-	for (i = 0; i < 5 && ((u8 *)q)[i] == gomem_test_byte(p, i); i++)
-		;
-	KUNIT_EXPECT_EQ(test, i, 5U);
-	gomem_free(q);
+	KUNIT_EXPECT_EQ(test, gomem_size(q), 5UL);
+	KUNIT_EXPECT_EQ(test, gomem_test_moved(q, p, 5), 5UL);
+	now = gomem_test_snap(test);
+	KUNIT_EXPECT_EQ(test, now->st.tiny.bytes, before->st.tiny.bytes + 5);
+	KUNIT_EXPECT_EQ(test, now->st.tiny.allocs - now->st.tiny.frees,
+			before->st.tiny.allocs - before->st.tiny.frees + 1);
+	r = gomem_realloc(q, 14, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	KUNIT_EXPECT_PTR_NE(test, r, q);
+	KUNIT_EXPECT_EQ(test, gomem_size(r), 14UL);
+	KUNIT_EXPECT_EQ(test, gomem_test_moved(r, p, 5), 5UL);
+	gomem_free(r);
 	gomem_test_unpin();
+	gomem_test_expect_baseline(test, before);
+}
+
+/*
+ * CPU 0 allocates tiny objects and hands each to CPU 1 at once, through a
+ * ring, while the test thread keeps retiring current blocks with drains:
+ * the last free of a block races its owner placing objects in it and
+ * retiring it.  A block given back twice would be handed out twice and
+ * spoil a pattern; one never given back would stay counted as live.
+ */
+#define RING		64
+#define RACE_MS		1500
+
+struct race {
+	void *ring[RING];
+	unsigned long head, tail;	/* written by producer, consumer */
+	bool stop;			/* time is up, or the producer failed */
+	bool produced;			/* the producer has published its last */
+	atomic_t errors, done;
+	unsigned long freed;
+	struct completion finished;
+};
+
+static void race_done(struct race *r)
+{
+	if (atomic_inc_return(&r->done) == 2)
+		complete(&r->finished);
+}
+
+static int race_producer(void *data)
+{
+	struct race *r = data;
+	unsigned long n = 0;
+	size_t size;
+	void *p;
+
+	while (!READ_ONCE(r->stop)) {
+		/* Pairs with the consumer's release: the slot is free again. */
+		if (r->head - smp_load_acquire(&r->tail) == RING) {
+			cpu_relax();
+			continue;
+		}
+		size = 1 + n++ % 15;
+		p = gomem_alloc(size, GFP_KERNEL);
+		if (!p) {
+			atomic_inc(&r->errors);
+			WRITE_ONCE(r->stop, true);
+			break;
+		}
+		gomem_test_fill(p, size);
+		r->ring[r->head % RING] = p;
+		/* Publish the slot, pattern and all, to the consumer. */
+		smp_store_release(&r->head, r->head + 1);
+		if (!(n % 256))
+			cond_resched();
+	}
+	/* After the last head: a consumer that sees this sees it. */
+	smp_store_release(&r->produced, true);
+	race_done(r);
+	return 0;
+}
+
+static int race_consumer(void *data)
+{
+	struct race *r = data;
+	bool produced;
+	size_t size;
+	void *p;
+
+	for (;;) {
+		/* Pairs with the producer's last release: head is final. */
+		produced = smp_load_acquire(&r->produced);
+		/* Pairs with the producer's release of the slot. */
+		if (smp_load_acquire(&r->head) == r->tail) {
+			if (produced)
+				break;
+			cpu_relax();
+			continue;
+		}
+		p = r->ring[r->tail % RING];
+		size = gomem_size(p);
+		if (!size || gomem_test_check(p, size) != size)
+			atomic_inc(&r->errors);
+		gomem_free(p);
+		r->freed++;
+		/* Give the slot back to the producer. */
+		smp_store_release(&r->tail, r->tail + 1);
+	}
+	race_done(r);
+	return 0;
+}
+
+static void frees_race_placement_and_retirement(struct kunit *test)
+{
+	struct race *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	struct gomem_snap *before = gomem_test_snap(test);
+	unsigned long end = jiffies + msecs_to_jiffies(RACE_MS);
+	struct task_struct *t[2];
+	unsigned int drains = 0, i;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs");
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	init_completion(&r->finished);
+	t[0] = kthread_create(race_producer, r, "gomem_tiny_alloc");
+	t[1] = kthread_create(race_consumer, r, "gomem_tiny_free");
+	for (i = 0; i < 2; i++) {
+		KUNIT_ASSERT_FALSE(test, IS_ERR(t[i]));
+		kthread_bind(t[i], i);
+	}
+	wake_up_process(t[0]);
+	wake_up_process(t[1]);
+	while (time_before(jiffies, end) && !READ_ONCE(r->stop)) {
+		gomem_drain();
+		drains++;
+		usleep_range(100, 200);
+	}
+	WRITE_ONCE(r->stop, true);
+	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&r->finished, 30 * HZ), 0UL);
+	kunit_info(test, "%lu objects freed across CPUs, %u drains\n", r->freed,
+		   drains);
+	KUNIT_EXPECT_EQ(test, atomic_read(&r->errors), 0);
+	KUNIT_EXPECT_GT(test, r->freed, 10000UL);
+	KUNIT_EXPECT_EQ(test, gomem_test_snap(test)->st.bad_frees,
+			before->st.bad_frees);
 	gomem_test_expect_baseline(test, before);
 }
 
@@ -238,7 +372,8 @@ static struct kunit_case tiny_cases[] = {
 	KUNIT_CASE(double_and_interior_frees_are_caught),
 	KUNIT_CASE(blocks_go_back_when_empty),
 	KUNIT_CASE(frees_on_another_cpu),
-	KUNIT_CASE(realloc_shrinks_in_place),
+	KUNIT_CASE(realloc_moves_unless_the_size_stays),
+	KUNIT_CASE_SLOW(frees_race_placement_and_retirement),
 	{}
 };
 
