@@ -2,7 +2,8 @@
 #
 # gomem: `make` builds gomem.ko for KDIR (and leaves Module.symvers here
 # for client modules); `make check` runs every test; `make demo` shows
-# gomem in the stock kernel.  Kbuild itself reads the Kbuild file.
+# gomem in the stock kernel; `make bench` measures it against kmalloc.
+# Kbuild itself reads the Kbuild file.
 
 # The running kernel's tree if it has one, else the project's test kernel
 # (built once, cached in $GOMEM_CACHE, by scripts/kdir).
@@ -24,6 +25,9 @@ check:
 demo:
 	scripts/demo
 
+bench:
+	scripts/bench
+
 # Regenerate the size classes and the README's table of them.
 sizeclasses:
 	python3 scripts/mksizeclasses.py -o sizeclasses.h
@@ -32,4 +36,4 @@ sizeclasses:
 		-e '/<!-- sizeclasses -->/r build.sizeclasses.md' README.md
 	rm -f build.sizeclasses.md
 
-.PHONY: all modules clean check demo sizeclasses
+.PHONY: all modules clean check demo bench sizeclasses
