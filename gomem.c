@@ -35,7 +35,9 @@
  * from: a span shared with whichever CPU frees into it would need atomics
  * on every free, so gomem caches objects, as TCMalloc's per-CPU caches
  * do, and a free goes to the freeing CPU's cache wherever the object came
- * from.
+ * from.  Each cached object travels with its span, so that allocation
+ * marks the object live without walking the arena map; only a free,
+ * which must check a pointer it was handed, walks it.
  *
  * tiny (tiny.c) packs requests under 16 bytes into 16-byte blocks, one
  * current block per CPU, as Go does.  Unlike Go, each block records where
@@ -84,11 +86,49 @@ static const char *const gomem_bad_names[] = {
 	[GOMEM_BAD_INTERIOR] = "inside an object",
 };
 
-void gomem_bad_pointer(const char *fn, const void *p, enum gomem_bad why,
-		       unsigned long ip)
+/*
+ * Why addr is not a live object's start.  Only the message for a refused
+ * pointer needs it, so it looks again rather than have the fast paths
+ * carry a reason along; if the memory changed meanwhile, the answer
+ * describes what is there now.
+ */
+static enum gomem_bad gomem_why(unsigned long addr)
 {
+	enum gomem_bad why;
+	struct mspan *s;
+	unsigned int i;
+
+	rcu_read_lock_sched();
+	s = mheap_find(addr, &why);
+	if (!s) {
+		/* why is set */
+	} else if (s->kind == MSPAN_TINY) {
+		why = tiny_why(s, addr);
+	} else if (s->kind == MSPAN_SMALL) {
+		i = mspan_index(s, addr);
+		why = i < s->nelems && s->base + (unsigned long)i * s->size == addr ?
+		      GOMEM_BAD_DOUBLE : GOMEM_BAD_INTERIOR;
+	} else {
+		why = addr == s->base ? GOMEM_BAD_DOUBLE : GOMEM_BAD_INTERIOR;
+	}
+	rcu_read_unlock_sched();
+	return why;
+}
+
+/* A pointer fn refused: say why, and count it if it was a free. */
+static noinline void gomem_refuse(const char *fn, const void *p, bool count,
+				  unsigned long ip)
+{
+	unsigned long flags;
+
+	if (count) {
+		local_irq_save(flags);
+		this_cpu_read(gomem_mcache)->stats.bad_frees++;
+		local_irq_restore(flags);
+	}
 	pr_err_ratelimited("%s(%p) refused: %s, from %pS\n", fn, p,
-			   gomem_bad_names[why], (void *)ip);
+			   gomem_bad_names[gomem_why((unsigned long)p)],
+			   (void *)ip);
 }
 
 /* What gomem_size() gives for a fresh object of this size. */
@@ -112,15 +152,6 @@ static void gomem_count_failure(void)
 	local_irq_restore(flags);
 }
 
-static void gomem_count_bad_free(void)
-{
-	unsigned long flags;
-
-	local_irq_save(flags);
-	this_cpu_read(gomem_mcache)->stats.bad_frees++;
-	local_irq_restore(flags);
-}
-
 /* Record a live object's requested size; interrupts disabled. */
 static __always_inline void gomem_account(struct mcache *c, unsigned int cls,
 					  s64 bytes, bool alloc)
@@ -134,33 +165,52 @@ static __always_inline void gomem_account(struct mcache *c, unsigned int cls,
 	st->bytes += bytes;
 }
 
-static __always_inline void *small_alloc(size_t size, unsigned int cls,
-					 gfp_t gfp)
+/*
+ * Pop an object of class cls off this CPU's mcache and make it live, or
+ * give NULL if the stack is empty.  With interrupts disabled nothing on
+ * this CPU can run in between, and no other CPU touches this mcache (see
+ * gomem_internal.h): the pop needs no lock and no atomic.
+ */
+static __always_inline void *mcache_pop(size_t size, unsigned int cls,
+					bool missed)
 {
 	struct mcache_slot *slot;
-	unsigned long flags, p;
-	bool missed = false;
+	unsigned long flags, p = 0;
+	struct gomem_obj *o;
 	struct mcache *c;
 	struct mspan *s;
 
-	for (;;) {
-		local_irq_save(flags);
-		c = this_cpu_read(gomem_mcache);
-		slot = &c->slot[cls];
-		if (likely(slot->n))
-			break;
-		local_irq_restore(flags);
-		if (!mcache_refill(cls, gfp))
-			return NULL;
-		missed = true;
+	local_irq_save(flags);
+	c = this_cpu_read(gomem_mcache);
+	slot = &c->slot[cls];
+	if (likely(slot->n)) {
+		o = &slot->objs[--slot->n];
+		p = (unsigned long)o->p;
+		s = o->span;
+		mspan_set_state(s, mspan_index(s, p), s->size - size + 1);
+		gomem_account(c, cls, size, true);
+		c->stats.misses += missed;
 	}
-	c->stats.misses += missed;
-	p = (unsigned long)slot->objs[--slot->n];
-	s = gomem_span_of(p);
-	mspan_set_state(s, mspan_index(s, p), s->size - size + 1);
-	gomem_account(c, cls, size, true);
 	local_irq_restore(flags);
 	return (void *)p;
+}
+
+/*
+ * This CPU's stack for cls was empty: refill it from the mcentral (which
+ * may sleep if gfp allows) and pop again.  Interrupts, or a move to
+ * another CPU, may empty the stack before the pop: then refill again.
+ */
+static noinline void *small_alloc_slow(size_t size, unsigned int cls,
+				       gfp_t gfp)
+{
+	void *p;
+
+	do {
+		if (!mcache_refill(cls, gfp))
+			return NULL;
+		p = mcache_pop(size, cls, true);
+	} while (!p);
+	return p;
 }
 
 static void *large_alloc(size_t size, gfp_t gfp)
@@ -192,21 +242,23 @@ static void *large_alloc(size_t size, gfp_t gfp)
 	return (void *)s->base;
 }
 
-void *gomem_alloc(size_t size, gfp_t flags)
+/*
+ * A size of 0, refused flags, an empty stack, or a large object: all
+ * that gomem_alloc()'s fast paths leave.
+ */
+static noinline void *gomem_alloc_slow(size_t size, gfp_t flags,
+				       unsigned long ip)
 {
 	void *p;
 
-	might_alloc(flags);
-	if (unlikely(!size))
+	if (!size)
 		return ZERO_SIZE_PTR;
-	if (unlikely(flags & GOMEM_GFP_UNSUPPORTED)) {
+	if (flags & GOMEM_GFP_UNSUPPORTED) {
 		pr_warn_ratelimited("unsupported gfp flags %pGg, from %pS\n",
-				    &flags, (void *)_RET_IP_);
+				    &flags, (void *)ip);
 		p = NULL;
-	} else if (likely(size <= GOMEM_MAX_SMALL && size >= GOMEM_TINY_MAX)) {
-		p = small_alloc(size, gomem_size_class(size), flags);
-	} else if (size < GOMEM_TINY_MAX) {
-		p = tiny_alloc(size, flags);
+	} else if (size <= GOMEM_MAX_SMALL) {
+		p = small_alloc_slow(size, gomem_size_class(size), flags);
 	} else {
 		p = large_alloc(size, flags);
 	}
@@ -216,6 +268,41 @@ void *gomem_alloc(size_t size, gfp_t flags)
 	}
 	if (want_init_on_alloc(flags))
 		memset(p, 0, gomem_usable_for(size));
+	return p;
+}
+
+/*
+ * The fast paths: a small object popped off this CPU's stack, or a tiny
+ * one placed in this CPU's block.  All else goes through
+ * gomem_alloc_slow().
+ */
+void *gomem_alloc(size_t size, gfp_t flags)
+{
+	unsigned int cls;
+	size_t usable;
+	void *p;
+
+	might_alloc(flags);
+	if (likely(size - GOMEM_TINY_MAX <= GOMEM_MAX_SMALL - GOMEM_TINY_MAX &&
+		   !(flags & GOMEM_GFP_UNSUPPORTED))) {
+		cls = gomem_size_class(size);
+		p = mcache_pop(size, cls, false);
+		if (unlikely(!p))
+			return gomem_alloc_slow(size, flags, _RET_IP_);
+		usable = gomem_classes[cls].size;
+	} else if (size - 1 < GOMEM_TINY_MAX - 1 &&
+		   !(flags & GOMEM_GFP_UNSUPPORTED)) {
+		p = tiny_alloc(size, flags);
+		if (unlikely(!p)) {
+			gomem_count_failure();
+			return NULL;
+		}
+		usable = size;
+	} else {
+		return gomem_alloc_slow(size, flags, _RET_IP_);
+	}
+	if (want_init_on_alloc(flags))
+		memset(p, 0, usable);
 	return p;
 }
 EXPORT_SYMBOL_GPL(gomem_alloc);
@@ -228,64 +315,77 @@ EXPORT_SYMBOL_GPL(gomem_zalloc);
 
 /*
  * The span of the live object starting at addr, with the object's index
- * and state if it is small; NULL with *why set if addr is not a live
- * object's start.  Reads only.  RCU-sched reader.
+ * and state if it is small; NULL if addr is not a live object's start
+ * (gomem_why() says why).  A tiny object is checked by its caller, in
+ * tiny.c.  Reads only.  RCU-sched reader.
  */
 static __always_inline struct mspan *
-gomem_lookup(unsigned long addr, unsigned int *idx, unsigned int *state,
-	     enum gomem_bad *why)
+gomem_lookup(unsigned long addr, unsigned int *idx, unsigned int *state)
 {
-	struct mspan *s = mheap_find(addr, why);
+	struct gomem_arena *a = gomem_arena_lookup(addr);
+	struct mspan *s;
 	unsigned int i, st;
 
+	if (unlikely(!a))
+		return NULL;
+	s = gomem_arena_span(a, addr);
 	if (unlikely(!s))
 		return NULL;
 	if (likely(s->kind == MSPAN_SMALL)) {
 		i = mspan_index(s, addr);
-		*why = GOMEM_BAD_INTERIOR;
 		if (unlikely(i >= s->nelems ||
 			     s->base + (unsigned long)i * s->size != addr))
 			return NULL;
 		st = mspan_state(s, i);
-		*why = GOMEM_BAD_DOUBLE;
 		if (unlikely(st == GOMEM_OBJ_FREE ||
 			     st == gomem_state_cached(s->state_width)))
 			return NULL;
 		*idx = i;
 		*state = st;
 	} else if (s->kind != MSPAN_TINY && unlikely(addr != s->base)) {
-		*why = GOMEM_BAD_INTERIOR;
 		return NULL;
 	}
 	return s;
 }
 
-/* Size of the live object at addr as gomem_lookup() found it. */
-static size_t gomem_usable(struct mspan *s, unsigned long addr,
-			   enum gomem_bad *why)
+/* Size of the live object at addr as gomem_lookup() found it, or 0. */
+static size_t gomem_usable(struct mspan *s, unsigned long addr)
 {
 	if (s->kind == MSPAN_TINY)
-		return tiny_size(s, addr, why);
+		return tiny_size(s, addr);
 	if (s->kind == MSPAN_SMALL)
 		return s->size;
 	return (size_t)s->npages << PAGE_SHIFT;
 }
 
+/* Bytes asked for: for a tiny object, its size, as gomem_usable(). */
 static size_t gomem_requested(struct mspan *s, unsigned long addr,
-			      unsigned int state, enum gomem_bad *why)
+			      unsigned int state)
 {
 	if (s->kind == MSPAN_SMALL)
 		return s->size - (state - 1);
 	if (s->kind == MSPAN_TINY)
-		return tiny_size(s, addr, why);
+		return tiny_size(s, addr);
 	return s->req;
+}
+
+/* A large or huge object goes back to the mheap; interrupts disabled. */
+static noinline void gomem_free_large(struct mcache *c, struct mspan *s)
+{
+	gomem_account(c, GOMEM_LARGE_STATS, -(s64)s->req, false);
+	if (s->kind == MSPAN_LARGE) {
+		if (want_init_on_free())
+			memset((void *)s->base, 0, (size_t)s->npages << PAGE_SHIFT);
+		mheap_free_span(s);
+	} else {
+		mheap_free_huge(s);
+	}
 }
 
 void gomem_free(const void *p)
 {
 	unsigned long addr = (unsigned long)p, flags;
 	unsigned int i, st;
-	enum gomem_bad why;
 	struct mcache *c;
 	struct mspan *s;
 
@@ -293,7 +393,7 @@ void gomem_free(const void *p)
 		return;
 	local_irq_save(flags);
 	c = this_cpu_read(gomem_mcache);
-	s = gomem_lookup(addr, &i, &st, &why);
+	s = gomem_lookup(addr, &i, &st);
 	if (unlikely(!s))
 		goto bad;
 	if (likely(s->kind == MSPAN_SMALL)) {
@@ -302,32 +402,24 @@ void gomem_free(const void *p)
 		mspan_set_state(s, i, gomem_state_cached(s->state_width));
 		gomem_account(c, s->spanclass, -(s64)(s->size - (st - 1)),
 			      false);
-		mcache_put(c, s->spanclass, (void *)p);
+		mcache_push(c, s->spanclass, (void *)p, s);
 	} else if (s->kind == MSPAN_TINY) {
-		if (!tiny_free(c, s, addr, &why))
+		if (!tiny_free(c, s, addr))
 			goto bad;
 	} else {
-		gomem_account(c, GOMEM_LARGE_STATS, -(s64)s->req, false);
-		if (want_init_on_free() && s->kind == MSPAN_LARGE)
-			memset((void *)p, 0, (size_t)s->npages << PAGE_SHIFT);
-		if (s->kind == MSPAN_LARGE)
-			mheap_free_span(s);
-		else
-			mheap_free_huge(s);
+		gomem_free_large(c, s);
 	}
 	local_irq_restore(flags);
 	return;
 bad:
-	c->stats.bad_frees++;
 	local_irq_restore(flags);
-	gomem_bad_pointer("gomem_free", p, why, _RET_IP_);
+	gomem_refuse("gomem_free", p, true, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(gomem_free);
 
 size_t gomem_size(const void *p)
 {
 	unsigned long addr = (unsigned long)p;
-	enum gomem_bad why;
 	unsigned int i, st;
 	struct mspan *s;
 	size_t size = 0;
@@ -335,12 +427,12 @@ size_t gomem_size(const void *p)
 	if (unlikely(ZERO_OR_NULL_PTR(p)))
 		return 0;
 	rcu_read_lock_sched();
-	s = gomem_lookup(addr, &i, &st, &why);
+	s = gomem_lookup(addr, &i, &st);
 	if (s)
-		size = gomem_usable(s, addr, &why);
+		size = gomem_usable(s, addr);
 	rcu_read_unlock_sched();
 	if (!size)
-		gomem_bad_pointer("gomem_size", p, why, _RET_IP_);
+		gomem_refuse("gomem_size", p, false, _RET_IP_);
 	return size;
 }
 EXPORT_SYMBOL_GPL(gomem_size);
@@ -371,7 +463,6 @@ void *gomem_realloc(const void *p, size_t new_size, gfp_t flags)
 {
 	unsigned long addr = (unsigned long)p;
 	size_t old = 0, usable = 0;
-	enum gomem_bad why;
 	unsigned int i, st;
 	struct mspan *s;
 	void *n;
@@ -383,15 +474,14 @@ void *gomem_realloc(const void *p, size_t new_size, gfp_t flags)
 		return ZERO_SIZE_PTR;
 	}
 	rcu_read_lock_sched();
-	s = gomem_lookup(addr, &i, &st, &why);
+	s = gomem_lookup(addr, &i, &st);
 	if (s) {
-		usable = gomem_usable(s, addr, &why);
-		old = gomem_requested(s, addr, st, &why);
+		usable = gomem_usable(s, addr);
+		old = gomem_requested(s, addr, st);
 	}
 	rcu_read_unlock_sched();
 	if (unlikely(!old)) {
-		gomem_count_bad_free();
-		gomem_bad_pointer("gomem_realloc", p, why, _RET_IP_);
+		gomem_refuse("gomem_realloc", p, true, _RET_IP_);
 		return NULL;
 	}
 

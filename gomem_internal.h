@@ -306,10 +306,21 @@ extern struct mcentral gomem_mcentral[GOMEM_NR_SPANCLASSES];
 
 #define GOMEM_BATCH_MAX		32
 
+/*
+ * A free object on its way between an mcentral and an mcache, or sitting
+ * in an mcache, with its span: allocation then finds the span without
+ * walking the arena map.
+ */
+struct gomem_obj {
+	void *p;
+	struct mspan *span;
+};
+
 void mcentral_init(void);
-unsigned int mcentral_get(struct mcentral *c, void **objs, unsigned int n,
-			  gfp_t gfp);
-void mcentral_put(struct mcentral *c, void *const *objs, unsigned int n);
+unsigned int mcentral_get(struct mcentral *c, struct gomem_obj *objs,
+			  unsigned int n, gfp_t gfp);
+void mcentral_put(struct mcentral *c, const struct gomem_obj *objs,
+		  unsigned int n);
 
 /* mcache.c */
 struct gomem_class_stats {
@@ -329,7 +340,7 @@ struct gomem_cpu_stats {
 struct mcache_slot {
 	unsigned int n;		/* objects cached */
 	unsigned int cap;
-	void **objs;
+	struct gomem_obj *objs;
 };
 
 struct mcache {
@@ -339,7 +350,7 @@ struct mcache {
 	unsigned int tiny_off;
 	struct gomem_tiny_meta *tiny_meta;
 	struct gomem_cpu_stats stats;
-	void *storage[];
+	struct gomem_obj storage[];
 };
 
 DECLARE_PER_CPU(struct mcache *, gomem_mcache);
@@ -349,19 +360,33 @@ int mcache_init(void);
 void mcache_exit(void);
 void mcache_free(void);
 bool mcache_refill(unsigned int cls, gfp_t gfp);
-void mcache_put(struct mcache *c, unsigned int cls, void *p);
+void mcache_flush(struct mcache *c, unsigned int cls, unsigned int n);
 void gomem_drain(void);
+
+/*
+ * Push a CACHED object on this CPU's stack, first flushing the oldest
+ * batch to the mcentral if the stack is full.  Interrupts disabled, which
+ * makes it safe without a lock for the reasons the top of this file gives.
+ */
+static __always_inline void mcache_push(struct mcache *c, unsigned int cls,
+					void *p, struct mspan *s)
+{
+	struct mcache_slot *slot = &c->slot[cls];
+	struct gomem_obj *o;
+
+	if (unlikely(slot->n == slot->cap))
+		mcache_flush(c, cls, gomem_mcentral[cls].batch);
+	o = &slot->objs[slot->n++];
+	o->p = p;
+	o->span = s;
+}
 
 /* tiny.c */
 void *tiny_alloc(size_t size, gfp_t gfp);
-bool tiny_free(struct mcache *c, struct mspan *s, unsigned long p,
-	       enum gomem_bad *why);
-size_t tiny_size(struct mspan *s, unsigned long p, enum gomem_bad *why);
+bool tiny_free(struct mcache *c, struct mspan *s, unsigned long p);
+size_t tiny_size(struct mspan *s, unsigned long p);
+enum gomem_bad tiny_why(struct mspan *s, unsigned long p);
 void tiny_retire(struct mcache *c);
-
-/* gomem.c */
-void gomem_bad_pointer(const char *fn, const void *p, enum gomem_bad why,
-		       unsigned long ip);
 
 /* proc.c */
 int gomem_proc_init(void);

@@ -42,30 +42,19 @@ EXPORT_SYMBOL_IF_KUNIT(gomem_mcache_of);
 static int mcache_hp_state;
 
 /*
- * Give back the oldest batch, keeping the recently freed objects, whose
+ * Give back the oldest n objects, keeping the recently freed ones, whose
  * cache lines are likeliest to be hot, for the next allocations.
  * Interrupts disabled, or the CPU is dead.
  */
-static void mcache_flush(struct mcache *c, unsigned int cls, unsigned int n)
+void mcache_flush(struct mcache *c, unsigned int cls, unsigned int n)
 {
 	struct mcache_slot *slot = &c->slot[cls];
 
 	mcentral_put(&gomem_mcentral[cls], slot->objs, n);
 	slot->n -= n;
-	memmove(slot->objs, slot->objs + n, slot->n * sizeof(void *));
+	memmove(slot->objs, slot->objs + n, slot->n * sizeof(*slot->objs));
 	c->stats.flushes++;
 }
-
-/* Push a CACHED object on this CPU's stack; interrupts disabled. */
-void mcache_put(struct mcache *c, unsigned int cls, void *p)
-{
-	struct mcache_slot *slot = &c->slot[cls];
-
-	if (unlikely(slot->n == slot->cap))
-		mcache_flush(c, cls, gomem_mcentral[cls].batch);
-	slot->objs[slot->n++] = p;
-}
-EXPORT_SYMBOL_IF_KUNIT(mcache_put);
 
 /*
  * Refill this CPU's stack for cls with a batch from the mcentral.
@@ -75,7 +64,7 @@ EXPORT_SYMBOL_IF_KUNIT(mcache_put);
 bool mcache_refill(unsigned int cls, gfp_t gfp)
 {
 	struct mcentral *mc = &gomem_mcentral[cls];
-	void *objs[GOMEM_BATCH_MAX];
+	struct gomem_obj objs[GOMEM_BATCH_MAX];
 	struct mcache_slot *slot;
 	unsigned int got, room;
 	unsigned long flags;
@@ -89,7 +78,7 @@ bool mcache_refill(unsigned int cls, gfp_t gfp)
 	c = this_cpu_read(gomem_mcache);
 	slot = &c->slot[cls];
 	room = min(got, slot->cap - slot->n);
-	memcpy(slot->objs + slot->n, objs, room * sizeof(void *));
+	memcpy(slot->objs + slot->n, objs, room * sizeof(*objs));
 	slot->n += room;
 	c->stats.refills++;
 	local_irq_restore(flags);
@@ -216,7 +205,7 @@ int mcache_init(void)
 {
 	unsigned int cpu, cls, slots = 0;
 	struct mcache *c;
-	void **next;
+	struct gomem_obj *next;
 	int ret;
 
 	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++)

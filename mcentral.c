@@ -95,8 +95,8 @@ static struct mspan *mcentral_grow(struct mcentral *c, gfp_t gfp)
  * only if the mheap could not grow.  Called with interrupts enabled;
  * sleeps only if gfp allows, and only in the page or slab allocator.
  */
-unsigned int mcentral_get(struct mcentral *c, void **objs, unsigned int n,
-			  gfp_t gfp)
+unsigned int mcentral_get(struct mcentral *c, struct gomem_obj *objs,
+			  unsigned int n, gfp_t gfp)
 {
 	unsigned int got = 0, cached = gomem_state_cached(c->state_width), i;
 	unsigned long flags;
@@ -119,7 +119,8 @@ unsigned int mcentral_get(struct mcentral *c, void **objs, unsigned int n,
 			if (mspan_state(s, i) != GOMEM_OBJ_FREE)
 				continue;
 			mspan_set_state(s, i, cached);
-			objs[got++] = (void *)(s->base + (unsigned long)i * s->size);
+			objs[got].p = (void *)(s->base + (unsigned long)i * s->size);
+			objs[got++].span = s;
 			s->nfree--;
 			c->nr_free--;
 		}
@@ -136,7 +137,8 @@ EXPORT_SYMBOL_IF_KUNIT(mcentral_get);
  * Take n CACHED objects back, CACHED -> FREE, and give the spans that
  * become empty to the mheap.  Any context.
  */
-void mcentral_put(struct mcentral *c, void *const *objs, unsigned int n)
+void mcentral_put(struct mcentral *c, const struct gomem_obj *objs,
+		  unsigned int n)
 {
 	struct mspan *s, *tmp;
 	unsigned long flags, p;
@@ -144,9 +146,9 @@ void mcentral_put(struct mcentral *c, void *const *objs, unsigned int n)
 	unsigned int i;
 
 	spin_lock_irqsave(&c->lock, flags);
-	while (n--) {
-		p = (unsigned long)*objs++;
-		s = gomem_span_of(p);
+	for (; n--; objs++) {
+		p = (unsigned long)objs->p;
+		s = objs->span;
 		i = mspan_index(s, p);
 		mspan_set_state(s, i, GOMEM_OBJ_FREE);
 		s->hint = min_t(unsigned int, s->hint, i);

@@ -83,23 +83,13 @@ static bool tiny_complete(u32 placed, u32 freed)
 	       (freed & TINY_STARTS) == (placed & TINY_STARTS);
 }
 
-/* Why byte o of a block is not a live object's start. */
-static enum gomem_bad tiny_bad(u32 placed, u32 live, unsigned int o)
-{
-	u32 below = live & (tiny_start_bit(o) - 1);
-
-	if (below && tiny_last(placed, __fls(below)) >= o)
-		return GOMEM_BAD_INTERIOR;
-	return GOMEM_BAD_DOUBLE;
-}
-
 /* The block is complete: back to this CPU's mcache; interrupts disabled. */
-static void tiny_block_dead(struct mcache *c, struct gomem_tiny_meta *m,
-			    unsigned long block)
+static void tiny_block_dead(struct mcache *c, struct mspan *s,
+			    struct gomem_tiny_meta *m, unsigned long block)
 {
 	WRITE_ONCE(m->placed, GOMEM_TINY_CACHED);
 	c->stats.cls[GOMEM_TINY_CLASS].frees++;
-	mcache_put(c, GOMEM_TINY_CLASS, (void *)block);
+	mcache_push(c, GOMEM_TINY_CLASS, (void *)block, s);
 }
 
 /* Drop c's current block; interrupts disabled, or c's CPU is dead. */
@@ -114,7 +104,7 @@ void tiny_retire(struct mcache *c)
 	c->tiny = 0;
 	freed = atomic_fetch_or(TINY_RETIRED, &m->freed) | TINY_RETIRED;
 	if (tiny_complete(READ_ONCE(m->placed), freed))
-		tiny_block_dead(c, m, block);
+		tiny_block_dead(c, gomem_span_of(block), m, block);
 }
 
 void *tiny_alloc(size_t size, gfp_t gfp)
@@ -151,8 +141,8 @@ void *tiny_alloc(size_t size, gfp_t gfp)
 	}
 
 	/* A fresh block, the object at its start; nobody else sees it yet. */
-	p = (unsigned long)slot->objs[--slot->n];
-	s = gomem_span_of(p);
+	p = (unsigned long)slot->objs[--slot->n].p;
+	s = slot->objs[slot->n].span;
 	m = tiny_meta(s, p);
 	placed = tiny_start_bit(0) | tiny_end_bit(size - 1);
 	c->stats.cls[GOMEM_TINY_CLASS].allocs++;
@@ -176,48 +166,63 @@ out:
 	return (void *)p;
 }
 
+/* The starts of the block's live objects. */
+static u32 tiny_live(struct gomem_tiny_meta *m, u32 placed)
+{
+	return placed & ~atomic_read(&m->freed) & TINY_STARTS;
+}
+
 /*
- * Size of the live tiny object at p, or 0 with *why set.  The caller
- * reads as an RCU-sched reader.
+ * Size of the live tiny object at p, or 0 if p is not one's start.  The
+ * caller reads as an RCU-sched reader.
  */
-size_t tiny_size(struct mspan *s, unsigned long p, enum gomem_bad *why)
+size_t tiny_size(struct mspan *s, unsigned long p)
 {
 	struct gomem_tiny_meta *m = tiny_meta(s, p);
 	unsigned int o = p & (TINY_BLOCK - 1);
 	u32 placed = READ_ONCE(m->placed);
-	u32 live = placed & ~atomic_read(&m->freed) & TINY_STARTS;
 
-	if (!(live & tiny_start_bit(o))) {
-		*why = tiny_bad(placed, live, o);
+	if (!(tiny_live(m, placed) & tiny_start_bit(o)))
 		return 0;
-	}
 	return tiny_last(placed, o) - o + 1;
 }
 
-/* Free the tiny object at p; interrupts disabled, c is this CPU's. */
-bool tiny_free(struct mcache *c, struct mspan *s, unsigned long p,
-	       enum gomem_bad *why)
+/* Why p, in a tiny span, is not a live object's start. */
+enum gomem_bad tiny_why(struct mspan *s, unsigned long p)
+{
+	struct gomem_tiny_meta *m = tiny_meta(s, p);
+	unsigned int o = p & (TINY_BLOCK - 1);
+	u32 placed = READ_ONCE(m->placed);
+	u32 below = tiny_live(m, placed) & (tiny_start_bit(o) - 1);
+
+	if (below && tiny_last(placed, __fls(below)) >= o)
+		return GOMEM_BAD_INTERIOR;
+	return GOMEM_BAD_DOUBLE;
+}
+
+/*
+ * Free the tiny object at p; false if p is not a live one's start.
+ * Interrupts disabled, c is this CPU's.
+ */
+bool tiny_free(struct mcache *c, struct mspan *s, unsigned long p)
 {
 	struct gomem_tiny_meta *m = tiny_meta(s, p);
 	unsigned int o = p & (TINY_BLOCK - 1);
 	size_t size;
 	u32 freed;
 
-	size = tiny_size(s, p, why);
+	size = tiny_size(s, p);
 	if (!size)
 		return false;
 	/* Before the freed bit is set: then the block may be reused. */
 	if (want_init_on_free())
 		memset((void *)p, 0, size);
 	freed = atomic_fetch_or(tiny_start_bit(o), &m->freed);
-	if (freed & tiny_start_bit(o)) {
-		/* Lost a race with another free of p. */
-		*why = GOMEM_BAD_DOUBLE;
-		return false;
-	}
+	if (freed & tiny_start_bit(o))
+		return false;	/* lost a race with another free of p */
 	c->stats.tiny.frees++;
 	c->stats.tiny.bytes -= size;
 	if (tiny_complete(READ_ONCE(m->placed), freed | tiny_start_bit(o)))
-		tiny_block_dead(c, m, p - o);
+		tiny_block_dead(c, s, m, p - o);
 	return true;
 }

@@ -58,9 +58,10 @@ static void expect_consistent(struct kunit *test, struct mcentral *c)
 }
 
 /* n objects of one class, checked distinct, CACHED and in place. */
-static void **get(struct kunit *test, struct mcentral *c, unsigned int n)
+static struct gomem_obj *get(struct kunit *test, struct mcentral *c,
+			     unsigned int n)
 {
-	void **objs = kunit_kcalloc(test, n, sizeof(void *), GFP_KERNEL);
+	struct gomem_obj *objs = kunit_kcalloc(test, n, sizeof(*objs), GFP_KERNEL);
 	unsigned int got = 0, i, j;
 	struct mspan *s;
 
@@ -72,13 +73,14 @@ static void **get(struct kunit *test, struct mcentral *c, unsigned int n)
 		got += i;
 	}
 	for (i = 0; i < n; i++) {
-		s = gomem_test_span(objs[i]);
+		s = gomem_test_span(objs[i].p);
+		KUNIT_EXPECT_PTR_EQ(test, objs[i].span, s);
 		KUNIT_EXPECT_EQ(test, (unsigned int)s->spanclass, c->spanclass);
-		KUNIT_EXPECT_EQ(test, ((unsigned long)objs[i] - s->base) % c->size, 0UL);
-		KUNIT_EXPECT_EQ(test, state_of(objs[i]),
+		KUNIT_EXPECT_EQ(test, ((unsigned long)objs[i].p - s->base) % c->size, 0UL);
+		KUNIT_EXPECT_EQ(test, state_of(objs[i].p),
 				gomem_state_cached(c->state_width));
 		for (j = 0; j < i; j++)
-			KUNIT_EXPECT_PTR_NE(test, objs[i], objs[j]);
+			KUNIT_EXPECT_PTR_NE(test, objs[i].p, objs[j].p);
 	}
 	return objs;
 }
@@ -89,7 +91,7 @@ static void batches_are_distinct_and_cached(struct kunit *test)
 	unsigned int i, k, n;
 	struct mcentral *c;
 	unsigned long free;
-	void **objs;
+	struct gomem_obj *objs;
 
 	gomem_drain();
 	for (k = 0; k < ARRAY_SIZE(classes); k++) {
@@ -101,8 +103,8 @@ static void batches_are_distinct_and_cached(struct kunit *test)
 		KUNIT_EXPECT_GE(test, c->nr_spans, 2UL);
 		mcentral_put(c, objs, n);
 		for (i = 0; i < n; i++)
-			if (gomem_test_span(objs[i]))
-				KUNIT_EXPECT_EQ(test, state_of(objs[i]),
+			if (gomem_test_span(objs[i].p))
+				KUNIT_EXPECT_EQ(test, state_of(objs[i].p),
 						GOMEM_OBJ_FREE);
 		expect_consistent(test, c);
 		KUNIT_EXPECT_EQ(test, c->nr_free, free);
@@ -114,7 +116,7 @@ static void spans_move_between_lists(struct kunit *test)
 {
 	struct mcentral *c = &gomem_mcentral[gomem_size_class(2048)];
 	unsigned long spans;
-	void **objs;
+	struct gomem_obj *objs;
 	unsigned int n;
 
 	gomem_drain();
@@ -141,7 +143,7 @@ static void grows_from_and_returns_to_the_mheap(struct kunit *test)
 {
 	struct mcentral *c = &gomem_mcentral[gomem_size_class(1000)];
 	unsigned long used;
-	void **objs;
+	struct gomem_obj *objs;
 	unsigned int n;
 
 	gomem_drain();
@@ -159,7 +161,7 @@ static void every_span_class(struct kunit *test)
 {
 	unsigned int cls;
 	struct mcentral *c;
-	void **objs;
+	struct gomem_obj *objs;
 
 	gomem_drain();
 	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++) {
@@ -197,7 +199,7 @@ static void failed_growth_gives_nothing(struct kunit *test)
 {
 	struct mcentral *c = &gomem_mcentral[gomem_size_class(4096)];
 	unsigned long spans;
-	void *objs[4];
+	struct gomem_obj objs[4];
 
 	gomem_drain();
 	gomem_reserve_arenas = 0;
