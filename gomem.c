@@ -503,7 +503,7 @@ void *gomem_realloc(const void *p, size_t new_size, gfp_t flags)
 	n = gomem_alloc(new_size, flags);
 	if (!n)
 		return NULL;
-	memcpy(n, p, old);
+	memcpy(n, p, min(old, new_size));
 	gomem_free(p);
 	return n;
 }

@@ -312,6 +312,52 @@ static void realloc_moves_and_stays(struct kunit *test)
 	gomem_test_expect_baseline(test, before);
 }
 
+/*
+ * A realloc that moves to a smaller object copies only what fits.  On one
+ * CPU after a drain, a fresh batch is handed out from the top down, so
+ * three allocations of a class are neighbours, and the middle one, once
+ * freed, is the next one handed out: the moved object lands there, and
+ * the neighbour above it must keep its pattern.
+ */
+static void realloc_copies_only_what_fits(struct kunit *test)
+{
+	static const size_t from[] = { 100, 5000, 40 * SZ_1K, SZ_1M };
+	struct gomem_snap *before = gomem_test_snap(test);
+	void *above, *mid, *below, *big, *q;
+	const size_t to = 24;
+	unsigned int i;
+
+	gomem_test_pin(test, 0);
+	for (i = 0; i < ARRAY_SIZE(from); i++) {
+		gomem_drain();
+		above = gomem_alloc(to, GFP_KERNEL);
+		mid = gomem_alloc(to, GFP_KERNEL);
+		below = gomem_alloc(to, GFP_KERNEL);
+		big = gomem_alloc(from[i], GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, above);
+		KUNIT_ASSERT_PTR_EQ(test, mid + to, above);
+		KUNIT_ASSERT_PTR_EQ(test, below + to, mid);
+		KUNIT_ASSERT_NOT_NULL(test, big);
+		gomem_test_fill(above, to);
+		gomem_test_fill(below, to);
+		gomem_test_fill(big, from[i]);
+		gomem_free(mid);
+		q = gomem_realloc(big, to, GFP_KERNEL);
+		KUNIT_ASSERT_PTR_EQ(test, q, mid);
+		KUNIT_EXPECT_EQ_MSG(test, gomem_test_moved(q, big, to), to,
+				    "%zu -> %zu", from[i], to);
+		KUNIT_EXPECT_EQ_MSG(test, gomem_test_check(above, to), to,
+				    "%zu -> %zu", from[i], to);
+		KUNIT_EXPECT_EQ_MSG(test, gomem_test_check(below, to), to,
+				    "%zu -> %zu", from[i], to);
+		gomem_free(q);
+		gomem_free(above);
+		gomem_free(below);
+	}
+	gomem_test_unpin();
+	gomem_test_expect_baseline(test, before);
+}
+
 static void bulk(struct kunit *test)
 {
 	static const size_t sizes[] = { 3, 64, 700, 5000, 50 * SZ_1K };
@@ -534,6 +580,7 @@ static struct kunit_case api_cases[] = {
 	KUNIT_CASE(zeroing),
 	KUNIT_CASE(init_on_alloc_and_free),
 	KUNIT_CASE(realloc_moves_and_stays),
+	KUNIT_CASE(realloc_copies_only_what_fits),
 	KUNIT_CASE(bulk),
 	KUNIT_CASE(bulk_is_all_or_none),
 	KUNIT_CASE(too_big_or_bad_flags),
