@@ -20,7 +20,8 @@
  *		block it is (or that placed the block's one object, if the
  *		block never became current), and frozen once the block is
  *		retired: no CPU places objects in it any more.
- * freed	bits 0-15: the object starting at this byte was freed
+ * freed	bits 0-15: the object starting at this byte was freed, or,
+ *		once the block is retired, no object starts there
  *		TINY_RETIRED: the block is no CPU's current block
  *		Changed only by atomic fetch_or, by frees on any CPU and by
  *		the retirement.
@@ -32,14 +33,16 @@
  * object's start is its own.
  *
  * Allocation therefore needs no atomic: it only adds bits to "placed",
- * which nobody else writes.  A free sets its bit in "freed" atomically,
- * and so does the retirement; the block goes back to the tiny span class
- * when "freed" holds TINY_RETIRED and every placed start.  The atomic
- * that completes that set is the only one to see it complete, so exactly
- * one CPU gives the block back.  A free that completes it reads "placed"
- * again after its atomic: the retirement it saw was ordered after the
- * owner's last store to "placed".  Everything else is the mcache's and is
- * touched with interrupts disabled, as there.
+ * which nobody else writes.  A free sets its bit in "freed" atomically;
+ * the retirement, by the owner, which knows "placed" is final, sets
+ * TINY_RETIRED and the bit of every offset where no object was placed.
+ * The block goes back to the tiny span class when "freed" is TINY_DONE,
+ * all of those bits.  Bits are only ever added, so exactly one atomic
+ * brings "freed" to TINY_DONE, and its own result says so: no CPU reads
+ * "placed" to decide.  (Reading it after the atomic is wrong: by then
+ * another CPU may have given the block back and rewritten it.)
+ * Everything else is the mcache's and is touched with interrupts
+ * disabled, as there.
  */
 #define pr_fmt(fmt) "gomem: " fmt
 
@@ -52,6 +55,7 @@
 #define TINY_BLOCK	16
 #define TINY_STARTS	0x0000ffffU
 #define TINY_RETIRED	0x00010000U
+#define TINY_DONE	(TINY_RETIRED | TINY_STARTS)
 
 static u32 tiny_start_bit(unsigned int o)
 {
@@ -76,13 +80,6 @@ static struct gomem_tiny_meta *tiny_meta(struct mspan *s, unsigned long p)
 	return (struct gomem_tiny_meta *)s->state + mspan_index(s, p);
 }
 
-/* Retired, with every object placed in it freed. */
-static bool tiny_complete(u32 placed, u32 freed)
-{
-	return (freed & TINY_RETIRED) &&
-	       (freed & TINY_STARTS) == (placed & TINY_STARTS);
-}
-
 /* The block is complete: back to this CPU's mcache; interrupts disabled. */
 static void tiny_block_dead(struct mcache *c, struct mspan *s,
 			    struct gomem_tiny_meta *m, unsigned long block)
@@ -97,13 +94,14 @@ void tiny_retire(struct mcache *c)
 {
 	struct gomem_tiny_meta *m = c->tiny_meta;
 	unsigned long block = c->tiny;
-	u32 freed;
+	u32 done;
 
 	if (!block)
 		return;
 	c->tiny = 0;
-	freed = atomic_fetch_or(TINY_RETIRED, &m->freed) | TINY_RETIRED;
-	if (tiny_complete(READ_ONCE(m->placed), freed))
+	/* "placed" is ours, and final now: offsets never used count as freed. */
+	done = TINY_RETIRED | (~READ_ONCE(m->placed) & TINY_STARTS);
+	if ((atomic_fetch_or(done, &m->freed) | done) == TINY_DONE)
 		tiny_block_dead(c, gomem_span_of(block), m, block);
 }
 
@@ -156,7 +154,7 @@ void *tiny_alloc(size_t size, gfp_t gfp)
 		c->tiny_off = size;
 	} else {
 		/* Never current: its one object's free gives it back. */
-		atomic_set(&m->freed, TINY_RETIRED);
+		atomic_set(&m->freed, TINY_DONE & ~tiny_start_bit(0));
 		WRITE_ONCE(m->placed, placed);
 	}
 out:
@@ -222,7 +220,7 @@ bool tiny_free(struct mcache *c, struct mspan *s, unsigned long p)
 		return false;	/* lost a race with another free of p */
 	c->stats.tiny.frees++;
 	c->stats.tiny.bytes -= size;
-	if (tiny_complete(READ_ONCE(m->placed), freed | tiny_start_bit(o)))
+	if ((freed | tiny_start_bit(o)) == TINY_DONE)
 		tiny_block_dead(c, s, m, p - o);
 	return true;
 }
