@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The differences between the kernels gomem builds against
- * (6.1 and 6.12), in one place so that no other file needs an #ifdef on
- * the kernel version.
+ * The differences between the kernels gomem builds against (6.1 and
+ * 6.12), and between their configurations (KASAN, fault injection), in
+ * one place so that no other file needs an #ifdef on either.
  */
 #ifndef _GOMEM_COMPAT_H
 #define _GOMEM_COMPAT_H
 
 #include <linux/mmzone.h>
 #include <linux/types.h>
+#include <linux/kasan.h>
+#include <linux/math.h>
 #include <linux/shrinker.h>
 #include <linux/slab.h>
 
@@ -67,6 +69,56 @@ static inline void gomem_shrinker_destroy(struct shrinker *s)
 	kfree(s);
 #endif
 }
+
+/*
+ * KASAN.  gomem's pages come from alloc_pages() all accessible, so on its
+ * own KASAN sees nothing of gomem's objects.  gomem marks what is not a
+ * live object's requested bytes as a redzone or as freed, by writing the
+ * shadow with kasan_poison(): generic KASAN's primitive, exported for
+ * KASAN's own test module but declared only in mm/kasan/kasan.h, and not
+ * exported by every kernel.  Kbuild defines GOMEM_KASAN_POISON when the
+ * kernel's Module.symvers lists it; without it gomem builds without the
+ * marks.  The values are mm/kasan/kasan.h's KASAN_SLAB_REDZONE and
+ * KASAN_SLAB_FREE, so that reports name the bug; a shadow byte of 1-7
+ * means that many bytes of its 8-byte granule are accessible, and 0 that
+ * all are.
+ */
+#if defined(CONFIG_KASAN_GENERIC) && defined(GOMEM_KASAN_POISON)
+void kasan_poison(const void *addr, size_t size, u8 value, bool init);
+
+#define GOMEM_KASAN_GRANULE	BIT(KASAN_SHADOW_SCALE_SHIFT)
+#define GOMEM_KASAN_REDZONE	0xFC
+#define GOMEM_KASAN_FREE	0xFB
+
+/*
+ * [p, p + size) becomes accessible and the rest of [p, p + room) a
+ * redzone.  p and room are multiples of the granule.
+ */
+static inline void gomem_kasan_alloc(const void *p, size_t size, size_t room)
+{
+	size_t whole = round_down(size, GOMEM_KASAN_GRANULE);
+	size_t end = round_up(size, GOMEM_KASAN_GRANULE);
+
+	kasan_poison(p, whole, 0, false);
+	if (end != whole)
+		kasan_poison(p + whole, GOMEM_KASAN_GRANULE, size - whole, false);
+	kasan_poison(p + end, room - end, GOMEM_KASAN_REDZONE, false);
+}
+
+/* [p, p + room) is free: any access is a use after free. */
+static inline void gomem_kasan_free(const void *p, size_t room)
+{
+	kasan_poison(p, room, GOMEM_KASAN_FREE, false);
+}
+#else
+static inline void gomem_kasan_alloc(const void *p, size_t size, size_t room)
+{
+}
+
+static inline void gomem_kasan_free(const void *p, size_t room)
+{
+}
+#endif
 
 /*
  * Fault injection ("fail_gomem" in debugfs, see fault.c) exists only in

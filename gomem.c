@@ -73,6 +73,7 @@
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
 #include <linux/overflow.h>
+#include <linux/kasan-checks.h>
 
 #include "gomem.h"
 #include "gomem_internal.h"
@@ -249,6 +250,7 @@ static void *large_alloc(size_t size, gfp_t gfp)
 static noinline void *gomem_alloc_slow(size_t size, gfp_t flags,
 				       unsigned long ip)
 {
+	size_t usable;
 	void *p;
 
 	if (!size)
@@ -266,8 +268,10 @@ static noinline void *gomem_alloc_slow(size_t size, gfp_t flags,
 		gomem_count_failure();
 		return NULL;
 	}
+	usable = gomem_usable_for(size);
 	if (want_init_on_alloc(flags))
-		memset(p, 0, gomem_usable_for(size));
+		gomem_zero(p, usable);
+	gomem_kasan_alloc(p, size, usable);
 	return p;
 }
 
@@ -290,20 +294,23 @@ void *gomem_alloc(size_t size, gfp_t flags)
 		if (unlikely(!p))
 			return gomem_alloc_slow(size, flags, _RET_IP_);
 		usable = gomem_classes[cls].size;
-	} else if (size - 1 < GOMEM_TINY_MAX - 1 &&
-		   !(flags & GOMEM_GFP_UNSUPPORTED)) {
+		if (want_init_on_alloc(flags))
+			gomem_zero(p, usable);
+		gomem_kasan_alloc(p, size, usable);
+		return p;
+	}
+	if (size - 1 < GOMEM_TINY_MAX - 1 && !(flags & GOMEM_GFP_UNSUPPORTED)) {
+		/* tiny.c keeps the KASAN marks of its blocks. */
 		p = tiny_alloc(size, flags);
 		if (unlikely(!p)) {
 			gomem_count_failure();
 			return NULL;
 		}
-		usable = size;
-	} else {
-		return gomem_alloc_slow(size, flags, _RET_IP_);
+		if (want_init_on_alloc(flags))
+			memset(p, 0, size);
+		return p;
 	}
-	if (want_init_on_alloc(flags))
-		memset(p, 0, usable);
-	return p;
+	return gomem_alloc_slow(size, flags, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(gomem_alloc);
 
@@ -372,12 +379,16 @@ static size_t gomem_requested(struct mspan *s, unsigned long addr,
 /* A large or huge object goes back to the mheap; interrupts disabled. */
 static noinline void gomem_free_large(struct mcache *c, struct mspan *s)
 {
+	size_t bytes = (size_t)s->npages << PAGE_SHIFT;
+
 	gomem_account(c, GOMEM_LARGE_STATS, -(s64)s->req, false);
 	if (s->kind == MSPAN_LARGE) {
 		if (want_init_on_free())
-			memset((void *)s->base, 0, (size_t)s->npages << PAGE_SHIFT);
+			gomem_zero((void *)s->base, bytes);
+		gomem_kasan_free((void *)s->base, bytes);
 		mheap_free_span(s);
 	} else {
+		/* The page allocator zeroes and poisons its own pages. */
 		mheap_free_huge(s);
 	}
 }
@@ -398,7 +409,8 @@ void gomem_free(const void *p)
 		goto bad;
 	if (likely(s->kind == MSPAN_SMALL)) {
 		if (want_init_on_free())
-			memset((void *)p, 0, s->size);
+			gomem_zero((void *)p, s->size);
+		gomem_kasan_free(p, s->size);
 		mspan_set_state(s, i, gomem_state_cached(s->state_width));
 		gomem_account(c, s->spanclass, -(s64)(s->size - (st - 1)),
 			      false);
@@ -430,6 +442,9 @@ size_t gomem_size(const void *p)
 	s = gomem_lookup(addr, &i, &st);
 	if (s)
 		size = gomem_usable(s, addr);
+	/* The caller may now use all of it, as with ksize(). */
+	if (size && s->kind != MSPAN_TINY)
+		gomem_kasan_alloc(p, size, size);
 	rcu_read_unlock_sched();
 	if (!size)
 		gomem_refuse("gomem_size", p, false, _RET_IP_);
@@ -462,7 +477,7 @@ static void gomem_resize(struct mspan *s, unsigned int i, size_t old,
 void *gomem_realloc(const void *p, size_t new_size, gfp_t flags)
 {
 	unsigned long addr = (unsigned long)p;
-	size_t old = 0, usable = 0;
+	size_t old = 0, usable = 0, copy;
 	unsigned int i, st;
 	struct mspan *s;
 	void *n;
@@ -492,18 +507,30 @@ void *gomem_realloc(const void *p, size_t new_size, gfp_t flags)
 	if (gomem_usable_for(new_size) == usable) {
 		if (new_size == old)
 			return (void *)p;
-		/* Bytes past the old request may hold anything up to usable. */
-		if (new_size > old && want_init_on_alloc(flags))
-			memset((void *)p + old, 0, new_size - old);
-		else if (new_size < old && want_init_on_free())
-			memset((void *)p + new_size, 0, old - new_size);
+		/*
+		 * Bytes past the old request may hold anything up to usable.
+		 * Not tiny: a tiny object stays only for the same size.
+		 */
+		if (new_size > old) {
+			gomem_kasan_alloc(p, new_size, usable);
+			if (want_init_on_alloc(flags))
+				memset((void *)p + old, 0, new_size - old);
+		} else {
+			if (want_init_on_free())
+				memset((void *)p + new_size, 0, old - new_size);
+			gomem_kasan_alloc(p, new_size, usable);
+		}
 		gomem_resize(s, i, old, new_size);
 		return (void *)p;
 	}
 	n = gomem_alloc(new_size, flags);
 	if (!n)
 		return NULL;
-	memcpy(n, p, min(old, new_size));
+	copy = min(old, new_size);
+	/* memcpy() is not checked by KASAN with every compiler (GCC 12). */
+	kasan_check_read(p, copy);
+	kasan_check_write(n, copy);
+	memcpy(n, p, copy);
 	gomem_free(p);
 	return n;
 }

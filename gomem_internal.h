@@ -57,6 +57,14 @@
  * paths need no atomic read-modify-write.  The one atomic is a tiny
  * block's "freed" word, which any CPU may change (see tiny.c).  A free
  * that finds FREE or CACHED is a double free and is refused.
+ *
+ * Under generic KASAN the same states are in the shadow (compat.h): a
+ * live small or large object's requested bytes are accessible (all of
+ * gomem_size() once the caller has asked for it, as with ksize()), the
+ * rest of the object is a redzone, and memory in no live object reads as
+ * freed.  Tiny objects are too small for KASAN's 8-byte granules: a tiny
+ * block is accessible up to the end of the last object placed in it, and
+ * freed when it goes back.
  */
 #ifndef _GOMEM_INTERNAL_H
 #define _GOMEM_INTERNAL_H
@@ -216,6 +224,17 @@ static __always_inline void mspan_set_state(struct mspan *s, unsigned int i,
 		WRITE_ONCE(((u16 *)s->state)[i], v);
 	else
 		WRITE_ONCE(((struct gomem_tiny_meta *)s->state)[i].placed, v);
+}
+
+/*
+ * Zero memory gomem owns, through whatever KASAN marks it carries:
+ * init_on_alloc and init_on_free reach past an object's request.
+ */
+static inline void gomem_zero(void *p, size_t n)
+{
+	kasan_disable_current();
+	memset(p, 0, n);
+	kasan_enable_current();
 }
 
 /* Index of the object containing p, by multiplication as in Go. */

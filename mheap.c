@@ -160,6 +160,8 @@ static int arena_grow(gfp_t gfp)
 	err = map_prepare(arena_no(base), 1, gfp);
 	if (err)
 		goto free_pages;
+	/* No byte of it is an object yet (see gomem_kasan_alloc()). */
+	gomem_kasan_free((void *)base, GOMEM_ARENA_SIZE);
 
 	a->base = base;
 	a->free = ~0UL;

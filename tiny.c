@@ -84,6 +84,7 @@ static struct gomem_tiny_meta *tiny_meta(struct mspan *s, unsigned long p)
 static void tiny_block_dead(struct mcache *c, struct mspan *s,
 			    struct gomem_tiny_meta *m, unsigned long block)
 {
+	gomem_kasan_free((void *)block, TINY_BLOCK);
 	WRITE_ONCE(m->placed, GOMEM_TINY_CACHED);
 	c->stats.cls[GOMEM_TINY_CLASS].frees++;
 	mcache_push(c, GOMEM_TINY_CLASS, (void *)block, s);
@@ -125,6 +126,7 @@ void *tiny_alloc(size_t size, gfp_t gfp)
 			m = c->tiny_meta;
 			WRITE_ONCE(m->placed, m->placed | tiny_start_bit(off) |
 				   tiny_end_bit(off + size - 1));
+			gomem_kasan_alloc((void *)c->tiny, off + size, TINY_BLOCK);
 			p = c->tiny + off;
 			c->tiny_off = off + size;
 			goto out;
@@ -143,6 +145,7 @@ void *tiny_alloc(size_t size, gfp_t gfp)
 	s = slot->objs[slot->n].span;
 	m = tiny_meta(s, p);
 	placed = tiny_start_bit(0) | tiny_end_bit(size - 1);
+	gomem_kasan_alloc((void *)p, size, TINY_BLOCK);
 	c->stats.cls[GOMEM_TINY_CLASS].allocs++;
 	c->stats.misses += missed;
 	if (!c->tiny || size < c->tiny_off) {

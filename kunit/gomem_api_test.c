@@ -176,16 +176,6 @@ static void zeroing(struct kunit *test)
 	}
 }
 
-/* Index of the first of n bytes at p that is not c, or n. */
-static size_t first_not(const void *p, u8 c, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n && ((const u8 *)p)[i] == c; i++)
-		;
-	return i;
-}
-
 /*
  * init_on_alloc and init_on_free, whichever way the kernel was booted:
  * make check runs this suite with both off, then booted with both on.
@@ -194,7 +184,7 @@ static size_t first_not(const void *p, u8 c, size_t n)
  * heap is empty, and best fit takes the same run of the same arena), so
  * what each step left in the old bytes shows.  Freed memory is read
  * while gomem still holds it: in an mcache, in a current tiny block, or
- * in an arena kept by a raised reserve.
+ * in an arena kept by a raised reserve; and past KASAN's marks.
  */
 static void init_on_alloc_and_free(struct kunit *test)
 {
@@ -203,7 +193,7 @@ static void init_on_alloc_and_free(struct kunit *test)
 	unsigned int i;
 	u8 after_free = on_free ? 0 : 0xa5;
 	u8 after_alloc = on_alloc ? 0 : after_free;
-	size_t usable;
+	size_t usable, n;
 	u8 *p, *q;
 
 	kunit_info(test, "init_on_alloc %d, init_on_free %d\n", on_alloc, on_free);
@@ -214,13 +204,13 @@ static void init_on_alloc_and_free(struct kunit *test)
 		p = gomem_alloc(sizes[i], GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, p);
 		usable = gomem_size(p);
-		memset(p, 0xa5, usable);
+		gomem_test_set(p, 0xa5, usable);
 		gomem_free(p);
-		KUNIT_EXPECT_EQ_MSG(test, first_not(p, after_free, usable), usable,
+		KUNIT_EXPECT_EQ_MSG(test, gomem_test_first_not(p, after_free, usable), usable,
 				    "freed, size %zu", sizes[i]);
 		q = gomem_alloc(sizes[i], GFP_KERNEL);
 		KUNIT_ASSERT_PTR_EQ_MSG(test, q, p, "size %zu", sizes[i]);
-		KUNIT_EXPECT_EQ_MSG(test, first_not(q, after_alloc, usable), usable,
+		KUNIT_EXPECT_EQ_MSG(test, gomem_test_first_not(q, after_alloc, usable), usable,
 				    "allocated again, size %zu", sizes[i]);
 
 		/*
@@ -228,15 +218,15 @@ static void init_on_alloc_and_free(struct kunit *test)
 		 * takes on bytes (zeroed by init_on_alloc), one that shrinks
 		 * gives some up (zeroed by init_on_free).
 		 */
-		memset(q, 0xa5, usable);
+		gomem_test_set(q, 0xa5, usable);
 		KUNIT_ASSERT_PTR_EQ(test, gomem_realloc(q, usable, GFP_KERNEL), q);
-		KUNIT_EXPECT_EQ_MSG(test, first_not(q + sizes[i], on_alloc ? 0 : 0xa5,
-						    usable - sizes[i]),
-				    usable - sizes[i], "grown in place, size %zu",
-				    sizes[i]);
-		memset(q, 0xa5, usable);
+		n = usable - sizes[i];
+		KUNIT_EXPECT_EQ_MSG(test, gomem_test_first_not(q + sizes[i],
+							       on_alloc ? 0 : 0xa5, n),
+				    n, "grown in place, size %zu", sizes[i]);
+		gomem_test_set(q, 0xa5, usable);
 		KUNIT_ASSERT_PTR_EQ(test, gomem_realloc(q, usable - 3, GFP_KERNEL), q);
-		KUNIT_EXPECT_EQ_MSG(test, first_not(q + usable - 3, after_free, 3), 3UL,
+		KUNIT_EXPECT_EQ_MSG(test, gomem_test_first_not(q + usable - 3, after_free, 3), 3UL,
 				    "shrunk in place, size %zu", sizes[i]);
 		gomem_free(q);
 		gomem_drain();
@@ -246,13 +236,13 @@ static void init_on_alloc_and_free(struct kunit *test)
 	p = gomem_alloc(1, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	KUNIT_ASSERT_EQ(test, (unsigned long)p % 16, 0UL);
-	memset(p, 0xa5, 16);
+	gomem_test_set(p, 0xa5, 16);
 	q = gomem_alloc(7, GFP_KERNEL);
 	KUNIT_ASSERT_PTR_EQ(test, q, p + 1);
-	KUNIT_EXPECT_EQ(test, first_not(q, on_alloc ? 0 : 0xa5, 7), 7UL);
-	memset(q, 0xa5, 7);
+	KUNIT_EXPECT_EQ(test, gomem_test_first_not(q, on_alloc ? 0 : 0xa5, 7), 7UL);
+	gomem_test_set(q, 0xa5, 7);
 	gomem_free(q);
-	KUNIT_EXPECT_EQ(test, first_not(q, after_free, 7), 7UL);
+	KUNIT_EXPECT_EQ(test, gomem_test_first_not(q, after_free, 7), 7UL);
 	gomem_free(p);
 	gomem_test_unpin();
 }

@@ -56,6 +56,29 @@ static inline size_t gomem_test_moved(const void *now, const void *was,
 	return i;
 }
 
+/*
+ * Raw access, through gomem's KASAN marks, for the tests that look at
+ * freed memory or past an object's request on purpose.  The index of the
+ * first of n bytes at p that is not c, or n; and a memset.
+ */
+static inline size_t gomem_test_first_not(const void *p, u8 c, size_t n)
+{
+	size_t i;
+
+	kasan_disable_current();
+	for (i = 0; i < n && ((const u8 *)p)[i] == c; i++)
+		;
+	kasan_enable_current();
+	return i;
+}
+
+static inline void gomem_test_set(void *p, u8 c, size_t n)
+{
+	kasan_disable_current();
+	memset(p, c, n);
+	kasan_enable_current();
+}
+
 /* The span of a pointer, or NULL; safe for any pointer. */
 static inline struct mspan *gomem_test_span(const void *p)
 {
