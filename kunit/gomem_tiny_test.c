@@ -246,15 +246,18 @@ static void realloc_moves_unless_the_size_stays(struct kunit *test)
  * ring, while the test thread keeps retiring current blocks with drains:
  * the last free of a block races its owner placing objects in it and
  * retiring it.  A block given back twice would be handed out twice and
- * spoil a pattern; one never given back would stay counted as live.
+ * spoil a pattern; one never given back would stay counted as live.  A
+ * fixed number of objects, not a time, so that a slow machine only
+ * takes longer; the time limit is a guard against a hang.
  */
 #define RING		64
-#define RACE_MS		1500
+#define RACE_OBJECTS	200000UL
+#define RACE_GUARD	(120 * HZ)
 
 struct race {
 	void *ring[RING];
 	unsigned long head, tail;	/* written by producer, consumer */
-	bool stop;			/* time is up, or the producer failed */
+	bool stop;			/* the producer failed, or a hang */
 	bool produced;			/* the producer has published its last */
 	atomic_t errors, done;
 	unsigned long freed;
@@ -274,7 +277,7 @@ static int race_producer(void *data)
 	size_t size;
 	void *p;
 
-	while (!READ_ONCE(r->stop)) {
+	while (n < RACE_OBJECTS && !READ_ONCE(r->stop)) {
 		/* Pairs with the consumer's release: the slot is free again. */
 		if (r->head - smp_load_acquire(&r->tail) == RING) {
 			cpu_relax();
@@ -334,7 +337,7 @@ static void frees_race_placement_and_retirement(struct kunit *test)
 {
 	struct race *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
 	struct gomem_snap *before = gomem_test_snap(test);
-	unsigned long end = jiffies + msecs_to_jiffies(RACE_MS);
+	unsigned long guard = jiffies + RACE_GUARD;
 	struct task_struct *t[2];
 	unsigned int drains = 0, i;
 
@@ -350,17 +353,19 @@ static void frees_race_placement_and_retirement(struct kunit *test)
 	}
 	wake_up_process(t[0]);
 	wake_up_process(t[1]);
-	while (time_before(jiffies, end) && !READ_ONCE(r->stop)) {
+	while (!completion_done(&r->finished) && time_before(jiffies, guard)) {
 		gomem_drain();
 		drains++;
 		usleep_range(100, 200);
 	}
-	WRITE_ONCE(r->stop, true);
-	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&r->finished, 30 * HZ), 0UL);
+	if (!completion_done(&r->finished))
+		WRITE_ONCE(r->stop, true);
+	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&r->finished, RACE_GUARD),
+			0UL);
 	kunit_info(test, "%lu objects freed across CPUs, %u drains\n", r->freed,
 		   drains);
 	KUNIT_EXPECT_EQ(test, atomic_read(&r->errors), 0);
-	KUNIT_EXPECT_GT(test, r->freed, 10000UL);
+	KUNIT_EXPECT_EQ(test, r->freed, RACE_OBJECTS);
 	KUNIT_EXPECT_EQ(test, gomem_test_snap(test)->st.bad_frees,
 			before->st.bad_frees);
 	gomem_test_expect_baseline(test, before);
