@@ -71,6 +71,19 @@ static inline void gomem_shrinker_destroy(struct shrinker *s)
 }
 
 /*
+ * A slab cache of gomem's own, which SLUB must not merge with another of
+ * the same size, so that /proc/slabinfo shows what gomem holds in it.
+ * 6.4 added SLAB_NO_MERGE; before it, a cache with a constructor or a
+ * debug flag was never merged, and SLAB_NOLEAKTRACE (leave its objects
+ * out of kmemleak's scan) is the debug flag that changes nothing else.
+ */
+#ifdef SLAB_NO_MERGE
+#define GOMEM_SLAB_NO_MERGE	SLAB_NO_MERGE
+#else
+#define GOMEM_SLAB_NO_MERGE	SLAB_NOLEAKTRACE
+#endif
+
+/*
  * KASAN.  gomem's pages come from alloc_pages() all accessible, so on its
  * own KASAN sees nothing of gomem's objects.  gomem marks what is not a
  * live object's requested bytes as a redzone or as freed, by writing the

@@ -299,6 +299,30 @@ static __always_inline struct mspan *mheap_find(unsigned long p,
 	return gomem_arena_span(a, p);
 }
 
+/*
+ * gomem's own bookkeeping memory, in bytes as the slab or page allocator
+ * holds it: /proc/gomem's metadata_bytes, so that a footprint can count
+ * it.  Every metadata allocation goes through these.
+ */
+extern atomic_long_t gomem_meta_bytes;
+
+static inline void *gomem_meta_alloc(size_t n, gfp_t gfp, int node)
+{
+	void *p = kzalloc_node(n, gfp, node);
+
+	if (p)
+		atomic_long_add(kmalloc_size_roundup(n), &gomem_meta_bytes);
+	return p;
+}
+
+/* Free what gomem_meta_alloc(n, ...) gave; p may be NULL. */
+static inline void gomem_meta_free(const void *p, size_t n)
+{
+	if (p)
+		atomic_long_sub(kmalloc_size_roundup(n), &gomem_meta_bytes);
+	kfree(p);
+}
+
 /* mheap.c */
 int mheap_init(void);
 void mheap_exit(void);

@@ -191,28 +191,36 @@ void gomem_stats_read(struct gomem_stats *st)
 }
 EXPORT_SYMBOL_IF_KUNIT(gomem_stats_read);
 
+/* The size of one CPU's mcache, with its stacks. */
+static size_t mcache_bytes(void)
+{
+	unsigned int cls, slots = 0;
+	struct mcache *c;
+
+	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++)
+		slots += gomem_mcentral[cls].cache_cap;
+	return struct_size(c, storage, slots);
+}
+
 void mcache_free(void)
 {
 	unsigned int cpu;
 
 	for_each_possible_cpu(cpu) {
-		kfree(per_cpu(gomem_mcache, cpu));
+		gomem_meta_free(per_cpu(gomem_mcache, cpu), mcache_bytes());
 		per_cpu(gomem_mcache, cpu) = NULL;
 	}
 }
 
 int mcache_init(void)
 {
-	unsigned int cpu, cls, slots = 0;
+	unsigned int cpu, cls;
 	struct mcache *c;
 	struct gomem_obj *next;
 	int ret;
 
-	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++)
-		slots += gomem_mcentral[cls].cache_cap;
 	for_each_possible_cpu(cpu) {
-		c = kzalloc_node(struct_size(c, storage, slots), GFP_KERNEL,
-				 cpu_to_node(cpu));
+		c = gomem_meta_alloc(mcache_bytes(), GFP_KERNEL, cpu_to_node(cpu));
 		if (!c) {
 			ret = -ENOMEM;
 			goto fail;

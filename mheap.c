@@ -48,6 +48,25 @@ EXPORT_SYMBOL_IF_KUNIT(gomem_reserve_arenas);
 
 static struct kmem_cache *mspan_cache;
 
+atomic_long_t gomem_meta_bytes;
+EXPORT_SYMBOL_IF_KUNIT(gomem_meta_bytes);
+
+static void *meta_page(gfp_t gfp)
+{
+	void *p = (void *)get_zeroed_page(gfp);
+
+	if (p)
+		atomic_long_add(PAGE_SIZE, &gomem_meta_bytes);
+	return p;
+}
+
+static void meta_page_free(void *p)
+{
+	if (p)
+		atomic_long_sub(PAGE_SIZE, &gomem_meta_bytes);
+	free_page((unsigned long)p);
+}
+
 /* Longest run of set bits in w: each round shortens every run by one. */
 static unsigned int longest_run(unsigned long w)
 {
@@ -108,7 +127,7 @@ static int map_prepare(unsigned long no, unsigned long n, gfp_t gfp)
 	for (i = no >> GOMEM_L2_BITS; i <= (no + n - 1) >> GOMEM_L2_BITS; i++) {
 		if (rcu_access_pointer(gomem_mheap.l1[i]))
 			continue;
-		l2 = (void *)get_zeroed_page(inherit_gfp(gfp));
+		l2 = meta_page(inherit_gfp(gfp));
 		if (!l2)
 			return -ENOMEM;
 		spin_lock_irqsave(&gomem_mheap.lock, flags);
@@ -117,7 +136,7 @@ static int map_prepare(unsigned long no, unsigned long n, gfp_t gfp)
 			l2 = NULL;
 		}
 		spin_unlock_irqrestore(&gomem_mheap.lock, flags);
-		free_page((unsigned long)l2);
+		meta_page_free(l2);
 	}
 	return 0;
 }
@@ -150,7 +169,7 @@ static int arena_grow(gfp_t gfp)
 
 	if (gomem_should_fail(gfp))
 		return -ENOMEM;
-	a = kzalloc(sizeof(*a), inherit_gfp(gfp));
+	a = gomem_meta_alloc(sizeof(*a), inherit_gfp(gfp), NUMA_NO_NODE);
 	if (!a)
 		return -ENOMEM;
 	page = alloc_pages(inherit_gfp(gfp), GOMEM_ARENA_ORDER);
@@ -180,7 +199,7 @@ static int arena_grow(gfp_t gfp)
 free_pages:
 	__free_pages(page, GOMEM_ARENA_ORDER);
 free_arena:
-	kfree(a);
+	gomem_meta_free(a, sizeof(*a));
 	return err;
 }
 
@@ -206,6 +225,15 @@ static bool arena_carve(struct mspan *s)
 	return true;
 }
 
+static void mspan_free_rcu(struct rcu_head *head)
+{
+	struct mspan *s = container_of(head, struct mspan, rcu);
+
+	gomem_meta_free(s->state, s->nelems * s->state_width);
+	atomic_long_sub(kmem_cache_size(mspan_cache), &gomem_meta_bytes);
+	kmem_cache_free(mspan_cache, s);
+}
+
 static struct mspan *mspan_new(const struct mspan *tmpl, gfp_t gfp)
 {
 	struct mspan *s;
@@ -213,26 +241,20 @@ static struct mspan *mspan_new(const struct mspan *tmpl, gfp_t gfp)
 	s = kmem_cache_alloc(mspan_cache, inherit_gfp(gfp));
 	if (!s)
 		return NULL;
+	atomic_long_add(kmem_cache_size(mspan_cache), &gomem_meta_bytes);
 	*s = *tmpl;
 	s->state = NULL;
 	INIT_LIST_HEAD(&s->node);
 	if (tmpl->kind == MSPAN_SMALL || tmpl->kind == MSPAN_TINY) {
 		/* All FREE (0). */
-		s->state = kcalloc(s->nelems, s->state_width, inherit_gfp(gfp));
+		s->state = gomem_meta_alloc(s->nelems * s->state_width,
+					    inherit_gfp(gfp), NUMA_NO_NODE);
 		if (!s->state) {
-			kmem_cache_free(mspan_cache, s);
+			mspan_free_rcu(&s->rcu);
 			return NULL;
 		}
 	}
 	return s;
-}
-
-static void mspan_free_rcu(struct rcu_head *head)
-{
-	struct mspan *s = container_of(head, struct mspan, rcu);
-
-	kfree(s->state);
-	kmem_cache_free(mspan_cache, s);
 }
 
 /*
@@ -280,6 +302,7 @@ static void arena_detach(struct gomem_arena *a, unsigned long pages)
 static void arena_release(struct gomem_arena *a)
 {
 	__free_pages(virt_to_page((void *)a->base), a->order);
+	atomic_long_sub(kmalloc_size_roundup(sizeof(*a)), &gomem_meta_bytes);
 	kfree_rcu(a, rcu);
 }
 
@@ -362,7 +385,7 @@ struct mspan *mheap_alloc_huge(unsigned int order, size_t req, gfp_t gfp)
 	s = mspan_new(&tmpl, gfp);
 	if (!s)
 		return NULL;
-	a = kzalloc(sizeof(*a), inherit_gfp(gfp));
+	a = gomem_meta_alloc(sizeof(*a), inherit_gfp(gfp), NUMA_NO_NODE);
 	if (!a)
 		goto free_span;
 	page = alloc_pages(inherit_gfp(gfp), order);
@@ -389,7 +412,7 @@ struct mspan *mheap_alloc_huge(unsigned int order, size_t req, gfp_t gfp)
 free_pages:
 	__free_pages(page, order);
 free_arena:
-	kfree(a);
+	gomem_meta_free(a, sizeof(*a));
 free_span:
 	mspan_free_rcu(&s->rcu);
 	return NULL;
@@ -426,13 +449,16 @@ int mheap_init(void)
 	arenas = DIV_ROUND_UP((unsigned long)high_memory - PAGE_OFFSET,
 			      GOMEM_ARENA_SIZE);
 	gomem_mheap.l1_len = DIV_ROUND_UP(arenas, GOMEM_L2_ENTRIES);
-	gomem_mheap.l1 = kcalloc(gomem_mheap.l1_len, sizeof(*gomem_mheap.l1),
-				 GFP_KERNEL);
+	gomem_mheap.l1 = gomem_meta_alloc(gomem_mheap.l1_len * sizeof(*gomem_mheap.l1),
+					  GFP_KERNEL, NUMA_NO_NODE);
 	if (!gomem_mheap.l1)
 		return -ENOMEM;
-	mspan_cache = KMEM_CACHE(mspan, 0);
+	mspan_cache = kmem_cache_create("gomem_mspan", sizeof(struct mspan),
+					__alignof__(struct mspan), GOMEM_SLAB_NO_MERGE,
+					NULL);
 	if (!mspan_cache) {
-		kfree(gomem_mheap.l1);
+		gomem_meta_free(gomem_mheap.l1,
+				gomem_mheap.l1_len * sizeof(*gomem_mheap.l1));
 		return -ENOMEM;
 	}
 	return 0;
@@ -478,7 +504,7 @@ void mheap_exit(void)
 	/* kfree_rcu and call_rcu callbacks must finish before the cache goes. */
 	rcu_barrier();
 	for (i = 0; i < gomem_mheap.l1_len; i++)
-		free_page((unsigned long)rcu_access_pointer(gomem_mheap.l1[i]));
-	kfree(gomem_mheap.l1);
+		meta_page_free(rcu_access_pointer(gomem_mheap.l1[i]));
+	gomem_meta_free(gomem_mheap.l1, gomem_mheap.l1_len * sizeof(*gomem_mheap.l1));
 	kmem_cache_destroy(mspan_cache);
 }

@@ -2,14 +2,14 @@
 /*
  * /proc/gomem and /proc/gomem_cpu, the allocator's statistics.
  *
- * The format is documented in README.md; any change to it bumps
- * GOMEM_PROC_VERSION.  Every figure is computed when the file is read:
- * the per-CPU counters are summed, each mcentral's and the mheap's
- * counters are read under their own lock, one at a time, so a reader
- * never stalls allocation for longer than one class takes to copy.  With
- * nothing allocating meanwhile, the figures are exact and agree with one
- * another (for each class, spans * objs_per_span = objs_inuse +
- * objs_cached + objs_free).
+ * The formats are documented in README.md; any change to one bumps its
+ * version, GOMEM_PROC_VERSION or GOMEM_CPU_VERSION.  Every figure is
+ * computed when the file is read: the per-CPU counters are summed, each
+ * mcentral's and the mheap's counters are read under their own lock, one
+ * at a time, so a reader never stalls allocation for longer than one
+ * class takes to copy.  With nothing allocating meanwhile, the figures
+ * are exact and agree with one another (for each class, spans *
+ * objs_per_span = objs_inuse + objs_cached + objs_free).
  *
  * Each read of the file from the start takes one snapshot (seq_file's
  * single_open() fills its buffer in one go), so a reader using a tiny
@@ -25,7 +25,8 @@
 
 #include "gomem_internal.h"
 
-#define GOMEM_PROC_VERSION	1
+#define GOMEM_PROC_VERSION	2
+#define GOMEM_CPU_VERSION	1
 
 struct proc_snap {
 	struct gomem_stats st;
@@ -114,6 +115,7 @@ static int gomem_proc_show(struct seq_file *m, void *v)
 		   p->pages_total - p->pages_free);
 	seq_printf(m, "pages_free %lu\n", p->pages_free);
 	seq_printf(m, "pages_released %lu\n", p->pages_released);
+	seq_printf(m, "metadata_bytes %ld\n", atomic_long_read(&gomem_meta_bytes));
 	seq_printf(m, "large_objects %lu\n", p->large_objects);
 	seq_printf(m, "large_bytes %lu\n", p->large_pages << PAGE_SHIFT);
 	seq_printf(m, "tiny_blocks %llu\n", live(&p->st.cls[GOMEM_TINY_CLASS]));
@@ -141,7 +143,7 @@ static int gomem_cpu_show(struct seq_file *m, void *v)
 	u64 allocs, frees, misses;
 	struct mcache *c;
 
-	seq_printf(m, "gomem_cpu version %d\n", GOMEM_PROC_VERSION);
+	seq_printf(m, "gomem_cpu version %d\n", GOMEM_CPU_VERSION);
 	seq_puts(m, "cpu online objs_cached     allocs      frees       hits     misses    refills    flushes\n");
 	for_each_possible_cpu(cpu) {
 		c = gomem_mcache_of(cpu);

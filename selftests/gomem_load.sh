@@ -10,7 +10,7 @@ dmesg -c >/dev/null
 ktap_check "insmod gomem.ko" insmod "$GOMEM_DIR/gomem.ko"
 ktap_check "/proc/gomem is readable" test -r /proc/gomem
 ktap_expect_eq "/proc/gomem starts with its version" \
-	"$(head -n 1 /proc/gomem)" "gomem version 1"
+	"$(head -n 1 /proc/gomem)" "gomem version 2"
 ktap_expect_eq "/proc/gomem_cpu has a line per possible CPU" \
 	"$(($(wc -l </proc/gomem_cpu) - 2))" \
 	"$(awk -F- '{ print $NF + 1 }' /sys/devices/system/cpu/possible)"

@@ -1,0 +1,152 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench/replay.sh TRACE... - run in the guest by `scripts/bench replay`.
+#
+# Replays each trace through gomem and through kmalloc with
+# bench/gomem_replay.ko, and measures both footprints by the README's
+# definitions:
+#
+#   SLUB's footprint: the sum over all caches in /proc/slabinfo of
+#   num_slabs * pagesperslab * PAGE_SIZE, at the peak minus the baseline,
+#   plus PAGE_SIZE << get_order(size) for each live kmalloc object too
+#   big for kmalloc's caches (gomem_replay computes those).
+#
+#   gomem's footprint: its pages from the page allocator (pages_total)
+#   plus its metadata (metadata_bytes), at the peak minus the baseline.
+#
+# Each replay starts from its own baseline: gomem loaded, the trace
+# parsed, every slab cache shrunk and a warm-up snapshot taken.  It runs
+# to the operation where the live requested bytes peak, is measured
+# there, frees everything, and is measured again at rest, after 5 s idle
+# and a shrink.  A replay that allocates nothing measures the control
+# noise.  Sizes are KiB.
+#
+# A snapshot uses shell builtins only: a fork between the baseline and
+# the peak would allocate a task's worth of slab objects and count them
+# as the replay's.
+set -u
+PAGE_KIB=4
+while read -r key val unit; do
+	[ "$key" = KernelPageSize: ] && PAGE_KIB=$val && break
+done </proc/self/smaps
+
+# SLAB, ACTIVE and GSLAB: all slab KiB, active object KiB, and the slab
+# KiB of gomem's own caches.
+slab() {
+	SLAB=0 ACTIVE=0 GSLAB=0
+	# name active num objsize perslab pages : tunables l b s : slabdata
+	# active_slabs num_slabs sharedavail
+	local cache act num osz per pg nslabs
+	while read -r cache act num osz per pg _ _ _ _ _ _ _ _ nslabs _; do
+		case $cache in slabinfo | \#*) continue ;; esac
+		SLAB=$((SLAB + nslabs * pg * PAGE_KIB))
+		ACTIVE=$((ACTIVE + act * osz / 1024))
+		case $cache in gomem*) GSLAB=$((GSLAB + nslabs * pg * PAGE_KIB)) ;; esac
+	done </proc/slabinfo
+}
+
+# G: gomem's KiB held (pages and metadata), then the parts of it in
+# bytes: live objects at class size, objects cached per CPU, free objects
+# in spans, span tails, large objects, free pages, metadata.
+gomem() {
+	local t=0 pages=0 free=0 large=0 meta=0 live=0 cached=0 infree=0 tail=0 span
+	local a b c d e f g h
+	while read -r a b c d e f g h _; do
+		if [ $t = 1 ]; then
+			# class size span_pages objs_per_span spans inuse cached free
+			span=$((c * PAGE_KIB * 1024))
+			live=$((live + f * b)) cached=$((cached + g * b))
+			infree=$((infree + h * b)) tail=$((tail + e * (span - d * b)))
+			continue
+		fi
+		case $a in
+		pages_total) pages=$b ;;
+		pages_free) free=$b ;;
+		large_bytes) large=$b ;;
+		metadata_bytes) meta=$b ;;
+		class) t=1 ;;
+		esac
+	done </proc/gomem
+	G=$((pages * PAGE_KIB + meta / 1024))
+	GPARTS="$live $cached $infree $tail $large $((free * PAGE_KIB * 1024)) $meta"
+}
+
+# Shrink every slab cache, then take a snapshot and throw it away: the
+# snapshot's own allocations (an open file, seq_file buffers) then find
+# their slabs already there, and the next snapshot does not count them.
+settle() {
+	echo 3 >/proc/sys/vm/drop_caches
+	for f in /sys/kernel/slab/*/shrink; do echo 1 >"$f"; done 2>/dev/null
+	slab
+	gomem
+}
+
+# The value after KEY in the replay module's status line.
+status() {
+	local k=$1
+	set -- $(cat /proc/gomem_replay)
+	while [ $# -gt 1 ]; do
+		[ "$1" = "$k" ] && { echo "$2"; return; }
+		shift
+	done
+}
+
+# Each part of "$2" minus the same part of "$1", in KiB, named.
+parts() {
+	echo "$1 $2" | awk '{
+		split("live_at_class cached_per_cpu free_in_spans span_tails large free_pages metadata", n, " ")
+		for (i = 1; i <= 7; i++)
+			printf "%s%s=%d", (i > 1 ? " " : ""), n[i], ($(i + 7) - $i) / 1024
+	}'
+}
+
+# measure ALLOC: replay with ALLOC; the results are deltas from this
+# replay's own baseline, in the globals below.
+measure() {
+	settle
+	slab; b_slab=$SLAB b_act=$ACTIVE b_gs=$GSLAB
+	gomem; b_g=$G b_parts=$GPARTS
+	echo "run $1" >/proc/gomem_replay || return 1
+	slab; p_slab=$((SLAB - b_slab)) p_act=$((ACTIVE - b_act)) p_gs=$((GSLAB - b_gs))
+	gomem; p_g=$((G - b_g)) p_parts=$GPARTS
+	echo free >/proc/gomem_replay || return 1
+	run_ns=$(status run_ns) free_ns=$(status free_ns) failures=$(status failures)
+	sleep 5
+	settle
+	slab; r_slab=$((SLAB - b_slab))
+	gomem; r_g=$((G - b_g))
+	breakdown=$(parts "$b_parts" "$p_parts")
+	insn=$((run_ns + free_ns))
+}
+
+rc=0
+for trace in "$@"; do
+	name=${trace##*/}
+	echo reset >/proc/gomem_replay
+	if ! cat "$trace" >/proc/gomem_replay || ! echo done >/proc/gomem_replay; then
+		echo "replay $name: the trace does not parse"
+		rc=1
+		continue
+	fi
+	echo "replay $name: $(cat /proc/gomem_replay)"
+	large=$(status kmalloc_large_kib)
+
+	measure none || rc=1
+	echo "replay $name: control noise (a replay that allocates nothing): slub_kib=$p_slab gomem_kib=$p_g rest_slub_kib=$r_slab rest_gomem_kib=$r_g"
+
+	measure gomem || rc=1
+	g_kib=$p_g g_rest=$r_g g_insn=$insn g_fail=$failures
+	echo "replay $name: gomem peak breakdown (KiB): $breakdown"
+	echo "replay $name: gomem's own slab caches grew ${p_gs} KiB; all slab caches ${p_slab} KiB during its replay"
+
+	measure slub || rc=1
+	s_kib=$((p_slab + large)) s_rest=$r_slab s_insn=$insn s_fail=$failures
+	echo "replay $name: slub active_kib=$p_act slab_kib=$p_slab large_kib=$large"
+
+	[ "$g_fail" = 0 ] && [ "$s_fail" = 0 ] ||
+		{ echo "replay $name: allocations failed: gomem $g_fail, slub $s_fail"; rc=1; }
+	ratio=$(awk -v g="$g_kib" -v s="$s_kib" 'BEGIN { printf "%.3f", (s > 0 ? g / s : 0) }')
+	echo "replay $name: gomem_kib=$g_kib slub_kib=$s_kib ratio=$ratio rest_gomem_kib=$g_rest rest_slub_kib=$s_rest gomem_insn=$g_insn slub_insn=$s_insn"
+done
+exit $rc
