@@ -2,7 +2,8 @@
 #
 # gomem: `make` builds gomem.ko for KDIR (and leaves Module.symvers here
 # for client modules); `make check` runs every test; `make demo` shows
-# gomem in the stock kernel; `make bench` measures it against kmalloc.
+# gomem in the stock kernel; `make bench` measures it against SLUB;
+# `make stress` runs the long stress test.
 # Kbuild itself reads the Kbuild file.
 
 # The running kernel's tree if it has one, else the project's test kernel
@@ -28,6 +29,9 @@ demo:
 bench:
 	scripts/bench
 
+stress:
+	scripts/stress
+
 # Regenerate the size classes and the README's table of them.
 sizeclasses:
 	python3 scripts/mksizeclasses.py -o sizeclasses.h
@@ -36,4 +40,4 @@ sizeclasses:
 		-e '/<!-- sizeclasses -->/r build.sizeclasses.md' README.md
 	rm -f build.sizeclasses.md
 
-.PHONY: all modules clean check demo bench sizeclasses
+.PHONY: all modules clean check demo bench stress sizeclasses

@@ -134,28 +134,20 @@ static inline void gomem_kasan_free(const void *p, size_t room)
 #endif
 
 /*
- * Fault injection ("fail_gomem" in debugfs, see fault.c) exists only in
- * kernels built with CONFIG_FAULT_INJECTION; 6.1's <linux/fault-inject.h>
- * has no stubs without it, so gomem carries its own.
+ * The kernel's fault injection (fail_page_alloc, and its task-filter)
+ * exists only in kernels built with CONFIG_FAULT_INJECTION.  gomem's own
+ * fail_gomem does not need it (fault.c); the selftests' helper modules
+ * use this to mark a task for the kernel's task-filter.
  */
 #ifdef CONFIG_FAULT_INJECTION
-#include <linux/fault-inject.h>
+#include <linux/sched.h>
 
-extern struct fault_attr gomem_fail;
-bool gomem_should_fail(gfp_t gfp);
-void gomem_fault_init(void);
-void gomem_fault_exit(void);
+static inline void gomem_make_it_fail(bool on)
+{
+	current->make_it_fail = on;
+}
 #else
-static inline bool gomem_should_fail(gfp_t gfp)
-{
-	return false;
-}
-
-static inline void gomem_fault_init(void)
-{
-}
-
-static inline void gomem_fault_exit(void)
+static inline void gomem_make_it_fail(bool on)
 {
 }
 #endif

@@ -1,39 +1,81 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Fault injection for gomem's requests to the page allocator,
- * like failslab is for the slab allocator.  Built only in kernels with
- * CONFIG_FAULT_INJECTION; the attributes are in debugfs as
- * /sys/kernel/debug/fail_gomem/ (see
- * Documentation/fault-injection/fault-injection.rst).  Every time gomem
- * would call the page allocator it asks should_fail() first, with a size
- * of 1, so "space" counts requests: space=N lets N through, then fails.
+ * fail_gomem: fault injection for gomem's requests to the page
+ * allocator, as failslab is for the slab allocator.
+ *
+ * The kernel's fault-injection framework exists only in kernels built
+ * with CONFIG_FAULT_INJECTION, which Debian's is not, and gomem's stress
+ * test needs failures everywhere.  So gomem carries its own, with the
+ * framework's attribute names and meaning (see the kernel's
+ * Documentation/fault-injection/fault-injection.rst), in debugfs as
+ * /sys/kernel/debug/fail_gomem/:
+ *
+ *	probability	percent of the requests that pass the tests below
+ *			which fail (0: off, the default)
+ *	interval	fail only every interval-th such request
+ *	times		failures left; -1 for no limit
+ *	space		requests let through before any fails
+ *	verbose		1: log each failure (ratelimited)
+ *	injected	failures injected so far (read only)
+ *
+ * Every request counts as one, whatever its size, and whatever the
+ * context: sleeping, atomic or in a hard interrupt.  Off, it costs one
+ * read on a path that is about to call the page allocator anyway.
  */
-#include <linux/fault-inject.h>
+#define pr_fmt(fmt) "gomem: " fmt
+
 #include <linux/debugfs.h>
 #include <linux/err.h>
 #include <linux/module.h>
+#include <linux/random.h>
 
 #include "gomem_internal.h"
 
-struct fault_attr gomem_fail = FAULT_ATTR_INITIALIZER;
+struct gomem_fault gomem_fail = {
+	.interval = ATOMIC_INIT(1),
+	.times = ATOMIC_INIT(-1),
+};
 EXPORT_SYMBOL_IF_KUNIT(gomem_fail);
 
-static struct dentry *gomem_fail_dir;
+static struct dentry *fail_dir;
 
-bool gomem_should_fail(gfp_t gfp)
+bool gomem_should_fail(void)
 {
-	return should_fail(&gomem_fail, 1);
+	struct gomem_fault *f = &gomem_fail;
+	int prob = atomic_read(&f->probability), interval;
+
+	if (likely(!prob))
+		return false;
+	if (!atomic_read(&f->times))
+		return false;
+	if (atomic_read(&f->space) > 0 && atomic_dec_return(&f->space) >= 0)
+		return false;
+	if (prob < 100 && get_random_u32() % 100 >= prob)
+		return false;
+	interval = atomic_read(&f->interval);
+	if (interval > 1 && atomic_inc_return(&f->count) % interval)
+		return false;
+	/* times == -1 stays -1: no limit. */
+	if (atomic_read(&f->times) != -1 && atomic_dec_if_positive(&f->times) < 0)
+		return false;
+	atomic_inc(&f->injected);
+	if (READ_ONCE(f->verbose))
+		pr_info_ratelimited("fail_gomem: forcing a failure\n");
+	return true;
 }
 
 void gomem_fault_init(void)
 {
-	gomem_fail_dir = fault_create_debugfs_attr("fail_gomem", NULL,
-						   &gomem_fail);
-	if (IS_ERR(gomem_fail_dir))
-		gomem_fail_dir = NULL;
+	fail_dir = debugfs_create_dir("fail_gomem", NULL);
+	debugfs_create_atomic_t("probability", 0600, fail_dir, &gomem_fail.probability);
+	debugfs_create_atomic_t("interval", 0600, fail_dir, &gomem_fail.interval);
+	debugfs_create_atomic_t("times", 0600, fail_dir, &gomem_fail.times);
+	debugfs_create_atomic_t("space", 0600, fail_dir, &gomem_fail.space);
+	debugfs_create_u32("verbose", 0600, fail_dir, &gomem_fail.verbose);
+	debugfs_create_atomic_t("injected", 0400, fail_dir, &gomem_fail.injected);
 }
 
 void gomem_fault_exit(void)
 {
-	debugfs_remove_recursive(gomem_fail_dir);
+	debugfs_remove_recursive(fail_dir);
 }

@@ -10,13 +10,17 @@
  * and in any context, instead of by a garbage collector.  Its layers, from
  * the bottom:
  *
- * mheap (mheap.c) takes memory from alloc_pages() in arenas of
- * BITS_PER_LONG naturally aligned pages and carves them into spans, runs
- * of whole pages.  Freed spans coalesce with their free neighbours, and
- * empty arenas go back to the page allocator beyond a small reserve.  A
- * two-level map from arena number to arena, and in each arena from page
- * to span, finds the span of any pointer in O(1) -- Go's arena index --
- * and recognises a pointer gomem never handed out.
+ * mheap (mheap.c) takes pages from the page allocator, exactly as many as
+ * a span needs and on the node asked for, so that nothing up to a page
+ * ever needs more than an order-0 page.  Freed pages wait in a per-node
+ * pool, where neighbouring runs coalesce, and a scavenger gives the
+ * surplus back to the page allocator within a second, as Go's does.
+ *
+ * mspan (mspan.c) is a run of pages holding objects of one kind, with a
+ * state per object.  Every page of a span names it in its struct page,
+ * signed with a random key, so the span of any pointer is found in O(1)
+ * and a pointer gomem never handed out is recognised, with no table to
+ * size: SLUB finds a slab the same way.
  *
  * Size classes (sizeclass.c) are Go's, re-derived for the kernel's page
  * size by scripts/mksizeclasses.py: 81 classes from 8 bytes to 32 KiB,
@@ -30,29 +34,31 @@
  *
  * mcache (mcache.c), one per CPU, is a stack of free objects per class.
  * Allocation pops and free pushes with interrupts disabled and nothing
- * more: no lock and no atomic on the common path.  This is where gomem
- * departs from Go, whose mcache holds one span per class to allocate
- * from: a span shared with whichever CPU frees into it would need atomics
- * on every free, so gomem caches objects, as TCMalloc's per-CPU caches
- * do, and a free goes to the freeing CPU's cache wherever the object came
- * from.  Each cached object travels with its span, so that allocation
- * marks the object live without walking the arena map; only a free,
- * which must check a pointer it was handed, walks it.
+ * more: no lock on the common path.  This is where gomem departs from
+ * Go, whose mcache holds one span per class to allocate from: a span
+ * shared with whichever CPU frees into it would need atomics on every
+ * free, so gomem caches objects, as TCMalloc's per-CPU caches do, and a
+ * free goes to the freeing CPU's cache wherever the object came from.
+ * Each cached object travels with its span, so that allocation marks
+ * the object live without looking at its page; only a free, which must
+ * check a pointer it was handed, looks.
  *
  * tiny (tiny.c) packs requests under 16 bytes into 16-byte blocks, one
  * current block per CPU, as Go does.  Unlike Go, each block records where
  * its objects start and end, so they can be freed one by one, sized
  * exactly, and checked against double and interior frees.
  *
- * Objects above 32 KiB are "large": a span of their own, up to an arena's
- * size, and beyond that a high-order block straight from alloc_pages(),
- * entered in the arena map like an arena.
+ * Objects above 32 KiB are "large": a span of their own, of exactly the
+ * pages they need, up to the page allocator's largest block.
  *
  * Every object has a state in its span (see gomem_internal.h): FREE in its
  * span, CACHED in some mcache, or live, and for a live small object the
  * state also records how far the request fell short of the class size.
- * That makes double frees detectable and the statistics in /proc/gomem
- * exact: per-CPU counters, updated where the cache is, and summed on read.
+ * A free moves an object from live to CACHED with one cmpxchg, so of two
+ * frees of one object, even racing ones, exactly one succeeds: a double
+ * free is refused and reported, and never puts an object in two caches.
+ * The states also make the statistics in /proc/gomem exact: per-CPU
+ * counters, updated where the cache is, and summed on read.
  *
  * A request's path
  * ================
@@ -60,11 +66,15 @@
  * gomem_alloc(size): 0 gives ZERO_SIZE_PTR; under 16 bytes goes to tiny;
  * up to 32 KiB pops the class's stack on this CPU (refilling a batch from
  * the mcentral if it is empty, which asks the mheap for a span if the
- * class has none, which asks alloc_pages() for an arena if no arena has
- * room); larger sizes take a span or a block of pages under the mheap
- * lock.  gomem_free(p) finds p's span through the arena map, checks that
- * p is a live object's start, and pushes it on this CPU's stack
- * (flushing the oldest batch to the mcentral if the stack is full).
+ * class has none, which asks the page allocator for pages if its pool
+ * has none); larger sizes take a span of their own.  gomem_free(p) finds
+ * p's span through p's page, checks that p is a live object's start,
+ * claims it, and pushes it on this CPU's stack (flushing the oldest batch
+ * to the mcentral if the stack is full).  A large object is zeroed, if
+ * init_on_free asks, after its claim and with interrupts on.
+ *
+ * debug=1 (debug.c) swaps in checked paths at the entry points, behind a
+ * static key; without it they cost nothing.
  */
 #define pr_fmt(fmt) "gomem: " fmt
 
@@ -81,57 +91,6 @@
 /* Flags whose promise gomem cannot keep: zones, and never failing. */
 #define GOMEM_GFP_UNSUPPORTED	(GFP_ZONEMASK | __GFP_NOFAIL)
 
-static const char *const gomem_bad_names[] = {
-	[GOMEM_BAD_FOREIGN] = "not gomem's memory",
-	[GOMEM_BAD_DOUBLE] = "already free",
-	[GOMEM_BAD_INTERIOR] = "inside an object",
-};
-
-/*
- * Why addr is not a live object's start.  Only the message for a refused
- * pointer needs it, so it looks again rather than have the fast paths
- * carry a reason along; if the memory changed meanwhile, the answer
- * describes what is there now.
- */
-static enum gomem_bad gomem_why(unsigned long addr)
-{
-	enum gomem_bad why;
-	struct mspan *s;
-	unsigned int i;
-
-	rcu_read_lock_sched();
-	s = mheap_find(addr, &why);
-	if (!s) {
-		/* why is set */
-	} else if (s->kind == MSPAN_TINY) {
-		why = tiny_why(s, addr);
-	} else if (s->kind == MSPAN_SMALL) {
-		i = mspan_index(s, addr);
-		why = i < s->nelems && s->base + (unsigned long)i * s->size == addr ?
-		      GOMEM_BAD_DOUBLE : GOMEM_BAD_INTERIOR;
-	} else {
-		why = addr == s->base ? GOMEM_BAD_DOUBLE : GOMEM_BAD_INTERIOR;
-	}
-	rcu_read_unlock_sched();
-	return why;
-}
-
-/* A pointer fn refused: say why, and count it if it was a free. */
-static noinline void gomem_refuse(const char *fn, const void *p, bool count,
-				  unsigned long ip)
-{
-	unsigned long flags;
-
-	if (count) {
-		local_irq_save(flags);
-		this_cpu_read(gomem_mcache)->stats.bad_frees++;
-		local_irq_restore(flags);
-	}
-	pr_err_ratelimited("%s(%p) refused: %s, from %pS\n", fn, p,
-			   gomem_bad_names[gomem_why((unsigned long)p)],
-			   (void *)ip);
-}
-
 /* What gomem_size() gives for a fresh object of this size. */
 static size_t gomem_usable_for(size_t size)
 {
@@ -139,12 +98,10 @@ static size_t gomem_usable_for(size_t size)
 		return size;
 	if (size <= GOMEM_MAX_SMALL)
 		return gomem_classes[gomem_size_class(size)].size;
-	if (size <= GOMEM_MAX_LARGE)
-		return PAGE_ALIGN(size);
-	return PAGE_SIZE << get_order(size);
+	return PAGE_ALIGN(size);
 }
 
-static void gomem_count_failure(void)
+void gomem_count_failure(void)
 {
 	unsigned long flags;
 
@@ -166,11 +123,22 @@ static __always_inline void gomem_account(struct mcache *c, unsigned int cls,
 	st->bytes += bytes;
 }
 
+/* gomem_account() for paths that run with interrupts enabled. */
+void gomem_count(unsigned int cls, s64 bytes, bool alloc)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	gomem_account(this_cpu_read(gomem_mcache), cls, bytes, alloc);
+	local_irq_restore(flags);
+}
+
 /*
  * Pop an object of class cls off this CPU's mcache and make it live, or
  * give NULL if the stack is empty.  With interrupts disabled nothing on
- * this CPU can run in between, and no other CPU touches this mcache (see
- * gomem_internal.h): the pop needs no lock and no atomic.
+ * this CPU can run in between, and no other CPU touches this mcache or
+ * the states of the objects in it (see gomem_internal.h): the pop needs
+ * no lock and no atomic.
  */
 static __always_inline void *mcache_pop(size_t size, unsigned int cls,
 					bool missed)
@@ -216,36 +184,37 @@ static noinline void *small_alloc_slow(size_t size, unsigned int cls,
 
 static void *large_alloc(size_t size, gfp_t gfp)
 {
-	struct mspan tmpl = {
-		.kind = MSPAN_LARGE,
-		.npages = PAGE_ALIGN(size) >> PAGE_SHIFT,
-		.req = size,
-	};
-	unsigned long flags;
 	struct mspan *s;
 
-	if (size > GOMEM_MAX_SIZE) {
-		if (!(gfp & __GFP_NOWARN))
-			pr_warn_ratelimited("%zu bytes is more than the page allocator can give (%lu)\n",
-					    size, GOMEM_MAX_SIZE);
-		return NULL;
-	}
-	if (size <= GOMEM_MAX_LARGE)
-		s = mheap_alloc_span(&tmpl, gfp);
-	else
-		s = mheap_alloc_huge(get_order(size), size, gfp);
+	s = mspan_alloc_large(size, NUMA_NO_NODE, gfp);
 	if (!s)
 		return NULL;
-	local_irq_save(flags);
-	gomem_account(this_cpu_read(gomem_mcache), GOMEM_LARGE_STATS, size,
-		      true);
-	local_irq_restore(flags);
+	gomem_count(GOMEM_LARGE_STATS, size, true);
 	return (void *)s->base;
 }
 
 /*
- * A size of 0, refused flags, an empty stack, or a large object: all
- * that gomem_alloc()'s fast paths leave.
+ * Refuse a request no allocator could serve, or flags gomem cannot
+ * honour: true if it was one, reported unless the caller said not to.
+ */
+static bool gomem_impossible(size_t size, gfp_t flags, unsigned long ip)
+{
+	enum gomem_bad why;
+
+	if (unlikely(flags & GOMEM_GFP_UNSUPPORTED))
+		why = GOMEM_BAD_FLAGS;
+	else if (unlikely(size > GOMEM_MAX_SIZE))
+		why = GOMEM_BAD_SIZE;
+	else
+		return false;
+	if (!(flags & __GFP_NOWARN))
+		gomem_report_request(size, flags, why, ip);
+	return true;
+}
+
+/*
+ * A size of 0, refused flags or sizes, an empty stack, or a large
+ * object: all that gomem_alloc()'s fast paths leave.
  */
 static noinline void *gomem_alloc_slow(size_t size, gfp_t flags,
 				       unsigned long ip)
@@ -255,15 +224,14 @@ static noinline void *gomem_alloc_slow(size_t size, gfp_t flags,
 
 	if (!size)
 		return ZERO_SIZE_PTR;
-	if (flags & GOMEM_GFP_UNSUPPORTED) {
-		pr_warn_ratelimited("unsupported gfp flags %pGg, from %pS\n",
-				    &flags, (void *)ip);
+	if (gomem_impossible(size, flags, ip))
 		p = NULL;
-	} else if (size <= GOMEM_MAX_SMALL) {
+	else if (gomem_debug())
+		return gomem_debug_alloc(size, flags, ip);
+	else if (size <= GOMEM_MAX_SMALL)
 		p = small_alloc_slow(size, gomem_size_class(size), flags);
-	} else {
+	else
 		p = large_alloc(size, flags);
-	}
 	if (unlikely(!p)) {
 		gomem_count_failure();
 		return NULL;
@@ -278,9 +246,11 @@ static noinline void *gomem_alloc_slow(size_t size, gfp_t flags,
 /*
  * The fast paths: a small object popped off this CPU's stack, or a tiny
  * one placed in this CPU's block.  All else goes through
- * gomem_alloc_slow().
+ * gomem_alloc_slow().  ip is the caller a report names; only the slow
+ * paths read it.
  */
-void *gomem_alloc(size_t size, gfp_t flags)
+static __always_inline void *gomem_alloc_ip(size_t size, gfp_t flags,
+					    unsigned long ip)
 {
 	unsigned int cls;
 	size_t usable;
@@ -292,7 +262,7 @@ void *gomem_alloc(size_t size, gfp_t flags)
 		cls = gomem_size_class(size);
 		p = mcache_pop(size, cls, false);
 		if (unlikely(!p))
-			return gomem_alloc_slow(size, flags, _RET_IP_);
+			return gomem_alloc_slow(size, flags, ip);
 		usable = gomem_classes[cls].size;
 		if (want_init_on_alloc(flags))
 			gomem_zero(p, usable);
@@ -300,6 +270,9 @@ void *gomem_alloc(size_t size, gfp_t flags)
 		return p;
 	}
 	if (size - 1 < GOMEM_TINY_MAX - 1 && !(flags & GOMEM_GFP_UNSUPPORTED)) {
+		/* debug=1 serves tiny sizes from small classes, checked. */
+		if (gomem_debug())
+			return gomem_debug_alloc(size, flags, ip);
 		/* tiny.c keeps the KASAN marks of its blocks. */
 		p = tiny_alloc(size, flags);
 		if (unlikely(!p)) {
@@ -310,13 +283,18 @@ void *gomem_alloc(size_t size, gfp_t flags)
 			memset(p, 0, size);
 		return p;
 	}
-	return gomem_alloc_slow(size, flags, _RET_IP_);
+	return gomem_alloc_slow(size, flags, ip);
+}
+
+void *gomem_alloc(size_t size, gfp_t flags)
+{
+	return gomem_alloc_ip(size, flags, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(gomem_alloc);
 
 void *gomem_zalloc(size_t size, gfp_t flags)
 {
-	return gomem_alloc(size, flags | __GFP_ZERO);
+	return gomem_alloc_ip(size, flags | __GFP_ZERO, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(gomem_zalloc);
 
@@ -324,18 +302,14 @@ EXPORT_SYMBOL_GPL(gomem_zalloc);
  * The span of the live object starting at addr, with the object's index
  * and state if it is small; NULL if addr is not a live object's start
  * (gomem_why() says why).  A tiny object is checked by its caller, in
- * tiny.c.  Reads only.  RCU-sched reader.
+ * tiny.c, and a large one by its claim.  Reads only.  RCU-sched reader.
  */
 static __always_inline struct mspan *
 gomem_lookup(unsigned long addr, unsigned int *idx, unsigned int *state)
 {
-	struct gomem_arena *a = gomem_arena_lookup(addr);
-	struct mspan *s;
+	struct mspan *s = gomem_span_of(addr);
 	unsigned int i, st;
 
-	if (unlikely(!a))
-		return NULL;
-	s = gomem_arena_span(a, addr);
 	if (unlikely(!s))
 		return NULL;
 	if (likely(s->kind == MSPAN_SMALL)) {
@@ -349,19 +323,20 @@ gomem_lookup(unsigned long addr, unsigned int *idx, unsigned int *state)
 			return NULL;
 		*idx = i;
 		*state = st;
-	} else if (s->kind != MSPAN_TINY && unlikely(addr != s->base)) {
+	} else if (s->kind == MSPAN_LARGE &&
+		   unlikely(addr != s->base || !READ_ONCE(s->live))) {
 		return NULL;
 	}
 	return s;
 }
 
-/* Size of the live object at addr as gomem_lookup() found it, or 0. */
+/* Size of the live object at addr as gomem_lookup() found it. */
 static size_t gomem_usable(struct mspan *s, unsigned long addr)
 {
 	if (s->kind == MSPAN_TINY)
 		return tiny_size(s, addr);
 	if (s->kind == MSPAN_SMALL)
-		return s->size;
+		return gomem_classes[s->spanclass].size;
 	return (size_t)s->npages << PAGE_SHIFT;
 }
 
@@ -376,24 +351,24 @@ static size_t gomem_requested(struct mspan *s, unsigned long addr,
 	return s->req;
 }
 
-/* A large or huge object goes back to the mheap; interrupts disabled. */
-static noinline void gomem_free_large(struct mcache *c, struct mspan *s)
+/*
+ * A large object whose free claimed it: no one else can reach its span
+ * now, so it is zeroed (if init_on_free asks) with interrupts as the
+ * caller had them, a page at a time, and its pages go back.
+ */
+noinline void gomem_free_large(struct mspan *s)
 {
-	size_t bytes = (size_t)s->npages << PAGE_SHIFT;
+	size_t bytes = (size_t)s->npages << PAGE_SHIFT, off;
 
-	gomem_account(c, GOMEM_LARGE_STATS, -(s64)s->req, false);
-	if (s->kind == MSPAN_LARGE) {
-		if (want_init_on_free())
-			gomem_zero((void *)s->base, bytes);
-		gomem_kasan_free((void *)s->base, bytes);
-		mheap_free_span(s);
-	} else {
-		/* The page allocator zeroes and poisons its own pages. */
-		mheap_free_huge(s);
+	if (want_init_on_free()) {
+		for (off = 0; off < bytes; off += PAGE_SIZE)
+			gomem_zero((void *)s->base + off, PAGE_SIZE);
 	}
+	mspan_free_large(s);
 }
 
-void gomem_free(const void *p)
+/* gomem_free(), with ip the caller a report names. */
+static __always_inline void gomem_free_ip(const void *p, unsigned long ip)
 {
 	unsigned long addr = (unsigned long)p, flags;
 	unsigned int i, st;
@@ -402,16 +377,20 @@ void gomem_free(const void *p)
 
 	if (unlikely(ZERO_OR_NULL_PTR(p)))
 		return;
+	if (gomem_debug())
+		return gomem_debug_free(p, ip);
 	local_irq_save(flags);
 	c = this_cpu_read(gomem_mcache);
 	s = gomem_lookup(addr, &i, &st);
 	if (unlikely(!s))
 		goto bad;
 	if (likely(s->kind == MSPAN_SMALL)) {
+		/* Of two racing frees, one claims it; the other is refused. */
+		if (unlikely(!mspan_claim(s, i, st)))
+			goto bad;
 		if (want_init_on_free())
 			gomem_zero((void *)p, s->size);
 		gomem_kasan_free(p, s->size);
-		mspan_set_state(s, i, gomem_state_cached(s->state_width));
 		gomem_account(c, s->spanclass, -(s64)(s->size - (st - 1)),
 			      false);
 		mcache_push(c, s->spanclass, (void *)p, s);
@@ -419,20 +398,31 @@ void gomem_free(const void *p)
 		if (!tiny_free(c, s, addr))
 			goto bad;
 	} else {
-		gomem_free_large(c, s);
+		if (unlikely(cmpxchg(&s->live, 1, 0) != 1))
+			goto bad;
+		gomem_account(c, GOMEM_LARGE_STATS, -(s64)s->req, false);
+		local_irq_restore(flags);
+		gomem_kasan_free(p, (size_t)s->npages << PAGE_SHIFT);
+		gomem_free_large(s);
+		return;
 	}
 	local_irq_restore(flags);
 	return;
 bad:
 	local_irq_restore(flags);
-	gomem_refuse("gomem_free", p, true, _RET_IP_);
+	gomem_report_bad_free("gomem_free", p, ip);
+}
+
+void gomem_free(const void *p)
+{
+	gomem_free_ip(p, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(gomem_free);
 
 size_t gomem_size(const void *p)
 {
 	unsigned long addr = (unsigned long)p;
-	unsigned int i, st;
+	unsigned int i = 0, st;
 	struct mspan *s;
 	size_t size = 0;
 
@@ -443,19 +433,22 @@ size_t gomem_size(const void *p)
 	if (s)
 		size = gomem_usable(s, addr);
 	/* The caller may now use all of it, as with ksize(). */
-	if (size && s->kind != MSPAN_TINY)
+	if (size && s->kind != MSPAN_TINY) {
 		gomem_kasan_alloc(p, size, size);
+		if (gomem_debug())
+			gomem_debug_resize(s, i, size);
+	}
 	rcu_read_unlock_sched();
 	if (!size)
-		gomem_refuse("gomem_size", p, false, _RET_IP_);
+		gomem_report("pointer", "gomem_size", p, gomem_why(addr),
+			     _RET_IP_);
 	return size;
 }
 EXPORT_SYMBOL_GPL(gomem_size);
 
 /*
  * Change the recorded request of a live small or large object, which the
- * caller owns and which stays where it is.  A tiny object's usable size
- * is its request, so it stays put only when its size does.
+ * caller owns and which stays where it is.
  */
 static void gomem_resize(struct mspan *s, unsigned int i, size_t old,
 			 size_t new)
@@ -474,18 +467,24 @@ static void gomem_resize(struct mspan *s, unsigned int i, size_t old,
 	local_irq_restore(flags);
 }
 
+/*
+ * krealloc()'s contract: the contents up to min(usable size, new size)
+ * are kept, since gomem_size() let the caller write every usable byte,
+ * and only __GFP_ZERO or init_on_alloc zero anything: the bytes a move
+ * adds past the old usable size.
+ */
 void *gomem_realloc(const void *p, size_t new_size, gfp_t flags)
 {
 	unsigned long addr = (unsigned long)p;
 	size_t old = 0, usable = 0, copy;
-	unsigned int i, st;
+	unsigned int i = 0, st = 0;
 	struct mspan *s;
 	void *n;
 
 	if (unlikely(ZERO_OR_NULL_PTR(p)))
-		return gomem_alloc(new_size, flags);
+		return gomem_alloc_ip(new_size, flags, _RET_IP_);
 	if (unlikely(!new_size)) {
-		gomem_free(p);
+		gomem_free_ip(p, _RET_IP_);
 		return ZERO_SIZE_PTR;
 	}
 	rcu_read_lock_sched();
@@ -496,37 +495,31 @@ void *gomem_realloc(const void *p, size_t new_size, gfp_t flags)
 	}
 	rcu_read_unlock_sched();
 	if (unlikely(!old)) {
-		gomem_refuse("gomem_realloc", p, true, _RET_IP_);
+		gomem_report_bad_free("gomem_realloc", p, _RET_IP_);
 		return NULL;
 	}
 
 	/*
 	 * Stay put if a fresh object of the new size would have the same
-	 * usable size, so that the waste bound still holds after.
+	 * usable size, so that the waste bound still holds after; every
+	 * byte stays as it is.  debug=1 always moves, so that a stale
+	 * pointer to the old place shows.
 	 */
-	if (gomem_usable_for(new_size) == usable) {
-		if (new_size == old)
-			return (void *)p;
-		/*
-		 * Bytes past the old request may hold anything up to usable.
-		 * Not tiny: a tiny object stays only for the same size.
-		 */
-		if (new_size > old) {
+	if (gomem_usable_for(new_size) == usable &&
+	    (!gomem_debug() || new_size == old)) {
+		if (new_size != old) {
 			gomem_kasan_alloc(p, new_size, usable);
-			if (want_init_on_alloc(flags))
-				memset((void *)p + old, 0, new_size - old);
-		} else {
-			if (want_init_on_free())
-				memset((void *)p + new_size, 0, old - new_size);
-			gomem_kasan_alloc(p, new_size, usable);
+			gomem_resize(s, i, old, new_size);
 		}
-		gomem_resize(s, i, old, new_size);
 		return (void *)p;
 	}
-	n = gomem_alloc(new_size, flags);
+	n = gomem_alloc_ip(new_size, flags, _RET_IP_);
 	if (!n)
 		return NULL;
-	copy = min(old, new_size);
+	copy = min(usable, new_size);
+	/* Every usable byte is the caller's, past its request or not. */
+	if (s->kind != MSPAN_TINY)
+		gomem_kasan_alloc(p, usable, usable);
 	/* memcpy() is not checked by KASAN with every compiler (GCC 12). */
 	kasan_check_read(p, copy);
 	kasan_check_write(n, copy);
@@ -540,16 +533,17 @@ int gomem_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
 {
 	size_t i;
 
-	/* The count comes back as an int. */
-	if (nr > INT_MAX) {
-		pr_warn_ratelimited("%s() of %zu objects, from %pS: too many\n",
-				    __func__, nr, (void *)_RET_IP_);
+	if (unlikely(!nr || !ptrs || nr > INT_MAX)) {
+		/* The count comes back as an int; 0 is also failure. */
+		gomem_report_bulk("gomem_alloc_bulk", nr, ptrs, _RET_IP_);
+		gomem_count_failure();
 		return 0;
 	}
 	for (i = 0; i < nr; i++) {
-		ptrs[i] = gomem_alloc(size, flags);
+		ptrs[i] = gomem_alloc_ip(size, flags, _RET_IP_);
 		if (!ptrs[i]) {
-			gomem_free_bulk(i, ptrs);
+			while (i--)
+				gomem_free(ptrs[i]);
 			return 0;
 		}
 	}
@@ -559,10 +553,24 @@ EXPORT_SYMBOL_GPL(gomem_alloc_bulk);
 
 void gomem_free_bulk(size_t nr, void **ptrs)
 {
-	size_t i;
+	size_t i, holes = 0;
 
-	for (i = 0; i < nr; i++)
-		gomem_free(ptrs[i]);
+	if (unlikely(!nr || !ptrs)) {
+		gomem_report_bulk("gomem_free_bulk", nr, ptrs, _RET_IP_);
+		gomem_count_bad_free();
+		return;
+	}
+	for (i = 0; i < nr; i++) {
+		if (unlikely(!ptrs[i])) {
+			/* A NULL here is a lost object, or a freed one. */
+			if (!holes++)
+				gomem_report("bulk", "gomem_free_bulk", ptrs[i],
+					     GOMEM_BAD_NULL, _RET_IP_);
+			gomem_count_bad_free();
+			continue;
+		}
+		gomem_free_ip(ptrs[i], _RET_IP_);
+	}
 }
 EXPORT_SYMBOL_GPL(gomem_free_bulk);
 
@@ -600,26 +608,38 @@ static int __init gomem_init(void)
 {
 	int err;
 
+	err = gomem_debug_init();
+	if (err)
+		return err;
 	err = mheap_init();
 	if (err)
 		return err;
-	mcentral_init();
+	err = mspan_init();
+	if (err)
+		goto heap;
+	err = mcentral_init();
+	if (err)
+		goto spans;
 	err = mcache_init();
-	if (err) {
-		mheap_exit();
-		return err;
-	}
+	if (err)
+		goto spans;
 	err = gomem_proc_init();
-	if (err) {
-		mcache_exit();
-		mcache_free();
-		mheap_exit();
-		return err;
-	}
+	if (err)
+		goto caches;
 	gomem_fault_init();
-	pr_info("ready: %u size classes up to %u bytes, %lu KiB arenas\n",
-		GOMEM_NR_CLASSES - 1, GOMEM_MAX_SMALL, GOMEM_ARENA_SIZE >> 10);
+	pr_info("ready: %u size classes up to %u bytes%s\n",
+		GOMEM_NR_CLASSES - 1, GOMEM_MAX_SMALL,
+		gomem_debug() ? ", debug checks on" : "");
 	return 0;
+
+caches:
+	mcache_exit();
+	mcache_free();
+spans:
+	mspan_exit();
+heap:
+	mheap_exit();
+	return err;
 }
 
 static void __exit gomem_exit(void)
@@ -629,7 +649,12 @@ static void __exit gomem_exit(void)
 	mcache_exit();
 	gomem_report_leaks();
 	mcache_free();
+	mcentral_exit();
+	mspan_exit();
 	mheap_exit();
+	/* Every page taken has gone back: the selftests check this line. */
+	pr_info("unload: %lu pages taken from the page allocator, %lu given back\n",
+		gomem_mheap.pages_acquired, gomem_mheap.pages_released);
 }
 
 module_init(gomem_init);

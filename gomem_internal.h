@@ -13,10 +13,9 @@
  *	span of the class: nfree, the scan hint, and every move of an object
  *	between FREE (in the span) and CACHED (in some mcache).
  *
- * mheap.lock (IRQ-safe spinlock)
- *	The arenas: their buckets, free-page bitmaps and longest runs, the
- *	reserve, the huge list, the page counters, and every write to the
- *	arena map and to arena->spans[].
+ * gomem_mheap.lock (IRQ-safe spinlock)
+ *	The free-page pools of every node (their run lists and the marks on
+ *	their pages), the page counters, and the list of live large spans.
  *
  * Nesting: none.  No gomem lock is taken while another is held.  An
  * mcentral drops its lock before it asks the mheap for a span and before
@@ -31,11 +30,30 @@
  * happen when that CPU cannot run gomem code: the CPU-hotplug callback
  * after the CPU is dead, and module unload, when no caller is left.
  *
- * Lockless readers: gomem_free() and gomem_size() find a pointer's span
- * through the arena map and arena->spans[] without a lock.  They read with
- * interrupts or preemption disabled (an RCU-sched reader), and arenas and
- * spans are freed only after a grace period, so a stale or foreign
- * pointer never makes them touch freed metadata.
+ * Finding a pointer's span: lockless
+ * ==================================
+ *
+ * Every page gomem holds carries a mark in its struct page, written under
+ * no lock but only by whoever owns the page: page->private says what the
+ * page is, and page->index holds page->private ^ gomem_page_key, a random
+ * number drawn at load.  A page whose two words do not agree is not
+ * gomem's, whatever it holds, so any pointer at all can be checked
+ * without trusting what its page says until the signature matches:
+ *
+ *	a span's page		private is the struct mspan (8-byte aligned)
+ *	a free page in a pool	private has GOMEM_PAGE_POOL set, and on the
+ *				first and last page of its run the run's
+ *				length and GOMEM_PAGE_HEAD or _TAIL
+ *	anything else		the signature does not match
+ *
+ * gomem_span_of() reads the marks with interrupts or preemption disabled
+ * (an RCU-sched reader).  A span is unmarked from its pages before it is
+ * freed, after a grace period, so a reader that found it can still read
+ * it, and its states say its objects are not live.  A span's marks are
+ * written before any of its objects is handed out, so a valid pointer
+ * always finds them.  The direct map has struct pages wherever
+ * pfn_valid() says so, hot-added memory included, so there is no table
+ * to size and no limit to outgrow.
  *
  * Object states
  * =============
@@ -47,16 +65,21 @@
  *	FREE (0)	in its span; only the mcentral (under its lock)
  *			moves it to CACHED.
  *	CACHED (all ones; GOMEM_TINY_CACHED for tiny blocks)
- *			in some mcache; only that CPU moves it to live.
+ *			in some mcache; only the CPU whose cache holds it
+ *			moves it to live.
  *	live		handed out.  For a small object, 1 + (class size -
  *			requested size), which makes bytes_requested exact;
  *			for a tiny block, where its objects were placed.
  *
- * Each state is written only by whoever owns the object in that state,
- * with single stores of distinct bytes or words, so the allocation fast
- * paths need no atomic read-modify-write.  The one atomic is a tiny
- * block's "freed" word, which any CPU may change (see tiny.c).  A free
- * that finds FREE or CACHED is a double free and is refused.
+ * The free of a small object moves it from live to CACHED with one
+ * cmpxchg: of two frees that race, one wins and the other finds the
+ * object no longer live and is refused, so an object is never in two
+ * caches, and nothing is ever handed out twice.  The other moves are made
+ * by the one owner of the object in that state, with plain stores.  A
+ * large span is live while span->live is 1, and its free is the cmpxchg
+ * that clears it; a tiny object is freed by the atomic fetch_or of its bit
+ * in the block's "freed" word (see tiny.c).  An object that reaches a lock
+ * in a state it cannot be in is reported there and kept out of use.
  *
  * Under generic KASAN the same states are in the shadow (compat.h): a
  * live small or large object's requested bytes are accessible (all of
@@ -76,6 +99,7 @@
 #include <linux/log2.h>
 #include <linux/percpu.h>
 #include <linux/mm.h>
+#include <linux/jump_label.h>
 #include <kunit/visibility.h>
 
 #include "compat.h"
@@ -105,90 +129,45 @@ static __always_inline unsigned int gomem_size_class(size_t size)
 /*
  * Span classes: 1 .. GOMEM_NR_CLASSES - 1 are the size classes; tiny
  * blocks are 16-byte objects of their own span class, because their
- * per-object state is a 32-bit word rather than a byte.  Index 0 stands
- * for large and huge objects in the statistics.
+ * per-object state is a struct rather than a byte.  Index 0 stands for
+ * large objects in the statistics.
  */
 #define GOMEM_TINY_CLASS	GOMEM_NR_CLASSES
 #define GOMEM_NR_SPANCLASSES	(GOMEM_NR_CLASSES + 1)
 #define GOMEM_LARGE_STATS	0
 
-/*
- * An arena is BITS_PER_LONG naturally aligned pages (256 KiB with 4 KiB
- * pages), so that its free-page bitmap is one word.  Objects up to an
- * arena's size that are not small are "large": a span of whole pages.
- * Bigger ones are "huge" and come straight from the page allocator.
- */
-#define GOMEM_ARENA_PAGES	BITS_PER_LONG
-#define GOMEM_ARENA_ORDER	ilog2(GOMEM_ARENA_PAGES)
-#define GOMEM_ARENA_SHIFT	(PAGE_SHIFT + GOMEM_ARENA_ORDER)
-#define GOMEM_ARENA_SIZE	BIT(GOMEM_ARENA_SHIFT)
-#define GOMEM_MAX_LARGE		GOMEM_ARENA_SIZE
+/* Objects above GOMEM_MAX_SMALL are large: whole pages, up to this. */
 #define GOMEM_MAX_SIZE		(PAGE_SIZE << GOMEM_MAX_PAGE_ORDER)
-
-/* The arena map: arena number -> arena, two levels of one page each. */
-#define GOMEM_L2_BITS		(PAGE_SHIFT - ilog2(sizeof(void *)))
-#define GOMEM_L2_ENTRIES	BIT(GOMEM_L2_BITS)
 
 enum mspan_kind {
 	MSPAN_SMALL,	/* objects of one size class */
 	MSPAN_TINY,	/* 16-byte tiny blocks */
-	MSPAN_LARGE,	/* one object of whole pages, inside an arena */
-	MSPAN_HUGE,	/* one object, a whole high-order page block */
+	MSPAN_LARGE,	/* one object of whole pages */
 };
+
+struct gomem_debug_obj;
 
 struct mspan {
 	unsigned long base;		/* address of the first object */
-	struct gomem_arena *arena;
 	unsigned int npages;
 	u8 kind;			/* enum mspan_kind */
 	u8 spanclass;
 	u8 state_width;			/* bytes per object state: 1, 2, or a
 					 * struct gomem_tiny_meta's
 					 */
+	u8 live;			/* large: 1 until freed (cmpxchg) */
 	u16 nelems;
 	u16 nfree;			/* FREE objects (mcentral->lock) */
 	u16 hint;			/* no FREE object below (mcentral->lock) */
-	u32 size;			/* object size */
+	u16 node;			/* NUMA node of its pages */
+	u32 size;			/* object size, with debug's redzone */
 	u32 divmul;
-	size_t req;			/* large, huge: bytes requested */
-	struct list_head node;		/* mcentral list (mcentral->lock) */
+	size_t req;			/* large: bytes requested */
+	struct list_head node_list;	/* mcentral list (mcentral->lock) */
 	void *state;			/* nelems states, see above */
+	struct gomem_debug_obj *debug;	/* debug=1 only: see debug.c */
 	struct rcu_head rcu;
 };
-
-struct gomem_arena {
-	unsigned long base;
-	unsigned long free;		/* bit i: page i is free (mheap.lock) */
-	unsigned int max_run;		/* longest free run (mheap.lock) */
-	unsigned int order;		/* GOMEM_ARENA_ORDER, or a huge order */
-	struct list_head node;		/* mheap.runs[max_run] or mheap.huge */
-	struct rcu_head rcu;
-	/* Page -> span, for pages of in-use spans, else NULL. */
-	struct mspan __rcu *spans[GOMEM_ARENA_PAGES];
-};
-
-struct gomem_arena_l2 {
-	struct gomem_arena __rcu *arena[GOMEM_L2_ENTRIES];
-};
-
-struct mheap {
-	spinlock_t lock;		/* see the top of this file */
-	/* Arenas by longest free run; runs[GOMEM_ARENA_PAGES] are empty. */
-	struct list_head runs[GOMEM_ARENA_PAGES + 1];
-	struct list_head huge;		/* arenas standing for huge objects */
-	unsigned long nr_arenas;	/* arenas, huge ones excluded */
-	unsigned long nr_empty;		/* arenas on runs[GOMEM_ARENA_PAGES] */
-	unsigned long pages_total;	/* pages held from the page allocator */
-	unsigned long pages_free;	/* held, in no span */
-	unsigned long pages_released;	/* given back, cumulative */
-	unsigned long nr_large, large_pages;	/* live large spans */
-	unsigned long nr_huge, huge_pages;	/* live huge objects */
-	unsigned long l1_len;		/* entries in l1 */
-	struct gomem_arena_l2 __rcu **l1;
-};
-
-extern struct mheap gomem_mheap;
-extern unsigned int gomem_reserve_arenas;
 
 /* A tiny block's state: the bits are explained at the top of tiny.c. */
 struct gomem_tiny_meta {
@@ -227,6 +206,19 @@ static __always_inline void mspan_set_state(struct mspan *s, unsigned int i,
 }
 
 /*
+ * Move a small object from live state "live" to CACHED, atomically
+ * against a racing free of the same object: false if it was not in that
+ * state any more.
+ */
+static __always_inline bool mspan_claim(struct mspan *s, unsigned int i,
+					unsigned int live)
+{
+	if (s->state_width == 1)
+		return cmpxchg(&((u8 *)s->state)[i], (u8)live, 0xff) == (u8)live;
+	return cmpxchg(&((u16 *)s->state)[i], (u16)live, 0xffff) == (u16)live;
+}
+
+/*
  * Zero memory gomem owns, through whatever KASAN marks it carries:
  * init_on_alloc and init_on_free reach past an object's request.
  */
@@ -244,60 +236,72 @@ static __always_inline unsigned int mspan_index(const struct mspan *s,
 	return ((u64)(p - s->base) * s->divmul) >> 32;
 }
 
-static __always_inline struct gomem_arena *
-gomem_arena_lookup(unsigned long p)
-{
-	struct gomem_arena_l2 *l2;
-	unsigned long no;
+/* Page marks: see "Finding a pointer's span" above. */
+#define GOMEM_PAGE_HEAD		1UL
+#define GOMEM_PAGE_TAIL		2UL
+#define GOMEM_PAGE_POOL		4UL
+#define GOMEM_PAGE_KIND		7UL
+#define GOMEM_PAGE_RUN_SHIFT	3
 
-	/*
-	 * Arenas live in the direct map, so the offset from PAGE_OFFSET
-	 * numbers them; any other address wraps to a number past the map.
-	 */
-	no = (p - PAGE_OFFSET) >> GOMEM_ARENA_SHIFT;
-	if (unlikely(no >= gomem_mheap.l1_len << GOMEM_L2_BITS))
-		return NULL;
-	l2 = rcu_dereference_sched(gomem_mheap.l1[no >> GOMEM_L2_BITS]);
-	if (unlikely(!l2))
-		return NULL;
-	return rcu_dereference_sched(l2->arena[no & (GOMEM_L2_ENTRIES - 1)]);
+extern unsigned long gomem_page_key;
+
+static inline void gomem_page_mark(struct page *page, unsigned long what)
+{
+	/* A reader that sees half of this sees no signature: not ours. */
+	WRITE_ONCE(page->index, what ^ gomem_page_key);
+	WRITE_ONCE(page->private, what);
 }
 
-static __always_inline struct mspan *gomem_arena_span(struct gomem_arena *a,
-						      unsigned long p)
+static inline void gomem_page_unmark(struct page *page)
 {
-	return rcu_dereference_sched(a->spans[(p >> PAGE_SHIFT) &
-					      (GOMEM_ARENA_PAGES - 1)]);
+	WRITE_ONCE(page->private, 0);
+	WRITE_ONCE(page->index, 0);
 }
 
 /*
- * The span holding a pointer gomem handed out.  The caller owns an
- * object at p, so every level is present.  RCU-sched reader.
+ * gomem's mark on the page holding direct-map address addr, or 0 if the
+ * page is not gomem's (or addr is not in the direct map at all).  Any
+ * pointer may be passed.  RCU-sched reader.
  */
-static __always_inline struct mspan *gomem_span_of(unsigned long p)
+static __always_inline unsigned long gomem_page_what(unsigned long addr)
 {
-	return gomem_arena_span(gomem_arena_lookup(p), p);
+	unsigned long pfn = (addr - PAGE_OFFSET) >> PAGE_SHIFT, what;
+	struct page *page;
+
+	/* Addresses below the direct map wrap to no valid pfn. */
+	if (unlikely(!pfn_valid(pfn)))
+		return 0;
+	page = pfn_to_page(pfn);
+	what = READ_ONCE(page->private);
+	if (unlikely(READ_ONCE(page->index) != (what ^ gomem_page_key)))
+		return 0;
+	return what;
 }
 
-/* Why a pointer handed to gomem_free() is not a live object's start. */
-enum gomem_bad { GOMEM_BAD_FOREIGN, GOMEM_BAD_DOUBLE, GOMEM_BAD_INTERIOR };
-
-/*
- * The span holding any pointer, or NULL with *why set: FOREIGN if p is
- * not in gomem's memory, DOUBLE if it is in an arena page that is in no
- * span (freed, or never handed out).  RCU-sched reader.
- */
-static __always_inline struct mspan *mheap_find(unsigned long p,
-						enum gomem_bad *why)
+/* The span holding addr, or NULL.  Any pointer.  RCU-sched reader. */
+static __always_inline struct mspan *gomem_span_of(unsigned long addr)
 {
-	struct gomem_arena *a = gomem_arena_lookup(p);
+	unsigned long what = gomem_page_what(addr);
 
-	*why = GOMEM_BAD_FOREIGN;
-	if (unlikely(!a))
+	if (unlikely(what & GOMEM_PAGE_KIND))
 		return NULL;
-	*why = GOMEM_BAD_DOUBLE;
-	return gomem_arena_span(a, p);
+	return (struct mspan *)what;
 }
+
+/* Why a pointer handed to gomem is not a live object's start. */
+enum gomem_bad {
+	GOMEM_BAD_FOREIGN,
+	GOMEM_BAD_DOUBLE,
+	GOMEM_BAD_INTERIOR,
+	GOMEM_BAD_STATE,	/* found where its state says it cannot be */
+	GOMEM_BAD_POISON,	/* debug=1: written after it was freed */
+	GOMEM_BAD_REDZONE,	/* debug=1: written past its end */
+	GOMEM_BAD_NULL,		/* a NULL in a bulk free's array */
+	GOMEM_BAD_BULK,		/* a bulk call with nothing, or too much */
+	GOMEM_BAD_SIZE,		/* more than the page allocator can give */
+	GOMEM_BAD_FLAGS,	/* gfp flags gomem cannot honour */
+	GOMEM_BAD_NR,
+};
 
 /*
  * gomem's own bookkeeping memory, in bytes as the slab or page allocator
@@ -323,14 +327,50 @@ static inline void gomem_meta_free(const void *p, size_t n)
 	kfree(p);
 }
 
-/* mheap.c */
+/* The caller's flags, as far as they say how hard to try and whether to sleep. */
+static inline gfp_t gomem_inherit_gfp(gfp_t gfp)
+{
+	return gfp & ~(__GFP_ZERO | __GFP_ACCOUNT | __GFP_COMP);
+}
+
+/* mheap.c: pages */
+#define GOMEM_POOL_BUCKETS	16	/* runs of 1..15 pages, then longer */
+
+struct mheap_pool {
+	struct list_head runs[GOMEM_POOL_BUCKETS + 1];	/* by length */
+	unsigned long pages;
+};
+
+struct mheap {
+	spinlock_t lock;		/* see the top of this file */
+	struct mheap_pool *pools;	/* one per node */
+	unsigned long pages_total;	/* held: in spans or in the pools */
+	unsigned long pages_free;	/* in the pools */
+	unsigned long pages_acquired;	/* taken from the page allocator, cumulative */
+	unsigned long pages_released;	/* given back, cumulative */
+	unsigned long nr_large, large_pages;	/* live large spans */
+	struct list_head large;		/* ... on this list */
+	struct delayed_work scavenge;
+};
+
+extern struct mheap gomem_mheap;
+extern unsigned int gomem_reserve_kib;
+
 int mheap_init(void);
 void mheap_exit(void);
-struct mspan *mheap_alloc_span(const struct mspan *tmpl, gfp_t gfp);
-void mheap_free_span(struct mspan *s);
-struct mspan *mheap_alloc_huge(unsigned int order, size_t req, gfp_t gfp);
-void mheap_free_huge(struct mspan *s);
+unsigned long mheap_pages_alloc(unsigned int n, int node, gfp_t gfp);
+void mheap_pages_free(unsigned long base, unsigned int n);
 void mheap_trim(void);
+unsigned long mheap_scavenge(unsigned long keep);
+
+/* mspan.c: spans and their pages */
+int mspan_init(void);
+void mspan_exit(void);
+struct mspan *mspan_alloc(const struct mspan *tmpl, int node, gfp_t gfp);
+void mspan_free(struct mspan *s);
+void mspan_free_now(struct mspan *s);
+struct mspan *mspan_alloc_large(size_t size, int node, gfp_t gfp);
+void mspan_free_large(struct mspan *s);
 
 /* mcentral.c */
 struct mcentral {
@@ -338,9 +378,11 @@ struct mcentral {
 	struct list_head partial;	/* spans with FREE objects */
 	struct list_head full;		/* spans without */
 	unsigned long nr_spans;
+	unsigned long nr_pages, nr_objs;	/* in all spans */
 	unsigned long nr_free;		/* FREE objects in all spans */
 	unsigned int spanclass;
 	unsigned int size, npages, nelems, divmul;
+	unsigned int min_npages;	/* the smallest span, if npages fails */
 	u8 kind, state_width;
 	u16 cache_cap, batch;		/* mcache capacity and batch */
 } ____cacheline_aligned_in_smp;
@@ -352,14 +394,15 @@ extern struct mcentral gomem_mcentral[GOMEM_NR_SPANCLASSES];
 /*
  * A free object on its way between an mcentral and an mcache, or sitting
  * in an mcache, with its span: allocation then finds the span without
- * walking the arena map.
+ * looking at its page.
  */
 struct gomem_obj {
 	void *p;
 	struct mspan *span;
 };
 
-void mcentral_init(void);
+int mcentral_init(void);
+void mcentral_exit(void);
 unsigned int mcentral_get(struct mcentral *c, struct gomem_obj *objs,
 			  unsigned int n, gfp_t gfp);
 void mcentral_put(struct mcentral *c, const struct gomem_obj *objs,
@@ -405,6 +448,7 @@ void mcache_free(void);
 bool mcache_refill(unsigned int cls, gfp_t gfp);
 void mcache_flush(struct mcache *c, unsigned int cls, unsigned int n);
 void gomem_drain(void);
+extern atomic_long_t gomem_shrink_calls;
 
 /*
  * Push a CACHED object on this CPU's stack, first flushing the oldest
@@ -444,5 +488,50 @@ struct gomem_stats {
 };
 
 void gomem_stats_read(struct gomem_stats *st);
+
+/* fault.c: fail_gomem */
+struct gomem_fault {
+	atomic_t probability, interval, times, space;
+	atomic_t count, injected;
+	u32 verbose;
+};
+
+extern struct gomem_fault gomem_fail;
+bool gomem_should_fail(void);
+void gomem_fault_init(void);
+void gomem_fault_exit(void);
+
+/* gomem.c */
+void gomem_count(unsigned int cls, s64 bytes, bool alloc);
+void gomem_count_failure(void);
+void gomem_free_large(struct mspan *s);
+
+/* debug.c: debug=1 (see there) */
+DECLARE_STATIC_KEY_FALSE(gomem_debug_key);
+
+static __always_inline bool gomem_debug(void)
+{
+	return static_branch_unlikely(&gomem_debug_key);
+}
+
+int gomem_debug_init(void);
+void *gomem_debug_alloc(size_t size, gfp_t flags, unsigned long ip);
+void gomem_debug_free(const void *p, unsigned long ip);
+int gomem_debug_span_init(struct mspan *s, gfp_t gfp);
+void gomem_debug_span_free(struct mspan *s);
+void gomem_debug_resize(struct mspan *s, unsigned int i, size_t usable);
+void gomem_debug_describe(unsigned long addr, char *buf, size_t len);
+
+/* report.c: bad input */
+enum gomem_bad gomem_why(unsigned long addr);
+void gomem_report(const char *what, const char *fn, const void *p,
+		  enum gomem_bad why, unsigned long ip);
+void gomem_report_bad_free(const char *fn, const void *p, unsigned long ip);
+void gomem_report_bulk(const char *fn, size_t nr, void **ptrs,
+		       unsigned long ip);
+void gomem_report_request(size_t size, gfp_t flags, enum gomem_bad why,
+			  unsigned long ip);
+void gomem_count_bad_free(void);
+extern atomic_t gomem_reports[GOMEM_BAD_NR];
 
 #endif /* _GOMEM_INTERNAL_H */

@@ -4,10 +4,11 @@
  *
  * Each CPU has an mcache with one small stack of CACHED objects per span
  * class.  Allocation pops, free pushes, both with interrupts disabled on
- * this CPU and nothing else: no lock, no atomic.  That is safe against an
- * interrupt because the interrupt cannot run until the stack is
- * consistent again, and against other CPUs because none of them touches
- * this mcache (see the locking notes in gomem_internal.h).
+ * this CPU and no lock.  That is safe against an interrupt because the
+ * interrupt cannot run until the stack is consistent again, and against
+ * other CPUs because none of them touches this mcache (see the locking
+ * notes in gomem_internal.h).  The one atomic on these paths is the
+ * free's claim of the object's state, before the push (gomem.c).
  *
  * An empty stack refills half its capacity from the mcentral; a full one
  * flushes the oldest half back.  A free lands on the freeing CPU's stack
@@ -121,12 +122,13 @@ EXPORT_SYMBOL_IF_KUNIT(gomem_drain);
 
 /*
  * Memory pressure (or drop_caches) drains the per-CPU caches: their
- * objects go back to their spans, and empty spans to the mheap.
+ * objects go back to their spans, empty spans to the mheap, and every
+ * free page the mheap holds goes back to the page allocator.
  */
 static unsigned long mcache_count(struct shrinker *sh,
 				  struct shrink_control *sc)
 {
-	unsigned long n = 0;
+	unsigned long n = READ_ONCE(gomem_mheap.pages_free);
 	unsigned int cpu, cls;
 	struct mcache *c;
 
@@ -139,14 +141,18 @@ static unsigned long mcache_count(struct shrinker *sh,
 	return n ?: SHRINK_EMPTY;
 }
 
+atomic_long_t gomem_shrink_calls;
+
 static unsigned long mcache_scan(struct shrinker *sh,
 				 struct shrink_control *sc)
 {
 	unsigned long n = mcache_count(sh, sc);
 
+	atomic_long_inc(&gomem_shrink_calls);
 	if (n == SHRINK_EMPTY)
 		return SHRINK_STOP;
 	gomem_drain();
+	mheap_scavenge(0);
 	return n;
 }
 

@@ -2,19 +2,28 @@
 /*
  * One central free list per span class.
  *
- * An mcentral owns the spans of its class that the mheap gave it: on
- * "partial" those with FREE objects, on "full" those without.  It hands
- * objects to the per-CPU mcaches and takes them back in batches, so its
- * lock is taken once per batch rather than once per object.  A span all
- * of whose objects have come back goes straight back to the mheap; the
- * mheap's arena reserve absorbs the churn of a class that grows and
- * shrinks.
+ * An mcentral owns the spans of its class: on "partial" those with FREE
+ * objects, on "full" those without.  It hands objects to the per-CPU
+ * mcaches and takes them back in batches, so its lock is taken once per
+ * batch rather than once per object.  A span all of whose objects have
+ * come back goes straight back to the mheap, whose pool absorbs the churn
+ * of a class that grows and shrinks.
+ *
+ * A class grows by a span of its preferred size, asked for without
+ * retrying or warning when that is more than one page, and falls back to
+ * the smallest span that holds one object: a fragmented machine slows a
+ * class down but never starves it, and no object up to PAGE_SIZE ever
+ * needs more than an order-0 page.
+ *
+ * Every object that comes back must be CACHED: one that is not has been
+ * freed twice or overwritten, and is reported here, under the lock, and
+ * kept out of use rather than counted free.
  *
  * Invariants, under c->lock: a span is on exactly one of c's lists, on
  * "full" iff nfree == 0, and never on either once nfree == nelems;
  * nfree counts the span's FREE states; no FREE state sits below hint;
- * c->nr_free is the sum of nfree and c->nr_spans the number of spans on
- * both lists.
+ * c->nr_free is the sum of nfree, and nr_spans, nr_pages and nr_objs
+ * count the spans on both lists, their pages and their objects.
  */
 #define pr_fmt(fmt) "gomem: " fmt
 
@@ -33,16 +42,37 @@ EXPORT_SYMBOL_IF_KUNIT(gomem_mcentral);
 #define GOMEM_MCACHE_BYTES	SZ_16K
 #define GOMEM_MCACHE_MAX	(2 * GOMEM_BATCH_MAX)
 
-static void mcentral_setup(struct mcentral *c, unsigned int spanclass,
-			   unsigned int cls, u8 kind, u8 width)
+/* debug=1 puts a redzone of this many bytes after every small object. */
+#define GOMEM_DEBUG_REDZONE	16
+
+/*
+ * Go's divMul for objects of size bytes, checked exact at every object
+ * boundary of a span of bytes: (offset * divmul) >> 32 is monotonic, so
+ * that makes it exact for every offset.
+ */
+static int divmul_for(unsigned int size, unsigned int bytes, u32 *divmul)
+{
+	u32 m = U32_MAX / size + 1;
+	u64 off;
+
+	for (off = size; off <= bytes; off += size)
+		if (((off - 1) * m) >> 32 != off / size - 1 ||
+		    (off * m) >> 32 != off / size)
+			return -EINVAL;
+	*divmul = m;
+	return 0;
+}
+
+static int mcentral_setup(struct mcentral *c, unsigned int spanclass,
+			  unsigned int cls, u8 kind, u8 width)
 {
 	const struct gomem_sizeclass *sc = &gomem_classes[cls];
+	unsigned int stride = sc->size;
 
 	spin_lock_init(&c->lock);
 	INIT_LIST_HEAD(&c->partial);
 	INIT_LIST_HEAD(&c->full);
 	c->spanclass = spanclass;
-	c->size = sc->size;
 	c->npages = sc->npages;
 	c->nelems = sc->nelems;
 	c->divmul = sc->divmul;
@@ -50,43 +80,80 @@ static void mcentral_setup(struct mcentral *c, unsigned int spanclass,
 	c->state_width = width;
 	c->cache_cap = clamp_t(unsigned int, GOMEM_MCACHE_BYTES / sc->size,
 			       2, GOMEM_MCACHE_MAX);
+	if (gomem_debug()) {
+		/* Every object to the lock, with a redzone after it. */
+		c->cache_cap = 0;
+		stride += GOMEM_DEBUG_REDZONE;
+		c->npages = max(c->npages, DIV_ROUND_UP(stride, PAGE_SIZE));
+		c->nelems = c->npages * PAGE_SIZE / stride;
+		if (divmul_for(stride, c->npages * PAGE_SIZE, &c->divmul))
+			return -EINVAL;
+	}
+	c->size = stride;
+	c->min_npages = DIV_ROUND_UP(stride, PAGE_SIZE);
 	c->batch = c->cache_cap / 2;
+	return 0;
 }
 
-void mcentral_init(void)
+int mcentral_init(void)
 {
 	unsigned int cls, lo, max_delta;
+	int err;
 
 	for (cls = 1; cls < GOMEM_NR_CLASSES; cls++) {
 		/*
 		 * A live state holds 1 + the bytes a request leaves unused,
 		 * and must differ from CACHED (all ones): one byte is enough
 		 * unless the class serves requests 254 or more bytes short.
+		 * Under debug=1 the tiny allocator is off, and the smallest
+		 * classes serve requests from 1 byte.
 		 */
-		lo = max(gomem_classes[cls - 1].size + 1, GOMEM_TINY_MAX);
+		lo = max(gomem_classes[cls - 1].size + 1,
+			 gomem_debug() ? 1U : GOMEM_TINY_MAX);
 		max_delta = gomem_classes[cls].size - min(lo, gomem_classes[cls].size);
-		mcentral_setup(&gomem_mcentral[cls], cls, cls, MSPAN_SMALL,
-			       max_delta + 1 < 0xff ? 1 : 2);
+		if (gomem_debug())
+			max_delta += GOMEM_DEBUG_REDZONE;
+		err = mcentral_setup(&gomem_mcentral[cls], cls, cls, MSPAN_SMALL,
+				     max_delta + 1 < 0xff ? 1 : 2);
+		if (err)
+			return err;
 	}
-	mcentral_setup(&gomem_mcentral[GOMEM_TINY_CLASS], GOMEM_TINY_CLASS,
-		       gomem_size_class(GOMEM_TINY_MAX), MSPAN_TINY,
-		       sizeof(struct gomem_tiny_meta));
+	return mcentral_setup(&gomem_mcentral[GOMEM_TINY_CLASS], GOMEM_TINY_CLASS,
+			      gomem_size_class(GOMEM_TINY_MAX), MSPAN_TINY,
+			      sizeof(struct gomem_tiny_meta));
 }
 
-static struct mspan *mcentral_grow(struct mcentral *c, gfp_t gfp)
+/* A fresh span of c's class with npages pages. */
+static struct mspan *mcentral_span(struct mcentral *c, unsigned int npages,
+				   gfp_t gfp)
 {
 	struct mspan tmpl = {
-		.npages = c->npages,
+		.npages = npages,
 		.kind = c->kind,
 		.spanclass = c->spanclass,
 		.state_width = c->state_width,
-		.nelems = c->nelems,
-		.nfree = c->nelems,
+		.nelems = npages * PAGE_SIZE / c->size,
 		.size = c->size,
 		.divmul = c->divmul,
 	};
 
-	return mheap_alloc_span(&tmpl, gfp);
+	tmpl.nfree = tmpl.nelems;
+	return mspan_alloc(&tmpl, NUMA_NO_NODE, gfp);
+}
+
+/*
+ * A span for c: its preferred size if the page allocator has the block
+ * at hand (more than a page is not worth reclaim or a warning), else the
+ * smallest that holds an object, with all the caller's flags allow.
+ */
+static struct mspan *mcentral_grow(struct mcentral *c, gfp_t gfp)
+{
+	struct mspan *s;
+
+	if (c->npages == c->min_npages)
+		return mcentral_span(c, c->npages, gfp);
+	s = mcentral_span(c, c->npages, gfp | __GFP_NORETRY | __GFP_NOWARN);
+	return s ?: mcentral_span(c, c->min_npages, gfp);
 }
 
 /*
@@ -104,15 +171,17 @@ unsigned int mcentral_get(struct mcentral *c, struct gomem_obj *objs,
 
 	spin_lock_irqsave(&c->lock, flags);
 	while (got < n) {
-		s = list_first_entry_or_null(&c->partial, struct mspan, node);
+		s = list_first_entry_or_null(&c->partial, struct mspan, node_list);
 		if (!s) {
 			spin_unlock_irqrestore(&c->lock, flags);
 			s = mcentral_grow(c, gfp);
 			if (!s)
 				return got;
 			spin_lock_irqsave(&c->lock, flags);
-			list_add(&s->node, &c->partial);
+			list_add(&s->node_list, &c->partial);
 			c->nr_spans++;
+			c->nr_pages += s->npages;
+			c->nr_objs += s->nelems;
 			c->nr_free += s->nelems;
 		}
 		for (i = s->hint; got < n && s->nfree; i++) {
@@ -126,7 +195,7 @@ unsigned int mcentral_get(struct mcentral *c, struct gomem_obj *objs,
 		}
 		s->hint = i;
 		if (!s->nfree)
-			list_move(&s->node, &c->full);
+			list_move(&s->node_list, &c->full);
 	}
 	spin_unlock_irqrestore(&c->lock, flags);
 	return got;
@@ -140,30 +209,62 @@ EXPORT_SYMBOL_IF_KUNIT(mcentral_get);
 void mcentral_put(struct mcentral *c, const struct gomem_obj *objs,
 		  unsigned int n)
 {
+	unsigned int cached = gomem_state_cached(c->state_width), i;
 	struct mspan *s, *tmp;
 	unsigned long flags, p;
 	LIST_HEAD(empty);
-	unsigned int i;
 
 	spin_lock_irqsave(&c->lock, flags);
 	for (; n--; objs++) {
 		p = (unsigned long)objs->p;
 		s = objs->span;
 		i = mspan_index(s, p);
+		if (unlikely(mspan_state(s, i) != cached)) {
+			/* Counting it free would hand it out twice. */
+			gomem_report("object", "mcentral_put", objs->p,
+				     GOMEM_BAD_STATE, _RET_IP_);
+			continue;
+		}
 		mspan_set_state(s, i, GOMEM_OBJ_FREE);
 		s->hint = min_t(unsigned int, s->hint, i);
 		c->nr_free++;
 		if (++s->nfree == 1)
-			list_move(&s->node, &c->partial);
+			list_move(&s->node_list, &c->partial);
 		if (s->nfree == s->nelems) {
-			list_move(&s->node, &empty);
+			list_move(&s->node_list, &empty);
 			c->nr_spans--;
+			c->nr_pages -= s->npages;
+			c->nr_objs -= s->nelems;
 			c->nr_free -= s->nelems;
 		}
 	}
 	spin_unlock_irqrestore(&c->lock, flags);
 
-	list_for_each_entry_safe(s, tmp, &empty, node)
-		mheap_free_span(s);
+	list_for_each_entry_safe(s, tmp, &empty, node_list)
+		mspan_free(s);
 }
 EXPORT_SYMBOL_IF_KUNIT(mcentral_put);
+
+/*
+ * Unload: free every span still held, with whatever objects are live in
+ * it (gomem.c has reported them).  Nothing else runs now.
+ */
+void mcentral_exit(void)
+{
+	struct mspan *s, *tmp;
+	struct mcentral *c;
+	unsigned int cls;
+
+	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++) {
+		c = &gomem_mcentral[cls];
+		list_splice_init(&c->full, &c->partial);
+		list_for_each_entry_safe(s, tmp, &c->partial, node_list) {
+			list_del(&s->node_list);
+			mspan_free_now(s);
+		}
+		c->nr_spans = 0;
+		c->nr_pages = 0;
+		c->nr_objs = 0;
+		c->nr_free = 0;
+	}
+}

@@ -31,8 +31,9 @@
 struct proc_snap {
 	struct gomem_stats st;
 	unsigned long spans[GOMEM_NR_SPANCLASSES];
+	unsigned long pages[GOMEM_NR_SPANCLASSES];
 	unsigned long free[GOMEM_NR_SPANCLASSES];
-	unsigned long arenas, pages_total, pages_free, pages_released;
+	unsigned long pages_total, pages_free, pages_acquired, pages_released;
 	unsigned long large_objects, large_pages;
 };
 
@@ -47,16 +48,17 @@ static void proc_snap_read(struct proc_snap *p)
 		c = &gomem_mcentral[cls];
 		spin_lock_irqsave(&c->lock, flags);
 		p->spans[cls] = c->nr_spans;
+		p->pages[cls] = c->nr_pages;
 		p->free[cls] = c->nr_free;
 		spin_unlock_irqrestore(&c->lock, flags);
 	}
 	spin_lock_irqsave(&gomem_mheap.lock, flags);
-	p->arenas = gomem_mheap.nr_arenas;
 	p->pages_total = gomem_mheap.pages_total;
 	p->pages_free = gomem_mheap.pages_free;
+	p->pages_acquired = gomem_mheap.pages_acquired;
 	p->pages_released = gomem_mheap.pages_released;
-	p->large_objects = gomem_mheap.nr_large + gomem_mheap.nr_huge;
-	p->large_pages = gomem_mheap.large_pages + gomem_mheap.huge_pages;
+	p->large_objects = gomem_mheap.nr_large;
+	p->large_pages = gomem_mheap.large_pages;
 	spin_unlock_irqrestore(&gomem_mheap.lock, flags);
 }
 
@@ -75,8 +77,10 @@ static void show_class(struct seq_file *m, const struct proc_snap *p,
 	const struct mcentral *c = &gomem_mcentral[cls];
 	const struct gomem_class_stats *st = &p->st.cls[cls];
 
-	seq_printf(m, "%-5s %6u %10u %13u %6lu %10llu %11lu %9lu %10llu %10llu %15lld\n",
-		   name, c->size, c->npages, c->nelems, p->spans[cls], live(st),
+	seq_printf(m, "%-5s %6u %10u %13u %6lu %6lu %10llu %11lu %9lu %10llu %10llu %15lld\n",
+		   name, gomem_classes[cls == GOMEM_TINY_CLASS ?
+				       gomem_size_class(GOMEM_TINY_MAX) : cls].size,
+		   c->npages, c->nelems, p->spans[cls], p->pages[cls], live(st),
 		   p->st.cached[cls], p->free[cls], st->allocs, st->frees,
 		   requested);
 }
@@ -109,11 +113,11 @@ static int gomem_proc_show(struct seq_file *m, void *v)
 		     ((u64)p->large_pages << PAGE_SHIFT);
 
 	seq_printf(m, "gomem version %d\n", GOMEM_PROC_VERSION);
-	seq_printf(m, "arenas %lu\n", p->arenas);
 	seq_printf(m, "pages_total %lu\n", p->pages_total);
 	seq_printf(m, "pages_inuse %lu\n",
 		   p->pages_total - p->pages_free);
 	seq_printf(m, "pages_free %lu\n", p->pages_free);
+	seq_printf(m, "pages_acquired %lu\n", p->pages_acquired);
 	seq_printf(m, "pages_released %lu\n", p->pages_released);
 	seq_printf(m, "metadata_bytes %ld\n", atomic_long_read(&gomem_meta_bytes));
 	seq_printf(m, "large_objects %lu\n", p->large_objects);
@@ -126,7 +130,8 @@ static int gomem_proc_show(struct seq_file *m, void *v)
 	seq_printf(m, "bytes_requested %lld\n", requested);
 	seq_printf(m, "bytes_allocated %llu\n", allocated);
 	seq_printf(m, "bad_frees %llu\n", p->st.bad_frees);
-	seq_puts(m, "class   size span_pages objs_per_span  spans objs_inuse objs_cached objs_free     allocs      frees bytes_requested\n");
+	seq_printf(m, "shrink_calls %ld\n", atomic_long_read(&gomem_shrink_calls));
+	seq_puts(m, "class   size span_pages objs_per_span  spans  pages objs_inuse objs_cached objs_free     allocs      frees bytes_requested\n");
 	for (cls = 1; cls < GOMEM_NR_CLASSES; cls++) {
 		snprintf(name, sizeof(name), "%u", cls);
 		show_class(m, p, cls, name, p->st.cls[cls].bytes);

@@ -293,14 +293,6 @@ struct bench_row {
 	u64 v[NR_PEERS];
 };
 
-static void row_reset(struct bench_row *r)
-{
-	unsigned int i;
-
-	for (i = 0; i < NR_PEERS; i++)
-		r->v[i] = U64_MAX;
-}
-
 static void row_print(const char *test, size_t size, const char *unit,
 		      const struct bench_row *r)
 {
@@ -325,6 +317,21 @@ static u64 per_object(u64 total, u64 empty, unsigned int n)
 	return t > empty ? t - empty : 0;
 }
 
+/*
+ * A row from each peer's best total over n objects, less the empty
+ * loop's (best[P_NONE], 0 where there is none); nothing if any failed.
+ */
+static void row_fill(struct bench_row *r, const u64 *best, unsigned int n,
+		     bool failed)
+{
+	u64 empty = best[P_NONE] == U64_MAX ? 0 : div_u64(best[P_NONE], n);
+	unsigned int i;
+
+	for (i = 0; i < NR_PEERS; i++)
+		r->v[i] = best[i] == U64_MAX || failed ? U64_MAX :
+			  per_object(best[i], empty, n);
+}
+
 static void bench_pair(struct bench_ctx *x)
 {
 	u64 best[NR_PEERS], t;
@@ -344,11 +351,7 @@ static void bench_pair(struct bench_ctx *x)
 			cond_resched();
 		}
 	}
-	row_reset(&r);
-	for (i = P_GOMEM; i < NR_PEERS; i++)
-		if (best[i] != U64_MAX && !x->failed)
-			r.v[i] = per_object(best[i], div_u64(best[P_NONE], iters),
-					    iters);
+	row_fill(&r, best, iters, x->failed);
 	row_print("pair", x->size, "insn", &r);
 }
 
@@ -378,14 +381,8 @@ static void bench_batch(struct bench_ctx *x, unsigned int n)
 			cond_resched();
 		}
 	}
-	row_reset(&ra);
-	row_reset(&rf);
-	for (i = P_GOMEM; i < NR_PEERS; i++) {
-		if (ba[i] == U64_MAX || x->failed)
-			continue;
-		ra.v[i] = per_object(ba[i], div_u64(ba[P_NONE], n), n);
-		rf.v[i] = per_object(bf[i], div_u64(bf[P_NONE], n), n);
-	}
+	row_fill(&ra, ba, n, x->failed);
+	row_fill(&rf, bf, n, x->failed);
 	snprintf(name, sizeof(name), "batch%u_alloc", n);
 	row_print(name, x->size, "insn", &ra);
 	snprintf(name, sizeof(name), "batch%u_free", n);
@@ -433,10 +430,7 @@ static void bench_bulk(struct bench_ctx *x, unsigned int n)
 			cond_resched();
 		}
 	}
-	row_reset(&r);
-	for (i = P_GOMEM; i < NR_PEERS; i++)
-		if (best[i] != U64_MAX && !x->failed)
-			r.v[i] = per_object(best[i], 0, rounds * n);
+	row_fill(&r, best, rounds * n, x->failed);
 	snprintf(name, sizeof(name), "bulk%u", n);
 	row_print(name, x->size, "insn", &r);
 }
@@ -519,12 +513,7 @@ static void bench_remote(struct bench_ctx *x)
 	complete(&rc.go);
 	wait_for_completion(&rc.done);
 	kthread_stop(task);
-	row_reset(&r);
-	for (i = P_GOMEM; i < NR_PEERS; i++)
-		if (best[i] != U64_MAX && !x->failed)
-			r.v[i] = per_object(best[i],
-					    div_u64(best[P_NONE], rounds * REMOTE_BATCH),
-					    rounds * REMOTE_BATCH);
+	row_fill(&r, best, rounds * REMOTE_BATCH, x->failed);
 	row_print("remote", x->size, "insn", &r);
 }
 
@@ -647,10 +636,7 @@ static void bench_concurrent(struct bench_ctx *x)
 				best[peers[i]] = min(best[peers[i]], t);
 		}
 	}
-	row_reset(&r);
-	for (i = P_GOMEM; i < NR_PEERS; i++)
-		if (best[i] != U64_MAX && !x->failed)
-			r.v[i] = div_u64(best[i], conc_n(x));
+	row_fill(&r, best, conc_n(x), x->failed);
 	row_print("concurrent", x->size, "ns", &r);
 }
 

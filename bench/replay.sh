@@ -50,14 +50,15 @@ slab() {
 # bytes: live objects at class size, objects cached per CPU, free objects
 # in spans, span tails, large objects, free pages, metadata.
 gomem() {
-	local t=0 pages=0 free=0 large=0 meta=0 live=0 cached=0 infree=0 tail=0 span
-	local a b c d e f g h
-	while read -r a b c d e f g h _; do
+	local t=0 pages=0 free=0 large=0 meta=0 live=0 cached=0 infree=0 tail=0
+	local a b c d e f g h i
+	while read -r a b c d e f g h i _; do
 		if [ $t = 1 ]; then
-			# class size span_pages objs_per_span spans inuse cached free
-			span=$((c * PAGE_KIB * 1024))
-			live=$((live + f * b)) cached=$((cached + g * b))
-			infree=$((infree + h * b)) tail=$((tail + e * (span - d * b)))
+			# class size span_pages objs_per_span spans pages inuse
+			# cached free
+			live=$((live + g * b)) cached=$((cached + h * b))
+			infree=$((infree + i * b))
+			tail=$((tail + f * PAGE_KIB * 1024 - (g + h + i) * b))
 			continue
 		fi
 		case $a in

@@ -10,6 +10,7 @@
 #include <linux/prandom.h>
 #include <linux/sizes.h>
 #include <linux/vmalloc.h>
+#include <linux/delay.h>
 
 #include "gomem_test.h"
 
@@ -20,9 +21,7 @@ static size_t expect_usable(size_t s)
 		return s;
 	if (s <= GOMEM_MAX_SMALL)
 		return gomem_classes[gomem_size_class(s)].size;
-	if (s <= GOMEM_ARENA_SIZE)
-		return PAGE_ALIGN(s);
-	return PAGE_SIZE << get_order(s);
+	return PAGE_ALIGN(s);
 }
 
 static void zero_size_and_null(struct kunit *test)
@@ -97,8 +96,8 @@ static void large_objects(struct kunit *test)
 {
 	static const size_t sizes[] = {
 		GOMEM_MAX_SMALL + 1, 40 * SZ_1K, 100 * SZ_1K,
-		GOMEM_ARENA_SIZE - 1, GOMEM_ARENA_SIZE, GOMEM_ARENA_SIZE + 1,
-		SZ_1M, SZ_4M,
+		SZ_256K - 1, SZ_256K, SZ_256K + 1, SZ_1M, SZ_1M + 1,
+		GOMEM_MAX_SIZE - PAGE_SIZE + 1, GOMEM_MAX_SIZE,
 	};
 	struct gomem_snap *before = gomem_test_snap(test);
 
@@ -180,11 +179,11 @@ static void zeroing(struct kunit *test)
  * init_on_alloc and init_on_free, whichever way the kernel was booted:
  * make check runs this suite with both off, then booted with both on.
  * On one CPU with every cache drained, a freed small object is the next
- * one handed out (the mcache is LIFO), and so is a freed large span (the
- * heap is empty, and best fit takes the same run of the same arena), so
- * what each step left in the old bytes shows.  Freed memory is read
- * while gomem still holds it: in an mcache, in a current tiny block, or
- * in an arena kept by a raised reserve; and past KASAN's marks.
+ * one handed out (the mcache is LIFO), and so is a freed large span's
+ * run of pages (best fit takes the run it left in the pool), so what each
+ * step left in the old bytes shows.  Freed memory is read while gomem
+ * still holds it: in an mcache, in a current tiny block, or in the pool
+ * under a raised reserve; and past KASAN's marks.
  */
 static void init_on_alloc_and_free(struct kunit *test)
 {
@@ -198,7 +197,7 @@ static void init_on_alloc_and_free(struct kunit *test)
 
 	kunit_info(test, "init_on_alloc %d, init_on_free %d\n", on_alloc, on_free);
 	gomem_test_pin(test, 0);
-	gomem_reserve_arenas = GOMEM_ARENA_PAGES;
+	gomem_test_keep_pages(test);
 	gomem_drain();
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		p = gomem_alloc(sizes[i], GFP_KERNEL);
@@ -214,19 +213,17 @@ static void init_on_alloc_and_free(struct kunit *test)
 				    "allocated again, size %zu", sizes[i]);
 
 		/*
-		 * realloc in place: a request that grows to the usable size
-		 * takes on bytes (zeroed by init_on_alloc), one that shrinks
-		 * gives some up (zeroed by init_on_free).
+		 * realloc in place keeps every byte, as krealloc() does:
+		 * the caller may have written all of gomem_size(), and
+		 * neither policy asks for bytes it still owns to be zeroed.
 		 */
 		gomem_test_set(q, 0xa5, usable);
 		KUNIT_ASSERT_PTR_EQ(test, gomem_realloc(q, usable, GFP_KERNEL), q);
 		n = usable - sizes[i];
-		KUNIT_EXPECT_EQ_MSG(test, gomem_test_first_not(q + sizes[i],
-							       on_alloc ? 0 : 0xa5, n),
+		KUNIT_EXPECT_EQ_MSG(test, gomem_test_first_not(q + sizes[i], 0xa5, n),
 				    n, "grown in place, size %zu", sizes[i]);
-		gomem_test_set(q, 0xa5, usable);
 		KUNIT_ASSERT_PTR_EQ(test, gomem_realloc(q, usable - 3, GFP_KERNEL), q);
-		KUNIT_EXPECT_EQ_MSG(test, gomem_test_first_not(q + usable - 3, after_free, 3), 3UL,
+		KUNIT_EXPECT_EQ_MSG(test, gomem_test_first_not(q + usable - 3, 0xa5, 3), 3UL,
 				    "shrunk in place, size %zu", sizes[i]);
 		gomem_free(q);
 		gomem_drain();
@@ -348,6 +345,103 @@ static void realloc_copies_only_what_fits(struct kunit *test)
 	gomem_test_expect_baseline(test, before);
 }
 
+/*
+ * gomem_size() lets the caller write every usable byte, so realloc
+ * keeps them all: up to min(usable size, new size) when it moves, and
+ * every one when it stays, whatever init_on_alloc says.
+ */
+static void realloc_keeps_every_usable_byte(struct kunit *test)
+{
+	static const size_t sizes[] = { 5, 20, 100, 1000, 5000, 40 * SZ_1K + 1 };
+	struct gomem_snap *before = gomem_test_snap(test);
+	size_t usable, to;
+	unsigned int i, j;
+	void *p, *q;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		for (j = 0; j < 3; j++) {
+			p = gomem_alloc(sizes[i], GFP_KERNEL);
+			KUNIT_ASSERT_NOT_NULL(test, p);
+			usable = gomem_size(p);
+			gomem_test_fill(p, usable);
+			/* Grow to another class, shrink to one, grow in place. */
+			to = j == 0 ? 3 * usable : j == 1 ? usable / 2 + 1 : usable;
+			q = gomem_realloc(p, to, GFP_KERNEL | (j == 2 ? __GFP_ZERO : 0));
+			KUNIT_ASSERT_NOT_NULL(test, q);
+			if (j == 2)
+				KUNIT_EXPECT_PTR_EQ(test, q, p);
+			KUNIT_EXPECT_EQ_MSG(test, gomem_test_moved(q, p, min(usable, to)),
+					    min(usable, to), "%zu (usable %zu) -> %zu",
+					    sizes[i], usable, to);
+			gomem_free(q);
+		}
+	}
+	gomem_test_expect_baseline(test, before);
+}
+
+/*
+ * With init_on_free, a large free zeroes the object with interrupts on:
+ * a hard hrtimer firing every 20 us must run while the zeroing is under
+ * way, seeing its first bytes zeroed and its last not yet.  Freed on an
+ * empty heap with a reserve, the pages stay with gomem, so the timer
+ * reads memory that is still there.
+ */
+struct irqs_on {
+	struct hrtimer timer;
+	const u8 *p;
+	size_t n;
+	bool freeing;
+	unsigned int ticks, midway;
+};
+
+static enum hrtimer_restart irqs_on_tick(struct hrtimer *t)
+{
+	struct irqs_on *x = container_of(t, struct irqs_on, timer);
+
+	x->ticks++;
+	if (READ_ONCE(x->freeing) &&
+	    gomem_test_first_not(x->p, 0, 1) == 1 &&
+	    gomem_test_first_not(x->p + x->n - 1, 0xa5, 1) == 1)
+		x->midway++;
+	hrtimer_forward_now(t, ns_to_ktime(20 * NSEC_PER_USEC));
+	return HRTIMER_RESTART;
+}
+
+static void large_free_zeroes_with_irqs_on(struct kunit *test)
+{
+	static const size_t sizes[] = { 256 * SZ_1K, 4 * SZ_1M };
+	struct irqs_on *x = kunit_kzalloc(test, sizeof(*x), GFP_KERNEL);
+	unsigned int i;
+	void *p;
+
+	if (!want_init_on_free())
+		kunit_skip(test, "needs init_on_free=1");
+	KUNIT_ASSERT_NOT_NULL(test, x);
+	gomem_test_pin(test, 0);
+	gomem_test_keep_pages(test);
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		p = gomem_alloc(sizes[i], GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		memset(p, 0xa5, sizes[i]);
+		x->p = p;
+		x->n = sizes[i];
+		x->ticks = 0;
+		x->midway = 0;
+		hrtimer_init(&x->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+		x->timer.function = irqs_on_tick;
+		hrtimer_start(&x->timer, ns_to_ktime(20 * NSEC_PER_USEC),
+			      HRTIMER_MODE_REL_HARD);
+		WRITE_ONCE(x->freeing, true);
+		gomem_free(p);
+		WRITE_ONCE(x->freeing, false);
+		hrtimer_cancel(&x->timer);
+		kunit_info(test, "%zu bytes: %u ticks, %u while zeroing\n",
+			   sizes[i], x->ticks, x->midway);
+		KUNIT_EXPECT_GT_MSG(test, x->midway, 0U, "%zu bytes", sizes[i]);
+	}
+	gomem_test_unpin();
+}
+
 static void bulk(struct kunit *test)
 {
 	static const size_t sizes[] = { 3, 64, 700, 5000, 50 * SZ_1K };
@@ -372,25 +466,22 @@ static void bulk(struct kunit *test)
 				gomem_size(p[j]));
 	/* One call frees all five sizes. */
 	gomem_free_bulk(n, p);
-	KUNIT_EXPECT_EQ(test, gomem_alloc_bulk(8, GFP_KERNEL, (size_t)INT_MAX + 1,
-					       p), 0);
-	KUNIT_EXPECT_EQ(test, gomem_alloc_bulk(SIZE_MAX, GFP_KERNEL | __GFP_NOWARN,
-					       4, p), 0);
 	gomem_test_expect_baseline(test, before);
 }
 
 /*
- * A bulk allocation that fails part-way leaves nothing behind.  Each
- * huge object is one request to the page allocator, and fail_gomem lets
- * exactly three through.
+ * A bulk allocation that fails part-way leaves nothing behind.  With no
+ * free pages held, each large object is one request to the page
+ * allocator, and fail_gomem lets exactly three through.
  */
 static void bulk_is_all_or_none(struct kunit *test)
 {
-	struct gomem_snap *before = gomem_test_snap(test), *after;
+	struct gomem_snap *before, *after;
 	void *p[8];
 
-	if (!gomem_test_fail_after(3, 1))
-		kunit_skip(test, "needs CONFIG_FAULT_INJECTION");
+	gomem_test_no_reserve();
+	before = gomem_test_snap(test);
+	gomem_test_fail_after(3, 1);
 	KUNIT_EXPECT_EQ(test, gomem_alloc_bulk(SZ_1M, GFP_KERNEL, ARRAY_SIZE(p),
 					       p), 0);
 	KUNIT_EXPECT_EQ(test, gomem_test_fail_left(true), 0);
@@ -399,93 +490,6 @@ static void bulk_is_all_or_none(struct kunit *test)
 			before->st.alloc_failures + 1);
 	KUNIT_EXPECT_EQ(test, after->st.cls[GOMEM_LARGE_STATS].allocs,
 			before->st.cls[GOMEM_LARGE_STATS].allocs + 3);
-	gomem_test_expect_baseline(test, before);
-}
-
-static void too_big_or_bad_flags(struct kunit *test)
-{
-	struct gomem_snap *before = gomem_test_snap(test), *after;
-	void *p;
-
-	KUNIT_EXPECT_NULL(test, gomem_alloc(SIZE_MAX, GFP_KERNEL | __GFP_NOWARN));
-	KUNIT_EXPECT_NULL(test, gomem_alloc(GOMEM_MAX_SIZE + 1,
-					    GFP_KERNEL | __GFP_NOWARN));
-	KUNIT_EXPECT_NULL(test, gomem_alloc(SIZE_MAX - PAGE_SIZE + 2, GFP_KERNEL));
-	KUNIT_EXPECT_NULL(test, gomem_alloc(64, GFP_KERNEL | GFP_DMA));
-	KUNIT_EXPECT_NULL(test, gomem_alloc(64, GFP_KERNEL | __GFP_NOFAIL));
-	p = gomem_alloc(100, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, p);
-	gomem_test_fill(p, 100);
-	/* A failed realloc leaves the object alone. */
-	KUNIT_EXPECT_NULL(test, gomem_realloc(p, SIZE_MAX,
-					      GFP_KERNEL | __GFP_NOWARN));
-	KUNIT_EXPECT_EQ(test, gomem_test_check(p, 100), 100UL);
-	gomem_free(p);
-	after = gomem_test_snap(test);
-	KUNIT_EXPECT_EQ(test, after->st.alloc_failures,
-			before->st.alloc_failures + 6);
-	gomem_test_expect_baseline(test, before);
-}
-
-static void expect_refused(struct kunit *test, const void *p, u64 *bad)
-{
-	struct gomem_stats *st;
-
-	gomem_free(p);
-	KUNIT_EXPECT_EQ(test, gomem_size(p), 0UL);
-	st = gomem_test_stats(test);
-	KUNIT_EXPECT_EQ_MSG(test, st->bad_frees, *bad + 1, "free of %p", p);
-	*bad = st->bad_frees;
-}
-
-/*
- * Foreign, double and interior frees are refused and counted, and do not
- * damage the allocator: the next allocations are all distinct.
- */
-static void bad_frees_are_refused(struct kunit *test)
-{
-	static const size_t sizes[] = { 4, 12, 64, 3000, 40 * SZ_1K, SZ_1M };
-	struct gomem_snap *before = gomem_test_snap(test);
-	u64 bad = before->st.bad_frees;
-	unsigned int i, j;
-	void *p, *q[4];
-	void *v, *k;
-	int local;
-
-	k = kmalloc(64, GFP_KERNEL);
-	v = vmalloc(PAGE_SIZE);
-	KUNIT_ASSERT_NOT_NULL(test, k);
-	KUNIT_ASSERT_NOT_NULL(test, v);
-	expect_refused(test, &local, &bad);
-	expect_refused(test, k, &bad);
-	expect_refused(test, v, &bad);
-	expect_refused(test, (void *)PAGE_OFFSET, &bad);
-	expect_refused(test, (void *)-4096L, &bad);
-	kfree(k);
-	vfree(v);
-
-	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
-		p = gomem_alloc(sizes[i], GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(test, p);
-		expect_refused(test, p + (sizes[i] < 16 ? 1 : sizes[i] > PAGE_SIZE ?
-					  PAGE_SIZE : 8), &bad);
-		KUNIT_EXPECT_EQ(test, gomem_size(p), expect_usable(sizes[i]));
-		gomem_free(p);
-		expect_refused(test, p, &bad);
-		/* The object is in one place only: no duplicate hand-outs. */
-		for (j = 0; j < ARRAY_SIZE(q); j++) {
-			q[j] = gomem_alloc(sizes[i], GFP_KERNEL);
-			KUNIT_ASSERT_NOT_NULL(test, q[j]);
-		}
-		for (j = 1; j < ARRAY_SIZE(q); j++)
-			KUNIT_EXPECT_PTR_NE(test, q[j], q[0]);
-		gomem_free_bulk(ARRAY_SIZE(q), q);
-	}
-	/* realloc of a bad pointer is refused and counted like a free. */
-	KUNIT_EXPECT_NULL(test, gomem_realloc(&local, 10, GFP_KERNEL));
-	bad++;
-	expect_refused(test, &local, &bad);
-	KUNIT_EXPECT_EQ(test, bad, before->st.bad_frees + 5 + 2 * ARRAY_SIZE(sizes) + 2);
 	gomem_test_expect_baseline(test, before);
 }
 
@@ -537,18 +541,22 @@ static void no_overlap_under_churn(struct kunit *test)
 	gomem_test_expect_baseline(test, before);
 }
 
-/* With no reserve, freeing everything gives every page back. */
+/*
+ * With no reserve, freeing everything gives every page back: the
+ * scavenger returns the pool's pages within a second on its own.
+ */
 static void every_page_comes_back(struct kunit *test)
 {
 	unsigned int i, n = 300;
 	void **p = kunit_kcalloc(test, n, sizeof(void *), GFP_KERNEL);
 	struct gomem_snap *before, *after;
+	unsigned long released;
 
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	gomem_reserve_arenas = 0;
-	gomem_drain();
-	mheap_trim();
+	gomem_test_no_reserve();
 	before = gomem_test_snap(test);
+	KUNIT_EXPECT_EQ(test, before->pages_free, 0UL);
+	released = gomem_mheap.pages_released;
 	for (i = 0; i < n; i++) {
 		p[i] = gomem_alloc(1 + i * 997 % (2 * GOMEM_MAX_SMALL), GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, p[i]);
@@ -556,10 +564,16 @@ static void every_page_comes_back(struct kunit *test)
 	KUNIT_EXPECT_GT(test, gomem_test_snap(test)->pages_total,
 			before->pages_total);
 	gomem_free_bulk(n, p);
+	gomem_drain();
+	for (i = 0; i < 20 && READ_ONCE(gomem_mheap.pages_free); i++)
+		msleep(100);
+	kunit_info(test, "the scavenger took %u00 ms\n", i);
+	KUNIT_EXPECT_LT(test, i, 20U);
 	gomem_test_expect_baseline(test, before);
 	after = gomem_test_snap(test);
 	KUNIT_EXPECT_EQ(test, after->pages_total, before->pages_total);
-	KUNIT_EXPECT_EQ(test, after->pages_free, before->pages_free);
+	KUNIT_EXPECT_EQ(test, after->pages_free, 0UL);
+	KUNIT_EXPECT_GT(test, gomem_mheap.pages_released, released);
 }
 
 static struct kunit_case api_cases[] = {
@@ -571,10 +585,10 @@ static struct kunit_case api_cases[] = {
 	KUNIT_CASE(init_on_alloc_and_free),
 	KUNIT_CASE(realloc_moves_and_stays),
 	KUNIT_CASE(realloc_copies_only_what_fits),
+	KUNIT_CASE(realloc_keeps_every_usable_byte),
+	KUNIT_CASE(large_free_zeroes_with_irqs_on),
 	KUNIT_CASE(bulk),
 	KUNIT_CASE(bulk_is_all_or_none),
-	KUNIT_CASE(too_big_or_bad_flags),
-	KUNIT_CASE(bad_frees_are_refused),
 	KUNIT_CASE_SLOW(no_overlap_under_churn),
 	KUNIT_CASE(every_page_comes_back),
 	{}

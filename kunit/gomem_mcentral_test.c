@@ -23,7 +23,7 @@ static unsigned long spans_on(struct mcentral *c, struct list_head *list)
 	struct mspan *s;
 
 	spin_lock_irqsave(&c->lock, flags);
-	list_for_each_entry(s, list, node)
+	list_for_each_entry(s, list, node_list)
 		n++;
 	spin_unlock_irqrestore(&c->lock, flags);
 	return n;
@@ -37,7 +37,7 @@ static void expect_consistent(struct kunit *test, struct mcentral *c)
 	unsigned int i, nfree;
 
 	spin_lock_irqsave(&c->lock, flags);
-	list_for_each_entry(s, &c->partial, node) {
+	list_for_each_entry(s, &c->partial, node_list) {
 		for (nfree = 0, i = 0; i < s->nelems; i++)
 			nfree += mspan_state(s, i) == GOMEM_OBJ_FREE;
 		KUNIT_EXPECT_EQ(test, nfree, (unsigned int)s->nfree);
@@ -48,7 +48,7 @@ static void expect_consistent(struct kunit *test, struct mcentral *c)
 		spans++;
 		free += nfree;
 	}
-	list_for_each_entry(s, &c->full, node) {
+	list_for_each_entry(s, &c->full, node_list) {
 		KUNIT_EXPECT_EQ(test, s->nfree, 0);
 		spans++;
 	}
@@ -201,15 +201,35 @@ static void failed_growth_gives_nothing(struct kunit *test)
 	unsigned long spans;
 	struct gomem_obj objs[4];
 
-	gomem_drain();
-	gomem_reserve_arenas = 0;
-	mheap_trim();
+	gomem_test_no_reserve();
 	spans = c->nr_spans;
-	if (!gomem_test_fail_after(0, 1))
-		kunit_skip(test, "needs CONFIG_FAULT_INJECTION");
+	gomem_test_fail_after(0, 1);
 	KUNIT_EXPECT_EQ(test, mcentral_get(c, objs, 4, GFP_KERNEL), 0U);
 	KUNIT_EXPECT_EQ(test, gomem_test_fail_left(true), 0);
 	KUNIT_EXPECT_EQ(test, c->nr_spans, spans);
+	expect_consistent(test, c);
+}
+
+/*
+ * When the page allocator has no block for a class's preferred span,
+ * the class grows by the smallest span that holds an object: here the
+ * 3-page span of 3072-byte objects fails, and a 1-page one serves.
+ */
+static void falls_back_to_the_smallest_span(struct kunit *test)
+{
+	struct mcentral *c = &gomem_mcentral[gomem_size_class(3072)];
+	struct gomem_obj o;
+
+	KUNIT_ASSERT_GT(test, c->npages, c->min_npages);
+	gomem_test_no_reserve();
+	gomem_test_fail_after(0, 1);
+	KUNIT_ASSERT_EQ(test, mcentral_get(c, &o, 1, GFP_KERNEL), 1U);
+	KUNIT_EXPECT_EQ(test, gomem_test_fail_left(true), 0);
+	KUNIT_EXPECT_EQ(test, o.span->npages, c->min_npages);
+	KUNIT_EXPECT_EQ(test, (unsigned int)o.span->nelems,
+			c->min_npages * (unsigned int)PAGE_SIZE / c->size);
+	expect_consistent(test, c);
+	mcentral_put(c, &o, 1);
 	expect_consistent(test, c);
 }
 
@@ -220,6 +240,7 @@ static struct kunit_case mcentral_cases[] = {
 	KUNIT_CASE(every_span_class),
 	KUNIT_CASE(states_are_wide_enough),
 	KUNIT_CASE(failed_growth_gives_nothing),
+	KUNIT_CASE(falls_back_to_the_smallest_span),
 	{}
 };
 

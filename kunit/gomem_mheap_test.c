@@ -1,313 +1,240 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit suite for mheap.c: spans of every length, coalescing, best fit,
- * the O(1) lookup of any pointer (foreign ones included), huge objects,
- * the arena reserve, and growth failure.  After each step the heap's
- * invariants are checked from scratch against its counters.
+ * KUnit suite for mheap.c: runs of exactly the pages asked for, on the
+ * node asked for; free runs that coalesce with their neighbours in the
+ * pools; best fit; the scavenger and the reserve; failures that leave
+ * nothing behind.  After each step the pools are recounted from their
+ * lists and their pages' marks, and checked against the counters.
  */
 #include <kunit/test.h>
 #include <linux/module.h>
-#include <linux/vmalloc.h>
-#include <linux/sizes.h>
+#include <linux/delay.h>
+#include <linux/nodemask.h>
 
 #include "gomem_test.h"
 
-static unsigned int bits_run(unsigned long w)
+static unsigned long mark(unsigned long addr)
 {
-	unsigned int best = 0, run = 0, i;
+	unsigned long what;
 
-	for (i = 0; i < BITS_PER_LONG; i++) {
-		run = w & BIT(i) ? run + 1 : 0;
-		best = max(best, run);
-	}
-	return best;
+	rcu_read_lock_sched();
+	what = gomem_page_what(addr);
+	rcu_read_unlock_sched();
+	return what;
 }
 
-/* Recount everything the mheap keeps counts of, and compare. */
+/* The length of the pool run starting at page base, or 0. */
+static unsigned long run_at(unsigned long base)
+{
+	unsigned long what = mark(base);
+
+	if (!(what & GOMEM_PAGE_POOL) || !(what & GOMEM_PAGE_HEAD))
+		return 0;
+	return what >> GOMEM_PAGE_RUN_SHIFT;
+}
+
+/* Is addr's page in node's pool? */
+static bool pooled_on(unsigned long addr, int node)
+{
+	return (mark(addr) & GOMEM_PAGE_POOL) &&
+	       page_to_nid(virt_to_page((void *)addr)) == node;
+}
+
+/* Recount every pool from its lists and marks, and compare. */
 static void expect_invariants(struct kunit *test)
 {
-	unsigned long arenas = 0, empty = 0, free = 0, huge = 0, flags;
-	struct gomem_arena *a;
-	struct mspan *s;
-	unsigned int run, i;
+	unsigned long free = 0, pages, n, i, flags, first;
+	struct page *page;
+	int node, b;
 
 	spin_lock_irqsave(&gomem_mheap.lock, flags);
-	for (run = 0; run <= GOMEM_ARENA_PAGES; run++) {
-		list_for_each_entry(a, &gomem_mheap.runs[run], node) {
-			arenas++;
-			empty += run == GOMEM_ARENA_PAGES;
-			free += hweight_long(a->free);
-			KUNIT_EXPECT_EQ(test, bits_run(a->free), run);
-			KUNIT_EXPECT_EQ(test, a->max_run, run);
-			KUNIT_EXPECT_PTR_EQ(test, gomem_arena_lookup(a->base), a);
-			for (i = 0; i < GOMEM_ARENA_PAGES; i++) {
-				s = rcu_dereference_protected(a->spans[i], 1);
-				KUNIT_EXPECT_EQ_MSG(test, !s, !!(a->free & BIT(i)),
-						    "arena page %u", i);
+	for_each_node(node) {
+		pages = 0;
+		for (b = 0; b <= GOMEM_POOL_BUCKETS; b++) {
+			list_for_each_entry(page, &gomem_mheap.pools[node].runs[b], lru) {
+				first = (unsigned long)page_address(page);
+				n = run_at(first);
+				KUNIT_EXPECT_GT(test, n, 0UL);
+				KUNIT_EXPECT_EQ(test, min_t(unsigned long, n,
+							    GOMEM_POOL_BUCKETS), (unsigned long)b);
+				KUNIT_EXPECT_EQ(test, page_to_nid(page), node);
+				for (i = 0; i < n; i++)
+					KUNIT_EXPECT_TRUE(test, mark(first + i * PAGE_SIZE) &
+							  GOMEM_PAGE_POOL);
+				KUNIT_EXPECT_TRUE(test, mark(first + (n - 1) * PAGE_SIZE) &
+						  GOMEM_PAGE_TAIL);
+				/* Maximal: no free neighbour on either side. */
+				KUNIT_EXPECT_FALSE(test, pooled_on(first - PAGE_SIZE, node));
+				KUNIT_EXPECT_FALSE(test, pooled_on(first + n * PAGE_SIZE, node));
+				pages += n;
 			}
 		}
+		KUNIT_EXPECT_EQ(test, pages, gomem_mheap.pools[node].pages);
+		free += pages;
 	}
-	list_for_each_entry(a, &gomem_mheap.huge, node)
-		huge += 1UL << a->order;
-	KUNIT_EXPECT_EQ(test, arenas, gomem_mheap.nr_arenas);
-	KUNIT_EXPECT_EQ(test, empty, gomem_mheap.nr_empty);
 	KUNIT_EXPECT_EQ(test, free, gomem_mheap.pages_free);
-	KUNIT_EXPECT_EQ(test, huge, gomem_mheap.huge_pages);
-	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_total,
-			arenas * GOMEM_ARENA_PAGES + huge);
+	KUNIT_EXPECT_GE(test, gomem_mheap.pages_total, gomem_mheap.pages_free);
 	spin_unlock_irqrestore(&gomem_mheap.lock, flags);
 }
 
-static struct mspan *span(struct kunit *test, unsigned int npages)
+static unsigned long take(struct kunit *test, unsigned int n, int node)
 {
-	struct mspan tmpl = { .kind = MSPAN_LARGE, .npages = npages };
-	struct mspan *s = mheap_alloc_span(&tmpl, GFP_KERNEL);
+	unsigned long base = mheap_pages_alloc(n, node, GFP_KERNEL);
 
-	KUNIT_ASSERT_NOT_NULL(test, s);
-	return s;
+	KUNIT_ASSERT_NE(test, base, 0UL);
+	KUNIT_EXPECT_TRUE(test, PAGE_ALIGNED(base));
+	return base;
 }
 
-static struct mspan *find(unsigned long p, enum gomem_bad *why)
+/* n pages cost exactly n pages, whatever order covers them. */
+static void runs_are_exact(struct kunit *test)
 {
-	struct mspan *s;
-
-	rcu_read_lock_sched();
-	s = mheap_find(p, why);
-	rcu_read_unlock_sched();
-	return s;
-}
-
-static void expect_found(struct kunit *test, unsigned long p, struct mspan *s)
-{
-	enum gomem_bad why;
-
-	KUNIT_EXPECT_PTR_EQ_MSG(test, find(p, &why), s, "address %lx", p);
-}
-
-static void expect_missing(struct kunit *test, unsigned long p,
-			   enum gomem_bad want)
-{
-	enum gomem_bad why = -1;
-
-	KUNIT_EXPECT_NULL_MSG(test, find(p, &why), "address %lx", p);
-	KUNIT_EXPECT_EQ_MSG(test, why, want, "address %lx", p);
-}
-
-static void spans_of_every_length(struct kunit *test)
-{
-	unsigned long free_before = gomem_mheap.pages_free, end, p;
-	struct mspan *s;
+	unsigned long base, total, acquired;
 	unsigned int n;
 
-	KUNIT_ASSERT_GE(test, gomem_reserve_arenas, 1U);
-	for (n = 1; n <= GOMEM_ARENA_PAGES; n++) {
-		s = span(test, n);
-		end = s->base + ((unsigned long)n << PAGE_SHIFT);
-		KUNIT_EXPECT_EQ(test, s->npages, n);
-		KUNIT_EXPECT_TRUE(test, PAGE_ALIGNED(s->base));
-		KUNIT_EXPECT_GE(test, s->base, s->arena->base);
-		KUNIT_EXPECT_LE(test, end, s->arena->base + GOMEM_ARENA_SIZE);
-		for (p = s->base; p < end; p += PAGE_SIZE) {
-			expect_found(test, p, s);
-			expect_found(test, p + PAGE_SIZE - 1, s);
-		}
+	gomem_test_no_reserve();
+	for (n = 1; n <= 20; n++) {
+		total = gomem_mheap.pages_total;
+		acquired = gomem_mheap.pages_acquired;
+		base = take(test, n, NUMA_NO_NODE);
+		KUNIT_EXPECT_EQ(test, gomem_mheap.pages_total, total + n);
+		KUNIT_EXPECT_EQ(test, gomem_mheap.pages_acquired, acquired + n);
+		/* Taken pages are nobody's yet: no mark. */
+		KUNIT_EXPECT_EQ(test, mark(base), 0UL);
+		mheap_pages_free(base, n);
+		KUNIT_EXPECT_EQ(test, run_at(base), (unsigned long)n);
 		expect_invariants(test);
-		mheap_free_span(s);
-		/* The arena stays, in the reserve, but the span is gone. */
-		expect_missing(test, end - 1, GOMEM_BAD_DOUBLE);
+		mheap_trim();
+		KUNIT_EXPECT_EQ(test, gomem_mheap.pages_total, total);
 	}
+}
+
+/* Pages freed one by one, in any order, make one run again. */
+static void neighbours_coalesce(struct kunit *test)
+{
+	static const unsigned int order[] = { 3, 0, 7, 1, 5, 2, 6, 4 };
+	unsigned long base;
+	unsigned int i;
+
+	gomem_test_no_reserve();
+	gomem_test_keep_pages(test);
+	base = take(test, 8, NUMA_NO_NODE);
+	for (i = 0; i < ARRAY_SIZE(order); i++) {
+		mheap_pages_free(base + order[i] * PAGE_SIZE, 1);
+		expect_invariants(test);
+	}
+	KUNIT_EXPECT_EQ(test, run_at(base), 8UL);
+	/* And the whole run can serve a span of all 8 again. */
+	KUNIT_EXPECT_EQ(test, take(test, 8, NUMA_NO_NODE), base);
+	mheap_pages_free(base, 8);
 	expect_invariants(test);
-	mheap_trim();
-	KUNIT_EXPECT_LE(test, gomem_mheap.nr_arenas, (unsigned long)gomem_reserve_arenas);
-	KUNIT_EXPECT_GE(test, gomem_mheap.pages_free, free_before);
 }
 
 /*
- * One arena, filled page by page: freeing every other page leaves runs
- * of one, and freeing the rest coalesces them into the whole arena.
+ * Runs of 3, 5 and 20 pages, kept apart by pages in use: each request
+ * is carved from the shortest run that has room, and the rest of the
+ * run stays in the pool.
  */
-static void free_neighbours_coalesce(struct kunit *test)
+static void best_fit(struct kunit *test)
 {
-	struct mspan **s = kunit_kcalloc(test, GOMEM_ARENA_PAGES, sizeof(*s),
-					 GFP_KERNEL);
-	struct gomem_arena *a;
-	struct mspan *two, *whole;
+	unsigned long base, r3, r5, r20;
+
+	gomem_test_no_reserve();
+	gomem_test_keep_pages(test);
+	base = take(test, 3 + 1 + 5 + 1 + 20, NUMA_NO_NODE);
+	r3 = base;
+	r5 = base + 4 * PAGE_SIZE;
+	r20 = base + 10 * PAGE_SIZE;
+	mheap_pages_free(r3, 3);
+	mheap_pages_free(r5, 5);
+	mheap_pages_free(r20, 20);
+	expect_invariants(test);
+	KUNIT_EXPECT_EQ(test, take(test, 4, NUMA_NO_NODE), r5);
+	KUNIT_EXPECT_EQ(test, run_at(r5 + 4 * PAGE_SIZE), 1UL);
+	KUNIT_EXPECT_EQ(test, take(test, 2, NUMA_NO_NODE), r3);
+	KUNIT_EXPECT_EQ(test, take(test, 17, NUMA_NO_NODE), r20);
+	KUNIT_EXPECT_EQ(test, run_at(r20 + 17 * PAGE_SIZE), 3UL);
+	expect_invariants(test);
+	mheap_pages_free(r5, 4);
+	mheap_pages_free(r3, 2);
+	mheap_pages_free(r20, 17);
+	mheap_pages_free(base + 3 * PAGE_SIZE, 1);
+	mheap_pages_free(base + 9 * PAGE_SIZE, 1);
+	/* Everything is back, and it is one run. */
+	KUNIT_EXPECT_EQ(test, run_at(base), 30UL);
+	expect_invariants(test);
+}
+
+/*
+ * The scavenger gives the surplus above the reserve back within a
+ * second, and keeps the reserve.
+ */
+static void scavenger_keeps_the_reserve(struct kunit *test)
+{
+	unsigned long base, keep = 8, released;
 	unsigned int i;
 
-	KUNIT_ASSERT_NOT_NULL(test, s);
-	whole = span(test, GOMEM_ARENA_PAGES);
-	a = whole->arena;
-	mheap_free_span(whole);
-	/* Best fit keeps choosing the arena it has begun to fill. */
-	for (i = 0; i < GOMEM_ARENA_PAGES; i++) {
-		s[i] = span(test, 1);
-		KUNIT_EXPECT_PTR_EQ(test, s[i]->arena, a);
-	}
-	KUNIT_EXPECT_EQ(test, a->free, 0UL);
-	for (i = 0; i < GOMEM_ARENA_PAGES; i += 2)
-		mheap_free_span(s[i]);
-	KUNIT_EXPECT_EQ(test, a->max_run, 1U);
-	expect_invariants(test);
-	two = span(test, 2);
-	KUNIT_EXPECT_PTR_NE(test, two->arena, a);
-	mheap_free_span(two);
-	/* A one-page span fills a hole rather than start a fresh arena. */
-	s[0] = span(test, 1);
-	KUNIT_EXPECT_PTR_EQ(test, s[0]->arena, a);
-	mheap_free_span(s[0]);
-	for (i = 1; i < GOMEM_ARENA_PAGES; i += 2)
-		mheap_free_span(s[i]);
-	KUNIT_EXPECT_EQ(test, a->max_run, (unsigned int)GOMEM_ARENA_PAGES);
-	KUNIT_EXPECT_EQ(test, a->free, ~0UL);
-	expect_invariants(test);
-}
-
-static void best_fit_prefers_the_fuller_arena(struct kunit *test)
-{
-	struct mspan *a_fill, *b_fill, *s;
-
-	/* Arena A with 3 pages free, arena B with 10. */
-	a_fill = span(test, GOMEM_ARENA_PAGES - 3);
-	b_fill = span(test, GOMEM_ARENA_PAGES - 10);
-	KUNIT_ASSERT_PTR_NE(test, a_fill->arena, b_fill->arena);
-	s = span(test, 3);
-	KUNIT_EXPECT_PTR_EQ(test, s->arena, a_fill->arena);
-	mheap_free_span(s);
-	s = span(test, 4);
-	KUNIT_EXPECT_PTR_EQ(test, s->arena, b_fill->arena);
-	mheap_free_span(s);
-	mheap_free_span(a_fill);
-	mheap_free_span(b_fill);
-	expect_invariants(test);
-}
-
-static noinline void foreign_target(void)
-{
-}
-
-static void foreign_pointers_are_recognised(struct kunit *test)
-{
-	void *k = kmalloc(64, GFP_KERNEL);
-	void *v = vmalloc(PAGE_SIZE);
-	struct page *page = alloc_page(GFP_KERNEL);
-	unsigned long local;
-	struct mspan *s;
-
-	KUNIT_ASSERT_NOT_NULL(test, k);
-	KUNIT_ASSERT_NOT_NULL(test, v);
-	KUNIT_ASSERT_NOT_NULL(test, page);
-	s = span(test, 1);
-	expect_missing(test, (unsigned long)&local, GOMEM_BAD_FOREIGN);
-	expect_missing(test, (unsigned long)k, GOMEM_BAD_FOREIGN);
-	expect_missing(test, (unsigned long)v, GOMEM_BAD_FOREIGN);
-	expect_missing(test, (unsigned long)page_address(page), GOMEM_BAD_FOREIGN);
-	expect_missing(test, (unsigned long)foreign_target, GOMEM_BAD_FOREIGN);
-	expect_missing(test, PAGE_OFFSET - 1, GOMEM_BAD_FOREIGN);
-	expect_missing(test, 0x1000, GOMEM_BAD_FOREIGN);
-	expect_missing(test, -1UL, GOMEM_BAD_FOREIGN);
-	/* In an arena, but in no span. */
-	if (s->base != s->arena->base)
-		expect_missing(test, s->base - 1, GOMEM_BAD_DOUBLE);
-	else
-		expect_missing(test, s->base + PAGE_SIZE, GOMEM_BAD_DOUBLE);
-	mheap_free_span(s);
-	__free_page(page);
-	vfree(v);
-	kfree(k);
-}
-
-static void huge_objects(struct kunit *test)
-{
-	unsigned long total = gomem_mheap.pages_total, released, p, end;
-	unsigned int order;
-	struct mspan *s;
-
-	for (order = GOMEM_ARENA_ORDER + 1; order <= GOMEM_ARENA_ORDER + 4; order++) {
-		released = gomem_mheap.pages_released;
-		s = mheap_alloc_huge(order, PAGE_SIZE << order, GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(test, s);
-		end = s->base + (PAGE_SIZE << order);
-		KUNIT_EXPECT_TRUE(test, IS_ALIGNED(s->base, PAGE_SIZE << order));
-		KUNIT_EXPECT_EQ(test, gomem_mheap.pages_total, total + (1UL << order));
-		for (p = s->base; p < end; p += PAGE_SIZE * 7)
-			expect_found(test, p + 5, s);
-		expect_found(test, end - 1, s);
-		expect_invariants(test);
-		mheap_free_huge(s);
-		expect_missing(test, end - 1, GOMEM_BAD_FOREIGN);
-		KUNIT_EXPECT_EQ(test, gomem_mheap.pages_total, total);
-		KUNIT_EXPECT_EQ(test, gomem_mheap.pages_released,
-				released + (1UL << order));
-	}
-	expect_invariants(test);
-}
-
-static void empty_arenas_beyond_the_reserve_go_back(struct kunit *test)
-{
-	unsigned long released;
-	unsigned int i;
-	struct mspan *s[3];
-
-	gomem_reserve_arenas = 1;
-	mheap_trim();
-	KUNIT_EXPECT_LE(test, gomem_mheap.nr_empty, 1UL);
+	gomem_test_no_reserve();
+	WRITE_ONCE(gomem_reserve_kib, keep * (PAGE_SIZE >> 10));
 	released = gomem_mheap.pages_released;
-	for (i = 0; i < ARRAY_SIZE(s); i++)
-		s[i] = span(test, GOMEM_ARENA_PAGES);
-	for (i = 0; i < ARRAY_SIZE(s); i++)
-		mheap_free_span(s[i]);
-	/* Three arenas emptied, at most one kept. */
-	KUNIT_EXPECT_EQ(test, gomem_mheap.nr_empty, 1UL);
-	KUNIT_EXPECT_GE(test, gomem_mheap.pages_released,
-			released + 2 * GOMEM_ARENA_PAGES);
-	expect_invariants(test);
-	gomem_reserve_arenas = 0;
-	mheap_trim();
-	KUNIT_EXPECT_EQ(test, gomem_mheap.nr_empty, 0UL);
+	base = take(test, 40, NUMA_NO_NODE);
+	mheap_pages_free(base, 40);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_free, 40UL);
+	for (i = 0; i < 20 && READ_ONCE(gomem_mheap.pages_free) > keep; i++)
+		msleep(100);
+	KUNIT_EXPECT_LT(test, i, 20U);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_free, keep);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_released, released + 40 - keep);
 	expect_invariants(test);
 }
 
-/* When the page allocator says no, the heap is as it was. */
-static void growth_failure_changes_nothing(struct kunit *test)
+/* Pages come from the node asked for, on every node that has memory. */
+static void pages_come_from_their_node(struct kunit *test)
 {
-	struct mspan tmpl = { .kind = MSPAN_LARGE, .npages = GOMEM_ARENA_PAGES };
-	unsigned long total;
+	unsigned long base;
+	int node;
 
-	gomem_reserve_arenas = 0;
-	mheap_trim();
+	gomem_test_no_reserve();
+	for_each_node_state(node, N_MEMORY) {
+		base = take(test, 3, node);
+		KUNIT_EXPECT_EQ(test, page_to_nid(virt_to_page((void *)base)), node);
+		mheap_pages_free(base, 3);
+		/* The pool gives them back to the same node only. */
+		base = take(test, 3, node);
+		KUNIT_EXPECT_EQ(test, page_to_nid(virt_to_page((void *)base)), node);
+		mheap_pages_free(base, 3);
+	}
+	expect_invariants(test);
+}
+
+static void failed_growth_leaves_nothing(struct kunit *test)
+{
+	unsigned long total, acquired;
+
+	gomem_test_no_reserve();
 	total = gomem_mheap.pages_total;
-	if (!gomem_test_fail_after(0, 2))
-		kunit_skip(test, "needs CONFIG_FAULT_INJECTION");
-	KUNIT_EXPECT_NULL(test, mheap_alloc_span(&tmpl, GFP_KERNEL));
-	KUNIT_EXPECT_NULL(test, mheap_alloc_huge(GOMEM_ARENA_ORDER + 1, 1,
-						 GFP_KERNEL));
+	acquired = gomem_mheap.pages_acquired;
+	gomem_test_fail_after(0, 1);
+	KUNIT_EXPECT_EQ(test, mheap_pages_alloc(2, NUMA_NO_NODE, GFP_KERNEL), 0UL);
 	KUNIT_EXPECT_EQ(test, gomem_test_fail_left(true), 0);
 	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_total, total);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_acquired, acquired);
 	expect_invariants(test);
 }
 
 static struct kunit_case mheap_cases[] = {
-	KUNIT_CASE(spans_of_every_length),
-	KUNIT_CASE(free_neighbours_coalesce),
-	KUNIT_CASE(best_fit_prefers_the_fuller_arena),
-	KUNIT_CASE(foreign_pointers_are_recognised),
-	KUNIT_CASE(huge_objects),
-	KUNIT_CASE(empty_arenas_beyond_the_reserve_go_back),
-	KUNIT_CASE(growth_failure_changes_nothing),
+	KUNIT_CASE(runs_are_exact),
+	KUNIT_CASE(neighbours_coalesce),
+	KUNIT_CASE(best_fit),
+	KUNIT_CASE(scavenger_keeps_the_reserve),
+	KUNIT_CASE(pages_come_from_their_node),
+	KUNIT_CASE(failed_growth_leaves_nothing),
 	{}
 };
 
-/* Each case starts with the default reserve, whatever the module has. */
-static int mheap_test_init(struct kunit *test)
-{
-	gomem_test_init(test);
-	gomem_reserve_arenas = 4;
-	return 0;
-}
-
 static struct kunit_suite mheap_suite = {
 	.name = "gomem_mheap",
-	.init = mheap_test_init,
+	.init = gomem_test_init,
 	.exit = gomem_test_exit,
 	.test_cases = mheap_cases,
 };
@@ -315,5 +242,5 @@ static struct kunit_suite mheap_suite = {
 kunit_test_suite(mheap_suite);
 
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("KUnit tests for gomem's mheap");
+MODULE_DESCRIPTION("KUnit tests for gomem's page heap");
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

@@ -103,7 +103,7 @@ static void spans_are_smallest_with_bounded_tail(struct kunit *test)
 			KUNIT_EXPECT_GT_MSG(test, (n * PAGE_SIZE % size) * 8,
 					    n * (unsigned int)PAGE_SIZE,
 					    "class %u: %u pages would do", cls, n);
-		KUNIT_EXPECT_LE_MSG(test, c->npages, GOMEM_ARENA_PAGES,
+		KUNIT_EXPECT_LE_MSG(test, c->npages, 1U << GOMEM_MAX_PAGE_ORDER,
 				    "class %u", cls);
 	}
 }

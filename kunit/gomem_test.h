@@ -82,11 +82,10 @@ static inline void gomem_test_set(void *p, u8 c, size_t n)
 /* The span of a pointer, or NULL; safe for any pointer. */
 static inline struct mspan *gomem_test_span(const void *p)
 {
-	enum gomem_bad why;
 	struct mspan *s;
 
 	rcu_read_lock_sched();
-	s = mheap_find((unsigned long)p, &why);
+	s = gomem_span_of((unsigned long)p);
 	rcu_read_unlock_sched();
 	return s;
 }
@@ -115,7 +114,7 @@ static inline struct gomem_stats *gomem_test_stats(struct kunit *test)
 
 struct gomem_snap {
 	struct gomem_stats st;
-	unsigned long pages_total, pages_free, nr_large, nr_huge;
+	unsigned long pages_total, pages_free, nr_large, large_pages;
 	unsigned long spans[GOMEM_NR_SPANCLASSES];
 	unsigned long free_objs[GOMEM_NR_SPANCLASSES];
 };
@@ -133,7 +132,7 @@ static inline struct gomem_snap *gomem_test_snap(struct kunit *test)
 	s->pages_total = gomem_mheap.pages_total;
 	s->pages_free = gomem_mheap.pages_free;
 	s->nr_large = gomem_mheap.nr_large;
-	s->nr_huge = gomem_mheap.nr_huge;
+	s->large_pages = gomem_mheap.large_pages;
 	spin_unlock_irq(&gomem_mheap.lock);
 	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++) {
 		spin_lock_irq(&gomem_mcentral[cls].lock);
@@ -179,61 +178,90 @@ static inline void gomem_test_expect_baseline(struct kunit *test,
 	KUNIT_EXPECT_EQ(test, now->pages_total - now->pages_free,
 			before->pages_total - before->pages_free);
 	KUNIT_EXPECT_EQ(test, now->nr_large, before->nr_large);
-	KUNIT_EXPECT_EQ(test, now->nr_huge, before->nr_huge);
+	KUNIT_EXPECT_EQ(test, now->large_pages, before->large_pages);
 }
 
 /*
  * Through fail_gomem, let the next "passes" requests to the page
- * allocator through, then fail "fails" of them.  False if the kernel has
- * no fault injection.  should_fail() passes a request while "space" is
- * larger than its size, which gomem gives as 1.
+ * allocator through, then fail "fails" of them.
  */
-static inline bool gomem_test_fail_after(int passes, int fails)
+static inline void gomem_test_fail_after(int passes, int fails)
 {
-#ifdef CONFIG_FAULT_INJECTION
-	gomem_fail.probability = 100;
-	gomem_fail.interval = 1;
-	gomem_fail.verbose = 0;
-	atomic_set(&gomem_fail.space, passes + 1);
+	atomic_set(&gomem_fail.interval, 1);
+	atomic_set(&gomem_fail.space, passes);
 	atomic_set(&gomem_fail.times, fails);
-	return true;
-#else
-	return false;
-#endif
+	atomic_set(&gomem_fail.probability, 100);
 }
 
 /* Failures still to come; and with "off", none from now on. */
 static inline int gomem_test_fail_left(bool off)
 {
-#ifdef CONFIG_FAULT_INJECTION
 	int left = atomic_read(&gomem_fail.times);
 
-	if (off)
-		gomem_fail.probability = 0;
+	if (off) {
+		atomic_set(&gomem_fail.probability, 0);
+		atomic_set(&gomem_fail.space, 0);
+		atomic_set(&gomem_fail.times, -1);
+	}
 	return left;
-#else
-	return 0;
-#endif
+}
+
+/* Keep freed pages with gomem, not the page allocator, until the case ends. */
+static inline void gomem_test_keep_pages(struct kunit *test)
+{
+	WRITE_ONCE(gomem_reserve_kib, 64 * 1024);
+}
+
+/* Give back every free page gomem holds, and keep none from now on. */
+static inline void gomem_test_no_reserve(void)
+{
+	WRITE_ONCE(gomem_reserve_kib, 0);
+	gomem_drain();
+	mheap_trim();
+}
+
+/* Reports of bad input gomem has made since it was loaded. */
+static inline int gomem_test_reports(void)
+{
+	int i, n = 0;
+
+	for (i = 0; i < GOMEM_BAD_NR; i++)
+		n += atomic_read(&gomem_reports[i]);
+	return n;
 }
 
 /*
  * Every suite's per-case init and exit.  A case may lower or raise the
- * arena reserve or arm fail_gomem; however it ends, even on a failed
+ * page reserve or arm fail_gomem; however it ends, even on a failed
  * assertion, the next case starts with the reserve it found, no fault
- * armed, and every cache drained and surplus arena released.
+ * armed, and every cache drained and surplus page released.  A case that
+ * makes gomem report bad input says so first (gomem_test_expect_reports);
+ * any other case fails if gomem reported anything while it ran.
  */
 static unsigned int gomem_test_reserve;
+static int gomem_test_reports_before;
+static bool gomem_test_reports_expected;
+
+static inline void gomem_test_expect_reports(struct kunit *test)
+{
+	gomem_test_reports_expected = true;
+}
 
 static inline int gomem_test_init(struct kunit *test)
 {
-	gomem_test_reserve = gomem_reserve_arenas;
+	gomem_test_reserve = gomem_reserve_kib;
+	gomem_test_reports_before = gomem_test_reports();
+	gomem_test_reports_expected = false;
 	return 0;
 }
 
 static inline void gomem_test_exit(struct kunit *test)
 {
+	if (!gomem_test_reports_expected)
+		KUNIT_EXPECT_EQ_MSG(test, gomem_test_reports(), gomem_test_reports_before,
+				    "gomem reported bad input this case does not make");
 	gomem_test_fail_left(true);
-	gomem_reserve_arenas = gomem_test_reserve;
+	WRITE_ONCE(gomem_reserve_kib, gomem_test_reserve);
 	gomem_drain();
 	mheap_trim();
 }

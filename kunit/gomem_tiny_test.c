@@ -121,6 +121,7 @@ static void double_and_interior_frees_are_caught(struct kunit *test)
 	u64 bad = bad_frees(test);
 	u8 *a, *b, *c;
 
+	gomem_test_expect_reports(test);
 	fresh(test, 0);
 	a = gomem_alloc(4, GFP_KERNEL);
 	b = gomem_alloc(4, GFP_KERNEL);

@@ -14,8 +14,10 @@
 
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/mm.h>
 
 #include "../gomem.h"
+#include "../compat.h"
 
 static unsigned int sizes[16];
 static int nr_sizes;
@@ -33,6 +35,18 @@ MODULE_PARM_DESC(bad, "Refused frees to make at load: double frees of a freed ob
 static unsigned int fail;
 module_param(fail, uint, 0444);
 MODULE_PARM_DESC(fail, "Allocations too big to succeed to make at load (default 0)");
+
+static bool atomic;
+module_param(atomic, bool, 0444);
+MODULE_PARM_DESC(atomic, "Allocate every other object with GFP_ATOMIC (default no)");
+
+static bool make_it_fail;
+module_param(make_it_fail, bool, 0444);
+MODULE_PARM_DESC(make_it_fail, "Allocate as a task fail_page_alloc's task-filter picks (default no)");
+
+static bool where;
+module_param(where, bool, 0444);
+MODULE_PARM_DESC(where, "Log the highest page frame the objects reach (default no)");
 
 static bool leak;
 module_param(leak, bool, 0444);
@@ -54,19 +68,31 @@ static int __init gomem_pattern_init(void)
 
 	if (!count || !nr_sizes)
 		return -EINVAL;
-	objs = kcalloc(nr_sizes * count, sizeof(void *), GFP_KERNEL);
+	objs = kvcalloc(nr_sizes * count, sizeof(void *), GFP_KERNEL);
 	if (!objs)
 		return -ENOMEM;
+	gomem_make_it_fail(make_it_fail);
 	for (i = 0; i < nr_sizes; i++) {
 		for (j = 0; j < count; j++) {
-			p = gomem_alloc(sizes[i], GFP_KERNEL);
-			if (!p)
+			p = gomem_alloc(sizes[i], atomic && j % 2 ? GFP_ATOMIC : GFP_KERNEL);
+			if (!p) {
+				pr_err("%u bytes: allocation %u of %u failed\n", sizes[i],
+				       j + 1, count);
 				goto fail;
+			}
 			objs[nr_objs++] = p;
 			n = gomem_size(p);
 			for (k = 0; k < n; k++)
 				((u8 *)p)[k] = pattern(p, k);
 		}
+	}
+	gomem_make_it_fail(false);
+	if (where) {
+		unsigned long top = 0;
+
+		for (i = 0; i < nr_objs; i++)
+			top = max(top, page_to_pfn(virt_to_page(objs[i])));
+		pr_info("objects reach pfn %lu\n", top);
 	}
 	for (i = 0; i < fail; i++)
 		WARN_ON(gomem_alloc(SIZE_MAX, GFP_KERNEL | __GFP_NOWARN));
@@ -80,8 +106,10 @@ static int __init gomem_pattern_init(void)
 	}
 	return 0;
 fail:
-	gomem_free_bulk(nr_objs, objs);
-	kfree(objs);
+	gomem_make_it_fail(false);
+	if (nr_objs)
+		gomem_free_bulk(nr_objs, objs);
+	kvfree(objs);
 	return -ENOMEM;
 }
 
@@ -98,9 +126,9 @@ static void __exit gomem_pattern_exit(void)
 	}
 	if (broken)
 		pr_err("%u objects were overwritten\n", broken);
-	if (!leak)
+	if (!leak && nr_objs)
 		gomem_free_bulk(nr_objs, objs);
-	kfree(objs);
+	kvfree(objs);
 }
 
 module_init(gomem_pattern_init);

@@ -27,7 +27,7 @@ insmod "$GOMEM_DIR/selftests/gomem_pattern.ko" \
 
 LINES=40 "$TOP" -n 1 -s allocs >"$OUT"
 ktap_expect_eq "one screen, exit 0" "$?" 0
-ktap_check "it starts with the totals" grep -q '^gomem: [0-9]* arenas' "$OUT"
+ktap_check "it starts with the totals" grep -q '^gomem: pages [0-9]* total' "$OUT"
 ktap_check "the live line shows what is requested" \
 	grep -q '^live: .* requested, .* allocated' "$OUT"
 ktap_check "sorted by allocs" sorted_by 7

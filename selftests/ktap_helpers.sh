@@ -80,3 +80,8 @@ gomem_class_of() {
 gomem_splats() {
 	dmesg | grep -E 'BUG:|WARNING:|KASAN:|Oops|possible circular locking|inconsistent lock state|sleeping function called from invalid context|Call Trace:'
 }
+
+# gomem's reports of bad input, since the log was last cleared.
+gomem_reports() {
+	dmesg | grep 'gomem: bad '
+}

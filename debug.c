@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * debug=1: every object checked on its way out and on its way back.
+ *
+ * With the module parameter set at load, gomem trades speed for checks,
+ * as slub_debug does:
+ *  - a freed object is filled with POISON_FREE, and the poison is checked
+ *    when the object is handed out again: a write after free shows;
+ *  - every small object has a redzone of GOMEM_DEBUG_REDZONE bytes after
+ *    it (the span's stride grows by that much), and everything from the
+ *    end of the request to the end of the redzone is filled with
+ *    SLUB_RED_ACTIVE and checked on free; a large object's redzone is the
+ *    rest of its last page;
+ *  - every object records its request and the callers that allocated and
+ *    last freed it, and every report names the object, its class and
+ *    both callers;
+ *  - double frees are caught for every size, racing ones included, by
+ *    the same claim as without debug (see gomem_internal.h).
+ * No per-CPU cache holds objects (their capacity is 0) and there is no
+ * tiny allocator, so every allocation and free comes through here, under
+ * the mcentral's lock.  gomem.c reaches these paths through a static key,
+ * so with debug=0 they cost nothing.
+ *
+ * Checks read and write freed memory and redzones, which KASAN marks as
+ * inaccessible: they do it with KASAN's reports off for the moment.
+ */
+#define pr_fmt(fmt) "gomem: " fmt
+
+#include <linux/module.h>
+#include <linux/poison.h>
+#include <linux/string.h>
+
+#include "gomem_internal.h"
+
+static bool debug;
+module_param(debug, bool, 0444);
+MODULE_PARM_DESC(debug,
+		 "Check every object: poison after free, a redzone after each object, the callers in every report (default off; slow)");
+
+DEFINE_STATIC_KEY_FALSE(gomem_debug_key);
+EXPORT_SYMBOL_IF_KUNIT(gomem_debug_key);
+
+/* One object's history; a large span has one. */
+struct gomem_debug_obj {
+	unsigned long alloc_ip, free_ip;
+	size_t req;		/* where the redzone starts */
+};
+
+int gomem_debug_init(void)
+{
+	if (debug)
+		static_branch_enable(&gomem_debug_key);
+	return 0;
+}
+
+static void fill(void *p, u8 c, size_t n)
+{
+	kasan_disable_current();
+	memset(p, c, n);
+	kasan_enable_current();
+}
+
+/* Offset of the first of n bytes at p that is not c, or n. */
+static size_t first_not(const void *p, u8 c, size_t n)
+{
+	const u8 *b;
+	size_t i;
+
+	kasan_disable_current();
+	b = memchr_inv(p, c, n);
+	i = b ? b - (const u8 *)p : n;
+	kasan_enable_current();
+	return i;
+}
+
+/* A fresh span's records, and its objects poisoned as freed. */
+int gomem_debug_span_init(struct mspan *s, gfp_t gfp)
+{
+	s->debug = gomem_meta_alloc(s->nelems * sizeof(*s->debug), gfp,
+				    s->node);
+	if (!s->debug)
+		return -ENOMEM;
+	if (s->kind == MSPAN_SMALL)
+		fill((void *)s->base, POISON_FREE, (size_t)s->nelems * s->size);
+	return 0;
+}
+
+void gomem_debug_span_free(struct mspan *s)
+{
+	gomem_meta_free(s->debug, s->nelems * sizeof(*s->debug));
+}
+
+/* The caller may now use every usable byte: the redzone shrinks. */
+void gomem_debug_resize(struct mspan *s, unsigned int i, size_t usable)
+{
+	s->debug[s->kind == MSPAN_SMALL ? i : 0].req = usable;
+}
+
+/* "; object P (class C, N bytes), allocated by X, freed by Y" for addr. */
+void gomem_debug_describe(unsigned long addr, char *buf, size_t len)
+{
+	struct gomem_debug_obj *d = NULL;
+	unsigned long base = 0;
+	unsigned int i, size = 0;
+	struct mspan *s;
+
+	rcu_read_lock_sched();
+	s = gomem_span_of(addr);
+	if (s && s->debug && s->kind == MSPAN_SMALL) {
+		i = min_t(unsigned int, mspan_index(s, addr), s->nelems - 1);
+		d = &s->debug[i];
+		base = s->base + (unsigned long)i * s->size;
+		size = gomem_classes[s->spanclass].size;
+	} else if (s && s->debug) {
+		d = s->debug;
+		base = s->base;
+	}
+	if (d && size)
+		snprintf(buf, len,
+			 "; object %p (class %u of %u bytes, %zu asked), allocated by %pS, freed by %pS",
+			 (void *)base, s->spanclass, size, d->req,
+			 (void *)d->alloc_ip, (void *)d->free_ip);
+	else if (d)
+		snprintf(buf, len,
+			 "; object %p (large, %u pages, %zu bytes asked), allocated by %pS, freed by %pS",
+			 (void *)base, s->npages, d->req,
+			 (void *)d->alloc_ip, (void *)d->free_ip);
+	rcu_read_unlock_sched();
+}
+EXPORT_SYMBOL_IF_KUNIT(gomem_debug_describe);
+
+/* The object p of span s, object i, is being handed out for req bytes. */
+static void *hand_out(struct mspan *s, unsigned int i, void *p, size_t req,
+		      size_t room, gfp_t flags, unsigned long ip)
+{
+	struct gomem_debug_obj *d = &s->debug[i];
+
+	d->alloc_ip = ip;
+	d->req = req;
+	if (want_init_on_alloc(flags))
+		gomem_zero(p, req);
+	else
+		fill(p, POISON_INUSE, req);
+	fill(p + req, SLUB_RED_ACTIVE, room - req);
+	gomem_kasan_alloc(p, req, room);
+	return p;
+}
+
+void *gomem_debug_alloc(size_t size, gfp_t flags, unsigned long ip)
+{
+	struct gomem_obj o;
+	struct mspan *s;
+	unsigned int cls, i;
+	size_t bad;
+
+	if (size > GOMEM_MAX_SMALL) {
+		s = mspan_alloc_large(size, NUMA_NO_NODE, flags);
+		if (!s)
+			goto fail;
+		gomem_count(GOMEM_LARGE_STATS, size, true);
+		return hand_out(s, 0, (void *)s->base, size,
+				(size_t)s->npages << PAGE_SHIFT, flags, ip);
+	}
+	cls = gomem_size_class(size);
+	if (mcentral_get(&gomem_mcentral[cls], &o, 1, flags) != 1)
+		goto fail;
+	s = o.span;
+	i = mspan_index(s, (unsigned long)o.p);
+	bad = first_not(o.p, POISON_FREE, s->size);
+	if (bad != s->size) {
+		gomem_report("object", "gomem_alloc", o.p + bad,
+			     GOMEM_BAD_POISON, ip);
+		fill(o.p, POISON_FREE, s->size);
+	}
+	mspan_set_state(s, i, s->size - size + 1);
+	gomem_count(cls, size, true);
+	return hand_out(s, i, o.p, size, s->size, flags, ip);
+fail:
+	gomem_count_failure();
+	return NULL;
+}
+
+/*
+ * Free p, after the same checks as gomem_free() and the redzone's;
+ * poison it, and give it straight back to its mcentral.
+ */
+void gomem_debug_free(const void *p, unsigned long ip)
+{
+	unsigned long addr = (unsigned long)p;
+	struct gomem_debug_obj *d;
+	unsigned int i = 0, st;
+	size_t bad, room;
+	struct gomem_obj o;
+	struct mspan *s;
+
+	rcu_read_lock_sched();
+	s = gomem_span_of(addr);
+	if (!s)
+		goto refuse;
+	if (s->kind == MSPAN_SMALL) {
+		i = mspan_index(s, addr);
+		if (i >= s->nelems || s->base + (unsigned long)i * s->size != addr)
+			goto refuse;
+		st = mspan_state(s, i);
+		if (st == GOMEM_OBJ_FREE || st == gomem_state_cached(s->state_width) ||
+		    !mspan_claim(s, i, st))
+			goto refuse;
+		room = s->size;
+		gomem_count(s->spanclass, -(s64)(s->size - (st - 1)), false);
+	} else {
+		if (addr != s->base || cmpxchg(&s->live, 1, 0) != 1)
+			goto refuse;
+		room = (size_t)s->npages << PAGE_SHIFT;
+		gomem_count(GOMEM_LARGE_STATS, -(s64)s->req, false);
+	}
+	/* Claimed: the span stays until this free gives it back. */
+	rcu_read_unlock_sched();
+	d = &s->debug[i];
+	bad = first_not(p + d->req, SLUB_RED_ACTIVE, room - d->req);
+	if (d->req + bad != room)
+		gomem_report("object", "gomem_free", p, GOMEM_BAD_REDZONE, ip);
+	d->free_ip = ip;
+	if (s->kind != MSPAN_SMALL) {
+		gomem_kasan_free(p, room);
+		gomem_free_large(s);
+		return;
+	}
+	fill((void *)p, POISON_FREE, room);
+	gomem_kasan_free(p, room);
+	o.p = (void *)p;
+	o.span = s;
+	mcentral_put(&gomem_mcentral[s->spanclass], &o, 1);
+	return;
+refuse:
+	rcu_read_unlock_sched();
+	gomem_report_bad_free("gomem_free", p, ip);
+}

@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite for what gomem promises against bad input (README, "Bad
+ * input"): foreign, interior and double frees of every kind of object,
+ * sequential and racing, use after free through realloc and
+ * gomem_size(), impossible sizes and bad bulk calls.  Each is refused,
+ * counted, and leaves the allocator working: objects handed out
+ * afterwards are distinct, and every counter comes back to its baseline.
+ *
+ * Every case here makes gomem report, so make check runs this suite
+ * with vm-run --expect-reports; selftests/gomem_bad.sh checks the
+ * reports' text.
+ */
+#include <kunit/test.h>
+#include <linux/module.h>
+#include <linux/kthread.h>
+#include <linux/vmalloc.h>
+#include <linux/sizes.h>
+
+#include "gomem_test.h"
+
+/* One of each kind of object: tiny, small, and large of a few pages and of many. */
+static const size_t kinds[] = { 7, 64, 40 * SZ_1K, SZ_1M };
+
+static u64 bad_frees(struct kunit *test)
+{
+	return gomem_test_stats(test)->bad_frees;
+}
+
+static int reports(enum gomem_bad why)
+{
+	return atomic_read(&gomem_reports[why]);
+}
+
+/*
+ * Each call below is expected to make exactly one report, for why: the
+ * count of that reason moves by one, and no other does.
+ */
+#define EXPECT_ONE_REPORT(test, why, call) do {				\
+	enum gomem_bad __w = (why);					\
+	int __total = gomem_test_reports(), __n = reports(__w);		\
+	struct kunit *__t = (test);					\
+	call;								\
+	KUNIT_EXPECT_EQ_MSG(__t, reports(__w), __n + 1, "%s", #call);	\
+	KUNIT_EXPECT_EQ_MSG(__t, gomem_test_reports(), __total + 1, "%s", #call); \
+} while (0)
+
+static int bad_init(struct kunit *test)
+{
+	gomem_test_init(test);
+	gomem_test_expect_reports(test);
+	return 0;
+}
+
+/* n objects of size allocated now are distinct and hold their pattern. */
+static void expect_distinct(struct kunit *test, size_t size, unsigned int n)
+{
+	void **p = kunit_kcalloc(test, n, sizeof(void *), GFP_KERNEL);
+	unsigned int i, j;
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	for (i = 0; i < n; i++) {
+		p[i] = gomem_alloc(size, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+		gomem_test_fill(p[i], size);
+	}
+	for (i = 0; i < n; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, gomem_test_check(p[i], size), size,
+				    "size %zu", size);
+		for (j = 0; j < i; j++)
+			KUNIT_EXPECT_PTR_NE(test, p[i], p[j]);
+	}
+	gomem_free_bulk(n, p);
+}
+
+/*
+ * A free of something gomem never handed out: a kmalloc'ed object, the
+ * stack, vmalloc'ed memory, this module's text, and addresses that are
+ * no memory at all.
+ */
+static void foreign_pointers(struct kunit *test)
+{
+	struct gomem_snap *before = gomem_test_snap(test);
+	u64 bad = before->st.bad_frees;
+	void *k, *v, *ptrs[] = {
+		NULL, NULL, NULL, (void *)foreign_pointers,
+		(void *)PAGE_OFFSET, (void *)-4096L, (void *)4096,
+	};
+	unsigned int i;
+	int local;
+
+	k = kmalloc(64, GFP_KERNEL);
+	v = vmalloc(PAGE_SIZE);
+	KUNIT_ASSERT_NOT_NULL(test, k);
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	ptrs[0] = k;
+	ptrs[1] = v;
+	ptrs[2] = &local;
+	for (i = 0; i < ARRAY_SIZE(ptrs); i++) {
+		EXPECT_ONE_REPORT(test, GOMEM_BAD_FOREIGN, gomem_free(ptrs[i]));
+		KUNIT_EXPECT_EQ_MSG(test, bad_frees(test), ++bad, "free of pointer %u", i);
+		EXPECT_ONE_REPORT(test, GOMEM_BAD_FOREIGN,
+				  KUNIT_EXPECT_EQ(test, gomem_size(ptrs[i]), 0UL));
+		EXPECT_ONE_REPORT(test, GOMEM_BAD_FOREIGN,
+				  KUNIT_EXPECT_NULL(test, gomem_realloc(ptrs[i], 100, GFP_KERNEL)));
+		KUNIT_EXPECT_EQ_MSG(test, bad_frees(test), ++bad, "realloc of pointer %u", i);
+	}
+	kfree(k);
+	vfree(v);
+	gomem_test_expect_baseline(test, before);
+}
+
+/* Pointers inside each kind of object are refused, the object stays. */
+static void interior_pointers(struct kunit *test)
+{
+	struct gomem_snap *before = gomem_test_snap(test);
+	u64 bad = before->st.bad_frees;
+	unsigned int i, k;
+	size_t off[3];
+	u8 *p;
+
+	for (k = 0; k < ARRAY_SIZE(kinds); k++) {
+		p = gomem_alloc(kinds[k], GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		gomem_test_fill(p, kinds[k]);
+		off[0] = 1;
+		off[1] = kinds[k] / 2;
+		off[2] = kinds[k] - 1;
+		for (i = 0; i < ARRAY_SIZE(off); i++) {
+			EXPECT_ONE_REPORT(test, GOMEM_BAD_INTERIOR, gomem_free(p + off[i]));
+			KUNIT_EXPECT_EQ_MSG(test, bad_frees(test), ++bad,
+					    "size %zu + %zu", kinds[k], off[i]);
+			EXPECT_ONE_REPORT(test, GOMEM_BAD_INTERIOR,
+					  KUNIT_EXPECT_EQ(test, gomem_size(p + off[i]), 0UL));
+		}
+		KUNIT_EXPECT_EQ(test, gomem_test_check(p, kinds[k]), kinds[k]);
+		gomem_free(p);
+	}
+	KUNIT_EXPECT_EQ(test, bad_frees(test), bad);
+	gomem_test_expect_baseline(test, before);
+}
+
+/*
+ * A second free, a realloc and a gomem_size() of a freed object are
+ * refused, and the object is handed out once only afterwards.
+ */
+static void double_free_and_use_after_free(struct kunit *test)
+{
+	struct gomem_snap *before = gomem_test_snap(test);
+	u64 bad = before->st.bad_frees;
+	unsigned int k;
+	void *p;
+
+	for (k = 0; k < ARRAY_SIZE(kinds); k++) {
+		p = gomem_alloc(kinds[k], GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		gomem_free(p);
+		EXPECT_ONE_REPORT(test, GOMEM_BAD_DOUBLE, gomem_free(p));
+		KUNIT_EXPECT_EQ_MSG(test, bad_frees(test), ++bad, "size %zu", kinds[k]);
+		EXPECT_ONE_REPORT(test, GOMEM_BAD_DOUBLE,
+				  KUNIT_EXPECT_NULL(test, gomem_realloc(p, 2 * kinds[k],
+									GFP_KERNEL)));
+		KUNIT_EXPECT_EQ_MSG(test, bad_frees(test), ++bad, "size %zu", kinds[k]);
+		EXPECT_ONE_REPORT(test, GOMEM_BAD_DOUBLE,
+				  KUNIT_EXPECT_EQ(test, gomem_size(p), 0UL));
+		KUNIT_EXPECT_EQ(test, bad_frees(test), bad);
+		expect_distinct(test, kinds[k], 64);
+	}
+	gomem_test_expect_baseline(test, before);
+}
+
+/*
+ * Two CPUs free the same object at the same moment, round after round:
+ * this test on CPU 0 and a kthread spinning on CPU 1.  Exactly one free
+ * of each pair is refused, and nothing is handed out twice afterwards.
+ */
+struct race {
+	void *p;
+	atomic_t go, done;
+	bool stop;
+};
+
+static int racer(void *arg)
+{
+	struct race *r = arg;
+	int seen = 0, go;
+
+	for (;;) {
+		while ((go = atomic_read_acquire(&r->go)) == seen && !READ_ONCE(r->stop))
+			cpu_relax();
+		if (READ_ONCE(r->stop))
+			break;
+		seen = go;
+		gomem_free(READ_ONCE(r->p));
+		atomic_set_release(&r->done, go);
+	}
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(1);
+	return 0;
+}
+
+static void racing_double_frees(struct kunit *test)
+{
+	const unsigned int rounds = 500;
+	struct gomem_snap *before = gomem_test_snap(test);
+	struct task_struct *t;
+	struct race *r;
+	unsigned int k, i;
+	int go = 0, n;
+	u64 bad;
+
+	if (num_online_cpus() < 2 || !cpu_online(1))
+		kunit_skip(test, "needs CPU 1");
+	r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	gomem_test_pin(test, 0);
+	t = kthread_run_on_cpu(racer, r, 1, "gomem_race/%u");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	for (k = 0; k < ARRAY_SIZE(kinds); k++) {
+		bad = bad_frees(test);
+		n = gomem_test_reports();
+		for (i = 0; i < rounds; i++) {
+			WRITE_ONCE(r->p, gomem_alloc(kinds[k], GFP_KERNEL));
+			if (!r->p)
+				break;
+			atomic_set_release(&r->go, ++go);
+			gomem_free(r->p);
+			while (atomic_read_acquire(&r->done) != go)
+				cpu_relax();
+		}
+		KUNIT_EXPECT_EQ_MSG(test, i, rounds, "size %zu", kinds[k]);
+		KUNIT_EXPECT_EQ_MSG(test, bad_frees(test), bad + i, "size %zu", kinds[k]);
+		KUNIT_EXPECT_EQ_MSG(test, gomem_test_reports(), n + i, "size %zu", kinds[k]);
+		expect_distinct(test, kinds[k], 256);
+	}
+	WRITE_ONCE(r->stop, true);
+	kthread_stop(t);
+	gomem_test_unpin();
+	gomem_test_expect_baseline(test, before);
+}
+
+/*
+ * Sizes no allocator can give, and flags gomem cannot honour, fail
+ * cleanly: one report each, none with __GFP_NOWARN, counted as failed
+ * allocations and not as frees.  A realloc that cannot grow leaves the
+ * object as it was.
+ */
+static void impossible_requests(struct kunit *test)
+{
+	struct gomem_snap *before = gomem_test_snap(test), *after;
+	static const size_t sizes[] = {
+		SIZE_MAX, SIZE_MAX - PAGE_SIZE + 2, GOMEM_MAX_SIZE + 1,
+		GOMEM_MAX_SIZE + PAGE_SIZE, (size_t)1 << 40,
+	};
+	unsigned int i, fails = 0;
+	void *ptrs[4], *p;
+	int total;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		EXPECT_ONE_REPORT(test, GOMEM_BAD_SIZE,
+				  KUNIT_EXPECT_NULL(test, gomem_alloc(sizes[i], GFP_KERNEL)));
+		EXPECT_ONE_REPORT(test, GOMEM_BAD_SIZE,
+				  KUNIT_EXPECT_NULL(test, gomem_zalloc(sizes[i], GFP_KERNEL)));
+		EXPECT_ONE_REPORT(test, GOMEM_BAD_SIZE,
+				  KUNIT_EXPECT_EQ(test, gomem_alloc_bulk(sizes[i], GFP_KERNEL,
+									 2, ptrs), 0));
+		total = gomem_test_reports();
+		KUNIT_EXPECT_NULL(test, gomem_alloc(sizes[i], GFP_KERNEL | __GFP_NOWARN));
+		KUNIT_EXPECT_EQ(test, gomem_test_reports(), total);
+		fails += 4;
+	}
+	EXPECT_ONE_REPORT(test, GOMEM_BAD_FLAGS,
+			  KUNIT_EXPECT_NULL(test, gomem_alloc(64, GFP_KERNEL | GFP_DMA)));
+	EXPECT_ONE_REPORT(test, GOMEM_BAD_FLAGS,
+			  KUNIT_EXPECT_NULL(test, gomem_alloc(64, GFP_KERNEL | GFP_DMA32)));
+	EXPECT_ONE_REPORT(test, GOMEM_BAD_FLAGS,
+			  KUNIT_EXPECT_NULL(test, gomem_alloc(5, GFP_KERNEL | __GFP_NOFAIL)));
+	EXPECT_ONE_REPORT(test, GOMEM_BAD_FLAGS,
+			  KUNIT_EXPECT_NULL(test, gomem_alloc(SZ_1M, GFP_KERNEL | __GFP_NOFAIL)));
+	fails += 4;
+	/* nr that no array of pointers can hold, or an int cannot count. */
+	EXPECT_ONE_REPORT(test, GOMEM_BAD_BULK,
+			  KUNIT_EXPECT_EQ(test, gomem_alloc_bulk(8, GFP_KERNEL, SIZE_MAX,
+								 ptrs), 0));
+	EXPECT_ONE_REPORT(test, GOMEM_BAD_BULK,
+			  KUNIT_EXPECT_EQ(test, gomem_alloc_bulk(8, GFP_KERNEL,
+								 (size_t)INT_MAX + 1, ptrs), 0));
+	fails += 2;
+
+	p = gomem_alloc(100, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	gomem_test_fill(p, 100);
+	EXPECT_ONE_REPORT(test, GOMEM_BAD_SIZE,
+			  KUNIT_EXPECT_NULL(test, gomem_realloc(p, SIZE_MAX, GFP_KERNEL)));
+	fails++;
+	KUNIT_EXPECT_EQ(test, gomem_test_check(p, 100), 100UL);
+	KUNIT_EXPECT_EQ(test, gomem_size(p), gomem_classes[gomem_size_class(100)].size);
+	gomem_free(p);
+
+	after = gomem_test_snap(test);
+	KUNIT_EXPECT_EQ(test, after->st.bad_frees, before->st.bad_frees);
+	KUNIT_EXPECT_EQ(test, after->st.alloc_failures, before->st.alloc_failures + fails);
+	gomem_test_expect_baseline(test, before);
+}
+
+/* Bulk calls with nothing to do, no array, or a hole in the array. */
+static void bad_bulk_calls(struct kunit *test)
+{
+	struct gomem_snap *before = gomem_test_snap(test), *after;
+	void *ptrs[4];
+
+	EXPECT_ONE_REPORT(test, GOMEM_BAD_BULK,
+			  KUNIT_EXPECT_EQ(test, gomem_alloc_bulk(64, GFP_KERNEL, 0, ptrs), 0));
+	EXPECT_ONE_REPORT(test, GOMEM_BAD_BULK,
+			  KUNIT_EXPECT_EQ(test, gomem_alloc_bulk(64, GFP_KERNEL, 4, NULL), 0));
+	EXPECT_ONE_REPORT(test, GOMEM_BAD_BULK, gomem_free_bulk(0, ptrs));
+	EXPECT_ONE_REPORT(test, GOMEM_BAD_BULK, gomem_free_bulk(4, NULL));
+	KUNIT_EXPECT_EQ(test, bad_frees(test), before->st.bad_frees + 2);
+
+	/* NULLs among the objects: one report, each counted; the rest freed. */
+	KUNIT_ASSERT_EQ(test, gomem_alloc_bulk(64, GFP_KERNEL, 4, ptrs), 4);
+	gomem_free(ptrs[1]);
+	gomem_free(ptrs[2]);
+	ptrs[1] = NULL;
+	ptrs[2] = NULL;
+	EXPECT_ONE_REPORT(test, GOMEM_BAD_NULL, gomem_free_bulk(4, ptrs));
+	after = gomem_test_snap(test);
+	KUNIT_EXPECT_EQ(test, after->st.bad_frees, before->st.bad_frees + 4);
+	KUNIT_EXPECT_EQ(test, after->st.alloc_failures, before->st.alloc_failures + 2);
+	gomem_test_expect_baseline(test, before);
+}
+
+/*
+ * An object that reaches its mcentral in a state it cannot be in (here:
+ * given back twice, as if two caches held it) is reported under the lock
+ * and not counted free, so it is never handed out twice.
+ */
+static void caught_under_the_lock(struct kunit *test)
+{
+	struct mcentral *c = &gomem_mcentral[gomem_size_class(256)];
+	struct gomem_snap *before;
+	struct gomem_obj o[2];
+	unsigned long free;
+
+	gomem_drain();
+	before = gomem_test_snap(test);
+	KUNIT_ASSERT_EQ(test, mcentral_get(c, o, 2, GFP_KERNEL), 2U);
+	mcentral_put(c, o, 1);
+	free = c->nr_free;
+	EXPECT_ONE_REPORT(test, GOMEM_BAD_STATE, mcentral_put(c, o, 1));
+	KUNIT_EXPECT_EQ(test, c->nr_free, free);
+	mcentral_put(c, o + 1, 1);
+	expect_distinct(test, 256, 64);
+	gomem_test_expect_baseline(test, before);
+}
+
+static struct kunit_case bad_cases[] = {
+	KUNIT_CASE(foreign_pointers),
+	KUNIT_CASE(interior_pointers),
+	KUNIT_CASE(double_free_and_use_after_free),
+	KUNIT_CASE_SLOW(racing_double_frees),
+	KUNIT_CASE(impossible_requests),
+	KUNIT_CASE(bad_bulk_calls),
+	KUNIT_CASE(caught_under_the_lock),
+	{}
+};
+
+static struct kunit_suite bad_suite = {
+	.name = "gomem_bad_input",
+	.init = bad_init,
+	.exit = gomem_test_exit,
+	.test_cases = bad_cases,
+};
+
+kunit_test_suite(bad_suite);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("KUnit tests for gomem against bad input");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

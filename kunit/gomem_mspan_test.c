@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite for mspan.c: every page of a span names it, from its first
+ * byte to its last, for small, tiny and large spans; a freed span's pages
+ * name it no more; any pointer at all can be looked up, and only gomem's
+ * own pages are ever taken for spans; large spans take exactly their
+ * pages and are listed for unload.
+ */
+#include <kunit/test.h>
+#include <linux/module.h>
+#include <linux/vmalloc.h>
+#include <linux/sizes.h>
+
+#include "gomem_test.h"
+
+static void expect_marked(struct kunit *test, struct mspan *s)
+{
+	unsigned long p, end = s->base + ((unsigned long)s->npages << PAGE_SHIFT);
+
+	for (p = s->base; p < end; p += PAGE_SIZE) {
+		KUNIT_EXPECT_PTR_EQ_MSG(test, gomem_test_span((void *)p), s,
+					"page %lu", (p - s->base) >> PAGE_SHIFT);
+		KUNIT_EXPECT_PTR_EQ(test, gomem_test_span((void *)(p + PAGE_SIZE - 1)), s);
+	}
+	KUNIT_EXPECT_PTR_NE(test, gomem_test_span((void *)end), s);
+	KUNIT_EXPECT_PTR_NE(test, gomem_test_span((void *)(s->base - 1)), s);
+}
+
+static struct mspan *class_span(struct kunit *test, unsigned int cls)
+{
+	const struct mcentral *c = &gomem_mcentral[cls];
+	struct mspan tmpl = {
+		.kind = c->kind, .spanclass = cls, .state_width = c->state_width,
+		.npages = c->npages, .nelems = c->nelems, .nfree = c->nelems,
+		.size = c->size, .divmul = c->divmul,
+	};
+	struct mspan *s = mspan_alloc(&tmpl, NUMA_NO_NODE, GFP_KERNEL);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_EXPECT_EQ(test, s->npages, c->npages);
+	for (i = 0; i < s->nelems; i++)
+		KUNIT_EXPECT_EQ(test, mspan_state(s, i), GOMEM_OBJ_FREE);
+	return s;
+}
+
+/* Small spans of one and several pages, and a tiny span. */
+static void every_page_names_its_span(struct kunit *test)
+{
+	static const unsigned int sizes[] = { 16, 700, 3000, 20000 };
+	unsigned long base, meta;
+	struct mspan *s;
+	unsigned int i;
+
+	gomem_test_keep_pages(test);
+	meta = atomic_long_read(&gomem_meta_bytes);
+	for (i = 0; i <= ARRAY_SIZE(sizes); i++) {
+		s = class_span(test, i < ARRAY_SIZE(sizes) ?
+			       gomem_size_class(sizes[i]) : GOMEM_TINY_CLASS);
+		KUNIT_EXPECT_GT(test, atomic_long_read(&gomem_meta_bytes), meta);
+		expect_marked(test, s);
+		base = s->base;
+		mspan_free(s);
+		/* Its pages are the pool's now, and name no span. */
+		KUNIT_EXPECT_NULL(test, gomem_test_span((void *)base));
+		KUNIT_EXPECT_EQ(test, gomem_why(base), GOMEM_BAD_DOUBLE);
+	}
+	rcu_barrier();
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_meta_bytes), meta);
+}
+
+/* Large spans: exactly their pages, listed, and counted. */
+static void large_spans_are_exact(struct kunit *test)
+{
+	static const size_t sizes[] = {
+		GOMEM_MAX_SMALL + 1, 100 * SZ_1K, SZ_1M + 1, GOMEM_MAX_SIZE,
+	};
+	unsigned long acquired, nr, pages;
+	struct mspan *s;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		gomem_test_no_reserve();
+		acquired = gomem_mheap.pages_acquired;
+		nr = gomem_mheap.nr_large;
+		pages = gomem_mheap.large_pages;
+		s = mspan_alloc_large(sizes[i], NUMA_NO_NODE, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, s);
+		KUNIT_EXPECT_EQ(test, (size_t)s->npages << PAGE_SHIFT, PAGE_ALIGN(sizes[i]));
+		KUNIT_EXPECT_EQ(test, gomem_mheap.pages_acquired, acquired + s->npages);
+		KUNIT_EXPECT_EQ(test, gomem_mheap.nr_large, nr + 1);
+		KUNIT_EXPECT_EQ(test, gomem_mheap.large_pages, pages + s->npages);
+		KUNIT_EXPECT_EQ(test, s->req, sizes[i]);
+		expect_marked(test, s);
+		KUNIT_EXPECT_EQ(test, cmpxchg(&s->live, 1, 0), 1);
+		mspan_free_large(s);
+		KUNIT_EXPECT_EQ(test, gomem_mheap.nr_large, nr);
+		KUNIT_EXPECT_EQ(test, gomem_mheap.large_pages, pages);
+	}
+}
+
+/*
+ * Pointers that are not gomem's, from everywhere in the address space,
+ * find no span, and never fault.
+ */
+static void any_pointer_can_be_checked(struct kunit *test)
+{
+	void *k = kmalloc(64, GFP_KERNEL), *v = vmalloc(PAGE_SIZE);
+	struct page *page = alloc_page(GFP_KERNEL);
+	unsigned long addrs[] = {
+		0, 1, 4096, (unsigned long)k, (unsigned long)v,
+		(unsigned long)&addrs, (unsigned long)any_pointer_can_be_checked,
+		(unsigned long)page_address(page), PAGE_OFFSET, PAGE_OFFSET - 1,
+		(unsigned long)high_memory, (unsigned long)high_memory + SZ_1G,
+		-4096UL, -1UL,
+	};
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, k);
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	for (i = 0; i < ARRAY_SIZE(addrs); i++) {
+		KUNIT_EXPECT_NULL_MSG(test, gomem_test_span((void *)addrs[i]),
+				      "address %lx", addrs[i]);
+		KUNIT_EXPECT_EQ_MSG(test, gomem_why(addrs[i]), GOMEM_BAD_FOREIGN,
+				    "address %lx", addrs[i]);
+	}
+	/* A page whose private word happens to look like a span is not one. */
+	set_page_private(page, (unsigned long)k);
+	KUNIT_EXPECT_NULL(test, gomem_test_span(page_address(page)));
+	set_page_private(page, 0);
+	__free_page(page);
+	kfree(k);
+	vfree(v);
+}
+
+static struct kunit_case mspan_cases[] = {
+	KUNIT_CASE(every_page_names_its_span),
+	KUNIT_CASE(large_spans_are_exact),
+	KUNIT_CASE(any_pointer_can_be_checked),
+	{}
+};
+
+static struct kunit_suite mspan_suite = {
+	.name = "gomem_mspan",
+	.init = gomem_test_init,
+	.exit = gomem_test_exit,
+	.test_cases = mspan_cases,
+};
+
+kunit_test_suite(mspan_suite);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("KUnit tests for gomem's spans");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Spans: a struct mspan for each run of pages that holds objects.
+ *
+ * A span is the pages the mheap gave it, a description of the objects in
+ * them (kind, size, count) and their states (see gomem_internal.h).  It
+ * marks every one of its pages with itself, which is how a pointer finds
+ * its span in O(1) with no table: through the struct page of the
+ * pointer's page, as SLUB finds a slab.  Small spans and tiny spans
+ * belong to their class's mcentral; a large span is one object, and
+ * the mheap keeps a list of them so that unload can find every page.
+ *
+ * Invariants: every page of a span is marked with it from before the span
+ * is handed out until mspan_free(); the struct and its states are freed
+ * an RCU-sched grace period after the marks are gone, so a lockless
+ * reader that found the span can still read it (and finds no live object
+ * there); a small span's states are all FREE when it is created and when
+ * it is freed.
+ */
+#define pr_fmt(fmt) "gomem: " fmt
+
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/mm.h>
+
+#include "gomem_internal.h"
+
+static struct kmem_cache *mspan_cache;
+
+static size_t state_bytes(const struct mspan *s)
+{
+	return (size_t)s->nelems * s->state_width;
+}
+
+static void mspan_destroy(struct mspan *s)
+{
+	gomem_debug_span_free(s);
+	gomem_meta_free(s->state, state_bytes(s));
+	atomic_long_sub(kmem_cache_size(mspan_cache), &gomem_meta_bytes);
+	kmem_cache_free(mspan_cache, s);
+}
+
+static void mspan_free_rcu(struct rcu_head *head)
+{
+	mspan_destroy(container_of(head, struct mspan, rcu));
+}
+
+/*
+ * A span like tmpl (kind, class, npages, nelems, size), on node's pages,
+ * with every object FREE, its pages marked.  May sleep only if gfp
+ * allows, and only in the page or slab allocator.
+ */
+struct mspan *mspan_alloc(const struct mspan *tmpl, int node, gfp_t gfp)
+{
+	gfp_t meta_gfp = gomem_inherit_gfp(gfp);
+	unsigned int i;
+	struct mspan *s;
+
+	s = kmem_cache_alloc_node(mspan_cache, meta_gfp, node);
+	if (!s)
+		return NULL;
+	atomic_long_add(kmem_cache_size(mspan_cache), &gomem_meta_bytes);
+	*s = *tmpl;
+	s->state = NULL;
+	s->debug = NULL;
+	INIT_LIST_HEAD(&s->node_list);
+	if (s->kind != MSPAN_LARGE) {
+		/* All FREE (0). */
+		s->state = gomem_meta_alloc(state_bytes(s), meta_gfp, node);
+		if (!s->state)
+			goto fail;
+	}
+	s->base = mheap_pages_alloc(s->npages, node, gfp);
+	if (!s->base)
+		goto fail;
+	if (gomem_debug() && gomem_debug_span_init(s, meta_gfp)) {
+		mheap_pages_free(s->base, s->npages);
+		goto fail;
+	}
+	s->node = page_to_nid(virt_to_page((void *)s->base));
+	for (i = 0; i < s->npages; i++)
+		gomem_page_mark(virt_to_page((void *)s->base) + i, (unsigned long)s);
+	return s;
+fail:
+	mspan_destroy(s);
+	return NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(mspan_alloc);
+
+/*
+ * Give a span's pages back to the mheap, and the span itself after a
+ * grace period.  The caller owns the span: it is on no list, and none of
+ * its objects is live or cached.  Any context.
+ */
+void mspan_free(struct mspan *s)
+{
+	/* The pool marks the pages as its own, over the span's marks. */
+	mheap_pages_free(s->base, s->npages);
+	call_rcu(&s->rcu, mspan_free_rcu);
+}
+EXPORT_SYMBOL_IF_KUNIT(mspan_free);
+
+/* mspan_free() for unload, when no reader is left: no grace period. */
+void mspan_free_now(struct mspan *s)
+{
+	mheap_pages_free(s->base, s->npages);
+	mspan_destroy(s);
+}
+
+/*
+ * A large object: a span of its own, the pages its size needs, on the
+ * list of live large spans.
+ */
+struct mspan *mspan_alloc_large(size_t size, int node, gfp_t gfp)
+{
+	struct mspan tmpl = {
+		.kind = MSPAN_LARGE,
+		.npages = PAGE_ALIGN(size) >> PAGE_SHIFT,
+		.nelems = 1,
+		.size = PAGE_ALIGN(size),
+		.req = size,
+		.live = 1,
+	};
+	unsigned long flags;
+	struct mspan *s;
+
+	s = mspan_alloc(&tmpl, node, gfp);
+	if (!s)
+		return NULL;
+	spin_lock_irqsave(&gomem_mheap.lock, flags);
+	list_add(&s->node_list, &gomem_mheap.large);
+	gomem_mheap.nr_large++;
+	gomem_mheap.large_pages += s->npages;
+	spin_unlock_irqrestore(&gomem_mheap.lock, flags);
+	return s;
+}
+EXPORT_SYMBOL_IF_KUNIT(mspan_alloc_large);
+
+/* A large span whose free won its cmpxchg on span->live goes. */
+void mspan_free_large(struct mspan *s)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&gomem_mheap.lock, flags);
+	list_del(&s->node_list);
+	gomem_mheap.nr_large--;
+	gomem_mheap.large_pages -= s->npages;
+	spin_unlock_irqrestore(&gomem_mheap.lock, flags);
+	mspan_free(s);
+}
+EXPORT_SYMBOL_IF_KUNIT(mspan_free_large);
+
+int mspan_init(void)
+{
+	INIT_LIST_HEAD(&gomem_mheap.large);
+	mspan_cache = kmem_cache_create("gomem_mspan", sizeof(struct mspan),
+					__alignof__(struct mspan),
+					GOMEM_SLAB_NO_MERGE, NULL);
+	return mspan_cache ? 0 : -ENOMEM;
+}
+
+/*
+ * Unload: free the large spans still live (gomem.c has reported them),
+ * after the mcentrals freed theirs, and wait for the callbacks of every
+ * span freed before.
+ */
+void mspan_exit(void)
+{
+	struct mspan *s, *tmp;
+
+	list_for_each_entry_safe(s, tmp, &gomem_mheap.large, node_list) {
+		list_del(&s->node_list);
+		mspan_free_now(s);
+	}
+	gomem_mheap.nr_large = 0;
+	gomem_mheap.large_pages = 0;
+	rcu_barrier();
+	kmem_cache_destroy(mspan_cache);
+}

@@ -1,0 +1,54 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Memory hot-added after gomem was loaded is memory gomem can use: QEMU
+# adds a DIMM to node 1 (vm-run --hotplug-mem 512M@1) once gomem is in,
+# and a task on node 1 then asks for more than node 1 had before, so that
+# some of gomem's pages must come from the new memory.  Every allocation
+# succeeds, the objects keep their patterns, and every page goes back.
+# Skipped unless vm-run offered the DIMM.
+. "$(dirname "$0")/ktap_helpers.sh"
+
+MEM=/sys/devices/system/memory
+ktap_plan 7
+if [ ! -e "$GOMEM_DIR/hotplug" ] || [ ! -d /sys/devices/system/node/node1 ]; then
+	for t in insmod added allocated reached rmmod pages splats; do
+		ktap_skip "$t" "needs vm-run --hotplug-mem SIZE@1 and two nodes"
+	done
+	ktap_finished
+fi
+dmesg -c >/dev/null
+ktap_check "insmod gomem.ko" insmod "$GOMEM_DIR/gomem.ko"
+blocks() { ls -d $MEM/memory[0-9]* | wc -l; }
+before=$(blocks)
+free1=$(awk '/MemFree/ { print $4 }' /sys/devices/system/node/node1/meminfo)
+echo "vm-run: hotplug memory"
+i=0
+while [ "$(blocks)" -le "$before" ] && [ $i -lt 60 ]; do sleep 1; i=$((i + 1)); done
+sleep 2
+bs=$(printf '%d' "0x$(cat $MEM/block_size_bytes)")
+low=
+for b in $MEM/memory[0-9]*; do
+	[ "$(cat "$b/state")" = online ] || echo online_kernel >"$b/state"
+done
+# The new blocks are the highest: the lowest of them starts the new memory.
+n=$(blocks)
+low=$(for b in $MEM/memory[0-9]*; do printf '%d\n' "0x$(cat "$b/phys_index")"; done |
+	sort -n | tail -n $((n - before)) | head -n 1)
+echo "# $((n - before)) blocks of $((bs >> 20)) MiB added; node 1 had $((free1 >> 10)) MiB free before"
+ktap_check "the DIMM was added and onlined" test "$n" -gt "$before"
+start_pfn=$((low * bs / 4096))
+# More 1 MiB objects than node 1 had room for before.
+count=$((free1 / 1024 + 64))
+taskset 2 insmod "$GOMEM_DIR/selftests/gomem_pattern.ko" sizes=1048576 \
+	count=$count where=1
+ktap_expect_eq "$count MiB allocated on node 1" $? 0
+top=$(dmesg | sed -n 's/.*gomem_pattern: objects reach pfn \([0-9]*\).*/\1/p')
+echo "# objects reach pfn $top; the new memory starts at pfn $start_pfn"
+ktap_check "some of them in the new memory" test "${top:-0}" -ge "$start_pfn"
+rmmod gomem_pattern
+ktap_check "rmmod gomem" rmmod gomem
+set -- $(dmesg | sed -n 's/.*unload: \([0-9]*\) pages taken from the page allocator, \([0-9]*\) given back.*/\1 \2/p')
+ktap_check "every page given back" test -n "$1" -a "$1" = "$2"
+ktap_expect_eq "no splat and no report in the kernel log" "$(gomem_splats; gomem_reports)" ""
+ktap_finished

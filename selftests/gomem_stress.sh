@@ -1,0 +1,102 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# gomem under everything at once: gomem_stress.ko's load (one thread per
+# CPU, objects handed between CPUs, hard-IRQ allocations, a memory hog
+# that keeps reclaim and gomem's shrinker busy), while CPUs go offline
+# and come back through sysfs, fail_gomem fails 1% of gomem's page
+# requests, and, where the kernel has it, fail_page_alloc fails 1% of
+# the page allocator's requests from the stress threads, of every order
+# and gfp, while the caches are dropped twice a second.  It passes with no splat, no broken pattern, every failure a
+# clean NULL, every counter back at its baseline, and every page given
+# back at unload.
+#
+# GOMEM_STRESS_OPS sets the operations (make check: 200000; make stress:
+# 10 million).
+. "$(dirname "$0")/ktap_helpers.sh"
+
+OPS=${GOMEM_STRESS_OPS:-200000}
+FPA=/sys/kernel/debug/fail_page_alloc
+FG=/sys/kernel/debug/fail_gomem
+STOP=/tmp/gomem_stress.stop
+CYCLES=/tmp/gomem_stress.cycles
+
+# Take every CPU but the first offline and back, until told to stop.
+hotplug() {
+	n=0
+	while [ ! -e $STOP ]; do
+		for c in /sys/devices/system/cpu/cpu[1-9]*/online; do
+			[ -e "$c" ] || continue
+			echo 0 >"$c" 2>/dev/null && echo 1 >"$c" && n=$((n + 1))
+		done
+		sleep 0.2 2>/dev/null || sleep 1
+	done
+	echo $n >$CYCLES
+}
+
+# Besides the hog's pressure, make the kernel shrink its slab caches, and
+# so call gomem's shrinker, twice a second.
+reclaim() {
+	while [ ! -e $STOP ]; do
+		echo 2 >/proc/sys/vm/drop_caches
+		sleep 0.5 2>/dev/null || sleep 1
+	done
+}
+
+live() {	# the live counters of /proc/gomem, one line
+	echo 2 >/proc/sys/vm/drop_caches
+	for k in bytes_requested bytes_allocated tiny_objects tiny_blocks \
+		large_objects large_bytes pages_inuse; do
+		printf '%s=%s ' $k "$(gomem_key $k)"
+	done
+}
+
+ktap_plan 9
+dmesg -c >/dev/null
+rm -f $STOP $CYCLES
+ktap_check "insmod gomem.ko" insmod "$GOMEM_DIR/gomem.ko"
+base=$(live)
+shrinks=$(gomem_key shrink_calls)
+
+echo 1 >$FG/probability
+if [ -d $FPA ]; then
+	echo Y >$FPA/task-filter
+	echo 0 >$FPA/min-order
+	echo N >$FPA/ignore-gfp-wait
+	echo N >$FPA/ignore-gfp-highmem
+	echo 0 >$FPA/verbose
+	echo 0 >$FPA/space
+	echo -1 >$FPA/times
+	echo 1 >$FPA/interval
+	echo 1 >$FPA/probability
+	injectors="fail_gomem and fail_page_alloc"
+else
+	injectors="fail_gomem alone: this kernel has no fail_page_alloc"
+fi
+echo "# $OPS operations on $(grep -c ^processor /proc/cpuinfo) CPUs; faults from $injectors"
+hotplug &
+reclaim &
+insmod "$GOMEM_DIR/selftests/gomem_stress.ko" ops="$OPS" hog=1
+rc=$?
+touch $STOP
+wait
+echo 0 >$FG/probability
+[ -d $FPA ] && echo 0 >$FPA/probability
+for c in /sys/devices/system/cpu/cpu[1-9]*/online; do
+	[ -e "$c" ] && echo 1 >"$c"
+done
+summary=$(dmesg | grep 'gomem_stress: .* ops on')
+echo "# ${summary#*gomem_stress: }"
+echo "# $(cat $CYCLES) CPU offline/online cycles, $(($(gomem_key shrink_calls) - shrinks)) shrinker calls, $(cat $FG/injected) failures injected by fail_gomem"
+ktap_expect_eq "the load ran to the end with no broken pattern" $rc 0
+ktap_check "every operation done" sh -c "echo '$summary' | grep -q ' $OPS ops on'"
+ktap_check "CPUs went offline and back" test "$(cat $CYCLES)" -gt 0
+ktap_check "the shrinker ran meanwhile" test "$(gomem_key shrink_calls)" -gt "$shrinks"
+rmmod gomem_stress
+ktap_expect_eq "every counter back at its baseline" "$(live)" "$base"
+ktap_check "rmmod gomem" rmmod gomem
+set -- $(dmesg | sed -n 's/.*unload: \([0-9]*\) pages taken from the page allocator, \([0-9]*\) given back.*/\1 \2/p')
+echo "# $1 pages taken, $2 given back"
+ktap_check "every page given back" test -n "$1" -a "$1" = "$2"
+ktap_expect_eq "no splat and no report in the kernel log" "$(gomem_splats; gomem_reports)" ""
+ktap_finished
