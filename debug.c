@@ -222,7 +222,7 @@ void gomem_debug_free(const void *p, unsigned long ip)
 	d->free_ip = ip;
 	if (s->kind != MSPAN_SMALL) {
 		gomem_kasan_free(p, room);
-		gomem_free_large(s);
+		mspan_free_large(s);
 		return;
 	}
 	fill((void *)p, POISON_FREE, room);

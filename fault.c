@@ -15,6 +15,7 @@
  *	interval	fail only every interval-th such request
  *	times		failures left; -1 for no limit
  *	space		requests let through before any fails
+ *	min-order	fail only requests of this order or more (default 0)
  *	verbose		1: log each failure (ratelimited)
  *	injected	failures injected so far (read only)
  *
@@ -39,12 +40,14 @@ EXPORT_SYMBOL_IF_KUNIT(gomem_fail);
 
 static struct dentry *fail_dir;
 
-bool gomem_should_fail(void)
+bool gomem_should_fail(unsigned int order)
 {
 	struct gomem_fault *f = &gomem_fail;
 	int prob = atomic_read(&f->probability), interval;
 
 	if (likely(!prob))
+		return false;
+	if (order < READ_ONCE(f->min_order))
 		return false;
 	if (!atomic_read(&f->times))
 		return false;
@@ -71,6 +74,7 @@ void gomem_fault_init(void)
 	debugfs_create_atomic_t("interval", 0600, fail_dir, &gomem_fail.interval);
 	debugfs_create_atomic_t("times", 0600, fail_dir, &gomem_fail.times);
 	debugfs_create_atomic_t("space", 0600, fail_dir, &gomem_fail.space);
+	debugfs_create_u32("min-order", 0600, fail_dir, &gomem_fail.min_order);
 	debugfs_create_u32("verbose", 0600, fail_dir, &gomem_fail.verbose);
 	debugfs_create_atomic_t("injected", 0400, fail_dir, &gomem_fail.injected);
 }

@@ -13,8 +13,9 @@
  * mheap (mheap.c) takes pages from the page allocator, exactly as many as
  * a span needs and on the node asked for, so that nothing up to a page
  * ever needs more than an order-0 page.  Freed pages wait in a per-node
- * pool, where neighbouring runs coalesce, and a scavenger gives the
- * surplus back to the page allocator within a second, as Go's does.
+ * pool, where neighbouring runs coalesce, and the scavenger (reclaim.c)
+ * gives the surplus back to the page allocator within a second, as Go's
+ * does; a shrinker gives back more under memory pressure.
  *
  * mspan (mspan.c) is a run of pages holding objects of one kind, with a
  * state per object.  Every page of a span names it in its struct page,
@@ -22,15 +23,17 @@
  * and a pointer gomem never handed out is recognised, with no table to
  * size: SLUB finds a slab the same way.
  *
- * Size classes (sizeclass.c) are Go's, re-derived for the kernel's page
- * size by scripts/mksizeclasses.py: 81 classes from 8 bytes to 32 KiB,
- * spaced so that rounding a request up to its class wastes at most 12.5%
- * (short of where 8-byte granularity makes that impossible), each with
- * the smallest span whose tail wastes at most 12.5%.  kmalloc's classes,
- * powers of two with 96 and 192, waste up to half.
+ * Size classes (sizeclass.c), from scripts/mksizeclasses.py: 73 classes
+ * from 8 bytes to 32 KiB.  Up to a page a span is one page, and the
+ * classes are the densest a page allows, every request getting as many
+ * objects per page as its size permits; above, they are Go's, wasting at
+ * most 12.5% of an object, each with the smallest span whose tail wastes
+ * at most 12.5%.  kmalloc's classes, powers of two with 96 and 192, waste
+ * up to half, and no gomem class is bigger than kmalloc's.
  *
  * mcentral (mcentral.c), one per class, holds the class's spans under a
  * spinlock and moves objects to and from the per-CPU caches in batches.
+ * A class with few objects grows by its smallest spans first.
  *
  * mcache (mcache.c), one per CPU, is a stack of free objects per class.
  * Allocation pops and free pushes with interrupts disabled and nothing
@@ -41,7 +44,8 @@
  * free goes to the freeing CPU's cache wherever the object came from.
  * Each cached object travels with its span, so that allocation marks
  * the object live without looking at its page; only a free, which must
- * check a pointer it was handed, looks.
+ * check a pointer it was handed, looks.  A CPU caches a class only once
+ * it has come back for more: an object used once pins no span.
  *
  * tiny (tiny.c) packs requests under 16 bytes into 16-byte blocks, one
  * current block per CPU, as Go does.  Unlike Go, each block records where
@@ -69,9 +73,9 @@
  * class has none, which asks the page allocator for pages if its pool
  * has none); larger sizes take a span of their own.  gomem_free(p) finds
  * p's span through p's page, checks that p is a live object's start,
- * claims it, and pushes it on this CPU's stack (flushing the oldest batch
- * to the mcentral if the stack is full).  A large object is zeroed, if
- * init_on_free asks, after its claim and with interrupts on.
+ * claims it, and pushes it on this CPU's stack (flushing the oldest half
+ * to the mcentral if the stack is full).  A large object's pages go back
+ * to the page allocator at once, which zeroes them if init_on_free asks.
  *
  * debug=1 (debug.c) swaps in checked paths at the entry points, behind a
  * static key; without it they cost nothing.
@@ -134,49 +138,69 @@ void gomem_count(unsigned int cls, s64 bytes, bool alloc)
 }
 
 /*
+ * Make o, a CACHED object of class cls that this CPU holds, live as a
+ * request of size bytes.  Interrupts disabled: no other CPU touches the
+ * state of an object cached here (see gomem_internal.h), and nothing on
+ * this CPU can run in between, so this needs no lock and no atomic.
+ */
+static __always_inline void *obj_make_live(struct mcache *c, unsigned int cls,
+					   size_t size, const struct gomem_obj *o,
+					   bool missed)
+{
+	struct mspan *s = o->span;
+	unsigned long p = (unsigned long)o->p;
+
+	mspan_set_state(s, mspan_index(s, p), s->size - size + 1);
+	gomem_account(c, cls, size, true);
+	c->stats.misses += missed;
+	return (void *)p;
+}
+
+/*
  * Pop an object of class cls off this CPU's mcache and make it live, or
- * give NULL if the stack is empty.  With interrupts disabled nothing on
- * this CPU can run in between, and no other CPU touches this mcache or
- * the states of the objects in it (see gomem_internal.h): the pop needs
- * no lock and no atomic.
+ * give NULL if the stack is empty.
  */
 static __always_inline void *mcache_pop(size_t size, unsigned int cls,
 					bool missed)
 {
 	struct mcache_slot *slot;
-	unsigned long flags, p = 0;
-	struct gomem_obj *o;
+	unsigned long flags;
 	struct mcache *c;
-	struct mspan *s;
+	void *p = NULL;
 
 	local_irq_save(flags);
 	c = this_cpu_read(gomem_mcache);
 	slot = &c->slot[cls];
-	if (likely(slot->n)) {
-		o = &slot->objs[--slot->n];
-		p = (unsigned long)o->p;
-		s = o->span;
-		mspan_set_state(s, mspan_index(s, p), s->size - size + 1);
-		gomem_account(c, cls, size, true);
-		c->stats.misses += missed;
-	}
+	if (likely(slot->n))
+		p = obj_make_live(c, cls, size, &slot->objs[--slot->n], missed);
 	local_irq_restore(flags);
-	return (void *)p;
+	return p;
 }
 
 /*
  * This CPU's stack for cls was empty: refill it from the mcentral (which
- * may sleep if gfp allows) and pop again.  Interrupts, or a move to
- * another CPU, may empty the stack before the pop: then refill again.
+ * may sleep if gfp allows) and pop again, or take the one object that a
+ * cold class gets instead.  Interrupts, or a move to another CPU, may
+ * empty the stack before the pop: then refill again.
  */
 static noinline void *small_alloc_slow(size_t size, unsigned int cls,
 				       gfp_t gfp)
 {
+	struct gomem_obj first;
+	unsigned long flags;
 	void *p;
 
 	do {
-		if (!mcache_refill(cls, gfp))
+		first.p = NULL;
+		if (!mcache_refill(cls, gfp, &first))
 			return NULL;
+		if (first.p) {
+			local_irq_save(flags);
+			p = obj_make_live(this_cpu_read(gomem_mcache), cls, size,
+					  &first, true);
+			local_irq_restore(flags);
+			return p;
+		}
 		p = mcache_pop(size, cls, true);
 	} while (!p);
 	return p;
@@ -351,22 +375,6 @@ static size_t gomem_requested(struct mspan *s, unsigned long addr,
 	return s->req;
 }
 
-/*
- * A large object whose free claimed it: no one else can reach its span
- * now, so it is zeroed (if init_on_free asks) with interrupts as the
- * caller had them, a page at a time, and its pages go back.
- */
-noinline void gomem_free_large(struct mspan *s)
-{
-	size_t bytes = (size_t)s->npages << PAGE_SHIFT, off;
-
-	if (want_init_on_free()) {
-		for (off = 0; off < bytes; off += PAGE_SIZE)
-			gomem_zero((void *)s->base + off, PAGE_SIZE);
-	}
-	mspan_free_large(s);
-}
-
 /* gomem_free(), with ip the caller a report names. */
 static __always_inline void gomem_free_ip(const void *p, unsigned long ip)
 {
@@ -403,7 +411,7 @@ static __always_inline void gomem_free_ip(const void *p, unsigned long ip)
 		gomem_account(c, GOMEM_LARGE_STATS, -(s64)s->req, false);
 		local_irq_restore(flags);
 		gomem_kasan_free(p, (size_t)s->npages << PAGE_SHIFT);
-		gomem_free_large(s);
+		mspan_free_large(s);
 		return;
 	}
 	local_irq_restore(flags);
@@ -623,6 +631,7 @@ static int __init gomem_init(void)
 	err = mcache_init();
 	if (err)
 		goto spans;
+	reclaim_init();
 	err = gomem_proc_init();
 	if (err)
 		goto caches;
@@ -633,6 +642,7 @@ static int __init gomem_init(void)
 	return 0;
 
 caches:
+	reclaim_exit();
 	mcache_exit();
 	mcache_free();
 spans:
@@ -646,6 +656,7 @@ static void __exit gomem_exit(void)
 {
 	gomem_fault_exit();
 	gomem_proc_exit();
+	reclaim_exit();
 	mcache_exit();
 	gomem_report_leaks();
 	mcache_free();

@@ -59,8 +59,9 @@
  * =============
  *
  * Every object in a small span has a state, one entry of span->state,
- * 1 or 2 bytes wide (mspan->state_width); a tiny block's entry is a
- * struct gomem_tiny_meta, whose "placed" word is its state:
+ * 1 or 2 bytes wide (mspan->state_width); a tiny block's is a 32-bit
+ * "placed" word, followed in span->state by the blocks' 16-bit "freed"
+ * words (state_width GOMEM_TINY_STATE, see tiny.c):
  *
  *	FREE (0)	in its span; only the mcentral (under its lock)
  *			moves it to CACHED.
@@ -99,6 +100,7 @@
 #include <linux/log2.h>
 #include <linux/percpu.h>
 #include <linux/mm.h>
+#include <linux/sizes.h>
 #include <linux/jump_label.h>
 #include <kunit/visibility.h>
 
@@ -150,30 +152,35 @@ struct gomem_debug_obj;
 struct mspan {
 	unsigned long base;		/* address of the first object */
 	unsigned int npages;
+	u32 size;			/* object size, with debug's redzone */
 	u8 kind;			/* enum mspan_kind */
 	u8 spanclass;
-	u8 state_width;			/* bytes per object state: 1, 2, or a
-					 * struct gomem_tiny_meta's
+	u8 state_width;			/* bytes of state per object: 1, 2,
+					 * or GOMEM_TINY_STATE
 					 */
 	u8 live;			/* large: 1 until freed (cmpxchg) */
 	u16 nelems;
 	u16 nfree;			/* FREE objects (mcentral->lock) */
 	u16 hint;			/* no FREE object below (mcentral->lock) */
 	u16 node;			/* NUMA node of its pages */
-	u32 size;			/* object size, with debug's redzone */
 	u32 divmul;
-	size_t req;			/* large: bytes requested */
-	struct list_head node_list;	/* mcentral list (mcentral->lock) */
-	void *state;			/* nelems states, see above */
+	union {
+		void *state;		/* small, tiny: nelems states, see above */
+		size_t req;		/* large: bytes requested */
+	};
+	union {
+		/* mcentral's list (mcentral->lock), or the large list */
+		struct list_head node_list;
+		struct rcu_head rcu;	/* once freed, and on no list */
+	};
 	struct gomem_debug_obj *debug;	/* debug=1 only: see debug.c */
-	struct rcu_head rcu;
 };
 
-/* A tiny block's state: the bits are explained at the top of tiny.c. */
-struct gomem_tiny_meta {
-	u32 placed;	/* also FREE or CACHED, as for any object */
-	atomic_t freed;
-};
+/*
+ * A tiny block's state: a u32 "placed" word, also FREE or CACHED as for
+ * any object, and a u16 "freed" word (see tiny.c).
+ */
+#define GOMEM_TINY_STATE	6
 
 /* Per-object states; see the top of this file. */
 #define GOMEM_OBJ_FREE		0U
@@ -191,7 +198,7 @@ static __always_inline unsigned int mspan_state(const struct mspan *s,
 		return READ_ONCE(((u8 *)s->state)[i]);
 	if (s->state_width == 2)
 		return READ_ONCE(((u16 *)s->state)[i]);
-	return READ_ONCE(((struct gomem_tiny_meta *)s->state)[i].placed);
+	return READ_ONCE(((u32 *)s->state)[i]);
 }
 
 static __always_inline void mspan_set_state(struct mspan *s, unsigned int i,
@@ -202,7 +209,7 @@ static __always_inline void mspan_set_state(struct mspan *s, unsigned int i,
 	else if (s->state_width == 2)
 		WRITE_ONCE(((u16 *)s->state)[i], v);
 	else
-		WRITE_ONCE(((struct gomem_tiny_meta *)s->state)[i].placed, v);
+		WRITE_ONCE(((u32 *)s->state)[i], v);
 }
 
 /*
@@ -350,17 +357,22 @@ struct mheap {
 	unsigned long pages_released;	/* given back, cumulative */
 	unsigned long nr_large, large_pages;	/* live large spans */
 	struct list_head large;		/* ... on this list */
-	struct delayed_work scavenge;
 };
 
 extern struct mheap gomem_mheap;
-extern unsigned int gomem_reserve_kib;
+
+/*
+ * The most pages the pool holds beyond the reserve, waiting for the
+ * scavenger: enough for a few spans that come and go, too few to count.
+ */
+#define GOMEM_POOL_SURPLUS	(SZ_16K >> PAGE_SHIFT)
 
 int mheap_init(void);
 void mheap_exit(void);
 unsigned long mheap_pages_alloc(unsigned int n, int node, gfp_t gfp);
 void mheap_pages_free(unsigned long base, unsigned int n);
-void mheap_trim(void);
+unsigned long mheap_block_alloc(unsigned int n, int node, gfp_t gfp);
+void mheap_block_free(unsigned long base, unsigned int n);
 unsigned long mheap_scavenge(unsigned long keep);
 
 /* mspan.c: spans and their pages */
@@ -384,7 +396,7 @@ struct mcentral {
 	unsigned int size, npages, nelems, divmul;
 	unsigned int min_npages;	/* the smallest span, if npages fails */
 	u8 kind, state_width;
-	u16 cache_cap, batch;		/* mcache capacity and batch */
+	u16 cache_cap;			/* an mcache stack's room */
 } ____cacheline_aligned_in_smp;
 
 extern struct mcentral gomem_mcentral[GOMEM_NR_SPANCLASSES];
@@ -423,20 +435,35 @@ struct gomem_cpu_stats {
 	u64 alloc_failures, bad_frees;
 };
 
+/*
+ * One class's stack in one CPU's mcache.  Until a class has a stack on a
+ * CPU, the CPU's first allocation of it that finds nothing cached takes
+ * one object straight from the mcentral, and so does its first free that
+ * finds no room give one back; the next of the same kind allocates the
+ * stack, with room for the class's cache_cap objects.  The stack lives
+ * until the cache is drained, which makes the class cold again.  cap,
+ * what the stack may hold now, starts small and doubles with each refill.
+ * So a class a CPU used once holds nothing, one it uses little holds
+ * little, and a busy one moves big batches.
+ */
 struct mcache_slot {
-	unsigned int n;		/* objects cached */
-	unsigned int cap;
-	struct gomem_obj *objs;
+	u16 n;			/* objects cached */
+	u16 cap;		/* may hold now; 0 without a stack */
+	u8 warm;		/* MCACHE_WARM_*, since the drain */
+	struct gomem_obj *objs;	/* the stack, or NULL */
 };
+
+#define MCACHE_WARM_ALLOC	BIT(0)
+#define MCACHE_WARM_FREE	BIT(1)
 
 struct mcache {
 	struct mcache_slot slot[GOMEM_NR_SPANCLASSES];
-	/* Tiny allocator: the current block, or 0. */
+	/* Tiny allocator: the current block, or 0, and its state. */
 	unsigned long tiny;
 	unsigned int tiny_off;
-	struct gomem_tiny_meta *tiny_meta;
+	u32 *tiny_placed;
+	struct mspan *tiny_span;
 	struct gomem_cpu_stats stats;
-	struct gomem_obj storage[];
 };
 
 DECLARE_PER_CPU(struct mcache *, gomem_mcache);
@@ -445,15 +472,28 @@ struct mcache *gomem_mcache_of(unsigned int cpu);
 int mcache_init(void);
 void mcache_exit(void);
 void mcache_free(void);
-bool mcache_refill(unsigned int cls, gfp_t gfp);
-void mcache_flush(struct mcache *c, unsigned int cls, unsigned int n);
+bool mcache_refill(unsigned int cls, gfp_t gfp, struct gomem_obj *first);
+void mcache_make_room(struct mcache *c, unsigned int cls, void *p,
+		      struct mspan *s);
 void gomem_drain(void);
-extern atomic_long_t gomem_shrink_calls;
+void mcache_drain_busy(void);
+unsigned long mcache_cached_bytes(void);
+
+/* reclaim.c: the reserve, the scavenger and the shrinker */
+extern unsigned int gomem_reserve_kib;
+extern atomic_long_t gomem_shrink_calls, gomem_shrink_freed;
+unsigned long reclaim_reserve_pages(void);
+void reclaim_scavenge_soon(void);
+void reclaim_trim(void);
+unsigned long reclaim_count(struct shrinker *sh, struct shrink_control *sc);
+unsigned long reclaim_scan(struct shrinker *sh, struct shrink_control *sc);
+void reclaim_init(void);
+void reclaim_exit(void);
 
 /*
- * Push a CACHED object on this CPU's stack, first flushing the oldest
- * batch to the mcentral if the stack is full.  Interrupts disabled, which
- * makes it safe without a lock for the reasons the top of this file gives.
+ * Push a CACHED object on this CPU's stack; a full stack, or none yet,
+ * is mcache_make_room()'s business.  Interrupts disabled, which makes it
+ * safe without a lock for the reasons the top of this file gives.
  */
 static __always_inline void mcache_push(struct mcache *c, unsigned int cls,
 					void *p, struct mspan *s)
@@ -461,8 +501,10 @@ static __always_inline void mcache_push(struct mcache *c, unsigned int cls,
 	struct mcache_slot *slot = &c->slot[cls];
 	struct gomem_obj *o;
 
-	if (unlikely(slot->n == slot->cap))
-		mcache_flush(c, cls, gomem_mcentral[cls].batch);
+	if (unlikely(slot->n == slot->cap)) {
+		mcache_make_room(c, cls, p, s);
+		return;
+	}
 	o = &slot->objs[slot->n++];
 	o->p = p;
 	o->span = s;
@@ -493,18 +535,17 @@ void gomem_stats_read(struct gomem_stats *st);
 struct gomem_fault {
 	atomic_t probability, interval, times, space;
 	atomic_t count, injected;
-	u32 verbose;
+	u32 min_order, verbose;
 };
 
 extern struct gomem_fault gomem_fail;
-bool gomem_should_fail(void);
+bool gomem_should_fail(unsigned int order);
 void gomem_fault_init(void);
 void gomem_fault_exit(void);
 
 /* gomem.c */
 void gomem_count(unsigned int cls, s64 bytes, bool alloc);
 void gomem_count_failure(void);
-void gomem_free_large(struct mspan *s);
 
 /* debug.c: debug=1 (see there) */
 DECLARE_STATIC_KEY_FALSE(gomem_debug_key);

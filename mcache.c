@@ -14,8 +14,16 @@
  * flushes the oldest half back.  A free lands on the freeing CPU's stack
  * whichever CPU allocated the object, so remote frees cost the same as
  * local ones, and they cannot pile up: a stack never holds more than its
- * capacity.  A CPU's stacks are drained when it goes offline and at
- * unload.
+ * capacity.  The stacks are the mcache's memory that grows with use: a
+ * CPU's first allocation of a class, and its first free, go to the
+ * mcentral directly; the second allocates the class's stack, whose
+ * capacity starts at a few objects and doubles with each refill up to
+ * the class's cache_cap (about GOMEM_MCACHE_BYTES of objects), and
+ * that is freed when the cache is drained; a stack that frees overflow
+ * grows too.  So a loaded gomem holds one small struct mcache per CPU, a
+ * class used once holds no object, whose span could otherwise stay for
+ * it, and a class used little holds little.  A CPU's caches are drained
+ * when it goes offline, by the shrinker (reclaim.c), and at unload.
  *
  * The per-CPU statistics live here too, updated in the same
  * interrupt-disabled sections as the stacks they describe, and summed
@@ -28,6 +36,7 @@
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
 #include <linux/smp.h>
+#include <linux/sizes.h>
 
 #include "gomem_internal.h"
 
@@ -42,12 +51,47 @@ EXPORT_SYMBOL_IF_KUNIT(gomem_mcache_of);
 
 static int mcache_hp_state;
 
+/* A stack's capacity when it is new, or after a drain. */
+static unsigned int first_cap(unsigned int cls)
+{
+	return min_t(unsigned int, gomem_mcentral[cls].cache_cap, 4);
+}
+
+static size_t stack_bytes(unsigned int cap)
+{
+	return cap * sizeof(struct gomem_obj);
+}
+
+/*
+ * Make stack, of room for cap objects, c's stack for cls, if c has none
+ * or a smaller one, and move what it holds.  Returns the stack the caller
+ * must free: the old one, of *old_cap objects, or stack itself if it was
+ * not needed.  Interrupts disabled, c this CPU's.
+ */
+static struct gomem_obj *stack_install(struct mcache *c, unsigned int cls,
+				       struct gomem_obj *stack, unsigned int cap,
+				       unsigned int *old_cap)
+{
+	struct mcache_slot *slot = &c->slot[cls];
+	struct gomem_obj *old = slot->objs;
+
+	*old_cap = cap;
+	if (!stack || slot->cap >= cap)
+		return stack;
+	if (old)
+		memcpy(stack, old, slot->n * sizeof(*stack));
+	*old_cap = slot->cap;
+	slot->objs = stack;
+	slot->cap = cap;
+	return old;
+}
+
 /*
  * Give back the oldest n objects, keeping the recently freed ones, whose
  * cache lines are likeliest to be hot, for the next allocations.
  * Interrupts disabled, or the CPU is dead.
  */
-void mcache_flush(struct mcache *c, unsigned int cls, unsigned int n)
+static void mcache_flush(struct mcache *c, unsigned int cls, unsigned int n)
 {
 	struct mcache_slot *slot = &c->slot[cls];
 
@@ -57,48 +101,145 @@ void mcache_flush(struct mcache *c, unsigned int cls, unsigned int n)
 	c->stats.flushes++;
 }
 
-/*
- * Refill this CPU's stack for cls with a batch from the mcentral.
- * Interrupts enabled: the mcentral may have to grow, which may sleep if
- * gfp allows.  Returns false if nothing could be had.
- */
-bool mcache_refill(unsigned int cls, gfp_t gfp)
+/* The next capacity of a stack that holds cap objects now. */
+static unsigned int grown_cap(unsigned int cls, unsigned int cap)
 {
-	struct mcentral *mc = &gomem_mcentral[cls];
-	struct gomem_obj objs[GOMEM_BATCH_MAX];
-	struct mcache_slot *slot;
-	unsigned int got, room;
+	return cap ? min_t(unsigned int, 2 * cap, gomem_mcentral[cls].cache_cap) :
+	       first_cap(cls);
+}
+
+/*
+ * mcache_push() found no room for p.  The first free of a class with no
+ * stack sends p straight back to its mcentral; otherwise the stack gets
+ * room for twice as many, or is made, without sleeping; if it has all
+ * the room it may have, or none can be had, the oldest half is flushed.
+ * Without a stack (none to be had, or debug=1), p goes straight back.
+ * Interrupts disabled, c this CPU's.
+ */
+void mcache_make_room(struct mcache *c, unsigned int cls, void *p,
+		      struct mspan *s)
+{
+	struct mcache_slot *slot = &c->slot[cls];
+	unsigned int cap = grown_cap(cls, slot->cap), spare;
+	struct gomem_obj one = { p, s }, *stack = NULL;
+
+	if (!slot->objs && !(slot->warm & MCACHE_WARM_FREE)) {
+		slot->warm |= MCACHE_WARM_FREE;
+		mcentral_put(&gomem_mcentral[cls], &one, 1);
+		return;
+	}
+	if (cap > slot->cap)
+		stack = gomem_meta_alloc(stack_bytes(cap), GFP_ATOMIC | __GFP_NOWARN |
+					 __GFP_NOMEMALLOC, numa_mem_id());
+	stack = stack_install(c, cls, stack, cap, &spare);
+	gomem_meta_free(stack, stack_bytes(spare));
+	if (slot->n == slot->cap && slot->cap)
+		mcache_flush(c, cls, max(slot->cap / 2, 1U));
+	if (slot->n == slot->cap) {
+		mcentral_put(&gomem_mcentral[cls], &one, 1);
+		return;
+	}
+	slot->objs[slot->n++] = one;
+}
+
+/*
+ * One object of cls in *first, straight from the mcentral, for a CPU
+ * that has no stack for cls and either never needed one since the drain
+ * or can have none now.  Interrupts enabled.
+ */
+static bool mcache_first(unsigned int cls, gfp_t gfp, struct gomem_obj *first)
+{
 	unsigned long flags;
 	struct mcache *c;
 
-	got = mcentral_get(mc, objs, mc->batch, gfp);
-	if (!got)
+	if (!mcentral_get(&gomem_mcentral[cls], first, 1, gfp))
 		return false;
 	local_irq_save(flags);
-	/* We may be on another CPU now; fill whichever we are on. */
 	c = this_cpu_read(gomem_mcache);
-	slot = &c->slot[cls];
-	room = min(got, slot->cap - slot->n);
-	memcpy(slot->objs + slot->n, objs, room * sizeof(*objs));
-	slot->n += room;
+	c->slot[cls].warm |= MCACHE_WARM_ALLOC;
 	c->stats.refills++;
 	local_irq_restore(flags);
-	/* Interrupts filled the stack meanwhile: return the rest. */
-	if (room < got)
-		mcentral_put(mc, objs + room, got - room);
 	return true;
+}
+
+/*
+ * Refill this CPU's stack for cls with a batch from the mcentral, half
+ * of what the stack may hold, and let it hold twice as many from now on:
+ * the stack is allocated, or grown, here, where the caller's flags say
+ * whether that may sleep.  If the caller passed first and this is the
+ * CPU's first allocation of cls since the drain (or no stack can be had),
+ * one object goes there instead, with first->p set, and none to a stack.
+ * Interrupts enabled: the mcentral may have to grow too.  Returns false
+ * if nothing could be had.
+ */
+bool mcache_refill(unsigned int cls, gfp_t gfp, struct gomem_obj *first)
+{
+	struct mcentral *mc = &gomem_mcentral[cls];
+	unsigned int got, room, cap, want, spare_cap;
+	struct gomem_obj objs[GOMEM_BATCH_MAX], *stack;
+	struct mcache_slot *slot;
+	unsigned long flags;
+	struct mcache *c;
+	bool ok, bare;
+
+	do {
+		/* A hint: we may be on another CPU by the time it is used. */
+		slot = &this_cpu_read(gomem_mcache)->slot[cls];
+		if (first && !(READ_ONCE(slot->warm) & MCACHE_WARM_ALLOC))
+			return mcache_first(cls, gfp, first);
+		cap = READ_ONCE(slot->cap);
+		want = max(cap, first_cap(cls)) / 2;
+		stack = NULL;
+		if (grown_cap(cls, cap) > cap) {
+			cap = grown_cap(cls, cap);
+			stack = gomem_meta_alloc(stack_bytes(cap), gomem_inherit_gfp(gfp),
+						 numa_mem_id());
+			/* No stack to be had: one object will do, if wanted. */
+			if (!stack && cap == first_cap(cls))
+				return first && mcache_first(cls, gfp, first);
+		}
+		got = mcentral_get(mc, objs, max(want, 1U), gfp);
+		local_irq_save(flags);
+		/* We may be on another CPU now; fill whichever we are on. */
+		c = this_cpu_read(gomem_mcache);
+		slot = &c->slot[cls];
+		stack = stack_install(c, cls, stack, cap, &spare_cap);
+		room = min_t(unsigned int, got, slot->cap - slot->n);
+		memcpy(slot->objs + slot->n, objs, room * sizeof(*objs));
+		slot->n += room;
+		c->stats.refills++;
+		ok = slot->n;
+		bare = !slot->cap;
+		local_irq_restore(flags);
+		gomem_meta_free(stack, stack_bytes(spare_cap));
+		/* Interrupts filled the stack meanwhile, or it is gone: give back. */
+		if (room < got)
+			mcentral_put(mc, objs + room, got - room);
+		/* A drain freed the stack under us: start over, with a new one. */
+	} while (!ok && got && bare);
+	return ok;
 }
 EXPORT_SYMBOL_IF_KUNIT(mcache_refill);
 
-/* Empty one mcache; interrupts disabled on its CPU, or the CPU is dead. */
+/*
+ * Empty one mcache, and free its stacks; interrupts disabled on its CPU,
+ * or the CPU is dead.
+ */
 static void mcache_drain(struct mcache *c)
 {
+	struct mcache_slot *slot;
 	unsigned int cls;
 
 	tiny_retire(c);
-	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++)
-		if (c->slot[cls].n)
-			mcache_flush(c, cls, c->slot[cls].n);
+	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++) {
+		slot = &c->slot[cls];
+		if (slot->n)
+			mcache_flush(c, cls, slot->n);
+		gomem_meta_free(slot->objs, stack_bytes(slot->cap));
+		slot->objs = NULL;
+		slot->cap = 0;
+		slot->warm = 0;
+	}
 }
 
 static void mcache_drain_local(void *unused)
@@ -120,43 +261,45 @@ void gomem_drain(void)
 }
 EXPORT_SYMBOL_IF_KUNIT(gomem_drain);
 
-/*
- * Memory pressure (or drop_caches) drains the per-CPU caches: their
- * objects go back to their spans, empty spans to the mheap, and every
- * free page the mheap holds goes back to the page allocator.
- */
-static unsigned long mcache_count(struct shrinker *sh,
-				  struct shrink_control *sc)
+/* Does cpu's mcache hold anything: objects, a tiny block, stacks? */
+static bool mcache_holds(int cpu, void *unused)
 {
-	unsigned long n = READ_ONCE(gomem_mheap.pages_free);
+	struct mcache *c = per_cpu(gomem_mcache, cpu);
+	unsigned int cls;
+
+	if (READ_ONCE(c->tiny))
+		return true;
+	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++)
+		if (READ_ONCE(c->slot[cls].objs))
+			return true;
+	return false;
+}
+
+/*
+ * gomem_drain() for the shrinker: only the CPUs that hold something get
+ * an IPI.  Process context, interrupts enabled.
+ */
+void mcache_drain_busy(void)
+{
+	on_each_cpu_cond(mcache_holds, mcache_drain_local, NULL, 1);
+}
+
+/* The bytes of the objects cached on every CPU; read without locks. */
+unsigned long mcache_cached_bytes(void)
+{
+	unsigned long bytes = 0;
 	unsigned int cpu, cls;
 	struct mcache *c;
 
 	for_each_online_cpu(cpu) {
 		c = per_cpu(gomem_mcache, cpu);
-		n += !!READ_ONCE(c->tiny);
 		for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++)
-			n += READ_ONCE(c->slot[cls].n);
+			bytes += (unsigned long)READ_ONCE(c->slot[cls].n) *
+				 gomem_mcentral[cls].size;
 	}
-	return n ?: SHRINK_EMPTY;
+	return bytes;
 }
-
-atomic_long_t gomem_shrink_calls;
-
-static unsigned long mcache_scan(struct shrinker *sh,
-				 struct shrink_control *sc)
-{
-	unsigned long n = mcache_count(sh, sc);
-
-	atomic_long_inc(&gomem_shrink_calls);
-	if (n == SHRINK_EMPTY)
-		return SHRINK_STOP;
-	gomem_drain();
-	mheap_scavenge(0);
-	return n;
-}
-
-static struct shrinker *mcache_shrinker;
+EXPORT_SYMBOL_IF_KUNIT(mcache_cached_bytes);
 
 /* CPU hotplug: the CPU is dead, so nothing can race with the drain. */
 static int mcache_cpu_dead(unsigned int cpu)
@@ -197,45 +340,29 @@ void gomem_stats_read(struct gomem_stats *st)
 }
 EXPORT_SYMBOL_IF_KUNIT(gomem_stats_read);
 
-/* The size of one CPU's mcache, with its stacks. */
-static size_t mcache_bytes(void)
-{
-	unsigned int cls, slots = 0;
-	struct mcache *c;
-
-	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++)
-		slots += gomem_mcentral[cls].cache_cap;
-	return struct_size(c, storage, slots);
-}
-
 void mcache_free(void)
 {
 	unsigned int cpu;
 
 	for_each_possible_cpu(cpu) {
-		gomem_meta_free(per_cpu(gomem_mcache, cpu), mcache_bytes());
+		gomem_meta_free(per_cpu(gomem_mcache, cpu), sizeof(struct mcache));
 		per_cpu(gomem_mcache, cpu) = NULL;
 	}
 }
 
 int mcache_init(void)
 {
-	unsigned int cpu, cls;
+	unsigned int cpu;
 	struct mcache *c;
-	struct gomem_obj *next;
 	int ret;
 
+	/* A loaded gomem's whole cost per CPU, stacks aside. */
+	BUILD_BUG_ON(sizeof(struct mcache) > SZ_4K);
 	for_each_possible_cpu(cpu) {
-		c = gomem_meta_alloc(mcache_bytes(), GFP_KERNEL, cpu_to_node(cpu));
+		c = gomem_meta_alloc(sizeof(*c), GFP_KERNEL, cpu_to_node(cpu));
 		if (!c) {
 			ret = -ENOMEM;
 			goto fail;
-		}
-		next = c->storage;
-		for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++) {
-			c->slot[cls].objs = next;
-			c->slot[cls].cap = gomem_mcentral[cls].cache_cap;
-			next += c->slot[cls].cap;
 		}
 		per_cpu(gomem_mcache, cpu) = c;
 	}
@@ -244,10 +371,6 @@ int mcache_init(void)
 	if (ret < 0)
 		goto fail;
 	mcache_hp_state = ret;
-	/* Without a shrinker, caches are drained only at unload: go on. */
-	mcache_shrinker = gomem_shrinker_create(mcache_count, mcache_scan);
-	if (!mcache_shrinker)
-		pr_warn("no shrinker: per-CPU caches will not shrink under memory pressure\n");
 	return 0;
 fail:
 	mcache_free();
@@ -259,8 +382,6 @@ void mcache_exit(void)
 {
 	unsigned int cpu;
 
-	if (mcache_shrinker)
-		gomem_shrinker_destroy(mcache_shrinker);
 	cpuhp_remove_state_nocalls(mcache_hp_state);
 	for_each_possible_cpu(cpu)
 		mcache_cpu_dead(cpu);

@@ -36,8 +36,9 @@ struct mcentral gomem_mcentral[GOMEM_NR_SPANCLASSES];
 EXPORT_SYMBOL_IF_KUNIT(gomem_mcentral);
 
 /*
- * How many objects of a class a CPU may cache: about this many bytes,
- * between 2 and 64 objects.  A refill or flush moves half of that.
+ * How many objects of a class a CPU may cache at most: about this many
+ * bytes, between 1 and 64 objects.  A refill or flush moves half of what
+ * the stack may hold (see mcache.c).
  */
 #define GOMEM_MCACHE_BYTES	SZ_16K
 #define GOMEM_MCACHE_MAX	(2 * GOMEM_BATCH_MAX)
@@ -79,7 +80,7 @@ static int mcentral_setup(struct mcentral *c, unsigned int spanclass,
 	c->kind = kind;
 	c->state_width = width;
 	c->cache_cap = clamp_t(unsigned int, GOMEM_MCACHE_BYTES / sc->size,
-			       2, GOMEM_MCACHE_MAX);
+			       1, GOMEM_MCACHE_MAX);
 	if (gomem_debug()) {
 		/* Every object to the lock, with a redzone after it. */
 		c->cache_cap = 0;
@@ -91,7 +92,6 @@ static int mcentral_setup(struct mcentral *c, unsigned int spanclass,
 	}
 	c->size = stride;
 	c->min_npages = DIV_ROUND_UP(stride, PAGE_SIZE);
-	c->batch = c->cache_cap / 2;
 	return 0;
 }
 
@@ -120,7 +120,7 @@ int mcentral_init(void)
 	}
 	return mcentral_setup(&gomem_mcentral[GOMEM_TINY_CLASS], GOMEM_TINY_CLASS,
 			      gomem_size_class(GOMEM_TINY_MAX), MSPAN_TINY,
-			      sizeof(struct gomem_tiny_meta));
+			      GOMEM_TINY_STATE);
 }
 
 /* A fresh span of c's class with npages pages. */
@@ -144,14 +144,20 @@ static struct mspan *mcentral_span(struct mcentral *c, unsigned int npages,
 /*
  * A span for c: its preferred size if the page allocator has the block
  * at hand (more than a page is not worth reclaim or a warning), else the
- * smallest that holds an object, with all the caller's flags allow.
+ * smallest that holds an object, with all the caller's flags allow.  A
+ * class of few objects grows by its smallest spans, as long as they hold
+ * no more pages than one preferred span: one 14080-byte object then
+ * holds 4 pages, not 7, and the class's waste stays within what one
+ * preferred span would hold.  c->nr_pages is read without the lock: it
+ * only steers the choice.
  */
 static struct mspan *mcentral_grow(struct mcentral *c, gfp_t gfp)
 {
 	struct mspan *s;
 
-	if (c->npages == c->min_npages)
-		return mcentral_span(c, c->npages, gfp);
+	if (c->npages == c->min_npages ||
+	    READ_ONCE(c->nr_pages) + c->min_npages <= c->npages)
+		return mcentral_span(c, c->min_npages, gfp);
 	s = mcentral_span(c, c->npages, gfp | __GFP_NORETRY | __GFP_NOWARN);
 	return s ?: mcentral_span(c, c->min_npages, gfp);
 }

@@ -9,16 +9,17 @@
  * needs more than an order-0 page, a span never holds more than its own
  * pages, and a freed span's pages can go back one by one.
  *
- * Freed pages do not go straight back.  Each node has a pool of free
+ * Freed pages need not go straight back.  Each node has a pool of free
  * runs, as Go's mheap has: a run is a maximal set of neighbouring free
  * pages, found through the marks on its first and last pages (see
  * gomem_internal.h), so a run that is freed next to another merges with
  * it in O(1), and a span of n pages is carved from the shortest run that
- * has them (best fit).  The pool absorbs the churn of spans that come and
- * go; the scavenger, a delayed work in the spirit of Go's, gives back to
- * the page allocator whatever stays above the reserve (reserve_kib) for
- * a moment, so that an idle gomem holds no more than its reserve within a
- * second, and neither the allocation nor the free path ever waits for it.
+ * has them (best fit).  The pool absorbs the churn of small spans that
+ * come and go; the scavenger (reclaim.c) gives back to the page allocator
+ * whatever stays above the reserve for a moment, through
+ * mheap_scavenge(), so that the allocation path never waits for it.
+ * What the pool would hold past a bounded surplus goes back at once: free
+ * pages held are memory held.
  *
  * Invariants, under gomem_mheap.lock:
  *  - a run of n pages in node's pool is on runs[min(n, BUCKETS)], every
@@ -36,8 +37,8 @@
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/random.h>
-#include <linux/workqueue.h>
 #include <linux/nodemask.h>
+#include <linux/sizes.h>
 
 #include "gomem_internal.h"
 
@@ -48,27 +49,6 @@ unsigned long gomem_page_key;
 EXPORT_SYMBOL_IF_KUNIT(gomem_page_key);
 atomic_long_t gomem_meta_bytes;
 EXPORT_SYMBOL_IF_KUNIT(gomem_meta_bytes);
-
-static int reserve_set(const char *val, const struct kernel_param *kp);
-
-unsigned int gomem_reserve_kib = 256;
-static const struct kernel_param_ops reserve_ops = {
-	.set = reserve_set,
-	.get = param_get_uint,
-};
-
-module_param_cb(reserve_kib, &reserve_ops, &gomem_reserve_kib, 0644);
-MODULE_PARM_DESC(reserve_kib,
-		 "Free pages, in KiB, gomem keeps for reuse rather than give back to the page allocator; writable, and lowering it gives back the surplus at once (default 256)");
-EXPORT_SYMBOL_IF_KUNIT(gomem_reserve_kib);
-
-/* How long a surplus stays before the scavenger gives it back. */
-#define SCAVENGE_DELAY	(HZ / 2)
-
-static unsigned long reserve_pages(void)
-{
-	return (unsigned long)READ_ONCE(gomem_reserve_kib) >> (PAGE_SHIFT - 10);
-}
 
 static struct mheap_pool *pool_of(int node)
 {
@@ -189,25 +169,57 @@ static unsigned long pool_take(int node, unsigned long n)
 	return (unsigned long)page_address(first);
 }
 
+static void count_taken(unsigned int n)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&gomem_mheap.lock, flags);
+	gomem_mheap.pages_total += n;
+	gomem_mheap.pages_acquired += n;
+	spin_unlock_irqrestore(&gomem_mheap.lock, flags);
+}
+
 /*
- * n pages straight from the page allocator, on node if it can: a block
- * of the order that covers them, split, and its tail given back.
+ * n pages straight from the page allocator, on node if it can, counted
+ * as taken and KASAN-poisoned as freed, or 0: a block of the order that
+ * covers them, kept whole if whole and n is a power of two, else split
+ * and its tail given back, so that each page can go back on its own.
  */
-static unsigned long pages_from_buddy(unsigned int n, int node, gfp_t gfp)
+static unsigned long pages_from_buddy(unsigned int n, int node, gfp_t gfp,
+				      bool whole)
 {
 	unsigned int order = get_order((size_t)n << PAGE_SHIFT), i;
 	struct page *page;
+	void *base;
 
-	if (gomem_should_fail())
+	if (gomem_should_fail(order))
 		return 0;
 	page = alloc_pages_node(node, gomem_inherit_gfp(gfp), order);
 	if (!page)
 		return 0;
-	split_page(page, order);
-	for (i = n; i < 1U << order; i++)
-		__free_page(page + i);
-	return (unsigned long)page_address(page);
+	if (!whole || !is_power_of_2(n)) {
+		split_page(page, order);
+		for (i = n; i < 1U << order; i++)
+			__free_page(page + i);
+	}
+	base = page_address(page);
+	gomem_kasan_free(base, (size_t)n << PAGE_SHIFT);
+	count_taken(n);
+	return (unsigned long)base;
 }
+
+/*
+ * n contiguous pages for a large object, straight from the page
+ * allocator, KASAN-poisoned as freed: a large object never goes through
+ * the pool, whose churn is the small spans'.  A power of two of pages is
+ * one block, kept whole, as kmalloc's large allocations are, and freed
+ * whole; other counts are split, and the tail beyond them given back.
+ */
+unsigned long mheap_block_alloc(unsigned int n, int node, gfp_t gfp)
+{
+	return pages_from_buddy(n, node, gfp, true);
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_block_alloc);
 
 /*
  * n contiguous pages for a span, unmarked and KASAN-poisoned as freed,
@@ -229,36 +241,66 @@ unsigned long mheap_pages_alloc(unsigned int n, int node, gfp_t gfp)
 		return base;
 	}
 	spin_unlock_irqrestore(&gomem_mheap.lock, flags);
-
-	base = pages_from_buddy(n, node, gfp);
-	if (!base)
-		return 0;
-	gomem_kasan_free((void *)base, (size_t)n << PAGE_SHIFT);
-	spin_lock_irqsave(&gomem_mheap.lock, flags);
-	gomem_mheap.pages_total += n;
-	gomem_mheap.pages_acquired += n;
-	spin_unlock_irqrestore(&gomem_mheap.lock, flags);
-	return base;
+	return pages_from_buddy(n, node, gfp, false);
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_pages_alloc);
 
 /*
+ * Give n pages at base straight back to the page allocator: one block if
+ * whole (a power of two that pages_from_buddy() kept whole), else page
+ * by page.
+ */
+static void pages_to_buddy(unsigned long base, unsigned int n, bool whole)
+{
+	struct page *page = virt_to_page((void *)base);
+	unsigned long flags;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		gomem_page_unmark(page + i);
+	spin_lock_irqsave(&gomem_mheap.lock, flags);
+	gomem_mheap.pages_total -= n;
+	gomem_mheap.pages_released += n;
+	spin_unlock_irqrestore(&gomem_mheap.lock, flags);
+	if (whole) {
+		__free_pages(page, ilog2(n));
+		return;
+	}
+	for (i = 0; i < n; i++)
+		__free_page(page + i);
+}
+
+/* Give back what mheap_block_alloc() gave.  Any context. */
+void mheap_block_free(unsigned long base, unsigned int n)
+{
+	pages_to_buddy(base, n, is_power_of_2(n));
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_block_free);
+
+/*
  * Take back n pages at base, which their span no longer marks.  They go
- * to the pool; the scavenger gives back any surplus soon.  Any context.
+ * to the pool, for reuse, and the scavenger gives the surplus over the
+ * reserve back soon; pages that would take the pool more than
+ * GOMEM_POOL_SURPLUS past the reserve go straight back.  Any context.
  */
 void mheap_pages_free(unsigned long base, unsigned int n)
 {
-	unsigned long flags;
+	unsigned long flags, reserve = reclaim_reserve_pages();
 	bool surplus;
 
 	gomem_kasan_free((void *)base, (size_t)n << PAGE_SHIFT);
 	spin_lock_irqsave(&gomem_mheap.lock, flags);
+	if (gomem_mheap.pages_free + n > reserve + GOMEM_POOL_SURPLUS) {
+		spin_unlock_irqrestore(&gomem_mheap.lock, flags);
+		pages_to_buddy(base, n, false);
+		return;
+	}
 	pool_put(base, n);
 	gomem_mheap.pages_free += n;
-	surplus = gomem_mheap.pages_free > reserve_pages();
+	surplus = gomem_mheap.pages_free > reserve;
 	spin_unlock_irqrestore(&gomem_mheap.lock, flags);
 	if (surplus)
-		schedule_delayed_work(&gomem_mheap.scavenge, SCAVENGE_DELAY);
+		reclaim_scavenge_soon();
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_pages_free);
 
@@ -301,7 +343,7 @@ unsigned long mheap_scavenge(unsigned long keep)
 			spin_unlock_irqrestore(&gomem_mheap.lock, flags);
 			return released;
 		}
-		/* Keep the part of the run the reserve still wants. */
+		/* Keep the part of the run that keep still wants. */
 		give = min(n, gomem_mheap.pages_free - keep);
 		if (give < n)
 			run_insert(first, n - give);
@@ -322,29 +364,6 @@ unsigned long mheap_scavenge(unsigned long keep)
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_scavenge);
 
-/* Give back every free page beyond the reserve, now. */
-void mheap_trim(void)
-{
-	mheap_scavenge(reserve_pages());
-}
-EXPORT_SYMBOL_IF_KUNIT(mheap_trim);
-
-static void scavenge_work(struct work_struct *work)
-{
-	mheap_trim();
-}
-
-/* Writing reserve_kib takes effect at once: a lower reserve trims now. */
-static int reserve_set(const char *val, const struct kernel_param *kp)
-{
-	int err = param_set_uint(val, kp);
-
-	/* Before module init, the heap does not exist yet. */
-	if (!err && gomem_mheap.pools)
-		mheap_trim();
-	return err;
-}
-
 int mheap_init(void)
 {
 	struct mheap_pool *pool;
@@ -352,7 +371,6 @@ int mheap_init(void)
 	int node;
 
 	spin_lock_init(&gomem_mheap.lock);
-	INIT_DELAYED_WORK(&gomem_mheap.scavenge, scavenge_work);
 	pool = gomem_meta_alloc(nr_node_ids * sizeof(*pool), GFP_KERNEL,
 				NUMA_NO_NODE);
 	if (!pool)
@@ -371,7 +389,6 @@ int mheap_init(void)
 /* Unload: every span is gone (mspan_exit()), so the pools hold every page left. */
 void mheap_exit(void)
 {
-	cancel_delayed_work_sync(&gomem_mheap.scavenge);
 	mheap_scavenge(0);
 	gomem_meta_free(gomem_mheap.pools, nr_node_ids * sizeof(*gomem_mheap.pools));
 	gomem_mheap.pools = NULL;

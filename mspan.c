@@ -6,7 +6,9 @@
  * them (kind, size, count) and their states (see gomem_internal.h).  It
  * marks every one of its pages with itself, which is how a pointer finds
  * its span in O(1) with no table: through the struct page of the
- * pointer's page, as SLUB finds a slab.  Small spans and tiny spans
+ * pointer's page, as SLUB finds a slab.  A large span's pages come from
+ * and go back to the page allocator directly; other spans' through the
+ * mheap's pools.  Small spans and tiny spans
  * belong to their class's mcentral; a large span is one object, and
  * the mheap keeps a list of them so that unload can find every page.
  *
@@ -35,9 +37,19 @@ static size_t state_bytes(const struct mspan *s)
 static void mspan_destroy(struct mspan *s)
 {
 	gomem_debug_span_free(s);
-	gomem_meta_free(s->state, state_bytes(s));
+	if (s->kind != MSPAN_LARGE)
+		gomem_meta_free(s->state, state_bytes(s));
 	atomic_long_sub(kmem_cache_size(mspan_cache), &gomem_meta_bytes);
 	kmem_cache_free(mspan_cache, s);
+}
+
+/* A span's pages back to the mheap: a large one's straight back. */
+static void mspan_pages_free(struct mspan *s)
+{
+	if (s->kind == MSPAN_LARGE)
+		mheap_block_free(s->base, s->npages);
+	else
+		mheap_pages_free(s->base, s->npages);
 }
 
 static void mspan_free_rcu(struct rcu_head *head)
@@ -61,7 +73,6 @@ struct mspan *mspan_alloc(const struct mspan *tmpl, int node, gfp_t gfp)
 		return NULL;
 	atomic_long_add(kmem_cache_size(mspan_cache), &gomem_meta_bytes);
 	*s = *tmpl;
-	s->state = NULL;
 	s->debug = NULL;
 	INIT_LIST_HEAD(&s->node_list);
 	if (s->kind != MSPAN_LARGE) {
@@ -70,11 +81,12 @@ struct mspan *mspan_alloc(const struct mspan *tmpl, int node, gfp_t gfp)
 		if (!s->state)
 			goto fail;
 	}
-	s->base = mheap_pages_alloc(s->npages, node, gfp);
+	s->base = s->kind == MSPAN_LARGE ? mheap_block_alloc(s->npages, node, gfp) :
+		  mheap_pages_alloc(s->npages, node, gfp);
 	if (!s->base)
 		goto fail;
 	if (gomem_debug() && gomem_debug_span_init(s, meta_gfp)) {
-		mheap_pages_free(s->base, s->npages);
+		mspan_pages_free(s);
 		goto fail;
 	}
 	s->node = page_to_nid(virt_to_page((void *)s->base));
@@ -95,7 +107,7 @@ EXPORT_SYMBOL_IF_KUNIT(mspan_alloc);
 void mspan_free(struct mspan *s)
 {
 	/* The pool marks the pages as its own, over the span's marks. */
-	mheap_pages_free(s->base, s->npages);
+	mspan_pages_free(s);
 	call_rcu(&s->rcu, mspan_free_rcu);
 }
 EXPORT_SYMBOL_IF_KUNIT(mspan_free);
@@ -103,7 +115,7 @@ EXPORT_SYMBOL_IF_KUNIT(mspan_free);
 /* mspan_free() for unload, when no reader is left: no grace period. */
 void mspan_free_now(struct mspan *s)
 {
-	mheap_pages_free(s->base, s->npages);
+	mspan_pages_free(s);
 	mspan_destroy(s);
 }
 
@@ -136,7 +148,11 @@ struct mspan *mspan_alloc_large(size_t size, int node, gfp_t gfp)
 }
 EXPORT_SYMBOL_IF_KUNIT(mspan_alloc_large);
 
-/* A large span whose free won its cmpxchg on span->live goes. */
+/*
+ * A large span whose free won its cmpxchg on span->live goes, pages
+ * straight back to the page allocator, which zeroes them itself if
+ * init_on_free asks.  Interrupts as the caller had them.
+ */
 void mspan_free_large(struct mspan *s)
 {
 	unsigned long flags;

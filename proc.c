@@ -131,6 +131,7 @@ static int gomem_proc_show(struct seq_file *m, void *v)
 	seq_printf(m, "bytes_allocated %llu\n", allocated);
 	seq_printf(m, "bad_frees %llu\n", p->st.bad_frees);
 	seq_printf(m, "shrink_calls %ld\n", atomic_long_read(&gomem_shrink_calls));
+	seq_printf(m, "shrink_freed %ld\n", atomic_long_read(&gomem_shrink_freed));
 	seq_puts(m, "class   size span_pages objs_per_span  spans  pages objs_inuse objs_cached objs_free     allocs      frees bytes_requested\n");
 	for (cls = 1; cls < GOMEM_NR_CLASSES; cls++) {
 		snprintf(name, sizeof(name), "%u", cls);

@@ -9,22 +9,21 @@
  * becomes current if it has more room left than the old one.
  *
  * Go never frees a tiny object; its collector frees the whole block.
- * gomem frees them one by one, so every block has a struct
- * gomem_tiny_meta, its state in the tiny span (see gomem_internal.h),
- * made of two words with one writer discipline each:
+ * gomem frees them one by one, so every block has a state in its tiny
+ * span (see gomem_internal.h), made of two words with one writer
+ * discipline each, 6 bytes a block (an array of each in span->state):
  *
- * placed	bits 0-15: an object was placed starting at this byte
+ * placed	u32, bits 0-15: an object was placed starting at this byte
  *		bits 16-30: an object ends at byte (bit - 16); an object whose
  *		end bit is missing ends at byte 15
  *		Written with plain stores, only by the CPU whose current
  *		block it is (or that placed the block's one object, if the
  *		block never became current), and frozen once the block is
  *		retired: no CPU places objects in it any more.
- * freed	bits 0-15: the object starting at this byte was freed, or,
- *		once the block is retired, no object starts there
- *		TINY_RETIRED: the block is no CPU's current block
- *		Changed only by atomic fetch_or, by frees on any CPU and by
- *		the retirement.
+ * freed	u16, bit i: the object starting at byte i was freed, or, once
+ *		the block is retired, no object starts there
+ *		Changed only by atomic compare-and-exchange, by frees on any
+ *		CPU and by the retirement.
  *
  * An object is live while its start bit is placed and not freed; that
  * catches double and interior frees, and the end bits give gomem_size()
@@ -34,10 +33,13 @@
  *
  * Allocation therefore needs no atomic: it only adds bits to "placed",
  * which nobody else writes.  A free sets its bit in "freed" atomically;
- * the retirement, by the owner, which knows "placed" is final, sets
- * TINY_RETIRED and the bit of every offset where no object was placed.
- * The block goes back to the tiny span class when "freed" is TINY_DONE,
- * all of those bits.  Bits are only ever added, so exactly one atomic
+ * the retirement, by the owner, which knows "placed" is final, sets the
+ * bit of every offset where no object was placed.  The block goes back to
+ * the tiny span class when "freed" is TINY_DONE, all 16 bits.  Before its
+ * retirement a block's "freed" can only hold bits of placed objects, so
+ * it reaches TINY_DONE only if all 16 bytes hold an object: a block that
+ * fills is retired at once, by the placement that filled it, before that
+ * object can be freed.  Bits are only ever added, so exactly one atomic
  * brings "freed" to TINY_DONE, and its own result says so: no CPU reads
  * "placed" to decide.  (Reading it after the atomic is wrong: by then
  * another CPU may have given the block back and rewritten it.)
@@ -53,9 +55,7 @@
 #include "gomem_internal.h"
 
 #define TINY_BLOCK	16
-#define TINY_STARTS	0x0000ffffU
-#define TINY_RETIRED	0x00010000U
-#define TINY_DONE	(TINY_RETIRED | TINY_STARTS)
+#define TINY_DONE	0xffffU
 
 static u32 tiny_start_bit(unsigned int o)
 {
@@ -75,17 +75,33 @@ static unsigned int tiny_last(u32 placed, unsigned int o)
 	return ends ? __ffs(ends) : TINY_BLOCK - 1;
 }
 
-static struct gomem_tiny_meta *tiny_meta(struct mspan *s, unsigned long p)
+/* The state of the block holding p: its "placed" and "freed" words. */
+static u32 *tiny_placed(struct mspan *s, unsigned long p)
 {
-	return (struct gomem_tiny_meta *)s->state + mspan_index(s, p);
+	return (u32 *)s->state + mspan_index(s, p);
+}
+
+static u16 *tiny_freed(struct mspan *s, u32 *placed)
+{
+	return (u16 *)((u32 *)s->state + s->nelems) + (placed - (u32 *)s->state);
+}
+
+/* Atomically add bits to *freed; what it held before. */
+static u16 tiny_fetch_or(u16 *freed, u16 bits)
+{
+	u16 old = READ_ONCE(*freed);
+
+	while (!try_cmpxchg(freed, &old, old | bits))
+		;
+	return old;
 }
 
 /* The block is complete: back to this CPU's mcache; interrupts disabled. */
-static void tiny_block_dead(struct mcache *c, struct mspan *s,
-			    struct gomem_tiny_meta *m, unsigned long block)
+static void tiny_block_dead(struct mcache *c, struct mspan *s, u32 *placed,
+			    unsigned long block)
 {
 	gomem_kasan_free((void *)block, TINY_BLOCK);
-	WRITE_ONCE(m->placed, GOMEM_TINY_CACHED);
+	WRITE_ONCE(*placed, GOMEM_TINY_CACHED);
 	c->stats.cls[GOMEM_TINY_CLASS].frees++;
 	mcache_push(c, GOMEM_TINY_CLASS, (void *)block, s);
 }
@@ -93,29 +109,28 @@ static void tiny_block_dead(struct mcache *c, struct mspan *s,
 /* Drop c's current block; interrupts disabled, or c's CPU is dead. */
 void tiny_retire(struct mcache *c)
 {
-	struct gomem_tiny_meta *m = c->tiny_meta;
 	unsigned long block = c->tiny;
-	u32 done;
+	u32 *placed = c->tiny_placed;
+	u16 done;
 
 	if (!block)
 		return;
 	c->tiny = 0;
 	/* "placed" is ours, and final now: offsets never used count as freed. */
-	done = TINY_RETIRED | (~READ_ONCE(m->placed) & TINY_STARTS);
-	if ((atomic_fetch_or(done, &m->freed) | done) == TINY_DONE)
-		tiny_block_dead(c, gomem_span_of(block), m, block);
+	done = ~READ_ONCE(*placed) & TINY_DONE;
+	if ((tiny_fetch_or(tiny_freed(c->tiny_span, placed), done) | done) == TINY_DONE)
+		tiny_block_dead(c, c->tiny_span, placed, block);
 }
 
 void *tiny_alloc(size_t size, gfp_t gfp)
 {
 	unsigned int align = 1U << min(__ffs(size), 3UL), off;
-	struct gomem_tiny_meta *m;
 	struct mcache_slot *slot;
 	unsigned long flags, p;
 	bool missed = false;
 	struct mcache *c;
 	struct mspan *s;
-	u32 placed;
+	u32 *placed;
 
 	for (;;) {
 		local_irq_save(flags);
@@ -123,19 +138,22 @@ void *tiny_alloc(size_t size, gfp_t gfp)
 		off = ALIGN(c->tiny_off, align);
 		if (likely(c->tiny && off + size <= TINY_BLOCK)) {
 			/* This CPU alone writes its current block's word. */
-			m = c->tiny_meta;
-			WRITE_ONCE(m->placed, m->placed | tiny_start_bit(off) |
+			placed = c->tiny_placed;
+			WRITE_ONCE(*placed, *placed | tiny_start_bit(off) |
 				   tiny_end_bit(off + size - 1));
 			gomem_kasan_alloc((void *)c->tiny, off + size, TINY_BLOCK);
 			p = c->tiny + off;
 			c->tiny_off = off + size;
+			/* Full: retired before this object can be freed. */
+			if (c->tiny_off == TINY_BLOCK)
+				tiny_retire(c);
 			goto out;
 		}
 		slot = &c->slot[GOMEM_TINY_CLASS];
 		if (slot->n)
 			break;
 		local_irq_restore(flags);
-		if (!mcache_refill(GOMEM_TINY_CLASS, gfp))
+		if (!mcache_refill(GOMEM_TINY_CLASS, gfp, NULL))
 			return NULL;
 		missed = true;
 	}
@@ -143,22 +161,22 @@ void *tiny_alloc(size_t size, gfp_t gfp)
 	/* A fresh block, the object at its start; nobody else sees it yet. */
 	p = (unsigned long)slot->objs[--slot->n].p;
 	s = slot->objs[slot->n].span;
-	m = tiny_meta(s, p);
-	placed = tiny_start_bit(0) | tiny_end_bit(size - 1);
+	placed = tiny_placed(s, p);
 	gomem_kasan_alloc((void *)p, size, TINY_BLOCK);
 	c->stats.cls[GOMEM_TINY_CLASS].allocs++;
 	c->stats.misses += missed;
 	if (!c->tiny || size < c->tiny_off) {
-		atomic_set(&m->freed, 0);
-		WRITE_ONCE(m->placed, placed);
+		WRITE_ONCE(*tiny_freed(s, placed), 0);
+		WRITE_ONCE(*placed, tiny_start_bit(0) | tiny_end_bit(size - 1));
 		tiny_retire(c);
 		c->tiny = p;
-		c->tiny_meta = m;
+		c->tiny_placed = placed;
+		c->tiny_span = s;
 		c->tiny_off = size;
 	} else {
 		/* Never current: its one object's free gives it back. */
-		atomic_set(&m->freed, TINY_DONE & ~tiny_start_bit(0));
-		WRITE_ONCE(m->placed, placed);
+		WRITE_ONCE(*tiny_freed(s, placed), TINY_DONE & ~tiny_start_bit(0));
+		WRITE_ONCE(*placed, tiny_start_bit(0) | tiny_end_bit(size - 1));
 	}
 out:
 	c->stats.tiny.allocs++;
@@ -167,10 +185,10 @@ out:
 	return (void *)p;
 }
 
-/* The starts of the block's live objects. */
-static u32 tiny_live(struct gomem_tiny_meta *m, u32 placed)
+/* The starts of the live objects of the block whose state is placed. */
+static u32 tiny_live(struct mspan *s, u32 *placed, u32 now)
 {
-	return placed & ~atomic_read(&m->freed) & TINY_STARTS;
+	return now & ~READ_ONCE(*tiny_freed(s, placed)) & TINY_DONE;
 }
 
 /*
@@ -179,24 +197,22 @@ static u32 tiny_live(struct gomem_tiny_meta *m, u32 placed)
  */
 size_t tiny_size(struct mspan *s, unsigned long p)
 {
-	struct gomem_tiny_meta *m = tiny_meta(s, p);
 	unsigned int o = p & (TINY_BLOCK - 1);
-	u32 placed = READ_ONCE(m->placed);
+	u32 *placed = tiny_placed(s, p), now = READ_ONCE(*placed);
 
-	if (!(tiny_live(m, placed) & tiny_start_bit(o)))
+	if (!(tiny_live(s, placed, now) & tiny_start_bit(o)))
 		return 0;
-	return tiny_last(placed, o) - o + 1;
+	return tiny_last(now, o) - o + 1;
 }
 
 /* Why p, in a tiny span, is not a live object's start. */
 enum gomem_bad tiny_why(struct mspan *s, unsigned long p)
 {
-	struct gomem_tiny_meta *m = tiny_meta(s, p);
 	unsigned int o = p & (TINY_BLOCK - 1);
-	u32 placed = READ_ONCE(m->placed);
-	u32 below = tiny_live(m, placed) & (tiny_start_bit(o) - 1);
+	u32 *placed = tiny_placed(s, p), now = READ_ONCE(*placed);
+	u32 below = tiny_live(s, placed, now) & (tiny_start_bit(o) - 1);
 
-	if (below && tiny_last(placed, __fls(below)) >= o)
+	if (below && tiny_last(now, __fls(below)) >= o)
 		return GOMEM_BAD_INTERIOR;
 	return GOMEM_BAD_DOUBLE;
 }
@@ -207,10 +223,10 @@ enum gomem_bad tiny_why(struct mspan *s, unsigned long p)
  */
 bool tiny_free(struct mcache *c, struct mspan *s, unsigned long p)
 {
-	struct gomem_tiny_meta *m = tiny_meta(s, p);
 	unsigned int o = p & (TINY_BLOCK - 1);
+	u32 *placed = tiny_placed(s, p);
 	size_t size;
-	u32 freed;
+	u16 freed;
 
 	size = tiny_size(s, p);
 	if (!size)
@@ -218,12 +234,12 @@ bool tiny_free(struct mcache *c, struct mspan *s, unsigned long p)
 	/* Before the freed bit is set: then the block may be reused. */
 	if (want_init_on_free())
 		memset((void *)p, 0, size);
-	freed = atomic_fetch_or(tiny_start_bit(o), &m->freed);
+	freed = tiny_fetch_or(tiny_freed(s, placed), tiny_start_bit(o));
 	if (freed & tiny_start_bit(o))
 		return false;	/* lost a race with another free of p */
 	c->stats.tiny.frees++;
 	c->stats.tiny.bytes -= size;
 	if ((freed | tiny_start_bit(o)) == TINY_DONE)
-		tiny_block_dead(c, s, m, p - o);
+		tiny_block_dead(c, s, placed, p - o);
 	return true;
 }

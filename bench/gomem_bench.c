@@ -31,6 +31,7 @@
  *
  * Output, one line per pattern and size:
  *	gomem_bench: TEST SIZE UNIT GOMEM KMALLOC KMALLOC_CONST KMEM_CACHE
+ * (TEST with "tag" appended, for runs against gomem's debug=1)
  * with "-" where a peer does not apply, then "gomem_bench: done".
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -65,6 +66,10 @@ MODULE_PARM_DESC(sizes, "Sizes to measure, from the README's list (default: all 
 static char *tests = "pair,batch256,batch4096,bulk16,bulk128,remote";
 module_param(tests, charp, 0444);
 MODULE_PARM_DESC(tests, "Patterns to run, comma-separated: pair, batch256, batch4096, bulk16, bulk128, remote, concurrent (default: all but concurrent)");
+
+static char *tag = "";
+module_param(tag, charp, 0444);
+MODULE_PARM_DESC(tag, "Appended to every test name, e.g. _debug for a run with gomem's debug=1 (default none)");
 
 static unsigned int iters = 2048;
 module_param(iters, uint, 0444);
@@ -305,7 +310,7 @@ static void row_print(const char *test, size_t size, const char *unit,
 		else
 			snprintf(cell[i], sizeof(cell[i]), "%llu", r->v[i]);
 	}
-	pr_info("%s %zu %s %s %s %s %s\n", test, size, unit, cell[P_GOMEM],
+	pr_info("%s%s %zu %s %s %s %s %s\n", test, tag, size, unit, cell[P_GOMEM],
 		cell[P_KMALLOC], cell[P_CONST], cell[P_CACHE]);
 }
 

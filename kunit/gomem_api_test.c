@@ -178,12 +178,12 @@ static void zeroing(struct kunit *test)
 /*
  * init_on_alloc and init_on_free, whichever way the kernel was booted:
  * make check runs this suite with both off, then booted with both on.
- * On one CPU with every cache drained, a freed small object is the next
- * one handed out (the mcache is LIFO), and so is a freed large span's
- * run of pages (best fit takes the run it left in the pool), so what each
- * step left in the old bytes shows.  Freed memory is read while gomem
- * still holds it: in an mcache, in a current tiny block, or in the pool
- * under a raised reserve; and past KASAN's marks.
+ * On one CPU, once its class is warm, a freed small object is the next
+ * one handed out (the mcache is LIFO), so what each step left in the old
+ * bytes shows.  Freed memory is read while gomem still holds it: in an
+ * mcache or in a current tiny block, and past KASAN's marks.  A large
+ * object's pages go back to the page allocator when it is freed, so only
+ * a new one's zeroing is gomem's to test.
  */
 static void init_on_alloc_and_free(struct kunit *test)
 {
@@ -197,20 +197,35 @@ static void init_on_alloc_and_free(struct kunit *test)
 
 	kunit_info(test, "init_on_alloc %d, init_on_free %d\n", on_alloc, on_free);
 	gomem_test_pin(test, 0);
+	/* The pool holds only what this case frees. */
+	gomem_test_no_reserve();
 	gomem_test_keep_pages(test);
-	gomem_drain();
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		gomem_test_warm(sizes[i]);
 		p = gomem_alloc(sizes[i], GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, p);
 		usable = gomem_size(p);
 		gomem_test_set(p, 0xa5, usable);
 		gomem_free(p);
-		KUNIT_EXPECT_EQ_MSG(test, gomem_test_first_not(p, after_free, usable), usable,
-				    "freed, size %zu", sizes[i]);
+		if (sizes[i] <= GOMEM_MAX_SMALL)
+			KUNIT_EXPECT_EQ_MSG(test, gomem_test_first_not(p, after_free, usable),
+					    usable, "freed, size %zu", sizes[i]);
 		q = gomem_alloc(sizes[i], GFP_KERNEL);
-		KUNIT_ASSERT_PTR_EQ_MSG(test, q, p, "size %zu", sizes[i]);
-		KUNIT_EXPECT_EQ_MSG(test, gomem_test_first_not(q, after_alloc, usable), usable,
-				    "allocated again, size %zu", sizes[i]);
+		KUNIT_ASSERT_NOT_NULL(test, q);
+		if (sizes[i] <= GOMEM_MAX_SMALL) {
+			/* A small object stays gomem's, to be handed out again. */
+			KUNIT_ASSERT_PTR_EQ_MSG(test, q, p, "size %zu", sizes[i]);
+			KUNIT_EXPECT_EQ_MSG(test, gomem_test_first_not(q, after_alloc, usable),
+					    usable, "allocated again, size %zu", sizes[i]);
+		} else if (on_alloc) {
+			/*
+			 * A large one's pages went back to the page allocator
+			 * (which zeroes them itself under init_on_free); the
+			 * new ones may be anyone's, and must come zeroed.
+			 */
+			KUNIT_EXPECT_EQ_MSG(test, gomem_test_first_not(q, 0, usable), usable,
+					    "allocated, size %zu", sizes[i]);
+		}
 
 		/*
 		 * realloc in place keeps every byte, as krealloc() does:
@@ -299,31 +314,44 @@ static void realloc_moves_and_stays(struct kunit *test)
 	gomem_test_expect_baseline(test, before);
 }
 
+static bool among(void *const *objs, unsigned int n, const void *p)
+{
+	while (n--)
+		if (objs[n] == p)
+			return true;
+	return false;
+}
+
 /*
  * A realloc that moves to a smaller object copies only what fits.  On one
- * CPU after a drain, a fresh batch is handed out from the top down, so
- * three allocations of a class are neighbours, and the middle one, once
- * freed, is the next one handed out: the moved object lands there, and
- * the neighbour above it must keep its pattern.
+ * CPU where the class is warm, a batch of it holds neighbours: an object with one on either
+ * side is found among them, and once freed it is the next one handed out
+ * (the mcache is LIFO), so the moved object lands there, and both its
+ * neighbours must keep their patterns.
  */
 static void realloc_copies_only_what_fits(struct kunit *test)
 {
 	static const size_t from[] = { 100, 5000, 40 * SZ_1K, SZ_1M };
 	struct gomem_snap *before = gomem_test_snap(test);
+	const unsigned int n = 16;
+	void **objs = kunit_kcalloc(test, n, sizeof(void *), GFP_KERNEL);
 	void *above, *mid, *below, *big, *q;
 	const size_t to = 24;
-	unsigned int i;
+	unsigned int i, j;
 
+	KUNIT_ASSERT_NOT_NULL(test, objs);
 	gomem_test_pin(test, 0);
+	gomem_test_warm(to);
 	for (i = 0; i < ARRAY_SIZE(from); i++) {
-		gomem_drain();
-		above = gomem_alloc(to, GFP_KERNEL);
-		mid = gomem_alloc(to, GFP_KERNEL);
-		below = gomem_alloc(to, GFP_KERNEL);
+		KUNIT_ASSERT_EQ(test, gomem_alloc_bulk(to, GFP_KERNEL, n, objs), (int)n);
+		for (j = 0, mid = NULL; j < n && !mid; j++) {
+			if (among(objs, n, objs[j] + to) && among(objs, n, objs[j] - to))
+				mid = objs[j];
+		}
+		KUNIT_ASSERT_NOT_NULL_MSG(test, mid, "no object with two neighbours among %u", n);
+		above = mid + to;
+		below = mid - to;
 		big = gomem_alloc(from[i], GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(test, above);
-		KUNIT_ASSERT_PTR_EQ(test, mid + to, above);
-		KUNIT_ASSERT_PTR_EQ(test, below + to, mid);
 		KUNIT_ASSERT_NOT_NULL(test, big);
 		gomem_test_fill(above, to);
 		gomem_test_fill(below, to);
@@ -337,9 +365,8 @@ static void realloc_copies_only_what_fits(struct kunit *test)
 				    "%zu -> %zu", from[i], to);
 		KUNIT_EXPECT_EQ_MSG(test, gomem_test_check(below, to), to,
 				    "%zu -> %zu", from[i], to);
-		gomem_free(q);
-		gomem_free(above);
-		gomem_free(below);
+		/* q took mid's place: every object of the batch is freed once. */
+		gomem_free_bulk(n, objs);
 	}
 	gomem_test_unpin();
 	gomem_test_expect_baseline(test, before);
@@ -380,11 +407,14 @@ static void realloc_keeps_every_usable_byte(struct kunit *test)
 }
 
 /*
- * With init_on_free, a large free zeroes the object with interrupts on:
- * a hard hrtimer firing every 20 us must run while the zeroing is under
- * way, seeing its first bytes zeroed and its last not yet.  Freed on an
- * empty heap with a reserve, the pages stay with gomem, so the timer
- * reads memory that is still there.
+ * With init_on_free, a large free's pages are zeroed with interrupts on:
+ * gomem hands them back to the page allocator, which zeroes them, with
+ * interrupts as the caller had them.  A hard hrtimer firing every 20 us
+ * must run while the zeroing is under way, seeing the first bytes zeroed
+ * and the last not yet.  The timer reads pages the page allocator holds
+ * by then (past KASAN's marks); in a guest doing nothing else, nobody
+ * takes them back within the free.  The largest size, because the page
+ * allocator zeroes a smaller one within one tick.
  */
 struct irqs_on {
 	struct hrtimer timer;
@@ -409,36 +439,28 @@ static enum hrtimer_restart irqs_on_tick(struct hrtimer *t)
 
 static void large_free_zeroes_with_irqs_on(struct kunit *test)
 {
-	static const size_t sizes[] = { 256 * SZ_1K, 4 * SZ_1M };
 	struct irqs_on *x = kunit_kzalloc(test, sizeof(*x), GFP_KERNEL);
-	unsigned int i;
+	size_t size = GOMEM_MAX_SIZE;
 	void *p;
 
 	if (!want_init_on_free())
 		kunit_skip(test, "needs init_on_free=1");
 	KUNIT_ASSERT_NOT_NULL(test, x);
 	gomem_test_pin(test, 0);
-	gomem_test_keep_pages(test);
-	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
-		p = gomem_alloc(sizes[i], GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(test, p);
-		memset(p, 0xa5, sizes[i]);
-		x->p = p;
-		x->n = sizes[i];
-		x->ticks = 0;
-		x->midway = 0;
-		hrtimer_init(&x->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
-		x->timer.function = irqs_on_tick;
-		hrtimer_start(&x->timer, ns_to_ktime(20 * NSEC_PER_USEC),
-			      HRTIMER_MODE_REL_HARD);
-		WRITE_ONCE(x->freeing, true);
-		gomem_free(p);
-		WRITE_ONCE(x->freeing, false);
-		hrtimer_cancel(&x->timer);
-		kunit_info(test, "%zu bytes: %u ticks, %u while zeroing\n",
-			   sizes[i], x->ticks, x->midway);
-		KUNIT_EXPECT_GT_MSG(test, x->midway, 0U, "%zu bytes", sizes[i]);
-	}
+	p = gomem_alloc(size, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	memset(p, 0xa5, size);
+	x->p = p;
+	x->n = size;
+	hrtimer_init(&x->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+	x->timer.function = irqs_on_tick;
+	hrtimer_start(&x->timer, ns_to_ktime(20 * NSEC_PER_USEC), HRTIMER_MODE_REL_HARD);
+	WRITE_ONCE(x->freeing, true);
+	gomem_free(p);
+	WRITE_ONCE(x->freeing, false);
+	hrtimer_cancel(&x->timer);
+	kunit_info(test, "%zu bytes: %u ticks, %u while zeroing\n", size, x->ticks, x->midway);
+	KUNIT_EXPECT_GT(test, x->midway, 0U);
 	gomem_test_unpin();
 }
 

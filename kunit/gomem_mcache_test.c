@@ -23,9 +23,17 @@ static struct mcache *cache_of(unsigned int cpu)
 	return gomem_mcache_of(cpu);
 }
 
-static void refill_and_flush_in_batches(struct kunit *test)
+/*
+ * A drained CPU has no stack for a class.  Its first allocation takes one
+ * object from the mcentral and makes no stack; the second brings one,
+ * holding a few objects, and each refill after moves half of what the
+ * stack may hold and doubles that, up to the class's cache_cap.  Frees
+ * likewise: the first after a drain goes to the mcentral, the next ones
+ * fill a stack to what it may hold, then flush the oldest half.
+ */
+static void stacks_grow_with_use(struct kunit *test)
 {
-	unsigned int cls = gomem_size_class(512), cpu = 0, i, cap, batch, n;
+	unsigned int cls = gomem_size_class(512), cpu = 0, i, cap, max, n, want;
 	struct gomem_snap *before = gomem_test_snap(test);
 	struct mcache_slot *slot;
 	u64 refills, flushes;
@@ -34,39 +42,60 @@ static void refill_and_flush_in_batches(struct kunit *test)
 	gomem_test_pin(test, cpu);
 	gomem_drain();
 	slot = &cache_of(cpu)->slot[cls];
-	cap = slot->cap;
-	batch = gomem_mcentral[cls].batch;
-	n = 3 * cap;
+	KUNIT_ASSERT_NULL(test, slot->objs);
+	KUNIT_ASSERT_EQ(test, (unsigned int)slot->cap, 0U);
+	KUNIT_ASSERT_EQ(test, (unsigned int)slot->warm, 0U);
+	max = gomem_mcentral[cls].cache_cap;
+	n = 4 * max;
 	p = kunit_kcalloc(test, n, sizeof(void *), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 
-	/* One refill serves a batch; the next allocation misses again. */
 	refills = cache_of(cpu)->stats.refills;
 	p[0] = gomem_alloc(512, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p[0]);
+	KUNIT_EXPECT_NULL(test, slot->objs);
 	KUNIT_EXPECT_EQ(test, cache_of(cpu)->stats.refills, refills + 1);
-	KUNIT_EXPECT_EQ(test, slot->n, batch - 1);
-	for (i = 1; i < batch; i++)
-		p[i] = gomem_alloc(512, GFP_KERNEL);
-	KUNIT_EXPECT_EQ(test, cache_of(cpu)->stats.refills, refills + 1);
-	KUNIT_EXPECT_EQ(test, slot->n, 0U);
-	for (; i < n; i++)
-		p[i] = gomem_alloc(512, GFP_KERNEL);
-	KUNIT_EXPECT_EQ(test, cache_of(cpu)->stats.refills,
-			refills + DIV_ROUND_UP(n, batch));
+	p[1] = gomem_alloc(512, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p[1]);
+	KUNIT_ASSERT_NOT_NULL(test, slot->objs);
+	cap = min(4U, max);
+	KUNIT_EXPECT_EQ(test, (unsigned int)slot->n, cap / 2 - 1);
+	KUNIT_EXPECT_EQ(test, (unsigned int)slot->cap, cap);
+	/* Each refill moves half of what the stack may hold, then doubles it. */
+	for (i = 2; i < n; i++) {
+		want = slot->cap / 2;
+		if (!slot->n) {
+			p[i] = gomem_alloc(512, GFP_KERNEL);
+			KUNIT_EXPECT_EQ_MSG(test, (unsigned int)slot->n, want - 1,
+					    "allocation %u", i);
+			KUNIT_EXPECT_EQ(test, (unsigned int)slot->cap, min(4 * want, max));
+		} else {
+			p[i] = gomem_alloc(512, GFP_KERNEL);
+		}
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+	}
+	KUNIT_EXPECT_EQ(test, (unsigned int)slot->cap, max);
+	KUNIT_EXPECT_GT(test, cache_of(cpu)->stats.refills, refills + 3);
 
-	/* Frees fill the stack to its capacity, then flush the oldest batch. */
+	/* The first free after a drain goes to the mcentral... */
 	gomem_drain();
 	flushes = cache_of(cpu)->stats.flushes;
-	for (i = 0; i < n; i++) {
+	gomem_free(p[0]);
+	KUNIT_EXPECT_NULL(test, slot->objs);
+	/* ... the next fill a stack, then flush the oldest half. */
+	for (i = 1; i < n; i++) {
 		gomem_free(p[i]);
-		KUNIT_EXPECT_LE(test, slot->n, cap);
+		KUNIT_EXPECT_LE(test, slot->n, slot->cap);
 	}
-	KUNIT_EXPECT_EQ(test, cache_of(cpu)->stats.flushes,
-			flushes + (n - cap) / batch);
-	KUNIT_EXPECT_EQ(test, slot->n, n - (n - cap) / batch * batch);
+	KUNIT_EXPECT_GT(test, cache_of(cpu)->stats.flushes, flushes);
+	KUNIT_EXPECT_GT(test, (unsigned int)slot->n, 0U);
 	/* LIFO: the object freed last comes back first. */
 	KUNIT_EXPECT_PTR_EQ(test, gomem_alloc(512, GFP_KERNEL), p[n - 1]);
 	gomem_free(p[n - 1]);
+	/* A drain frees the stacks, and makes the class cold again. */
+	gomem_drain();
+	KUNIT_EXPECT_NULL(test, slot->objs);
+	KUNIT_EXPECT_EQ(test, (unsigned int)slot->warm, 0U);
 	gomem_test_unpin();
 	gomem_test_expect_baseline(test, before);
 }
@@ -311,7 +340,7 @@ static void offline_cpu_is_drained(struct kunit *test)
 }
 
 static struct kunit_case mcache_cases[] = {
-	KUNIT_CASE(refill_and_flush_in_batches),
+	KUNIT_CASE(stacks_grow_with_use),
 	KUNIT_CASE(remote_frees_are_bounded),
 	KUNIT_CASE(alloc_and_free_in_hard_irq),
 	KUNIT_CASE_SLOW(one_kthread_per_cpu),

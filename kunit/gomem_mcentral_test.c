@@ -87,7 +87,7 @@ static struct gomem_obj *get(struct kunit *test, struct mcentral *c,
 
 static void batches_are_distinct_and_cached(struct kunit *test)
 {
-	static const unsigned int classes[] = { 2, 3, 9, 24, 38, 52, 81 };
+	static const unsigned int classes[] = { 2, 3, 9, 24, 38, 44, GOMEM_NR_CLASSES - 1 };
 	unsigned int i, k, n;
 	struct mcentral *c;
 	unsigned long free;
@@ -96,7 +96,7 @@ static void batches_are_distinct_and_cached(struct kunit *test)
 	gomem_drain();
 	for (k = 0; k < ARRAY_SIZE(classes); k++) {
 		c = &gomem_mcentral[classes[k]];
-		n = c->nelems + c->batch;	/* more than one span's worth */
+		n = c->nelems + 1;	/* more than one span's worth */
 		free = c->nr_free;
 		objs = get(test, c, n);
 		expect_consistent(test, c);
@@ -167,17 +167,17 @@ static void every_span_class(struct kunit *test)
 	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++) {
 		c = &gomem_mcentral[cls];
 		KUNIT_EXPECT_EQ(test, (unsigned int)c->spanclass, cls);
-		KUNIT_EXPECT_GE(test, c->cache_cap, 2 * c->batch);
-		KUNIT_EXPECT_LE(test, c->batch, (u16)GOMEM_BATCH_MAX);
+		KUNIT_EXPECT_GE(test, c->cache_cap, (u16)1);
+		KUNIT_EXPECT_LE(test, c->cache_cap, (u16)(2 * GOMEM_BATCH_MAX));
 		objs = get(test, c, 2);
 		mcentral_put(c, objs, 2);
 		expect_consistent(test, c);
 	}
-	/* Tiny blocks are 16-byte objects with a struct gomem_tiny_meta each. */
+	/* Tiny blocks are 16-byte objects with 6 bytes of state each. */
 	c = &gomem_mcentral[GOMEM_TINY_CLASS];
 	KUNIT_EXPECT_EQ(test, c->size, 16U);
 	KUNIT_EXPECT_EQ(test, (unsigned int)c->state_width,
-			(unsigned int)sizeof(struct gomem_tiny_meta));
+			(unsigned int)GOMEM_TINY_STATE);
 	KUNIT_EXPECT_EQ(test, (unsigned int)c->kind, (unsigned int)MSPAN_TINY);
 }
 
@@ -211,26 +211,60 @@ static void failed_growth_gives_nothing(struct kunit *test)
 }
 
 /*
- * When the page allocator has no block for a class's preferred span,
- * the class grows by the smallest span that holds an object: here the
- * 3-page span of 3072-byte objects fails, and a 1-page one serves.
+ * A class of few objects grows by its smallest spans while they hold no
+ * more pages than one preferred span, then by preferred spans; when the
+ * page allocator has no block for a preferred span, the smallest serves.
+ * Here 6144-byte objects: one in a 2-page span, two in a 3-page one.
  */
-static void falls_back_to_the_smallest_span(struct kunit *test)
+static void spans_start_small_and_fall_back(struct kunit *test)
 {
-	struct mcentral *c = &gomem_mcentral[gomem_size_class(3072)];
-	struct gomem_obj o;
+	struct mcentral *c = &gomem_mcentral[gomem_size_class(6144)];
+	struct gomem_obj o[3];
 
 	KUNIT_ASSERT_GT(test, c->npages, c->min_npages);
+	KUNIT_ASSERT_GT(test, 2 * c->min_npages, c->npages);
 	gomem_test_no_reserve();
+	KUNIT_ASSERT_EQ(test, c->nr_pages, 0UL);
+	KUNIT_ASSERT_EQ(test, mcentral_get(c, &o[0], 1, GFP_KERNEL), 1U);
+	KUNIT_EXPECT_EQ(test, o[0].span->npages, c->min_npages);
+	/* A second small span would make more pages than a preferred one. */
 	gomem_test_fail_after(0, 1);
-	KUNIT_ASSERT_EQ(test, mcentral_get(c, &o, 1, GFP_KERNEL), 1U);
+	KUNIT_ASSERT_EQ(test, mcentral_get(c, &o[1], 1, GFP_KERNEL), 1U);
 	KUNIT_EXPECT_EQ(test, gomem_test_fail_left(true), 0);
-	KUNIT_EXPECT_EQ(test, o.span->npages, c->min_npages);
-	KUNIT_EXPECT_EQ(test, (unsigned int)o.span->nelems,
+	KUNIT_EXPECT_EQ(test, o[1].span->npages, c->min_npages);
+	KUNIT_EXPECT_EQ(test, (unsigned int)o[1].span->nelems,
 			c->min_npages * (unsigned int)PAGE_SIZE / c->size);
+	/* With the block at hand, the preferred span. */
+	KUNIT_ASSERT_EQ(test, mcentral_get(c, &o[2], 1, GFP_KERNEL), 1U);
+	KUNIT_EXPECT_EQ(test, o[2].span->npages, c->npages);
+	KUNIT_EXPECT_EQ(test, (unsigned int)o[2].span->nelems, c->nelems);
 	expect_consistent(test, c);
-	mcentral_put(c, &o, 1);
+	mcentral_put(c, o, 3);
 	expect_consistent(test, c);
+	KUNIT_EXPECT_EQ(test, c->nr_pages, 0UL);
+}
+
+/*
+ * No class up to PAGE_SIZE ever asks the page allocator for more than an
+ * order-0 page: with every request of order 1 or more failing, a span of
+ * each such class still comes.
+ */
+static void one_page_classes_need_order_0(struct kunit *test)
+{
+	int injected = atomic_read(&gomem_fail.injected);
+	struct gomem_obj o;
+	unsigned int cls;
+
+	gomem_test_no_reserve();
+	WRITE_ONCE(gomem_fail.min_order, 1);
+	gomem_test_fail_after(0, -1);
+	for (cls = 1; gomem_classes[cls].size <= PAGE_SIZE; cls++) {
+		KUNIT_ASSERT_EQ_MSG(test, mcentral_get(&gomem_mcentral[cls], &o, 1, GFP_KERNEL),
+				    1U, "class %u", cls);
+		mcentral_put(&gomem_mcentral[cls], &o, 1);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_read(&gomem_fail.injected), injected);
+	gomem_test_fail_left(true);
 }
 
 static struct kunit_case mcentral_cases[] = {
@@ -240,7 +274,8 @@ static struct kunit_case mcentral_cases[] = {
 	KUNIT_CASE(every_span_class),
 	KUNIT_CASE(states_are_wide_enough),
 	KUNIT_CASE(failed_growth_gives_nothing),
-	KUNIT_CASE(falls_back_to_the_smallest_span),
+	KUNIT_CASE(spans_start_small_and_fall_back),
+	KUNIT_CASE(one_page_classes_need_order_0),
 	{}
 };
 

@@ -10,6 +10,7 @@
 #include <linux/module.h>
 #include <linux/delay.h>
 #include <linux/nodemask.h>
+#include <linux/sizes.h>
 
 #include "gomem_test.h"
 
@@ -93,6 +94,7 @@ static void runs_are_exact(struct kunit *test)
 	unsigned int n;
 
 	gomem_test_no_reserve();
+	gomem_test_keep_pages(test);
 	for (n = 1; n <= 20; n++) {
 		total = gomem_mheap.pages_total;
 		acquired = gomem_mheap.pages_acquired;
@@ -104,7 +106,7 @@ static void runs_are_exact(struct kunit *test)
 		mheap_pages_free(base, n);
 		KUNIT_EXPECT_EQ(test, run_at(base), (unsigned long)n);
 		expect_invariants(test);
-		mheap_trim();
+		mheap_scavenge(0);
 		KUNIT_EXPECT_EQ(test, gomem_mheap.pages_total, total);
 	}
 }
@@ -167,24 +169,48 @@ static void best_fit(struct kunit *test)
 
 /*
  * The scavenger gives the surplus above the reserve back within a
- * second, and keeps the reserve.
+ * second, and keeps the reserve; small runs wait for it, and a large
+ * run beyond the reserve goes back at once.
  */
 static void scavenger_keeps_the_reserve(struct kunit *test)
 {
-	unsigned long base, keep = 8, released;
-	unsigned int i;
+	unsigned long base, keep = 8, released, n, i;
 
 	gomem_test_no_reserve();
 	WRITE_ONCE(gomem_reserve_kib, keep * (PAGE_SIZE >> 10));
+	/* The reserve and the surplus, page by page: the pool keeps them. */
+	n = keep + GOMEM_POOL_SURPLUS;
 	released = gomem_mheap.pages_released;
-	base = take(test, 40, NUMA_NO_NODE);
-	mheap_pages_free(base, 40);
-	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_free, 40UL);
+	base = take(test, n, NUMA_NO_NODE);
+	for (i = 0; i < n; i += 2)
+		mheap_pages_free(base + i * PAGE_SIZE, 1);
+	for (i = 1; i < n; i += 2)
+		mheap_pages_free(base + i * PAGE_SIZE, 1);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_free, n);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_released, released);
 	for (i = 0; i < 20 && READ_ONCE(gomem_mheap.pages_free) > keep; i++)
 		msleep(100);
-	KUNIT_EXPECT_LT(test, i, 20U);
+	KUNIT_EXPECT_LT(test, i, 20UL);
 	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_free, keep);
-	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_released, released + 40 - keep);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_released, released + n - keep);
+	expect_invariants(test);
+
+	/* Past the surplus, pages go back at once. */
+	released = gomem_mheap.pages_released;
+	base = take(test, 100, NUMA_NO_NODE);
+	for (i = 0; i < 100; i++)
+		mheap_pages_free(base + i * PAGE_SIZE, 1);
+	KUNIT_EXPECT_LE(test, gomem_mheap.pages_free, keep + GOMEM_POOL_SURPLUS);
+	KUNIT_EXPECT_GT(test, gomem_mheap.pages_released, released);
+	reclaim_trim();
+	expect_invariants(test);
+
+	/* A run that would take the pool past its surplus goes back at once. */
+	released = gomem_mheap.pages_released;
+	base = take(test, 128, NUMA_NO_NODE);
+	mheap_pages_free(base, 128);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_free, keep);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_released, released + 128);
 	expect_invariants(test);
 }
 

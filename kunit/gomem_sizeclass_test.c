@@ -63,30 +63,37 @@ static void every_size_gets_the_smallest_class(struct kunit *test)
 }
 
 /*
- * Waste (class - s) / class is at most 1/8 for every s >= 16, except
- * where no multiple of 8 could do it (17-20, 25-27, 33-34, 41): there the
- * class must be the next multiple of 8.
+ * Up to a page, a request gets as many objects per page as its size
+ * allows (the page count of the next multiple of 8), and never a class
+ * bigger than kmalloc's.  Above a page, waste (class - s) / class is at
+ * most 1/8.
  */
-static void round_up_waste_is_bounded(struct kunit *test)
+static void waste_is_the_least_possible(struct kunit *test)
 {
-	unsigned int s, size, exceptions = 0;
+	unsigned int s, size, kmalloc;
 
-	for (s = GOMEM_TINY_MAX; s <= GOMEM_MAX_SMALL; s++) {
+	for (s = 1; s <= GOMEM_MAX_SMALL; s++) {
 		size = gomem_classes[gomem_size_class(s)].size;
-		if ((size - s) * 8 <= size)
-			continue;
-		exceptions++;
-		KUNIT_EXPECT_EQ_MSG(test, size, best_possible(s),
-				    "size %u wastes %u of %u", s, size - s,
-				    size);
-		KUNIT_EXPECT_GT_MSG(test, (best_possible(s) - s) * 8,
-				    best_possible(s),
-				    "size %u could have had a tighter class", s);
+		kmalloc = s <= 8 ? 8 : s <= 16 ? 16 : s <= 32 ? 32 : s <= 64 ? 64 :
+			  s <= 96 ? 96 : s <= 128 ? 128 : s <= 192 ? 192 :
+			  roundup_pow_of_two(s);
+		KUNIT_EXPECT_LE_MSG(test, size, kmalloc, "size %u", s);
+		if (s <= PAGE_SIZE)
+			KUNIT_EXPECT_EQ_MSG(test, PAGE_SIZE / size,
+					    PAGE_SIZE / best_possible(s),
+					    "size %u: class %u", s, size);
+		else
+			KUNIT_EXPECT_LE_MSG(test, (size - s) * 8, size,
+					    "size %u wastes %u of %u", s, size - s, size);
 	}
-	KUNIT_EXPECT_EQ(test, exceptions, 10U);
 }
 
-static void spans_are_smallest_with_bounded_tail(struct kunit *test)
+/*
+ * Up to a page a span is one page: no object that fits in a page needs
+ * more than an order-0 block.  Above, the smallest span whose tail is at
+ * most 1/8 of it.
+ */
+static void spans_are_one_page_or_smallest(struct kunit *test)
 {
 	unsigned int cls, n, size, span;
 
@@ -97,6 +104,10 @@ static void spans_are_smallest_with_bounded_tail(struct kunit *test)
 		span = c->npages * PAGE_SIZE;
 		KUNIT_EXPECT_EQ_MSG(test, c->nelems, span / size, "class %u",
 				    cls);
+		if (size <= PAGE_SIZE) {
+			KUNIT_EXPECT_EQ_MSG(test, c->npages, 1U, "class %u", cls);
+			continue;
+		}
 		KUNIT_EXPECT_LE_MSG(test, (span % size) * 8, span,
 				    "class %u tail", cls);
 		for (n = 1; n < c->npages; n++)
@@ -128,8 +139,8 @@ static struct kunit_case sizeclass_cases[] = {
 	KUNIT_CASE(classes_are_well_formed),
 	KUNIT_CASE(powers_of_two_are_classes),
 	KUNIT_CASE(every_size_gets_the_smallest_class),
-	KUNIT_CASE(round_up_waste_is_bounded),
-	KUNIT_CASE(spans_are_smallest_with_bounded_tail),
+	KUNIT_CASE(waste_is_the_least_possible),
+	KUNIT_CASE(spans_are_one_page_or_smallest),
 	KUNIT_CASE(divmul_divides_exactly),
 	{}
 };

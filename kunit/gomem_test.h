@@ -202,8 +202,19 @@ static inline int gomem_test_fail_left(bool off)
 		atomic_set(&gomem_fail.probability, 0);
 		atomic_set(&gomem_fail.space, 0);
 		atomic_set(&gomem_fail.times, -1);
+		WRITE_ONCE(gomem_fail.min_order, 0);
 	}
 	return left;
+}
+
+/*
+ * Use size's class once on this CPU, so that it is warm (see struct
+ * mcache_slot): from now on until a drain, this CPU's frees of it land on
+ * its stack, and the next allocation pops the object freed last.
+ */
+static inline void gomem_test_warm(size_t size)
+{
+	gomem_free(gomem_alloc(size, GFP_KERNEL));
 }
 
 /* Keep freed pages with gomem, not the page allocator, until the case ends. */
@@ -217,7 +228,7 @@ static inline void gomem_test_no_reserve(void)
 {
 	WRITE_ONCE(gomem_reserve_kib, 0);
 	gomem_drain();
-	mheap_trim();
+	reclaim_trim();
 }
 
 /* Reports of bad input gomem has made since it was loaded. */
@@ -263,7 +274,7 @@ static inline void gomem_test_exit(struct kunit *test)
 	gomem_test_fail_left(true);
 	WRITE_ONCE(gomem_reserve_kib, gomem_test_reserve);
 	gomem_drain();
-	mheap_trim();
+	reclaim_trim();
 }
 
 #endif /* _GOMEM_TEST_H */

@@ -7,29 +7,32 @@
 Writes sizeclasses.h (the tables sizeclass.c compiles in) or, with
 --markdown, the README's comparison with kmalloc.
 
-The method is Go's (src/runtime/mksizeclasses.go), with the rules gomem
-promises instead of Go's:
+Up to the page size, a span is one page: no object that fits in a page
+may need more than an order-0 block from the page allocator.  So the
+classes there are the densest a page allows: for every count n of
+objects per page, the largest multiple of 8 that fits n times.  Every
+request then gets as many objects per page as its own size allows, which
+is the least waste one-page spans can give; it is at most 12.5% up to
+584 bytes (short of where 8-byte granularity makes that impossible), and
+beyond, the page decides: a 2049-byte object takes a page whatever the
+class.  Every power of two up to the page size is such a class, so those
+sizes are naturally aligned, and no request gets a bigger class than
+kmalloc's.
 
-1. Candidate sizes step by 8 up to 128 and then by a power of two no
-   larger than 1/8 of the size (16 from 128, 32 from 256, ... 256 from
-   2048 on).  Go steps by 16 from 32, which wastes up to 31% on a 33-byte
-   request; gomem keeps 8-byte steps until 16-byte steps are safe.
+Above the page size the method is Go's (src/runtime/mksizeclasses.go),
+with the rules gomem promises instead of Go's:
+
+1. Candidate sizes step by 256 (1/8 of 2048 and more).
 2. Each candidate gets the smallest span (in pages) whose tail, the part
    too small for another object, is at most 1/8 of the span.
 3. A candidate that fits as many objects in as many pages as the previous
    class replaces it, as in Go, but only when every request the merged
-   class then serves still wastes at most 12.5%, and never when the
-   previous class is a power of two up to the page size (those must stay
-   exact so that such objects are naturally aligned).
+   class then serves still wastes at most 12.5%.
 4. As in Go, a class grows to the largest multiple of 128 that still fits
-   the same number of objects in its span, under the same two limits.
+   the same number of objects in its span, under the same limit.
 
 Every rule is then checked over every request size, and the script fails
-rather than write a table that breaks one.  One rule cannot hold
-everywhere: with classes that are multiples of 8, a request of 17 bytes
-wastes 7/24 whatever the table.  For those ten sizes (17-20, 25-27, 33-34,
-41) the promise is the best possible one: the class is the next multiple
-of 8.
+rather than write a table that breaks one.
 """
 
 import argparse
@@ -37,7 +40,7 @@ import sys
 
 MAX_SMALL = 32768     # largest size class
 SMALL_DIV = 8         # size_to_class8 step, for sizes up to SMALL_MAX
-SMALL_MAX = 1024
+SMALL_MAX = 2048
 LARGE_DIV = 128       # size_to_class128 step, above SMALL_MAX
 TINY_MAX = 16         # requests below this go to the tiny allocator
 
@@ -71,35 +74,34 @@ def serves_ok(prev, cls):
                for s in range(lo, cls + 1))
 
 
+def one_page_classes(page):
+    """For each count of objects per page, the largest size that fits."""
+    return sorted({page // n // 8 * 8 for n in range(1, page // 8 + 1)} - {0})
+
+
 def make_classes(page):
-    classes = []          # [size, npages]
-    align = 8
-    size = 8
+    classes = [[size, 1] for size in one_page_classes(page)]
+    size = page + 256
     while size <= MAX_SMALL:
-        if pow2(size) and size >= 128:
-            align = min(size // 8, 256)
         npages = span_pages(size, page)
-        if classes:
-            psize, pnpages = classes[-1]
-            prev2 = classes[-2][0] if len(classes) > 1 else 0
-            same = (npages == pnpages and
-                    npages * page // size == pnpages * page // psize)
-            keep = pow2(psize) and psize <= page
-            if same and not keep and serves_ok(prev2, size):
-                classes[-1][0] = size
-                size += align
-                continue
-        classes.append([size, npages])
-        size += align
+        psize, pnpages = classes[-1]
+        prev2 = classes[-2][0]
+        same = (npages == pnpages and
+                npages * page // size == pnpages * page // psize)
+        if same and psize > page and serves_ok(prev2, size):
+            classes[-1][0] = size
+        else:
+            classes.append([size, npages])
+        size += 256
 
     for i, c in enumerate(classes):
         size, npages = c
-        if pow2(size) and size <= page:
+        if size <= page:
             continue
         span = npages * page
         grown = (span // (span // size)) & ~(LARGE_DIV - 1)
         nxt = classes[i + 1][0] if i + 1 < len(classes) else MAX_SMALL + 1
-        prev = classes[i - 1][0] if i else 0
+        prev = classes[i - 1][0]
         if (size < grown < nxt and span_pages(grown, page) == npages and
                 serves_ok(prev, grown)):
             c[0] = grown
@@ -144,7 +146,9 @@ def verify(classes, c8, c128, page):
             fail.append(f"class {i}: {size} is not a multiple of 8")
         if size > SMALL_MAX and size % LARGE_DIV:
             fail.append(f"class {i}: {size} breaks the 128-byte table")
-        if npages != span_pages(size, page):
+        if size <= page and npages != 1:
+            fail.append(f"class {i}: up to a page, a span is one page")
+        if size > page and npages != span_pages(size, page):
             fail.append(f"class {i}: span is not the smallest")
         if i > 1 and size <= sizes[i - 1]:
             fail.append(f"class {i}: sizes must increase")
@@ -157,9 +161,12 @@ def verify(classes, c8, c128, page):
         c = lookup(c8, c128, s)
         if sizes[c] < s or (c > 1 and sizes[c - 1] >= s):
             fail.append(f"size {s}: lookup gives class {c}, not the smallest")
-        if s >= TINY_MAX and not (waste_ok(sizes[c], s) or
-                                  sizes[c] == best_possible(s)):
+        if s <= page and page // sizes[c] != page // best_possible(s):
+            fail.append(f"size {s}: fewer objects per page than its size allows")
+        if s > page and not waste_ok(sizes[c], s):
             fail.append(f"size {s}: class {sizes[c]} wastes over 12.5%")
+        if sizes[c] > kmalloc_class(s, page):
+            fail.append(f"size {s}: class {sizes[c]} is bigger than kmalloc's")
     if fail:
         sys.exit("mksizeclasses: " + "\n".join(fail[:20]))
 

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite for reclaim.c: the shrinker counts what it could free and
+ * frees what it is asked, pools first and caches only if they fall
+ * short; the scavenger gives an idle surplus back within a second.  The
+ * pool-level rules of the reserve are mheap's suite's.
+ */
+#include <kunit/test.h>
+#include <linux/module.h>
+#include <linux/delay.h>
+#include <linux/sizes.h>
+
+#include "gomem_test.h"
+
+/*
+ * Objects of size, freed: with a reserve that keeps every page, their
+ * spans go to the pools and the last ones freed stay in this CPU's cache.
+ */
+static void serve_and_free(struct kunit *test, size_t size, unsigned int n)
+{
+	void **p = kunit_kcalloc(test, n, sizeof(void *), GFP_KERNEL);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	for (i = 0; i < n; i++) {
+		p[i] = gomem_alloc(size, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+	}
+	for (i = 0; i < n; i++)
+		gomem_free(p[i]);
+	kunit_kfree(test, p);
+}
+
+static unsigned long scan(unsigned long n)
+{
+	struct shrink_control sc = { .gfp_mask = GFP_KERNEL, .nr_to_scan = n };
+
+	return reclaim_scan(NULL, &sc);
+}
+
+static unsigned long count(void)
+{
+	struct shrink_control sc = { .gfp_mask = GFP_KERNEL };
+
+	return reclaim_count(NULL, &sc);
+}
+
+/*
+ * count_objects is the pools' pages plus the cached objects' bytes in
+ * pages; scan_objects gives back what it is asked from the pools alone,
+ * leaving the caches, and only past the pools drains them; it returns
+ * what it gave back, which shrink_freed and pages_released both count.
+ */
+static void shrinker_frees_what_it_is_asked(struct kunit *test)
+{
+	unsigned int cls = gomem_size_class(2048);
+	unsigned long free, released, shrunk, calls, got;
+	struct mcache_slot *slot = &gomem_mcache_of(0)->slot[cls];
+	u16 cached;
+
+	gomem_test_pin(test, 0);
+	gomem_test_no_reserve();
+	gomem_test_keep_pages(test);
+	serve_and_free(test, 2048, 2000);
+	cached = slot->n;
+	free = gomem_mheap.pages_free;
+	KUNIT_ASSERT_GT(test, free, 100UL);
+	KUNIT_ASSERT_GT(test, (unsigned int)cached, 0U);
+	KUNIT_EXPECT_EQ(test, count(), free + (mcache_cached_bytes() >> PAGE_SHIFT));
+
+	released = gomem_mheap.pages_released;
+	shrunk = atomic_long_read(&gomem_shrink_freed);
+	calls = atomic_long_read(&gomem_shrink_calls);
+	KUNIT_EXPECT_EQ(test, scan(10), 10UL);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_free, free - 10);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_released, released + 10);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_shrink_freed), shrunk + 10);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_shrink_calls), calls + 1);
+	/* The pools sufficed: no CPU was drained. */
+	KUNIT_EXPECT_EQ(test, slot->n, cached);
+
+	/* Asked for more than the pools hold: the caches are drained too. */
+	released = gomem_mheap.pages_released;
+	got = scan(count() + 100);
+	KUNIT_EXPECT_GT(test, got, free - 10);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_released, released + got);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_free, 0UL);
+	KUNIT_EXPECT_EQ(test, mcache_cached_bytes(), 0UL);
+	KUNIT_EXPECT_NULL(test, slot->objs);
+	/* Nothing left: the shrinker says so, and frees nothing. */
+	KUNIT_EXPECT_EQ(test, count(), SHRINK_EMPTY);
+	KUNIT_EXPECT_EQ(test, scan(10), SHRINK_STOP);
+	gomem_test_unpin();
+}
+
+/*
+ * An idle surplus goes back on its own, down to the reserve, and no
+ * further: SCAVENGE_DELAY (half a second) after it was scheduled.  The
+ * time taken is logged; the case allows two seconds, for a loaded host.
+ */
+static void scavenger_trims_to_the_reserve(struct kunit *test)
+{
+	unsigned long keep = 16, released;
+	unsigned int i;
+
+	gomem_test_no_reserve();
+	gomem_test_keep_pages(test);
+	serve_and_free(test, 4096, 256);
+	gomem_drain();
+	KUNIT_ASSERT_GT(test, gomem_mheap.pages_free, keep);
+	released = gomem_mheap.pages_released;
+	/* Set behind the scavenger's back: only its own run may trim. */
+	WRITE_ONCE(gomem_reserve_kib, keep * (PAGE_SIZE >> 10));
+	reclaim_scavenge_soon();
+	for (i = 0; i < 20 && READ_ONCE(gomem_mheap.pages_free) > keep; i++)
+		msleep(100);
+	kunit_info(test, "the scavenger took %u00 ms\n", i);
+	KUNIT_EXPECT_LT(test, i, 20U);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_free, keep);
+	KUNIT_EXPECT_GT(test, gomem_mheap.pages_released, released);
+}
+
+static struct kunit_case reclaim_cases[] = {
+	KUNIT_CASE(shrinker_frees_what_it_is_asked),
+	KUNIT_CASE(scavenger_trims_to_the_reserve),
+	{}
+};
+
+static struct kunit_suite reclaim_suite = {
+	.name = "gomem_reclaim",
+	.init = gomem_test_init,
+	.exit = gomem_test_exit,
+	.test_cases = reclaim_cases,
+};
+
+kunit_test_suite(reclaim_suite);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("KUnit tests for gomem's reclaim: the shrinker and the scavenger");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Reclaim: when gomem gives memory back, and how much it keeps.
+ *
+ * Two paths give back free pages, as Go's runtime has two (the background
+ * scavenger and the heap-growth scavenge, mgcscavenge.go):
+ *
+ *  - The scavenger.  A free that leaves the mheap's pools above the
+ *    reserve (reserve_kib) schedules a delayed work, which gives back
+ *    everything above the reserve SCAVENGE_DELAY later.  So an idle gomem
+ *    holds no more free pages than its reserve within a second; a class
+ *    that shrinks and grows again in the meantime finds its pages in the
+ *    pool; and no allocation or free ever waits for a page to go back.
+ *    The pools never hold more than GOMEM_POOL_SURPLUS past the reserve
+ *    even meanwhile (mheap.c).
+ *  - The shrinker.  Under memory pressure the kernel asks gomem what it
+ *    could free and to free some of it.  The pools' pages go first, the
+ *    reserve too; only if they fall short are the per-CPU caches drained,
+ *    by an IPI to the CPUs that hold something, which returns their
+ *    objects to their spans and the spans left empty to the pools.
+ *
+ * Writing reserve_kib takes effect at once: a lower reserve trims the
+ * pools now.
+ *
+ * Invariants: the scavenger is never scheduled once reclaim_exit() has
+ * begun, so it cannot run after unload; the shrinker is gone before the
+ * per-CPU caches are.  The counters below are only ever added to.
+ */
+#define pr_fmt(fmt) "gomem: " fmt
+
+#include <linux/module.h>
+#include <linux/workqueue.h>
+
+#include "gomem_internal.h"
+
+static int reserve_set(const char *val, const struct kernel_param *kp);
+
+unsigned int gomem_reserve_kib;
+static const struct kernel_param_ops reserve_ops = {
+	.set = reserve_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(reserve_kib, &reserve_ops, &gomem_reserve_kib, 0644);
+MODULE_PARM_DESC(reserve_kib,
+		 "Free pages, in KiB, gomem keeps for reuse rather than give back to the page allocator; writable, and lowering it gives back the surplus at once (default 0)");
+EXPORT_SYMBOL_IF_KUNIT(gomem_reserve_kib);
+
+/* How long a surplus stays before the scavenger gives it back. */
+#define SCAVENGE_DELAY	(HZ / 2)
+
+static void scavenge_work(struct work_struct *work);
+static DECLARE_DELAYED_WORK(scavenger, scavenge_work);
+static bool reclaim_stopped;	/* set once, at unload */
+
+atomic_long_t gomem_shrink_calls;
+EXPORT_SYMBOL_IF_KUNIT(gomem_shrink_calls);
+atomic_long_t gomem_shrink_freed;
+EXPORT_SYMBOL_IF_KUNIT(gomem_shrink_freed);
+static struct shrinker *gomem_shrinker;
+
+unsigned long reclaim_reserve_pages(void)
+{
+	return (unsigned long)READ_ONCE(gomem_reserve_kib) >> (PAGE_SHIFT - 10);
+}
+
+/* The pools went past the reserve: give the surplus back soon.  Any context. */
+void reclaim_scavenge_soon(void)
+{
+	if (!READ_ONCE(reclaim_stopped))
+		schedule_delayed_work(&scavenger, SCAVENGE_DELAY);
+}
+EXPORT_SYMBOL_IF_KUNIT(reclaim_scavenge_soon);
+
+/* Give back every free page beyond the reserve, now.  Process context. */
+void reclaim_trim(void)
+{
+	mheap_scavenge(reclaim_reserve_pages());
+}
+EXPORT_SYMBOL_IF_KUNIT(reclaim_trim);
+
+static void scavenge_work(struct work_struct *work)
+{
+	reclaim_trim();
+}
+
+static int reserve_set(const char *val, const struct kernel_param *kp)
+{
+	int err = param_set_uint(val, kp);
+
+	/* Before module init, the heap does not exist yet. */
+	if (!err && gomem_mheap.pools)
+		reclaim_trim();
+	return err;
+}
+
+/*
+ * What the shrinker could free, in pages: the pools' free pages, and
+ * about the pages the objects cached per CPU would free once drained.
+ * Read without locks: a count, not a promise.
+ */
+unsigned long reclaim_count(struct shrinker *sh, struct shrink_control *sc)
+{
+	unsigned long n = READ_ONCE(gomem_mheap.pages_free);
+
+	n += mcache_cached_bytes() >> PAGE_SHIFT;
+	return n ?: SHRINK_EMPTY;
+}
+EXPORT_SYMBOL_IF_KUNIT(reclaim_count);
+
+/* Give back pool pages until want have gone, or the pools are empty. */
+static unsigned long give_back(unsigned long want)
+{
+	unsigned long free = READ_ONCE(gomem_mheap.pages_free);
+
+	return mheap_scavenge(free - min(want, free));
+}
+
+/*
+ * Free up to nr_to_scan pages: the pools' first, with no cross-CPU work;
+ * only if they fall short, drain the CPUs whose caches hold something,
+ * which returns spans to the pools, and give back from the pools again.
+ * Returns the pages this call gave back from the pools, exactly, however
+ * many shrinkers run at once (kswapd and direct reclaim, one per node):
+ * each pool run goes back through one caller.  Spans that a drain
+ * empties past the pools' surplus go back at once, uncounted here.
+ */
+unsigned long reclaim_scan(struct shrinker *sh, struct shrink_control *sc)
+{
+	unsigned long want = sc->nr_to_scan, freed;
+
+	atomic_long_inc(&gomem_shrink_calls);
+	freed = give_back(want);
+	if (freed < want) {
+		mcache_drain_busy();
+		freed += give_back(want - freed);
+	}
+	atomic_long_add(freed, &gomem_shrink_freed);
+	return freed ?: SHRINK_STOP;
+}
+EXPORT_SYMBOL_IF_KUNIT(reclaim_scan);
+
+/* After mcache_init(): the shrinker drains the per-CPU caches. */
+void reclaim_init(void)
+{
+	/* Without a shrinker, caches are drained only at unload: go on. */
+	gomem_shrinker = gomem_shrinker_create(reclaim_count, reclaim_scan);
+	if (!gomem_shrinker)
+		pr_warn("no shrinker: gomem will not shrink under memory pressure\n");
+}
+
+/*
+ * Unload, before the per-CPU caches go: no shrinker from now on, and no
+ * scavenger; mheap_exit() gives back what the pools still hold.
+ */
+void reclaim_exit(void)
+{
+	if (gomem_shrinker)
+		gomem_shrinker_destroy(gomem_shrinker);
+	WRITE_ONCE(reclaim_stopped, true);
+	cancel_delayed_work_sync(&scavenger);
+}
