@@ -153,6 +153,7 @@ void *gomem_debug_alloc(size_t size, gfp_t flags, unsigned long ip)
 	unsigned int cls, i;
 	size_t bad;
 
+	might_alloc(flags);
 	if (size > GOMEM_MAX_SMALL) {
 		s = mspan_alloc_large(size, NUMA_NO_NODE, flags);
 		if (!s)
@@ -162,7 +163,7 @@ void *gomem_debug_alloc(size_t size, gfp_t flags, unsigned long ip)
 				(size_t)s->npages << PAGE_SHIFT, flags, ip);
 	}
 	cls = gomem_size_class(size);
-	if (mcentral_get(&gomem_mcentral[cls], &o, 1, flags) != 1)
+	if (mcentral_get(&gomem_mcentral[cls], &o, 1, flags, NUMA_NO_NODE) != 1)
 		goto fail;
 	s = o.span;
 	i = mspan_index(s, (unsigned long)o.p);

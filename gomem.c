@@ -47,8 +47,8 @@
  * check a pointer it was handed, looks.  A CPU caches a class only once
  * it has come back for more: an object used once pins no span.
  *
- * tiny (tiny.c) packs requests under 16 bytes into 16-byte blocks, one
- * current block per CPU, as Go does.  Unlike Go, each block records where
+ * tiny (tiny.c) packs requests under 16 bytes, but 8, into 16-byte
+ * blocks, one current block per CPU, as Go does.  Unlike Go, each block records where
  * its objects start and end, so they can be freed one by one, sized
  * exactly, and checked against double and interior frees.
  *
@@ -67,7 +67,7 @@
  * A request's path
  * ================
  *
- * gomem_alloc(size): 0 gives ZERO_SIZE_PTR; under 16 bytes goes to tiny;
+ * gomem_alloc(size): 0 gives ZERO_SIZE_PTR; under 16 bytes, but 8, to tiny;
  * up to 32 KiB pops the class's stack on this CPU (refilling a batch from
  * the mcentral if it is empty, which asks the mheap for a span if the
  * class has none, which asks the page allocator for pages if its pool
@@ -246,6 +246,7 @@ static noinline void *gomem_alloc_slow(size_t size, gfp_t flags,
 	size_t usable;
 	void *p;
 
+	might_alloc(flags);
 	if (!size)
 		return ZERO_SIZE_PTR;
 	if (gomem_impossible(size, flags, ip))
@@ -268,6 +269,37 @@ static noinline void *gomem_alloc_slow(size_t size, gfp_t flags,
 }
 
 /*
+ * might_alloc() catches a request that may sleep made where sleeping is a
+ * bug, and is a voluntary preemption point.  Every path that may really
+ * sleep calls it; the fast paths, which never sleep, call it only in
+ * kernels that check atomic sleeps (debug kernels, such as the test
+ * kernel), where misuse is caught even when the fast path serves it, so
+ * that a production kernel pays nothing for it there.
+ */
+static __always_inline void gomem_might_alloc_fast(gfp_t flags)
+{
+	if (IS_ENABLED(CONFIG_DEBUG_ATOMIC_SLEEP) || IS_ENABLED(CONFIG_LOCKDEP))
+		might_alloc(flags);
+}
+
+/* The small fast path: an object of size's class off this CPU's stack. */
+static __always_inline void *small_alloc(size_t size, gfp_t flags,
+					 unsigned long ip)
+{
+	unsigned int cls = gomem_size_class(size);
+	void *p = mcache_pop(size, cls, false);
+	size_t usable;
+
+	if (unlikely(!p))
+		return gomem_alloc_slow(size, flags, ip);
+	usable = gomem_classes[cls].size;
+	if (want_init_on_alloc(flags))
+		gomem_zero(p, usable);
+	gomem_kasan_alloc(p, size, usable);
+	return p;
+}
+
+/*
  * The fast paths: a small object popped off this CPU's stack, or a tiny
  * one placed in this CPU's block.  All else goes through
  * gomem_alloc_slow().  ip is the caller a report names; only the slow
@@ -276,24 +308,20 @@ static noinline void *gomem_alloc_slow(size_t size, gfp_t flags,
 static __always_inline void *gomem_alloc_ip(size_t size, gfp_t flags,
 					    unsigned long ip)
 {
-	unsigned int cls;
-	size_t usable;
 	void *p;
 
-	might_alloc(flags);
+	gomem_might_alloc_fast(flags);
 	if (likely(size - GOMEM_TINY_MAX <= GOMEM_MAX_SMALL - GOMEM_TINY_MAX &&
-		   !(flags & GOMEM_GFP_UNSUPPORTED))) {
-		cls = gomem_size_class(size);
-		p = mcache_pop(size, cls, false);
-		if (unlikely(!p))
-			return gomem_alloc_slow(size, flags, ip);
-		usable = gomem_classes[cls].size;
-		if (want_init_on_alloc(flags))
-			gomem_zero(p, usable);
-		gomem_kasan_alloc(p, size, usable);
-		return p;
-	}
+		   !(flags & GOMEM_GFP_UNSUPPORTED)))
+		return small_alloc(size, flags, ip);
 	if (size - 1 < GOMEM_TINY_MAX - 1 && !(flags & GOMEM_GFP_UNSUPPORTED)) {
+		/*
+		 * 8 bytes fill an object of the 8-byte class exactly, as
+		 * densely as a tiny block would hold them, and a pop is
+		 * cheaper than a placement.
+		 */
+		if (size == 8)
+			return small_alloc(size, flags, ip);
 		/* debug=1 serves tiny sizes from small classes, checked. */
 		if (gomem_debug())
 			return gomem_debug_alloc(size, flags, ip);
@@ -321,6 +349,70 @@ void *gomem_zalloc(size_t size, gfp_t flags)
 	return gomem_alloc_ip(size, flags | __GFP_ZERO, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(gomem_zalloc);
+
+/*
+ * gomem_alloc() of another node's memory: an object of the size's class
+ * (tiny sizes too: the tiny blocks are per CPU) taken straight from that
+ * node's spans in its mcentral, or a large span on that node.  Never
+ * through the mcache, whose objects are all of its CPU's node.
+ */
+static noinline void *gomem_alloc_remote(size_t size, gfp_t flags, int node,
+					 unsigned long ip)
+{
+	unsigned long irqs;
+	struct gomem_obj o;
+	struct mspan *s;
+	unsigned int cls;
+	size_t usable;
+	void *p = NULL;
+
+	/* Sizes of 0, refused requests and debug=1: as anywhere. */
+	if (!size || size > GOMEM_MAX_SIZE || (flags & GOMEM_GFP_UNSUPPORTED) ||
+	    gomem_debug())
+		return gomem_alloc_slow(size, flags, ip);
+	might_alloc(flags);
+	if (size > GOMEM_MAX_SMALL) {
+		s = mspan_alloc_large(size, node, flags);
+		if (s) {
+			gomem_count(GOMEM_LARGE_STATS, size, true);
+			p = (void *)s->base;
+		}
+		usable = PAGE_ALIGN(size);
+	} else {
+		cls = gomem_size_class(size);
+		if (mcentral_get(&gomem_mcentral[cls], &o, 1, flags, node)) {
+			local_irq_save(irqs);
+			p = obj_make_live(this_cpu_read(gomem_mcache), cls, size, &o, true);
+			local_irq_restore(irqs);
+		}
+		usable = gomem_classes[cls].size;
+	}
+	if (unlikely(!p)) {
+		gomem_count_failure();
+		return NULL;
+	}
+	if (want_init_on_alloc(flags))
+		gomem_zero(p, usable);
+	gomem_kasan_alloc(p, size, usable);
+	return p;
+}
+
+void *gomem_alloc_node(size_t size, gfp_t flags, int node)
+{
+	if (node == NUMA_NO_NODE)
+		return gomem_alloc_ip(size, flags, _RET_IP_);
+	if (unlikely(node < 0 || node >= nr_node_ids)) {
+		if (!(flags & __GFP_NOWARN))
+			gomem_report_node(size, flags, node, _RET_IP_);
+		gomem_count_failure();
+		return NULL;
+	}
+	/* As kmalloc_node(): a node that is not online means any node. */
+	if (node == numa_mem_id() || !node_online(node))
+		return gomem_alloc_ip(size, flags, _RET_IP_);
+	return gomem_alloc_remote(size, flags, node, _RET_IP_);
+}
+EXPORT_SYMBOL_GPL(gomem_alloc_node);
 
 /*
  * The span of the live object starting at addr, with the object's index

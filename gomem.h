@@ -15,6 +15,13 @@
  * Freeing a pointer gomem did not hand out, freeing one twice, or freeing
  * an interior pointer is refused with an error in the kernel log and
  * counted in /proc/gomem; the memory is left alone.
+ *
+ * NUMA: gomem_alloc() gives memory of the calling CPU's node, as kmalloc
+ * does.  gomem_alloc_node() asks for node's memory, like kmalloc_node():
+ * NUMA_NO_NODE means the caller's node; a node that is not online falls
+ * back to the caller's; a node that cannot exist is refused ("bad node").
+ * The page allocator may still fall back to another node when node has no
+ * memory left.  Another node's objects cost a lock round trip each.
  */
 #ifndef _GOMEM_H
 #define _GOMEM_H
@@ -24,6 +31,7 @@
 
 void *gomem_alloc(size_t size, gfp_t flags);
 void *gomem_zalloc(size_t size, gfp_t flags);
+void *gomem_alloc_node(size_t size, gfp_t flags, int node);
 void *gomem_realloc(const void *p, size_t new_size, gfp_t flags);
 void gomem_free(const void *p);
 size_t gomem_size(const void *p);

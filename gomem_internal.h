@@ -131,7 +131,7 @@ static __always_inline unsigned int gomem_size_class(size_t size)
 /*
  * Span classes: 1 .. GOMEM_NR_CLASSES - 1 are the size classes; tiny
  * blocks are 16-byte objects of their own span class, because their
- * per-object state is a struct rather than a byte.  Index 0 stands for
+ * per-object state is two words rather than a byte (see tiny.c).  Index 0 stands for
  * large objects in the statistics.
  */
 #define GOMEM_TINY_CLASS	GOMEM_NR_CLASSES
@@ -307,6 +307,7 @@ enum gomem_bad {
 	GOMEM_BAD_BULK,		/* a bulk call with nothing, or too much */
 	GOMEM_BAD_SIZE,		/* more than the page allocator can give */
 	GOMEM_BAD_FLAGS,	/* gfp flags gomem cannot honour */
+	GOMEM_BAD_NODE,		/* a node that cannot exist */
 	GOMEM_BAD_NR,
 };
 
@@ -387,8 +388,8 @@ void mspan_free_large(struct mspan *s);
 /* mcentral.c */
 struct mcentral {
 	spinlock_t lock;		/* see the top of this file */
-	struct list_head partial;	/* spans with FREE objects */
-	struct list_head full;		/* spans without */
+	struct list_head *partial;	/* by node: spans with FREE objects */
+	struct list_head full;		/* spans without, any node */
 	unsigned long nr_spans;
 	unsigned long nr_pages, nr_objs;	/* in all spans */
 	unsigned long nr_free;		/* FREE objects in all spans */
@@ -416,7 +417,7 @@ struct gomem_obj {
 int mcentral_init(void);
 void mcentral_exit(void);
 unsigned int mcentral_get(struct mcentral *c, struct gomem_obj *objs,
-			  unsigned int n, gfp_t gfp);
+			  unsigned int n, gfp_t gfp, int node);
 void mcentral_put(struct mcentral *c, const struct gomem_obj *objs,
 		  unsigned int n);
 
@@ -456,6 +457,9 @@ struct mcache_slot {
 #define MCACHE_WARM_ALLOC	BIT(0)
 #define MCACHE_WARM_FREE	BIT(1)
 
+/* Objects of other nodes a CPU gathers before it sends them home. */
+#define MCACHE_AWAY	16
+
 struct mcache {
 	struct mcache_slot slot[GOMEM_NR_SPANCLASSES];
 	/* Tiny allocator: the current block, or 0, and its state. */
@@ -463,11 +467,18 @@ struct mcache {
 	unsigned int tiny_off;
 	u32 *tiny_placed;
 	struct mspan *tiny_span;
+	/* Freed objects of other nodes' spans, on their way home. */
+	unsigned int naway;
+	struct gomem_obj away[MCACHE_AWAY];
+	u8 away_n[GOMEM_NR_SPANCLASSES];	/* ... of each class */
 	struct gomem_cpu_stats stats;
 };
 
 DECLARE_PER_CPU(struct mcache *, gomem_mcache);
 struct mcache *gomem_mcache_of(unsigned int cpu);
+
+/* On for machines of more than one possible node: see mcache_push(). */
+DECLARE_STATIC_KEY_FALSE(gomem_numa_key);
 
 int mcache_init(void);
 void mcache_exit(void);
@@ -475,6 +486,7 @@ void mcache_free(void);
 bool mcache_refill(unsigned int cls, gfp_t gfp, struct gomem_obj *first);
 void mcache_make_room(struct mcache *c, unsigned int cls, void *p,
 		      struct mspan *s);
+void mcache_send_home(struct mcache *c, void *p, struct mspan *s);
 void gomem_drain(void);
 void mcache_drain_busy(void);
 unsigned long mcache_cached_bytes(void);
@@ -492,8 +504,10 @@ void reclaim_exit(void);
 
 /*
  * Push a CACHED object on this CPU's stack; a full stack, or none yet,
- * is mcache_make_room()'s business.  Interrupts disabled, which makes it
- * safe without a lock for the reasons the top of this file gives.
+ * is mcache_make_room()'s business, and an object of another node's span
+ * mcache_send_home()'s: a CPU's stacks hold only its own node's objects,
+ * so that what it allocates is local.  Interrupts disabled, which makes
+ * it safe without a lock for the reasons the top of this file gives.
  */
 static __always_inline void mcache_push(struct mcache *c, unsigned int cls,
 					void *p, struct mspan *s)
@@ -501,6 +515,10 @@ static __always_inline void mcache_push(struct mcache *c, unsigned int cls,
 	struct mcache_slot *slot = &c->slot[cls];
 	struct gomem_obj *o;
 
+	if (static_branch_unlikely(&gomem_numa_key) && s->node != numa_mem_id()) {
+		mcache_send_home(c, p, s);
+		return;
+	}
 	if (unlikely(slot->n == slot->cap)) {
 		mcache_make_room(c, cls, p, s);
 		return;
@@ -572,6 +590,7 @@ void gomem_report_bulk(const char *fn, size_t nr, void **ptrs,
 		       unsigned long ip);
 void gomem_report_request(size_t size, gfp_t flags, enum gomem_bad why,
 			  unsigned long ip);
+void gomem_report_node(size_t size, gfp_t flags, int node, unsigned long ip);
 void gomem_count_bad_free(void);
 extern atomic_t gomem_reports[GOMEM_BAD_NR];
 

@@ -25,6 +25,13 @@
  * it, and a class used little holds little.  A CPU's caches are drained
  * when it goes offline, by the shrinker (reclaim.c), and at unload.
  *
+ * On a machine of several nodes, a CPU's stacks hold only objects of its
+ * own node's spans, so that what it allocates is local: its refills come
+ * from its node's spans (mcentral.c), and a free of another node's object
+ * does not land on a stack but in a small per-CPU buffer, sent home in
+ * batches of one lock round trip per class (mcache_send_home()).  On one
+ * node the check is a static key, off.
+ *
  * The per-CPU statistics live here too, updated in the same
  * interrupt-disabled sections as the stacks they describe, and summed
  * only when read.
@@ -41,6 +48,7 @@
 #include "gomem_internal.h"
 
 DEFINE_PER_CPU(struct mcache *, gomem_mcache);
+DEFINE_STATIC_KEY_FALSE(gomem_numa_key);
 
 /* For the KUnit suites, which cannot reach a per-CPU variable. */
 struct mcache *gomem_mcache_of(unsigned int cpu)
@@ -143,6 +151,44 @@ void mcache_make_room(struct mcache *c, unsigned int cls, void *p,
 }
 
 /*
+ * Send every object gathered in c->away back to its span, one batch per
+ * class, so one lock round trip per class: mcentral_put() puts each span
+ * back on its own node's list.  Interrupts disabled, or the CPU is dead.
+ */
+static void mcache_flush_away(struct mcache *c)
+{
+	struct gomem_obj *a = c->away;
+	unsigned int i, j, cls;
+
+	/* By class, insertion sort: MCACHE_AWAY objects at most. */
+	for (i = 1; i < c->naway; i++)
+		for (j = i; j && a[j - 1].span->spanclass > a[j].span->spanclass; j--)
+			swap(a[j - 1], a[j]);
+	for (i = 0; i < c->naway; i = j) {
+		cls = a[i].span->spanclass;
+		for (j = i + 1; j < c->naway && a[j].span->spanclass == cls; j++)
+			;
+		mcentral_put(&gomem_mcentral[cls], a + i, j - i);
+		c->away_n[cls] = 0;
+	}
+	c->naway = 0;
+}
+
+/*
+ * A CACHED object of another node's span, freed on this CPU: gathered
+ * here, to go home in batches, never handed out by this CPU.  Interrupts
+ * disabled, c this CPU's.
+ */
+void mcache_send_home(struct mcache *c, void *p, struct mspan *s)
+{
+	c->away[c->naway].p = p;
+	c->away[c->naway++].span = s;
+	c->away_n[s->spanclass]++;
+	if (c->naway == MCACHE_AWAY)
+		mcache_flush_away(c);
+}
+
+/*
  * One object of cls in *first, straight from the mcentral, for a CPU
  * that has no stack for cls and either never needed one since the drain
  * or can have none now.  Interrupts enabled.
@@ -152,7 +198,7 @@ static bool mcache_first(unsigned int cls, gfp_t gfp, struct gomem_obj *first)
 	unsigned long flags;
 	struct mcache *c;
 
-	if (!mcentral_get(&gomem_mcentral[cls], first, 1, gfp))
+	if (!mcentral_get(&gomem_mcentral[cls], first, 1, gfp, NUMA_NO_NODE))
 		return false;
 	local_irq_save(flags);
 	c = this_cpu_read(gomem_mcache);
@@ -198,7 +244,7 @@ bool mcache_refill(unsigned int cls, gfp_t gfp, struct gomem_obj *first)
 			if (!stack && cap == first_cap(cls))
 				return first && mcache_first(cls, gfp, first);
 		}
-		got = mcentral_get(mc, objs, max(want, 1U), gfp);
+		got = mcentral_get(mc, objs, max(want, 1U), gfp, NUMA_NO_NODE);
 		local_irq_save(flags);
 		/* We may be on another CPU now; fill whichever we are on. */
 		c = this_cpu_read(gomem_mcache);
@@ -231,6 +277,7 @@ static void mcache_drain(struct mcache *c)
 	unsigned int cls;
 
 	tiny_retire(c);
+	mcache_flush_away(c);
 	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++) {
 		slot = &c->slot[cls];
 		if (slot->n)
@@ -267,7 +314,7 @@ static bool mcache_holds(int cpu, void *unused)
 	struct mcache *c = per_cpu(gomem_mcache, cpu);
 	unsigned int cls;
 
-	if (READ_ONCE(c->tiny))
+	if (READ_ONCE(c->tiny) || READ_ONCE(c->naway))
 		return true;
 	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++)
 		if (READ_ONCE(c->slot[cls].objs))
@@ -327,7 +374,8 @@ void gomem_stats_read(struct gomem_stats *st)
 			st->cls[i].allocs += READ_ONCE(cs->cls[i].allocs);
 			st->cls[i].frees += READ_ONCE(cs->cls[i].frees);
 			st->cls[i].bytes += READ_ONCE(cs->cls[i].bytes);
-			st->cached[i] += READ_ONCE(c->slot[i].n);
+			st->cached[i] += READ_ONCE(c->slot[i].n) +
+					 READ_ONCE(c->away_n[i]);
 		}
 		st->tiny.allocs += READ_ONCE(cs->tiny.allocs);
 		st->tiny.frees += READ_ONCE(cs->tiny.frees);
@@ -358,6 +406,9 @@ int mcache_init(void)
 
 	/* A loaded gomem's whole cost per CPU, stacks aside. */
 	BUILD_BUG_ON(sizeof(struct mcache) > SZ_4K);
+	BUILD_BUG_ON(MCACHE_AWAY > U8_MAX);
+	if (num_possible_nodes() > 1)
+		static_branch_enable(&gomem_numa_key);
 	for_each_possible_cpu(cpu) {
 		c = gomem_meta_alloc(sizeof(*c), GFP_KERNEL, cpu_to_node(cpu));
 		if (!c) {

@@ -2,10 +2,13 @@
 /*
  * One central free list per span class.
  *
- * An mcentral owns the spans of its class: on "partial" those with FREE
- * objects, on "full" those without.  It hands objects to the per-CPU
- * mcaches and takes them back in batches, so its lock is taken once per
- * batch rather than once per object.  A span all of whose objects have
+ * An mcentral owns the spans of its class: on its node's "partial" list
+ * those with FREE objects, on "full" those without.  It hands objects to
+ * the per-CPU mcaches and takes them back in batches, so its lock is
+ * taken once per batch rather than once per object.  A request names a
+ * node, the caller's own by default: objects come from that node's spans,
+ * and the class grows on that node; only if the node has no pages to
+ * give does another node's span serve.  A span all of whose objects have
  * come back goes straight back to the mheap, whose pool absorbs the churn
  * of a class that grows and shrinks.
  *
@@ -20,7 +23,8 @@
  * kept out of use rather than counted free.
  *
  * Invariants, under c->lock: a span is on exactly one of c's lists, on
- * "full" iff nfree == 0, and never on either once nfree == nelems;
+ * "full" iff nfree == 0, else on the partial list of its own node, and
+ * on none once nfree == nelems;
  * nfree counts the span's FREE states; no FREE state sits below hint;
  * c->nr_free is the sum of nfree, and nr_spans, nr_pages and nr_objs
  * count the spans on both lists, their pages and their objects.
@@ -69,9 +73,15 @@ static int mcentral_setup(struct mcentral *c, unsigned int spanclass,
 {
 	const struct gomem_sizeclass *sc = &gomem_classes[cls];
 	unsigned int stride = sc->size;
+	int node;
 
 	spin_lock_init(&c->lock);
-	INIT_LIST_HEAD(&c->partial);
+	c->partial = gomem_meta_alloc(nr_node_ids * sizeof(*c->partial), GFP_KERNEL,
+				      NUMA_NO_NODE);
+	if (!c->partial)
+		return -ENOMEM;
+	for (node = 0; node < nr_node_ids; node++)
+		INIT_LIST_HEAD(&c->partial[node]);
 	INIT_LIST_HEAD(&c->full);
 	c->spanclass = spanclass;
 	c->npages = sc->npages;
@@ -116,16 +126,21 @@ int mcentral_init(void)
 		err = mcentral_setup(&gomem_mcentral[cls], cls, cls, MSPAN_SMALL,
 				     max_delta + 1 < 0xff ? 1 : 2);
 		if (err)
-			return err;
+			goto fail;
 	}
-	return mcentral_setup(&gomem_mcentral[GOMEM_TINY_CLASS], GOMEM_TINY_CLASS,
-			      gomem_size_class(GOMEM_TINY_MAX), MSPAN_TINY,
-			      GOMEM_TINY_STATE);
+	err = mcentral_setup(&gomem_mcentral[GOMEM_TINY_CLASS], GOMEM_TINY_CLASS,
+			     gomem_size_class(GOMEM_TINY_MAX), MSPAN_TINY,
+			     GOMEM_TINY_STATE);
+	if (!err)
+		return 0;
+fail:
+	mcentral_exit();
+	return err;
 }
 
-/* A fresh span of c's class with npages pages. */
+/* A fresh span of c's class with npages pages, on node if it can. */
 static struct mspan *mcentral_span(struct mcentral *c, unsigned int npages,
-				   gfp_t gfp)
+				   gfp_t gfp, int node)
 {
 	struct mspan tmpl = {
 		.npages = npages,
@@ -138,7 +153,7 @@ static struct mspan *mcentral_span(struct mcentral *c, unsigned int npages,
 	};
 
 	tmpl.nfree = tmpl.nelems;
-	return mspan_alloc(&tmpl, NUMA_NO_NODE, gfp);
+	return mspan_alloc(&tmpl, node, gfp);
 }
 
 /*
@@ -151,44 +166,70 @@ static struct mspan *mcentral_span(struct mcentral *c, unsigned int npages,
  * preferred span would hold.  c->nr_pages is read without the lock: it
  * only steers the choice.
  */
-static struct mspan *mcentral_grow(struct mcentral *c, gfp_t gfp)
+static struct mspan *mcentral_grow(struct mcentral *c, gfp_t gfp, int node)
 {
 	struct mspan *s;
 
 	if (c->npages == c->min_npages ||
 	    READ_ONCE(c->nr_pages) + c->min_npages <= c->npages)
-		return mcentral_span(c, c->min_npages, gfp);
-	s = mcentral_span(c, c->npages, gfp | __GFP_NORETRY | __GFP_NOWARN);
-	return s ?: mcentral_span(c, c->min_npages, gfp);
+		return mcentral_span(c, c->min_npages, gfp, node);
+	s = mcentral_span(c, c->npages, gfp | __GFP_NORETRY | __GFP_NOWARN, node);
+	return s ?: mcentral_span(c, c->min_npages, gfp, node);
+}
+
+/* A fresh span joins c, on its pages' node, which may not be the one asked. */
+static void mcentral_add(struct mcentral *c, struct mspan *s)
+{
+	lockdep_assert_held(&c->lock);
+	list_add(&s->node_list, &c->partial[s->node]);
+	c->nr_spans++;
+	c->nr_pages += s->npages;
+	c->nr_objs += s->nelems;
+	c->nr_free += s->nelems;
+}
+
+/* Another node's span with FREE objects, or NULL; c->lock held. */
+static struct mspan *mcentral_any_partial(struct mcentral *c)
+{
+	int node;
+
+	for (node = 0; node < nr_node_ids; node++)
+		if (!list_empty(&c->partial[node]))
+			return list_first_entry(&c->partial[node], struct mspan,
+						node_list);
+	return NULL;
 }
 
 /*
- * Move n objects into objs, FREE -> CACHED, growing by spans from the
- * mheap as the class runs out.  Returns how many it moved: fewer than n
- * only if the mheap could not grow.  Called with interrupts enabled;
+ * Move n objects into objs, FREE -> CACHED, from node's spans (NUMA_NO_NODE:
+ * this CPU's node), growing by spans from the mheap on that node as the
+ * class runs out there, and taking another node's objects only if that
+ * fails.  Returns how many it moved: fewer than n only if no node had
+ * them and the mheap could not grow.  Called with interrupts enabled;
  * sleeps only if gfp allows, and only in the page or slab allocator.
  */
 unsigned int mcentral_get(struct mcentral *c, struct gomem_obj *objs,
-			  unsigned int n, gfp_t gfp)
+			  unsigned int n, gfp_t gfp, int node)
 {
 	unsigned int got = 0, cached = gomem_state_cached(c->state_width), i;
 	unsigned long flags;
 	struct mspan *s;
 
+	if (node == NUMA_NO_NODE)
+		node = numa_mem_id();
 	spin_lock_irqsave(&c->lock, flags);
 	while (got < n) {
-		s = list_first_entry_or_null(&c->partial, struct mspan, node_list);
+		s = list_first_entry_or_null(&c->partial[node], struct mspan, node_list);
 		if (!s) {
 			spin_unlock_irqrestore(&c->lock, flags);
-			s = mcentral_grow(c, gfp);
-			if (!s)
-				return got;
+			s = mcentral_grow(c, gfp, node);
 			spin_lock_irqsave(&c->lock, flags);
-			list_add(&s->node_list, &c->partial);
-			c->nr_spans++;
-			c->nr_pages += s->npages;
-			c->nr_objs += s->nelems;
-			c->nr_free += s->nelems;
+			if (s)
+				mcentral_add(c, s);
+			else
+				s = mcentral_any_partial(c);
+			if (!s)
+				break;
 		}
 		for (i = s->hint; got < n && s->nfree; i++) {
 			if (mspan_state(s, i) != GOMEM_OBJ_FREE)
@@ -235,7 +276,7 @@ void mcentral_put(struct mcentral *c, const struct gomem_obj *objs,
 		s->hint = min_t(unsigned int, s->hint, i);
 		c->nr_free++;
 		if (++s->nfree == 1)
-			list_move(&s->node_list, &c->partial);
+			list_move(&s->node_list, &c->partial[s->node]);
 		if (s->nfree == s->nelems) {
 			list_move(&s->node_list, &empty);
 			c->nr_spans--;
@@ -260,14 +301,20 @@ void mcentral_exit(void)
 	struct mspan *s, *tmp;
 	struct mcentral *c;
 	unsigned int cls;
+	int node;
 
 	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++) {
 		c = &gomem_mcentral[cls];
-		list_splice_init(&c->full, &c->partial);
-		list_for_each_entry_safe(s, tmp, &c->partial, node_list) {
+		if (!c->partial)
+			continue;	/* never set up: a failed init */
+		for (node = 0; node < nr_node_ids; node++)
+			list_splice_init(&c->partial[node], &c->full);
+		list_for_each_entry_safe(s, tmp, &c->full, node_list) {
 			list_del(&s->node_list);
 			mspan_free_now(s);
 		}
+		gomem_meta_free(c->partial, nr_node_ids * sizeof(*c->partial));
+		c->partial = NULL;
 		c->nr_spans = 0;
 		c->nr_pages = 0;
 		c->nr_objs = 0;

@@ -42,6 +42,7 @@ static const char *const bad_names[GOMEM_BAD_NR] = {
 	[GOMEM_BAD_BULK] = "no objects, no array, or more objects than an int can count",
 	[GOMEM_BAD_SIZE] = "more than the page allocator can give",
 	[GOMEM_BAD_FLAGS] = "flags gomem cannot honour: zones, or never failing",
+	[GOMEM_BAD_NODE] = "no such node",
 };
 
 /* Count a report, and say whether the ratelimit lets it be printed. */
@@ -133,4 +134,12 @@ void gomem_report_request(size_t size, gfp_t flags, enum gomem_bad why,
 	pr_err("bad %s: gomem_alloc(%zu, %pGg) from %pS: %s\n",
 	       why == GOMEM_BAD_SIZE ? "size" : "flags", size, &flags,
 	       (void *)ip, bad_names[why]);
+}
+
+void gomem_report_node(size_t size, gfp_t flags, int node, unsigned long ip)
+{
+	if (!report_begin(GOMEM_BAD_NODE))
+		return;
+	pr_err("bad node: gomem_alloc_node(%zu, %pGg, %d) from %pS: %s\n",
+	       size, &flags, node, (void *)ip, bad_names[GOMEM_BAD_NODE]);
 }

@@ -11,6 +11,8 @@
  *  - buffers use gomem_zalloc(), and gomem_size() tells how much of the
  *    allocation the session may really use;
  *  - the index grows with gomem_realloc(), which keeps its contents;
+ *  - each online node gets a scratch area of its own memory, from
+ *    gomem_alloc_node(), as kmalloc_node() would place it;
  *  - everything goes back with gomem_free() and gomem_free_bulk().
  *
  * While it is loaded, /proc/gomem shows its objects; `make demo` shows
@@ -22,6 +24,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/nodemask.h>
 
 #include "gomem.h"
 
@@ -39,6 +42,9 @@ struct session {
 static struct session **table;	/* the records, from one bulk call */
 static struct session **index;	/* grows with gomem_realloc() */
 static unsigned int nr_index;
+static void *scratch[MAX_NUMNODES];	/* one per online node, on it */
+
+#define SCRATCH_BYTES	256
 
 static int index_add(struct session *s)
 {
@@ -68,12 +74,15 @@ static void example_teardown(unsigned int made)
 		gomem_free_bulk(sessions, (void **)table);
 	kfree(table);
 	gomem_free(index);
+	for (i = 0; i < MAX_NUMNODES; i++)
+		gomem_free(scratch[i]);
 }
 
 static int __init gomem_example_init(void)
 {
 	size_t room = 0;
 	unsigned int i;
+	int node;
 
 	if (!sessions || sessions > 1000000)
 		return -EINVAL;
@@ -100,6 +109,11 @@ static int __init gomem_example_init(void)
 		snprintf(s->name, 12, "session%u", i % 10000);
 		s->buf_room = gomem_size(s->buf);
 		room += s->buf_room;
+	}
+	for_each_online_node(node) {
+		scratch[node] = gomem_alloc_node(SCRATCH_BYTES, GFP_KERNEL, node);
+		if (!scratch[node])
+			goto fail;
 	}
 	pr_info("%u sessions, index of %zu bytes, %zu buffer bytes usable\n",
 		sessions, gomem_size(index), room);

@@ -567,6 +567,99 @@ static void no_overlap_under_churn(struct kunit *test)
  * With no reserve, freeing everything gives every page back: the
  * scavenger returns the pool's pages within a second on its own.
  */
+static const size_t numa_sizes[] = { 3, 8, 24, 512, 4096, 40 * SZ_1K };
+#define NUMA_N	128
+
+/* How many of the n objects at p sit on node. */
+static unsigned int on_node(void *const *p, unsigned int n, int node)
+{
+	unsigned int i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += page_to_nid(virt_to_page(p[i])) == node;
+	return k;
+}
+
+/* NUMA_N objects of size into p, allocated here: how many sit on node. */
+static unsigned int alloc_on(struct kunit *test, void **p, size_t size, int node)
+{
+	unsigned int i;
+
+	for (i = 0; i < NUMA_N; i++) {
+		p[i] = gomem_alloc(size, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+	}
+	return on_node(p, NUMA_N, node);
+}
+
+/*
+ * On two nodes: what a CPU allocates sits on its own node, at least 99%
+ * of it, for tiny, small and large sizes, even after another node's CPU
+ * freed its objects (they go home, not into that CPU's cache); what
+ * gomem_alloc_node() asks of a node sits there; a node that cannot exist
+ * is refused.
+ */
+static void objects_are_node_local(struct kunit *test)
+{
+	void **p = kunit_kcalloc(test, NUMA_N, sizeof(void *), GFP_KERNEL);
+	struct gomem_snap *before = gomem_test_snap(test);
+	unsigned int cpu, other, i, k, round;
+	int node, far;
+	size_t sz;
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	for_each_online_cpu(cpu) {
+		node = cpu_to_mem(cpu);
+		for_each_online_cpu(other)
+			if (cpu_to_mem(other) != node)
+				break;
+		if (other >= nr_cpu_ids)
+			kunit_skip(test, "needs CPUs on two nodes with memory");
+		far = cpu_to_mem(other);
+		for (k = 0; k < ARRAY_SIZE(numa_sizes); k++) {
+			sz = numa_sizes[k];
+			for (round = 0; round < 2; round++) {
+				gomem_test_pin(test, cpu);
+				KUNIT_EXPECT_GE_MSG(test, 100 * alloc_on(test, p, sz, node),
+						    99U * NUMA_N, "size %zu, CPU %u, round %u",
+						    sz, cpu, round);
+				/*
+				 * Freed on the far node's CPU, they must go home,
+				 * not to that CPU's cache, which serves its node.
+				 */
+				gomem_test_pin(test, other);
+				for (i = 0; i < NUMA_N; i++)
+					gomem_free(p[i]);
+				KUNIT_EXPECT_GE_MSG(test, 100 * alloc_on(test, p, sz, far),
+						    99U * NUMA_N, "size %zu, CPU %u, round %u",
+						    sz, other, round);
+				for (i = 0; i < NUMA_N; i++)
+					gomem_free(p[i]);
+			}
+			gomem_test_pin(test, cpu);
+			for (i = 0; i < NUMA_N; i++) {
+				p[i] = gomem_alloc_node(sz, GFP_KERNEL, far);
+				KUNIT_ASSERT_NOT_NULL(test, p[i]);
+				gomem_test_fill(p[i], sz);
+			}
+			KUNIT_EXPECT_EQ_MSG(test, on_node(p, NUMA_N, far), NUMA_N,
+					    "size %zu, node %d", sz, far);
+			for (i = 0; i < NUMA_N; i++) {
+				KUNIT_EXPECT_EQ(test, gomem_test_check(p[i], sz),
+						sz);
+				gomem_free(p[i]);
+			}
+		}
+	}
+	gomem_test_unpin();
+	gomem_test_expect_reports(test);
+	KUNIT_EXPECT_NULL(test, gomem_alloc_node(64, GFP_KERNEL, nr_node_ids));
+	KUNIT_EXPECT_NULL(test, gomem_alloc_node(64, GFP_KERNEL, -2));
+	KUNIT_EXPECT_EQ(test, atomic_read(&gomem_reports[GOMEM_BAD_NODE]), 2);
+	gomem_drain();
+	gomem_test_expect_baseline(test, before);
+}
+
 static void every_page_comes_back(struct kunit *test)
 {
 	unsigned int i, n = 300;
@@ -612,6 +705,7 @@ static struct kunit_case api_cases[] = {
 	KUNIT_CASE(bulk),
 	KUNIT_CASE(bulk_is_all_or_none),
 	KUNIT_CASE_SLOW(no_overlap_under_churn),
+	KUNIT_CASE(objects_are_node_local),
 	KUNIT_CASE(every_page_comes_back),
 	{}
 };

@@ -357,7 +357,7 @@ static void caught_under_the_lock(struct kunit *test)
 
 	gomem_drain();
 	before = gomem_test_snap(test);
-	KUNIT_ASSERT_EQ(test, mcentral_get(c, o, 2, GFP_KERNEL), 2U);
+	KUNIT_ASSERT_EQ(test, mcentral_get(c, o, 2, GFP_KERNEL, NUMA_NO_NODE), 2U);
 	mcentral_put(c, o, 1);
 	free = c->nr_free;
 	EXPECT_ONE_REPORT(test, GOMEM_BAD_STATE, mcentral_put(c, o, 1));

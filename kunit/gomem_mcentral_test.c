@@ -29,24 +29,39 @@ static unsigned long spans_on(struct mcentral *c, struct list_head *list)
 	return n;
 }
 
+/* Spans on the partial lists of every node. */
+static unsigned long partial_spans(struct mcentral *c)
+{
+	unsigned long n = 0;
+	int node;
+
+	for (node = 0; node < nr_node_ids; node++)
+		n += spans_on(c, &c->partial[node]);
+	return n;
+}
+
 /* The class's counters against its lists, recounted. */
 static void expect_consistent(struct kunit *test, struct mcentral *c)
 {
 	unsigned long spans = 0, free = 0, flags;
 	struct mspan *s;
 	unsigned int i, nfree;
+	int node;
 
 	spin_lock_irqsave(&c->lock, flags);
-	list_for_each_entry(s, &c->partial, node_list) {
-		for (nfree = 0, i = 0; i < s->nelems; i++)
-			nfree += mspan_state(s, i) == GOMEM_OBJ_FREE;
-		KUNIT_EXPECT_EQ(test, nfree, (unsigned int)s->nfree);
-		KUNIT_EXPECT_GT(test, nfree, 0U);
-		KUNIT_EXPECT_LT(test, nfree, (unsigned int)s->nelems);
-		for (i = 0; i < s->hint; i++)
-			KUNIT_EXPECT_NE(test, mspan_state(s, i), GOMEM_OBJ_FREE);
-		spans++;
-		free += nfree;
+	for (node = 0; node < nr_node_ids; node++) {
+		list_for_each_entry(s, &c->partial[node], node_list) {
+			KUNIT_EXPECT_EQ(test, (int)s->node, node);
+			for (nfree = 0, i = 0; i < s->nelems; i++)
+				nfree += mspan_state(s, i) == GOMEM_OBJ_FREE;
+			KUNIT_EXPECT_EQ(test, nfree, (unsigned int)s->nfree);
+			KUNIT_EXPECT_GT(test, nfree, 0U);
+			KUNIT_EXPECT_LT(test, nfree, (unsigned int)s->nelems);
+			for (i = 0; i < s->hint; i++)
+				KUNIT_EXPECT_NE(test, mspan_state(s, i), GOMEM_OBJ_FREE);
+			spans++;
+			free += nfree;
+		}
 	}
 	list_for_each_entry(s, &c->full, node_list) {
 		KUNIT_EXPECT_EQ(test, s->nfree, 0);
@@ -68,7 +83,7 @@ static struct gomem_obj *get(struct kunit *test, struct mcentral *c,
 	KUNIT_ASSERT_NOT_NULL(test, objs);
 	while (got < n) {
 		i = mcentral_get(c, objs + got, min(n - got, (unsigned int)GOMEM_BATCH_MAX),
-				 GFP_KERNEL);
+				 GFP_KERNEL, NUMA_NO_NODE);
 		KUNIT_ASSERT_GT(test, i, 0U);
 		got += i;
 	}
@@ -121,17 +136,17 @@ static void spans_move_between_lists(struct kunit *test)
 
 	gomem_drain();
 	spans = c->nr_spans;
-	KUNIT_ASSERT_EQ(test, spans_on(c, &c->partial), 0UL);
+	KUNIT_ASSERT_EQ(test, partial_spans(c), 0UL);
 	n = c->nelems;
 	objs = get(test, c, n);
 	KUNIT_EXPECT_EQ(test, c->nr_spans, spans + 1);
 	KUNIT_EXPECT_EQ(test, spans_on(c, &c->full), spans + 1);
 	mcentral_put(c, objs, 1);
-	KUNIT_EXPECT_EQ(test, spans_on(c, &c->partial), 1UL);
+	KUNIT_EXPECT_EQ(test, partial_spans(c), 1UL);
 	expect_consistent(test, c);
 	/* Taking it again refills the same span. */
-	KUNIT_EXPECT_EQ(test, mcentral_get(c, objs, 1, GFP_KERNEL), 1U);
-	KUNIT_EXPECT_EQ(test, spans_on(c, &c->partial), 0UL);
+	KUNIT_EXPECT_EQ(test, mcentral_get(c, objs, 1, GFP_KERNEL, NUMA_NO_NODE), 1U);
+	KUNIT_EXPECT_EQ(test, partial_spans(c), 0UL);
 	mcentral_put(c, objs, n);
 	/* All back: the span went back to the mheap. */
 	KUNIT_EXPECT_EQ(test, c->nr_spans, spans);
@@ -204,7 +219,7 @@ static void failed_growth_gives_nothing(struct kunit *test)
 	gomem_test_no_reserve();
 	spans = c->nr_spans;
 	gomem_test_fail_after(0, 1);
-	KUNIT_EXPECT_EQ(test, mcentral_get(c, objs, 4, GFP_KERNEL), 0U);
+	KUNIT_EXPECT_EQ(test, mcentral_get(c, objs, 4, GFP_KERNEL, NUMA_NO_NODE), 0U);
 	KUNIT_EXPECT_EQ(test, gomem_test_fail_left(true), 0);
 	KUNIT_EXPECT_EQ(test, c->nr_spans, spans);
 	expect_consistent(test, c);
@@ -225,17 +240,17 @@ static void spans_start_small_and_fall_back(struct kunit *test)
 	KUNIT_ASSERT_GT(test, 2 * c->min_npages, c->npages);
 	gomem_test_no_reserve();
 	KUNIT_ASSERT_EQ(test, c->nr_pages, 0UL);
-	KUNIT_ASSERT_EQ(test, mcentral_get(c, &o[0], 1, GFP_KERNEL), 1U);
+	KUNIT_ASSERT_EQ(test, mcentral_get(c, &o[0], 1, GFP_KERNEL, NUMA_NO_NODE), 1U);
 	KUNIT_EXPECT_EQ(test, o[0].span->npages, c->min_npages);
 	/* A second small span would make more pages than a preferred one. */
 	gomem_test_fail_after(0, 1);
-	KUNIT_ASSERT_EQ(test, mcentral_get(c, &o[1], 1, GFP_KERNEL), 1U);
+	KUNIT_ASSERT_EQ(test, mcentral_get(c, &o[1], 1, GFP_KERNEL, NUMA_NO_NODE), 1U);
 	KUNIT_EXPECT_EQ(test, gomem_test_fail_left(true), 0);
 	KUNIT_EXPECT_EQ(test, o[1].span->npages, c->min_npages);
 	KUNIT_EXPECT_EQ(test, (unsigned int)o[1].span->nelems,
 			c->min_npages * (unsigned int)PAGE_SIZE / c->size);
 	/* With the block at hand, the preferred span. */
-	KUNIT_ASSERT_EQ(test, mcentral_get(c, &o[2], 1, GFP_KERNEL), 1U);
+	KUNIT_ASSERT_EQ(test, mcentral_get(c, &o[2], 1, GFP_KERNEL, NUMA_NO_NODE), 1U);
 	KUNIT_EXPECT_EQ(test, o[2].span->npages, c->npages);
 	KUNIT_EXPECT_EQ(test, (unsigned int)o[2].span->nelems, c->nelems);
 	expect_consistent(test, c);
@@ -259,12 +274,38 @@ static void one_page_classes_need_order_0(struct kunit *test)
 	WRITE_ONCE(gomem_fail.min_order, 1);
 	gomem_test_fail_after(0, -1);
 	for (cls = 1; gomem_classes[cls].size <= PAGE_SIZE; cls++) {
-		KUNIT_ASSERT_EQ_MSG(test, mcentral_get(&gomem_mcentral[cls], &o, 1, GFP_KERNEL),
-				    1U, "class %u", cls);
+		KUNIT_ASSERT_EQ_MSG(test, mcentral_get(&gomem_mcentral[cls], &o, 1, GFP_KERNEL,
+						       NUMA_NO_NODE), 1U, "class %u", cls);
 		mcentral_put(&gomem_mcentral[cls], &o, 1);
 	}
 	KUNIT_EXPECT_EQ(test, atomic_read(&gomem_fail.injected), injected);
 	gomem_test_fail_left(true);
+}
+
+/*
+ * Objects come from the node asked for, on every node that has memory,
+ * and spans go back to their own node's partial list.
+ */
+static void objects_come_from_the_node_asked(struct kunit *test)
+{
+	struct mcentral *c = &gomem_mcentral[gomem_size_class(512)];
+	struct gomem_obj o[GOMEM_BATCH_MAX];
+	unsigned int i, n = ARRAY_SIZE(o);
+	int node;
+
+	gomem_drain();
+	for_each_node_state(node, N_MEMORY) {
+		KUNIT_ASSERT_EQ(test, mcentral_get(c, o, n, GFP_KERNEL, node), n);
+		for (i = 0; i < n; i++)
+			KUNIT_EXPECT_EQ_MSG(test, page_to_nid(virt_to_page(o[i].p)), node,
+					    "object %u", i);
+		/* One back: its span is partial again, on its node. */
+		mcentral_put(c, o, 1);
+		KUNIT_EXPECT_GT(test, spans_on(c, &c->partial[node]), 0UL);
+		expect_consistent(test, c);
+		mcentral_put(c, o + 1, n - 1);
+		expect_consistent(test, c);
+	}
 }
 
 static struct kunit_case mcentral_cases[] = {
@@ -276,6 +317,7 @@ static struct kunit_case mcentral_cases[] = {
 	KUNIT_CASE(failed_growth_gives_nothing),
 	KUNIT_CASE(spans_start_small_and_fall_back),
 	KUNIT_CASE(one_page_classes_need_order_0),
+	KUNIT_CASE(objects_come_from_the_node_asked),
 	{}
 };
 

@@ -63,11 +63,22 @@ static void sixteen_bytes_fill_a_block(struct kunit *test)
 	gomem_test_expect_baseline(test, before);
 }
 
+static unsigned int span_class_of(const void *p)
+{
+	unsigned int cls;
+
+	rcu_read_lock_sched();
+	cls = gomem_span_of((unsigned long)p)->spanclass;
+	rcu_read_unlock_sched();
+	return cls;
+}
+
 /*
  * A model of the placement rule, checked allocation by allocation: at the
- * offset rounded up to the alignment (8, 4 or 2 if it divides the size,
- * else 1) if it fits; otherwise at the start of a fresh block, which
- * becomes current only if it has more room left than the old one.
+ * offset rounded up to the alignment (4 or 2 if it divides the size, else
+ * 1) if it fits; otherwise at the start of a fresh block, which becomes
+ * current only if it has more room left than the old one.  8 bytes are
+ * the 8-byte class's, and leave the blocks alone.
  */
 static void placement_follows_go(struct kunit *test)
 {
@@ -86,6 +97,11 @@ static void placement_follows_go(struct kunit *test)
 		align = s % 8 == 0 ? 8 : s % 4 == 0 ? 4 : s % 2 == 0 ? 2 : 1;
 		p[i] = gomem_alloc(s, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+		if (s == 8) {
+			/* The 8-byte class's, in no tiny block. */
+			KUNIT_EXPECT_EQ(test, span_class_of(p[i]), gomem_size_class(8));
+			continue;
+		}
 		want = ALIGN(off, align);
 		if (cur && want + s <= BLOCK) {
 			KUNIT_EXPECT_PTR_EQ_MSG(test, p[i], (void *)(cur + want),
