@@ -174,6 +174,12 @@ struct mspan {
 		struct rcu_head rcu;	/* once freed, and on no list */
 	};
 	struct gomem_debug_obj *debug;	/* debug=1 only: see debug.c */
+	/*
+	 * The states themselves, when they fit, as for the classes of a
+	 * few objects a span: no allocation of their own to make and free
+	 * with each span, which those classes make and free often.
+	 */
+	u8 state_inline[8];
 };
 
 /*

@@ -37,7 +37,7 @@ static size_t state_bytes(const struct mspan *s)
 static void mspan_destroy(struct mspan *s)
 {
 	gomem_debug_span_free(s);
-	if (s->kind != MSPAN_LARGE)
+	if (s->kind != MSPAN_LARGE && s->state != s->state_inline)
 		gomem_meta_free(s->state, state_bytes(s));
 	atomic_long_sub(kmem_cache_size(mspan_cache), &gomem_meta_bytes);
 	kmem_cache_free(mspan_cache, s);
@@ -75,8 +75,11 @@ struct mspan *mspan_alloc(const struct mspan *tmpl, int node, gfp_t gfp)
 	*s = *tmpl;
 	s->debug = NULL;
 	INIT_LIST_HEAD(&s->node_list);
-	if (s->kind != MSPAN_LARGE) {
-		/* All FREE (0). */
+	/* Every state FREE (0); a large span has none. */
+	if (s->kind != MSPAN_LARGE && state_bytes(s) <= sizeof(s->state_inline)) {
+		memset(s->state_inline, 0, sizeof(s->state_inline));
+		s->state = s->state_inline;
+	} else if (s->kind != MSPAN_LARGE) {
 		s->state = gomem_meta_alloc(state_bytes(s), meta_gfp, node);
 		if (!s->state)
 			goto fail;
