@@ -79,6 +79,10 @@
  *
  * debug=1 (debug.c) swaps in checked paths at the entry points, behind a
  * static key; without it they cost nothing.
+ *
+ * Each exported call emits the tracepoints of trace.h, gomem:gomem_alloc
+ * and gomem:gomem_free, at its edge, naming the client's call site; the
+ * internal paths emit none, so that each object has exactly one of each.
  */
 #define pr_fmt(fmt) "gomem: " fmt
 
@@ -91,6 +95,7 @@
 
 #include "gomem.h"
 #include "gomem_internal.h"
+#include "trace.h"
 
 /* Flags whose promise gomem cannot keep: zones, and never failing. */
 #define GOMEM_GFP_UNSUPPORTED	(GFP_ZONEMASK | __GFP_NOFAIL)
@@ -303,10 +308,10 @@ static __always_inline void *small_alloc(size_t size, gfp_t flags,
  * The fast paths: a small object popped off this CPU's stack, or a tiny
  * one placed in this CPU's block.  All else goes through
  * gomem_alloc_slow().  ip is the caller a report names; only the slow
- * paths read it.
+ * paths read it.  The callers emit the event (gomem_alloc_ip()).
  */
-static __always_inline void *gomem_alloc_ip(size_t size, gfp_t flags,
-					    unsigned long ip)
+static __always_inline void *gomem_alloc_untraced(size_t size, gfp_t flags,
+						  unsigned long ip)
 {
 	void *p;
 
@@ -336,6 +341,101 @@ static __always_inline void *gomem_alloc_ip(size_t size, gfp_t flags,
 		return p;
 	}
 	return gomem_alloc_slow(size, flags, ip);
+}
+
+/*
+ * The span of the live object starting at addr, with the object's index
+ * and state if it is small; NULL if addr is not a live object's start
+ * (gomem_why() says why).  A tiny object is checked by its caller, in
+ * tiny.c, and a large one by its claim.  Reads only.  RCU-sched reader.
+ */
+static __always_inline struct mspan *
+gomem_lookup(unsigned long addr, unsigned int *idx, unsigned int *state)
+{
+	struct mspan *s = gomem_span_of(addr);
+	unsigned int i, st;
+
+	if (unlikely(!s))
+		return NULL;
+	if (likely(s->kind == MSPAN_SMALL)) {
+		i = mspan_index(s, addr);
+		if (unlikely(i >= s->nelems ||
+			     s->base + (unsigned long)i * s->size != addr))
+			return NULL;
+		st = mspan_state(s, i);
+		if (unlikely(st == GOMEM_OBJ_FREE ||
+			     st == gomem_state_cached(s->state_width)))
+			return NULL;
+		*idx = i;
+		*state = st;
+	} else if (s->kind == MSPAN_LARGE &&
+		   unlikely(addr != s->base || !READ_ONCE(s->live))) {
+		return NULL;
+	}
+	return s;
+}
+
+/* Size of the live object at addr as gomem_lookup() found it. */
+static size_t gomem_usable(struct mspan *s, unsigned long addr)
+{
+	if (s->kind == MSPAN_TINY)
+		return tiny_size(s, addr);
+	if (s->kind == MSPAN_SMALL)
+		return gomem_classes[s->spanclass].size;
+	return (size_t)s->npages << PAGE_SHIFT;
+}
+
+/* Bytes asked for: for a tiny object, its size, as gomem_usable(). */
+static size_t gomem_requested(struct mspan *s, unsigned long addr,
+			      unsigned int state)
+{
+	if (s->kind == MSPAN_SMALL)
+		return s->size - (state - 1);
+	if (s->kind == MSPAN_TINY)
+		return tiny_size(s, addr);
+	return s->req;
+}
+
+/*
+ * The gomem_alloc event, out of line: only the static branch of
+ * trace_gomem_alloc_enabled() is in the fast path, a no-op while the
+ * event is off.  bytes_alloc is what gomem_size() would say.
+ */
+static noinline void gomem_trace_alloc_event(const void *p, size_t size,
+					     gfp_t flags, int node,
+					     unsigned long ip)
+{
+	unsigned long addr = (unsigned long)p;
+	size_t usable = 0;
+	unsigned int i, st;
+	struct mspan *s;
+
+	if (!ZERO_OR_NULL_PTR(p)) {
+		rcu_read_lock_sched();
+		s = gomem_lookup(addr, &i, &st);
+		if (s)
+			usable = gomem_usable(s, addr);
+		rcu_read_unlock_sched();
+	}
+	trace_gomem_alloc(ip, p, size, usable, flags, node);
+}
+
+static __always_inline void gomem_trace_alloc(const void *p, size_t size,
+					      gfp_t flags, int node,
+					      unsigned long ip)
+{
+	if (trace_gomem_alloc_enabled())
+		gomem_trace_alloc_event(p, size, flags, node, ip);
+}
+
+/* gomem_alloc() for any node, traced: every API call that allocates. */
+static __always_inline void *gomem_alloc_ip(size_t size, gfp_t flags,
+					    unsigned long ip)
+{
+	void *p = gomem_alloc_untraced(size, flags, ip);
+
+	gomem_trace_alloc(p, size, flags, NUMA_NO_NODE, ip);
+	return p;
 }
 
 void *gomem_alloc(size_t size, gfp_t flags)
@@ -397,75 +497,31 @@ static noinline void *gomem_alloc_remote(size_t size, gfp_t flags, int node,
 	return p;
 }
 
-void *gomem_alloc_node(size_t size, gfp_t flags, int node)
+static __always_inline void *gomem_alloc_node_ip(size_t size, gfp_t flags,
+						 int node, unsigned long ip)
 {
 	if (node == NUMA_NO_NODE)
-		return gomem_alloc_ip(size, flags, _RET_IP_);
+		return gomem_alloc_untraced(size, flags, ip);
 	if (unlikely(node < 0 || node >= nr_node_ids)) {
 		if (!(flags & __GFP_NOWARN))
-			gomem_report_node(size, flags, node, _RET_IP_);
+			gomem_report_node(size, flags, node, ip);
 		gomem_count_failure();
 		return NULL;
 	}
 	/* As kmalloc_node(): a node that is not online means any node. */
 	if (node == numa_mem_id() || !node_online(node))
-		return gomem_alloc_ip(size, flags, _RET_IP_);
-	return gomem_alloc_remote(size, flags, node, _RET_IP_);
+		return gomem_alloc_untraced(size, flags, ip);
+	return gomem_alloc_remote(size, flags, node, ip);
+}
+
+void *gomem_alloc_node(size_t size, gfp_t flags, int node)
+{
+	void *p = gomem_alloc_node_ip(size, flags, node, _RET_IP_);
+
+	gomem_trace_alloc(p, size, flags, node, _RET_IP_);
+	return p;
 }
 EXPORT_SYMBOL_GPL(gomem_alloc_node);
-
-/*
- * The span of the live object starting at addr, with the object's index
- * and state if it is small; NULL if addr is not a live object's start
- * (gomem_why() says why).  A tiny object is checked by its caller, in
- * tiny.c, and a large one by its claim.  Reads only.  RCU-sched reader.
- */
-static __always_inline struct mspan *
-gomem_lookup(unsigned long addr, unsigned int *idx, unsigned int *state)
-{
-	struct mspan *s = gomem_span_of(addr);
-	unsigned int i, st;
-
-	if (unlikely(!s))
-		return NULL;
-	if (likely(s->kind == MSPAN_SMALL)) {
-		i = mspan_index(s, addr);
-		if (unlikely(i >= s->nelems ||
-			     s->base + (unsigned long)i * s->size != addr))
-			return NULL;
-		st = mspan_state(s, i);
-		if (unlikely(st == GOMEM_OBJ_FREE ||
-			     st == gomem_state_cached(s->state_width)))
-			return NULL;
-		*idx = i;
-		*state = st;
-	} else if (s->kind == MSPAN_LARGE &&
-		   unlikely(addr != s->base || !READ_ONCE(s->live))) {
-		return NULL;
-	}
-	return s;
-}
-
-/* Size of the live object at addr as gomem_lookup() found it. */
-static size_t gomem_usable(struct mspan *s, unsigned long addr)
-{
-	if (s->kind == MSPAN_TINY)
-		return tiny_size(s, addr);
-	if (s->kind == MSPAN_SMALL)
-		return gomem_classes[s->spanclass].size;
-	return (size_t)s->npages << PAGE_SHIFT;
-}
-
-/* Bytes asked for: for a tiny object, its size, as gomem_usable(). */
-static size_t gomem_requested(struct mspan *s, unsigned long addr,
-			      unsigned int state)
-{
-	if (s->kind == MSPAN_SMALL)
-		return s->size - (state - 1);
-	if (s->kind == MSPAN_TINY)
-		return tiny_size(s, addr);
-	return s->req;
-}
 
 /* gomem_free(), with ip the caller a report names. */
 static __always_inline void gomem_free_ip(const void *p, unsigned long ip)
@@ -475,6 +531,8 @@ static __always_inline void gomem_free_ip(const void *p, unsigned long ip)
 	struct mcache *c;
 	struct mspan *s;
 
+	/* Every call, NULL and bad ones too, as kfree() traces them. */
+	trace_gomem_free(ip, p);
 	if (unlikely(ZERO_OR_NULL_PTR(p)))
 		return;
 	if (gomem_debug())
@@ -611,6 +669,9 @@ void *gomem_realloc(const void *p, size_t new_size, gfp_t flags)
 			gomem_kasan_alloc(p, new_size, usable);
 			gomem_resize(s, i, old, new_size);
 		}
+		/* Traced as a free and an allocation, so the events pair. */
+		trace_gomem_free(_RET_IP_, p);
+		gomem_trace_alloc(p, new_size, flags, NUMA_NO_NODE, _RET_IP_);
 		return (void *)p;
 	}
 	n = gomem_alloc_ip(new_size, flags, _RET_IP_);
@@ -624,7 +685,7 @@ void *gomem_realloc(const void *p, size_t new_size, gfp_t flags)
 	kasan_check_read(p, copy);
 	kasan_check_write(n, copy);
 	memcpy(n, p, copy);
-	gomem_free(p);
+	gomem_free_ip(p, _RET_IP_);
 	return n;
 }
 EXPORT_SYMBOL_GPL(gomem_realloc);
@@ -643,7 +704,7 @@ int gomem_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
 		ptrs[i] = gomem_alloc_ip(size, flags, _RET_IP_);
 		if (!ptrs[i]) {
 			while (i--)
-				gomem_free(ptrs[i]);
+				gomem_free_ip(ptrs[i], _RET_IP_);
 			return 0;
 		}
 	}
