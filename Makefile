@@ -3,7 +3,8 @@
 # gomem: `make` builds gomem.ko for KDIR (and leaves Module.symvers here
 # for client modules); `make check` runs every test; `make demo` shows
 # gomem in the stock kernel; `make bench` measures it against SLUB;
-# `make stress` runs the long stress test.
+# `make stress` runs the long stress test; `make deb` builds the
+# gomem-dkms Debian package.
 # Kbuild itself reads the Kbuild file.
 
 # The running kernel's tree if it has one, else the project's test kernel
@@ -32,6 +33,9 @@ bench:
 stress:
 	scripts/stress
 
+deb:
+	scripts/deb
+
 # Regenerate the size classes and the README's table of them.
 sizeclasses:
 	python3 scripts/mksizeclasses.py -o sizeclasses.h
@@ -40,4 +44,4 @@ sizeclasses:
 		-e '/<!-- sizeclasses -->/r build.sizeclasses.md' README.md
 	rm -f build.sizeclasses.md
 
-.PHONY: all modules clean check demo bench stress sizeclasses
+.PHONY: all modules clean check demo bench stress deb sizeclasses
