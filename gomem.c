@@ -37,7 +37,8 @@
  *
  * mcache (mcache.c), one per CPU, is a stack of free objects per class.
  * Allocation pops and free pushes with interrupts disabled and nothing
- * more: no lock on the common path.  This is where gomem departs from
+ * more (the mcache lock, a local_lock that is just that but on
+ * PREEMPT_RT): no atomic on the common path.  This is where gomem departs from
  * Go, whose mcache holds one span per class to allocate from: a span
  * shared with whichever CPU frees into it would need atomics on every
  * free, so gomem caches objects, as TCMalloc's per-CPU caches do, and a
@@ -114,12 +115,12 @@ void gomem_count_failure(void)
 {
 	unsigned long flags;
 
-	local_irq_save(flags);
+	mcache_lock_irqsave(flags);
 	this_cpu_read(gomem_mcache)->stats.alloc_failures++;
-	local_irq_restore(flags);
+	mcache_unlock_irqrestore(flags);
 }
 
-/* Record a live object's requested size; interrupts disabled. */
+/* Record a live object's requested size; the mcache locked. */
 static __always_inline void gomem_account(struct mcache *c, unsigned int cls,
 					  s64 bytes, bool alloc)
 {
@@ -132,21 +133,21 @@ static __always_inline void gomem_account(struct mcache *c, unsigned int cls,
 	st->bytes += bytes;
 }
 
-/* gomem_account() for paths that run with interrupts enabled. */
+/* gomem_account() for paths that do not hold the mcache lock. */
 void gomem_count(unsigned int cls, s64 bytes, bool alloc)
 {
 	unsigned long flags;
 
-	local_irq_save(flags);
+	mcache_lock_irqsave(flags);
 	gomem_account(this_cpu_read(gomem_mcache), cls, bytes, alloc);
-	local_irq_restore(flags);
+	mcache_unlock_irqrestore(flags);
 }
 
 /*
  * Make o, a CACHED object of class cls that this CPU holds, live as a
- * request of size bytes.  Interrupts disabled: no other CPU touches the
+ * request of size bytes.  The mcache locked: no other CPU touches the
  * state of an object cached here (see gomem_internal.h), and nothing on
- * this CPU can run in between, so this needs no lock and no atomic.
+ * this CPU can run in between, so this needs no other lock and no atomic.
  */
 static __always_inline void *obj_make_live(struct mcache *c, unsigned int cls,
 					   size_t size, const struct gomem_obj *o,
@@ -173,12 +174,12 @@ static __always_inline void *mcache_pop(size_t size, unsigned int cls,
 	struct mcache *c;
 	void *p = NULL;
 
-	local_irq_save(flags);
+	mcache_lock_irqsave(flags);
 	c = this_cpu_read(gomem_mcache);
 	slot = &c->slot[cls];
 	if (likely(slot->n))
 		p = obj_make_live(c, cls, size, &slot->objs[--slot->n], missed);
-	local_irq_restore(flags);
+	mcache_unlock_irqrestore(flags);
 	return p;
 }
 
@@ -200,10 +201,10 @@ static noinline void *small_alloc_slow(size_t size, unsigned int cls,
 		if (!mcache_refill(cls, gfp, &first))
 			return NULL;
 		if (first.p) {
-			local_irq_save(flags);
+			mcache_lock_irqsave(flags);
 			p = obj_make_live(this_cpu_read(gomem_mcache), cls, size,
 					  &first, true);
-			local_irq_restore(flags);
+			mcache_unlock_irqrestore(flags);
 			return p;
 		}
 		p = mcache_pop(size, cls, true);
@@ -481,9 +482,9 @@ static noinline void *gomem_alloc_remote(size_t size, gfp_t flags, int node,
 	} else {
 		cls = gomem_size_class(size);
 		if (mcentral_get(&gomem_mcentral[cls], &o, 1, flags, node)) {
-			local_irq_save(irqs);
+			mcache_lock_irqsave(irqs);
 			p = obj_make_live(this_cpu_read(gomem_mcache), cls, size, &o, true);
-			local_irq_restore(irqs);
+			mcache_unlock_irqrestore(irqs);
 		}
 		usable = gomem_classes[cls].size;
 	}
@@ -537,7 +538,7 @@ static __always_inline void gomem_free_ip(const void *p, unsigned long ip)
 		return;
 	if (gomem_debug())
 		return gomem_debug_free(p, ip);
-	local_irq_save(flags);
+	mcache_lock_irqsave(flags);
 	c = this_cpu_read(gomem_mcache);
 	s = gomem_lookup(addr, &i, &st);
 	if (unlikely(!s))
@@ -559,15 +560,15 @@ static __always_inline void gomem_free_ip(const void *p, unsigned long ip)
 		if (unlikely(cmpxchg(&s->live, 1, 0) != 1))
 			goto bad;
 		gomem_account(c, GOMEM_LARGE_STATS, -(s64)s->req, false);
-		local_irq_restore(flags);
+		mcache_unlock_irqrestore(flags);
 		gomem_kasan_free(p, (size_t)s->npages << PAGE_SHIFT);
 		mspan_free_large(s);
 		return;
 	}
-	local_irq_restore(flags);
+	mcache_unlock_irqrestore(flags);
 	return;
 bad:
-	local_irq_restore(flags);
+	mcache_unlock_irqrestore(flags);
 	gomem_report_bad_free("gomem_free", p, ip);
 }
 
@@ -620,9 +621,9 @@ static void gomem_resize(struct mspan *s, unsigned int i, size_t old,
 	} else {
 		s->req = new;
 	}
-	local_irq_save(flags);
+	mcache_lock_irqsave(flags);
 	this_cpu_read(gomem_mcache)->stats.cls[cls].bytes += new - old;
-	local_irq_restore(flags);
+	mcache_unlock_irqrestore(flags);
 }
 
 /*

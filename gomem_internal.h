@@ -23,12 +23,23 @@
  * page allocator or kmalloc with a lock held.  The locks are IRQ-safe
  * because gomem_alloc(GFP_ATOMIC) and gomem_free() run in hard interrupts.
  *
- * mcache (one per CPU): no lock.  Only its own CPU touches it, always
- * with interrupts disabled, so neither an interrupt handler nor a task
- * preempting the holder can see it half-updated, and no other CPU ever
- * writes it.  Two exceptions touch a CPU's mcache from elsewhere, and both
- * happen when that CPU cannot run gomem code: the CPU-hotplug callback
- * after the CPU is dead, and module unload, when no caller is left.
+ * gomem_mcache_lock, one per CPU (a local_lock_t)
+ *	That CPU's mcache.  Only its own CPU touches it, always under
+ *	mcache_lock_irqsave(), so neither an interrupt handler nor a task
+ *	preempting the holder can see it half-updated, and no other CPU
+ *	ever writes it.  Two exceptions touch a CPU's mcache from elsewhere,
+ *	and both happen when that CPU cannot run gomem code: the CPU-hotplug
+ *	callback after the CPU is dead, and module unload, when no caller
+ *	is left.  Without PREEMPT_RT the lock is local_irq_save() and
+ *	nothing more (lockdep sees it as a lock): the fast paths cost no
+ *	atomic instruction.  With PREEMPT_RT it is a per-CPU sleeping
+ *	spinlock that also disables migration, so that the mcentral's and
+ *	the mheap's spinlock_t, which sleep there too, may be taken under
+ *	it; as with kmalloc there, gomem is then not to be called from hard
+ *	interrupts or with interrupts disabled.
+ *	Nesting: the mcache lock, then an mcentral's lock or the mheap's
+ *	(flushing a stack, sending objects home, a dead CPU's drain), never
+ *	the other way round, and never one CPU's mcache lock inside another.
  *
  * Finding a pointer's span: lockless
  * ==================================
@@ -47,9 +58,11 @@
  *	anything else		the signature does not match
  *
  * gomem_span_of() reads the marks with interrupts or preemption disabled
- * (an RCU-sched reader).  A span is unmarked from its pages before it is
- * freed, after a grace period, so a reader that found it can still read
- * it, and its states say its objects are not live.  A span's marks are
+ * (an RCU-sched reader), or under the mcache lock, which on PREEMPT_RT
+ * is an RCU reader instead (RCU's grace periods wait for both alike).  A
+ * span is unmarked from its pages before it is freed, after a grace
+ * period, so a reader that found it can still read it, and its states
+ * say its objects are not live.  A span's marks are
  * written before any of its objects is handed out, so a valid pointer
  * always finds them.  The direct map has struct pages wherever
  * pfn_valid() says so, hot-added memory included, so there is no table
@@ -102,6 +115,7 @@
 #include <linux/mm.h>
 #include <linux/sizes.h>
 #include <linux/jump_label.h>
+#include <linux/local_lock.h>
 #include <kunit/visibility.h>
 
 #include "compat.h"
@@ -483,6 +497,13 @@ struct mcache {
 DECLARE_PER_CPU(struct mcache *, gomem_mcache);
 struct mcache *gomem_mcache_of(unsigned int cpu);
 
+/* This CPU's mcache, held: see the top of this file. */
+DECLARE_PER_CPU(local_lock_t, gomem_mcache_lock);
+#define mcache_lock_irqsave(flags) \
+	local_lock_irqsave(&gomem_mcache_lock, flags)
+#define mcache_unlock_irqrestore(flags) \
+	local_unlock_irqrestore(&gomem_mcache_lock, flags)
+
 /* On for machines of more than one possible node: see mcache_push(). */
 DECLARE_STATIC_KEY_FALSE(gomem_numa_key);
 
@@ -512,8 +533,8 @@ void reclaim_exit(void);
  * Push a CACHED object on this CPU's stack; a full stack, or none yet,
  * is mcache_make_room()'s business, and an object of another node's span
  * mcache_send_home()'s: a CPU's stacks hold only its own node's objects,
- * so that what it allocates is local.  Interrupts disabled, which makes
- * it safe without a lock for the reasons the top of this file gives.
+ * so that what it allocates is local.  The mcache locked, which makes
+ * it safe without another lock for the reasons the top of this file gives.
  */
 static __always_inline void mcache_push(struct mcache *c, unsigned int cls,
 					void *p, struct mspan *s)

@@ -3,11 +3,13 @@
  * The per-CPU caches that serve most allocations and frees.
  *
  * Each CPU has an mcache with one small stack of CACHED objects per span
- * class.  Allocation pops, free pushes, both with interrupts disabled on
- * this CPU and no lock.  That is safe against an interrupt because the
- * interrupt cannot run until the stack is consistent again, and against
- * other CPUs because none of them touches this mcache (see the locking
- * notes in gomem_internal.h).  The one atomic on these paths is the
+ * class.  Allocation pops, free pushes, both under this CPU's mcache
+ * lock: interrupts disabled and nothing more, but on PREEMPT_RT, where it
+ * is a per-CPU sleeping lock.  That is safe against an interrupt because
+ * the interrupt cannot run until the stack is consistent again (on
+ * PREEMPT_RT, against another task because it waits for the lock), and
+ * against other CPUs because none of them touches this mcache (see the
+ * locking notes in gomem_internal.h).  The one atomic on these paths is the
  * free's claim of the object's state, before the push (gomem.c).
  *
  * An empty stack refills half its capacity from the mcentral; a full one
@@ -42,12 +44,13 @@
 #include <linux/slab.h>
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
-#include <linux/smp.h>
+#include <linux/workqueue.h>
 #include <linux/sizes.h>
 
 #include "gomem_internal.h"
 
 DEFINE_PER_CPU(struct mcache *, gomem_mcache);
+DEFINE_PER_CPU(local_lock_t, gomem_mcache_lock) = INIT_LOCAL_LOCK(gomem_mcache_lock);
 DEFINE_STATIC_KEY_FALSE(gomem_numa_key);
 
 /* For the KUnit suites, which cannot reach a per-CPU variable. */
@@ -74,7 +77,7 @@ static size_t stack_bytes(unsigned int cap)
  * Make stack, of room for cap objects, c's stack for cls, if c has none
  * or a smaller one, and move what it holds.  Returns the stack the caller
  * must free: the old one, of *old_cap objects, or stack itself if it was
- * not needed.  Interrupts disabled, c this CPU's.
+ * not needed.  The mcache locked, c this CPU's.
  */
 static struct gomem_obj *stack_install(struct mcache *c, unsigned int cls,
 				       struct gomem_obj *stack, unsigned int cap,
@@ -97,7 +100,7 @@ static struct gomem_obj *stack_install(struct mcache *c, unsigned int cls,
 /*
  * Give back the oldest n objects, keeping the recently freed ones, whose
  * cache lines are likeliest to be hot, for the next allocations.
- * Interrupts disabled, or the CPU is dead.
+ * The mcache locked, or the CPU is dead.
  */
 static void mcache_flush(struct mcache *c, unsigned int cls, unsigned int n)
 {
@@ -122,7 +125,7 @@ static unsigned int grown_cap(unsigned int cls, unsigned int cap)
  * room for twice as many, or is made, without sleeping; if it has all
  * the room it may have, or none can be had, the oldest half is flushed.
  * Without a stack (none to be had, or debug=1), p goes straight back.
- * Interrupts disabled, c this CPU's.
+ * The mcache locked, c this CPU's.
  */
 void mcache_make_room(struct mcache *c, unsigned int cls, void *p,
 		      struct mspan *s)
@@ -153,7 +156,7 @@ void mcache_make_room(struct mcache *c, unsigned int cls, void *p,
 /*
  * Send every object gathered in c->away back to its span, one batch per
  * class, so one lock round trip per class: mcentral_put() puts each span
- * back on its own node's list.  Interrupts disabled, or the CPU is dead.
+ * back on its own node's list.  The mcache locked, or the CPU is dead.
  */
 static void mcache_flush_away(struct mcache *c)
 {
@@ -200,11 +203,11 @@ static bool mcache_first(unsigned int cls, gfp_t gfp, struct gomem_obj *first)
 
 	if (!mcentral_get(&gomem_mcentral[cls], first, 1, gfp, NUMA_NO_NODE))
 		return false;
-	local_irq_save(flags);
+	mcache_lock_irqsave(flags);
 	c = this_cpu_read(gomem_mcache);
 	c->slot[cls].warm |= MCACHE_WARM_ALLOC;
 	c->stats.refills++;
-	local_irq_restore(flags);
+	mcache_unlock_irqrestore(flags);
 	return true;
 }
 
@@ -245,7 +248,7 @@ bool mcache_refill(unsigned int cls, gfp_t gfp, struct gomem_obj *first)
 				return first && mcache_first(cls, gfp, first);
 		}
 		got = mcentral_get(mc, objs, max(want, 1U), gfp, NUMA_NO_NODE);
-		local_irq_save(flags);
+		mcache_lock_irqsave(flags);
 		/* We may be on another CPU now; fill whichever we are on. */
 		c = this_cpu_read(gomem_mcache);
 		slot = &c->slot[cls];
@@ -256,7 +259,7 @@ bool mcache_refill(unsigned int cls, gfp_t gfp, struct gomem_obj *first)
 		c->stats.refills++;
 		ok = slot->n;
 		bare = !slot->cap;
-		local_irq_restore(flags);
+		mcache_unlock_irqrestore(flags);
 		gomem_meta_free(stack, stack_bytes(spare_cap));
 		/* Interrupts filled the stack meanwhile, or it is gone: give back. */
 		if (room < got)
@@ -268,8 +271,8 @@ bool mcache_refill(unsigned int cls, gfp_t gfp, struct gomem_obj *first)
 EXPORT_SYMBOL_IF_KUNIT(mcache_refill);
 
 /*
- * Empty one mcache, and free its stacks; interrupts disabled on its CPU,
- * or the CPU is dead.
+ * Empty one mcache, and free its stacks; its CPU's mcache lock held, or
+ * the CPU is dead.
  */
 static void mcache_drain(struct mcache *c)
 {
@@ -289,27 +292,58 @@ static void mcache_drain(struct mcache *c)
 	}
 }
 
-static void mcache_drain_local(void *unused)
+/*
+ * Each CPU drains its own mcache, in a work item bound to it, under its
+ * mcache lock: not in an IPI, whose handler could neither free the
+ * stacks nor, on PREEMPT_RT, take the mcentral's spinlock_t.  The
+ * workqueue has a rescuer, since the shrinker waits for it when memory
+ * is short.
+ */
+static struct workqueue_struct *mcache_drain_wq;
+static DEFINE_PER_CPU(struct work_struct, mcache_drain_work);
+
+/*
+ * Drain the CPU the work runs on: its own, or, if that CPU went offline
+ * meanwhile, whichever the workqueue chose, which is as harmless, since
+ * the dead CPU is drained by mcache_cpu_dead().
+ */
+static void mcache_drain_local(struct work_struct *unused)
 {
+	unsigned long flags;
+
+	mcache_lock_irqsave(flags);
 	mcache_drain(this_cpu_read(gomem_mcache));
+	mcache_unlock_irqrestore(flags);
+}
+
+/* Drain every online CPU for which want(cpu) holds (all if NULL); wait. */
+static void mcache_drain_cpus(bool (*want)(int cpu))
+{
+	int cpu;
+
+	for_each_online_cpu(cpu)
+		if (!want || want(cpu))
+			queue_work_on(cpu, mcache_drain_wq,
+				      per_cpu_ptr(&mcache_drain_work, cpu));
+	for_each_possible_cpu(cpu)
+		flush_work(per_cpu_ptr(&mcache_drain_work, cpu));
 }
 
 /*
  * Empty every CPU's mcache, so that all free objects are back in their
- * spans and empty spans back in the mheap.  Process context, interrupts
- * enabled.  No hotplug lock is needed, and none is taken because the
- * shrinker may run inside a hotplug operation: a CPU going offline runs
- * pending calls before it dies and is drained again when dead, and a
+ * spans and empty spans back in the mheap.  Process context.  No hotplug
+ * lock is needed, and none is taken because the shrinker may run inside
+ * a hotplug operation: a CPU going offline is drained when dead, and a
  * CPU coming online has nothing cached.
  */
 void gomem_drain(void)
 {
-	on_each_cpu(mcache_drain_local, NULL, 1);
+	mcache_drain_cpus(NULL);
 }
 EXPORT_SYMBOL_IF_KUNIT(gomem_drain);
 
 /* Does cpu's mcache hold anything: objects, a tiny block, stacks? */
-static bool mcache_holds(int cpu, void *unused)
+static bool mcache_holds(int cpu)
 {
 	struct mcache *c = per_cpu(gomem_mcache, cpu);
 	unsigned int cls;
@@ -323,12 +357,12 @@ static bool mcache_holds(int cpu, void *unused)
 }
 
 /*
- * gomem_drain() for the shrinker: only the CPUs that hold something get
- * an IPI.  Process context, interrupts enabled.
+ * gomem_drain() for the shrinker: only the CPUs that hold something are
+ * woken.  Process context.
  */
 void mcache_drain_busy(void)
 {
-	on_each_cpu_cond(mcache_holds, mcache_drain_local, NULL, 1);
+	mcache_drain_cpus(mcache_holds);
 }
 
 /* The bytes of the objects cached on every CPU; read without locks. */
@@ -353,10 +387,13 @@ static int mcache_cpu_dead(unsigned int cpu)
 {
 	unsigned long flags;
 
-	/* mcentral_put() expects the caller not to be interrupted. */
-	local_irq_save(flags);
+	/*
+	 * mcentral_put() expects what a CPU's own flush gives it: no gomem
+	 * code running in between on this CPU.
+	 */
+	mcache_lock_irqsave(flags);
 	mcache_drain(per_cpu(gomem_mcache, cpu));
-	local_irq_restore(flags);
+	mcache_unlock_irqrestore(flags);
 	return 0;
 }
 
@@ -409,7 +446,11 @@ int mcache_init(void)
 	BUILD_BUG_ON(MCACHE_AWAY > U8_MAX);
 	if (num_possible_nodes() > 1)
 		static_branch_enable(&gomem_numa_key);
+	mcache_drain_wq = alloc_workqueue("gomem_drain", WQ_MEM_RECLAIM, 0);
+	if (!mcache_drain_wq)
+		return -ENOMEM;
 	for_each_possible_cpu(cpu) {
+		INIT_WORK(per_cpu_ptr(&mcache_drain_work, cpu), mcache_drain_local);
 		c = gomem_meta_alloc(sizeof(*c), GFP_KERNEL, cpu_to_node(cpu));
 		if (!c) {
 			ret = -ENOMEM;
@@ -425,6 +466,7 @@ int mcache_init(void)
 	return 0;
 fail:
 	mcache_free();
+	destroy_workqueue(mcache_drain_wq);
 	return ret;
 }
 
@@ -434,6 +476,7 @@ void mcache_exit(void)
 	unsigned int cpu;
 
 	cpuhp_remove_state_nocalls(mcache_hp_state);
+	destroy_workqueue(mcache_drain_wq);
 	for_each_possible_cpu(cpu)
 		mcache_cpu_dead(cpu);
 }

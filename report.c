@@ -102,9 +102,9 @@ void gomem_count_bad_free(void)
 {
 	unsigned long flags;
 
-	local_irq_save(flags);
+	mcache_lock_irqsave(flags);
 	this_cpu_read(gomem_mcache)->stats.bad_frees++;
-	local_irq_restore(flags);
+	mcache_unlock_irqrestore(flags);
 }
 
 /* A free or realloc of p refused: count it, and say why. */

@@ -98,7 +98,7 @@ static u16 tiny_fetch_or(u16 *freed, u16 bits)
 	return old;
 }
 
-/* The block is complete: back to this CPU's mcache; interrupts disabled. */
+/* The block is complete: back to this CPU's mcache, which is locked. */
 static void tiny_block_dead(struct mcache *c, struct mspan *s, u32 *placed,
 			    unsigned long block)
 {
@@ -108,7 +108,7 @@ static void tiny_block_dead(struct mcache *c, struct mspan *s, u32 *placed,
 	mcache_push(c, GOMEM_TINY_CLASS, (void *)block, s);
 }
 
-/* Drop c's current block; interrupts disabled, or c's CPU is dead. */
+/* Drop c's current block; the mcache locked, or c's CPU is dead. */
 void tiny_retire(struct mcache *c)
 {
 	unsigned long block = c->tiny;
@@ -135,7 +135,7 @@ void *tiny_alloc(size_t size, gfp_t gfp)
 	u32 *placed;
 
 	for (;;) {
-		local_irq_save(flags);
+		mcache_lock_irqsave(flags);
 		c = this_cpu_read(gomem_mcache);
 		off = ALIGN(c->tiny_off, align);
 		if (likely(c->tiny && off + size <= TINY_BLOCK)) {
@@ -154,7 +154,7 @@ void *tiny_alloc(size_t size, gfp_t gfp)
 		slot = &c->slot[GOMEM_TINY_CLASS];
 		if (slot->n)
 			break;
-		local_irq_restore(flags);
+		mcache_unlock_irqrestore(flags);
 		might_alloc(gfp);
 		if (!mcache_refill(GOMEM_TINY_CLASS, gfp, NULL))
 			return NULL;
@@ -184,7 +184,7 @@ void *tiny_alloc(size_t size, gfp_t gfp)
 out:
 	c->stats.tiny.allocs++;
 	c->stats.tiny.bytes += size;
-	local_irq_restore(flags);
+	mcache_unlock_irqrestore(flags);
 	return (void *)p;
 }
 
@@ -222,7 +222,7 @@ enum gomem_bad tiny_why(struct mspan *s, unsigned long p)
 
 /*
  * Free the tiny object at p; false if p is not a live one's start.
- * Interrupts disabled, c is this CPU's.
+ * The mcache locked, c is this CPU's.
  */
 bool tiny_free(struct mcache *c, struct mspan *s, unsigned long p)
 {

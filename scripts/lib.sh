@@ -45,11 +45,14 @@ pkg_version() {
 	dpkg-query -W -f='${Version}' "$1" | tr -c 'A-Za-z0-9.\n-' '_'
 }
 
-# stock_release: the uname -r of Debian's stock kernel, as pulled in by
-# the linux-headers-amd64 metapackage.
+# stock_release [rt]: the uname -r of Debian's stock kernel, or of its
+# PREEMPT_RT flavour, as pulled in by the linux-headers-amd64 (or
+# linux-headers-rt-amd64) metapackage.
 stock_release() {
-	need_pkgs linux-image-amd64 linux-headers-amd64
-	dpkg-query -W -f='${Depends}' linux-headers-amd64 |
+	local flavour=amd64
+	[ "${1:-}" != rt ] || flavour=rt-amd64
+	need_pkgs "linux-image-$flavour" "linux-headers-$flavour"
+	dpkg-query -W -f='${Depends}' "linux-headers-$flavour" |
 		sed -n 's/^linux-headers-\([^ ,]*\).*/\1/p'
 }
 

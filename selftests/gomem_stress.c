@@ -9,8 +9,10 @@
  *    calls and realloc, half of them GFP_ATOMIC;
  *  - each hands a share of its objects to the others, through a shared
  *    pool, to be freed on whichever CPU takes them;
- *  - a hard hrtimer allocates and frees with GFP_ATOMIC in hard-IRQ
- *    context, every timer_us microseconds;
+ *  - an hrtimer allocates and frees with GFP_ATOMIC in hard-IRQ context,
+ *    every timer_us microseconds (on PREEMPT_RT, where neither kmalloc
+ *    nor gomem may be called in hard IRQs, the kernel runs it as a soft
+ *    hrtimer, in its softirq thread);
  *  - with hog=1, a kthread takes free memory until the machine is short,
  *    holds it a moment and gives it back, again and again, so that
  *    reclaim runs (and gomem's shrinker with it) all along;
@@ -337,10 +339,11 @@ static int __init gomem_stress_init(void)
 	}
 	if (timer_us) {
 		timer_seed = get_random_u32();
-		hrtimer_init(&timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+		/* Not _HARD: PREEMPT_RT makes plain hrtimers soft. */
+		hrtimer_init(&timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
 		timer.function = timer_fn;
 		hrtimer_start(&timer, ns_to_ktime(timer_us * NSEC_PER_USEC),
-			      HRTIMER_MODE_REL_HARD);
+			      HRTIMER_MODE_REL);
 	}
 	for (i = 0; i < cpus; i++) {
 		w[i].done = &done;
