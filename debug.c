@@ -21,6 +21,11 @@
  * the mcentral's lock.  gomem.c reaches these paths through a static key,
  * so with debug=0 they cost nothing.
  *
+ * callers=1 (callers.c) takes these paths too, for their records of each
+ * object's call site and request, but without the checks: no poison, no
+ * redzone, and the zeroing that init_on_alloc, __GFP_ZERO and
+ * init_on_free ask for, as on the fast paths.
+ *
  * Checks read and write freed memory and redzones, which KASAN marks as
  * inaccessible: they do it with KASAN's reports off for the moment.
  */
@@ -40,6 +45,12 @@ MODULE_PARM_DESC(debug,
 DEFINE_STATIC_KEY_FALSE(gomem_debug_key);
 EXPORT_SYMBOL_IF_KUNIT(gomem_debug_key);
 
+/* debug=1's checks; the paths alone may be on for callers=1. */
+bool gomem_debug_checks(void)
+{
+	return debug;
+}
+
 /* One object's history; a large span has one. */
 struct gomem_debug_obj {
 	unsigned long alloc_ip, free_ip;
@@ -48,7 +59,7 @@ struct gomem_debug_obj {
 
 int gomem_debug_init(void)
 {
-	if (debug)
+	if (debug || gomem_callers_on())
 		static_branch_enable(&gomem_debug_key);
 	return 0;
 }
@@ -80,7 +91,7 @@ int gomem_debug_span_init(struct mspan *s, gfp_t gfp)
 				    s->node);
 	if (!s->debug)
 		return -ENOMEM;
-	if (s->kind == MSPAN_SMALL)
+	if (debug && s->kind == MSPAN_SMALL)
 		fill((void *)s->base, POISON_FREE, (size_t)s->nelems * s->size);
 	return 0;
 }
@@ -88,6 +99,18 @@ int gomem_debug_span_init(struct mspan *s, gfp_t gfp)
 void gomem_debug_span_free(struct mspan *s)
 {
 	gomem_meta_free(s->debug, s->nelems * sizeof(*s->debug));
+}
+
+/*
+ * The call site that allocated object i of s (0 for a large span), and
+ * in *req its request: what callers.c sums.  s's class lock, or the
+ * mheap's for a large span, keeps s.
+ */
+unsigned long gomem_debug_caller(const struct mspan *s, unsigned int i,
+				 size_t *req)
+{
+	*req = s->debug[i].req;
+	return s->debug[i].alloc_ip;
 }
 
 /* The caller may now use every usable byte: the redzone shrinks. */
@@ -137,11 +160,16 @@ static void *hand_out(struct mspan *s, unsigned int i, void *p, size_t req,
 
 	d->alloc_ip = ip;
 	d->req = req;
-	if (want_init_on_alloc(flags))
+	if (!debug) {
+		if (want_init_on_alloc(flags))
+			gomem_zero(p, room);
+	} else if (want_init_on_alloc(flags)) {
 		gomem_zero(p, req);
-	else
+	} else {
 		fill(p, POISON_INUSE, req);
-	fill(p + req, SLUB_RED_ACTIVE, room - req);
+	}
+	if (debug)
+		fill(p + req, SLUB_RED_ACTIVE, room - req);
 	gomem_kasan_alloc(p, req, room);
 	return p;
 }
@@ -167,7 +195,7 @@ void *gomem_debug_alloc(size_t size, gfp_t flags, unsigned long ip)
 		goto fail;
 	s = o.span;
 	i = mspan_index(s, (unsigned long)o.p);
-	bad = first_not(o.p, POISON_FREE, s->size);
+	bad = debug ? first_not(o.p, POISON_FREE, s->size) : s->size;
 	if (bad != s->size) {
 		gomem_report("object", "gomem_alloc", o.p + bad,
 			     GOMEM_BAD_POISON, ip);
@@ -217,7 +245,8 @@ void gomem_debug_free(const void *p, unsigned long ip)
 	/* Claimed: the span stays until this free gives it back. */
 	rcu_read_unlock_sched();
 	d = &s->debug[i];
-	bad = first_not(p + d->req, SLUB_RED_ACTIVE, room - d->req);
+	bad = debug ? first_not(p + d->req, SLUB_RED_ACTIVE, room - d->req) :
+		      room - d->req;
 	if (d->req + bad != room)
 		gomem_report("object", "gomem_free", p, GOMEM_BAD_REDZONE, ip);
 	d->free_ip = ip;
@@ -226,7 +255,10 @@ void gomem_debug_free(const void *p, unsigned long ip)
 		mspan_free_large(s);
 		return;
 	}
-	fill((void *)p, POISON_FREE, room);
+	if (debug)
+		fill((void *)p, POISON_FREE, room);
+	else if (want_init_on_free())
+		gomem_zero((void *)p, room);
 	gomem_kasan_free(p, room);
 	o.p = (void *)p;
 	o.span = s;

@@ -662,7 +662,8 @@ void *gomem_realloc(const void *p, size_t new_size, gfp_t flags)
 	 * Stay put if a fresh object of the new size would have the same
 	 * usable size, so that the waste bound still holds after; every
 	 * byte stays as it is.  debug=1 always moves, so that a stale
-	 * pointer to the old place shows.
+	 * pointer to the old place shows, and so does callers=1, so that
+	 * the new object's record names this call.
 	 */
 	if (gomem_usable_for(new_size) == usable &&
 	    (!gomem_debug() || new_size == old)) {
@@ -789,12 +790,18 @@ static int __init gomem_init(void)
 	err = gomem_proc_init();
 	if (err)
 		goto caches;
+	err = gomem_callers_init();
+	if (err)
+		goto proc;
 	gomem_fault_init();
 	pr_info("ready: %u size classes up to %u bytes%s\n",
 		GOMEM_NR_CLASSES - 1, GOMEM_MAX_SMALL,
-		gomem_debug() ? ", debug checks on" : "");
+		gomem_debug_checks() ? ", debug checks on" :
+		gomem_callers_on() ? ", callers accounted" : "");
 	return 0;
 
+proc:
+	gomem_proc_exit();
 caches:
 	reclaim_exit();
 	mcache_exit();
@@ -809,6 +816,7 @@ heap:
 static void __exit gomem_exit(void)
 {
 	gomem_fault_exit();
+	gomem_callers_exit();
 	gomem_proc_exit();
 	reclaim_exit();
 	mcache_exit();

@@ -592,7 +592,11 @@ void gomem_fault_exit(void);
 void gomem_count(unsigned int cls, s64 bytes, bool alloc);
 void gomem_count_failure(void);
 
-/* debug.c: debug=1 (see there) */
+/*
+ * debug.c: debug=1 (see there).  gomem_debug() says whether every call
+ * takes debug.c's recorded paths, as debug=1 and callers=1 both want;
+ * gomem_debug_checks(), whether debug=1's checks are on too.
+ */
 DECLARE_STATIC_KEY_FALSE(gomem_debug_key);
 
 static __always_inline bool gomem_debug(void)
@@ -600,13 +604,22 @@ static __always_inline bool gomem_debug(void)
 	return static_branch_unlikely(&gomem_debug_key);
 }
 
+bool gomem_debug_checks(void);
+
 int gomem_debug_init(void);
 void *gomem_debug_alloc(size_t size, gfp_t flags, unsigned long ip);
 void gomem_debug_free(const void *p, unsigned long ip);
 int gomem_debug_span_init(struct mspan *s, gfp_t gfp);
 void gomem_debug_span_free(struct mspan *s);
 void gomem_debug_resize(struct mspan *s, unsigned int i, size_t usable);
+unsigned long gomem_debug_caller(const struct mspan *s, unsigned int i,
+				 size_t *req);
 void gomem_debug_describe(unsigned long addr, char *buf, size_t len);
+
+/* callers.c: callers=1, /proc/gomem_callers */
+bool gomem_callers_on(void);
+int gomem_callers_init(void);
+void gomem_callers_exit(void);
 
 /* report.c: bad input */
 enum gomem_bad gomem_why(unsigned long addr);

@@ -92,9 +92,10 @@ static int mcentral_setup(struct mcentral *c, unsigned int spanclass,
 	c->cache_cap = clamp_t(unsigned int, GOMEM_MCACHE_BYTES / sc->size,
 			       1, GOMEM_MCACHE_MAX);
 	if (gomem_debug()) {
-		/* Every object to the lock, with a redzone after it. */
+		/* Every object to the lock, with debug=1 a redzone after it. */
 		c->cache_cap = 0;
-		stride += GOMEM_DEBUG_REDZONE;
+		if (gomem_debug_checks())
+			stride += GOMEM_DEBUG_REDZONE;
 		c->npages = max(c->npages, DIV_ROUND_UP(stride, PAGE_SIZE));
 		c->nelems = c->npages * PAGE_SIZE / stride;
 		if (divmul_for(stride, c->npages * PAGE_SIZE, &c->divmul))
@@ -115,13 +116,13 @@ int mcentral_init(void)
 		 * A live state holds 1 + the bytes a request leaves unused,
 		 * and must differ from CACHED (all ones): one byte is enough
 		 * unless the class serves requests 254 or more bytes short.
-		 * Under debug=1 the tiny allocator is off, and the smallest
-		 * classes serve requests from 1 byte.
+		 * Under debug=1 or callers=1 the tiny allocator is off, and
+		 * the smallest classes serve requests from 1 byte.
 		 */
 		lo = max(gomem_classes[cls - 1].size + 1,
 			 gomem_debug() ? 1U : GOMEM_TINY_MAX);
 		max_delta = gomem_classes[cls].size - min(lo, gomem_classes[cls].size);
-		if (gomem_debug())
+		if (gomem_debug_checks())
 			max_delta += GOMEM_DEBUG_REDZONE;
 		err = mcentral_setup(&gomem_mcentral[cls], cls, cls, MSPAN_SMALL,
 				     max_delta + 1 < 0xff ? 1 : 2);
