@@ -184,6 +184,28 @@ static __always_inline void *mcache_pop(size_t size, unsigned int cls,
 }
 
 /*
+ * Pop up to n objects of class cls off this CPU's mcache into p, live,
+ * under one lock section; give how many (0 if the stack is empty).
+ */
+static unsigned int mcache_pop_bulk(size_t size, unsigned int cls, void **p,
+				    unsigned int n)
+{
+	struct mcache_slot *slot;
+	unsigned long flags;
+	struct mcache *c;
+	unsigned int i;
+
+	mcache_lock_irqsave(flags);
+	c = this_cpu_read(gomem_mcache);
+	slot = &c->slot[cls];
+	n = min_t(unsigned int, n, slot->n);
+	for (i = 0; i < n; i++)
+		p[i] = obj_make_live(c, cls, size, &slot->objs[--slot->n], false);
+	mcache_unlock_irqrestore(flags);
+	return n;
+}
+
+/*
  * This CPU's stack for cls was empty: refill it from the mcentral (which
  * may sleep if gfp allows) and pop again, or take the one object that a
  * cold class gets instead.  Interrupts, or a move to another CPU, may
@@ -288,6 +310,17 @@ static __always_inline void gomem_might_alloc_fast(gfp_t flags)
 		might_alloc(flags);
 }
 
+/*
+ * Sizes served by the small classes: 16 bytes to 32 KiB, and 8, which
+ * fills an object of the 8-byte class exactly, as densely as a tiny
+ * block would hold it, and a pop is cheaper than a placement.
+ */
+static __always_inline bool gomem_small_size(size_t size)
+{
+	return size - GOMEM_TINY_MAX <= GOMEM_MAX_SMALL - GOMEM_TINY_MAX ||
+	       size == 8;
+}
+
 /* The small fast path: an object of size's class off this CPU's stack. */
 static __always_inline void *small_alloc(size_t size, gfp_t flags,
 					 unsigned long ip)
@@ -321,11 +354,7 @@ static __always_inline void *gomem_alloc_untraced(size_t size, gfp_t flags,
 		   !(flags & GOMEM_GFP_UNSUPPORTED)))
 		return small_alloc(size, flags, ip);
 	if (size - 1 < GOMEM_TINY_MAX - 1 && !(flags & GOMEM_GFP_UNSUPPORTED)) {
-		/*
-		 * 8 bytes fill an object of the 8-byte class exactly, as
-		 * densely as a tiny block would hold them, and a pop is
-		 * cheaper than a placement.
-		 */
+		/* See gomem_small_size(); tested second, for the common sizes. */
 		if (size == 8)
 			return small_alloc(size, flags, ip);
 		/* debug=1 serves tiny sizes from small classes, checked. */
@@ -692,9 +721,15 @@ void *gomem_realloc(const void *p, size_t new_size, gfp_t flags)
 }
 EXPORT_SYMBOL_GPL(gomem_realloc);
 
+/*
+ * Like nr calls of gomem_alloc(), each object checked and traced as
+ * there, but small objects come off this CPU's stack as many at a time
+ * as it holds, one lock section for them all.
+ */
 int gomem_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
 {
-	size_t i;
+	size_t i, j, got, usable;
+	unsigned int cls;
 
 	if (unlikely(!nr || !ptrs || nr > INT_MAX)) {
 		/* The count comes back as an int; 0 is also failure. */
@@ -702,15 +737,44 @@ int gomem_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
 		gomem_count_failure();
 		return 0;
 	}
-	for (i = 0; i < nr; i++) {
-		ptrs[i] = gomem_alloc_ip(size, flags, _RET_IP_);
-		if (!ptrs[i]) {
-			while (i--)
-				gomem_free_ip(ptrs[i], _RET_IP_);
-			return 0;
+	if (!gomem_small_size(size) || (flags & GOMEM_GFP_UNSUPPORTED)) {
+		for (i = 0; i < nr; i++) {
+			ptrs[i] = gomem_alloc_ip(size, flags, _RET_IP_);
+			if (!ptrs[i])
+				goto fail;
 		}
+		return nr;
+	}
+	/*
+	 * Small objects: as many as the stack has at each lock section, and
+	 * when it is empty one through the slow path, which refills it.
+	 */
+	gomem_might_alloc_fast(flags);
+	cls = gomem_size_class(size);
+	usable = gomem_classes[cls].size;
+	for (i = 0; i < nr; i += got) {
+		got = mcache_pop_bulk(size, cls, ptrs + i,
+				      min_t(size_t, nr - i, UINT_MAX));
+		for (j = i; j < i + got; j++) {
+			if (want_init_on_alloc(flags))
+				gomem_zero(ptrs[j], usable);
+			gomem_kasan_alloc(ptrs[j], size, usable);
+		}
+		if (!got) {
+			ptrs[i] = gomem_alloc_slow(size, flags, _RET_IP_);
+			got = 1;
+		}
+		for (j = i; j < i + got; j++)
+			gomem_trace_alloc(ptrs[j], size, flags, NUMA_NO_NODE,
+					  _RET_IP_);
+		if (!ptrs[i])
+			goto fail;
 	}
 	return nr;
+fail:
+	while (i--)
+		gomem_free_ip(ptrs[i], _RET_IP_);
+	return 0;
 }
 EXPORT_SYMBOL_GPL(gomem_alloc_bulk);
 

@@ -520,6 +520,36 @@ static void bulk_is_all_or_none(struct kunit *test)
 }
 
 /*
+ * The same for small objects, which come off the stack many at a time:
+ * objects of PAGE_SIZE, one to a span, so that each span a refill takes
+ * is a request to the page allocator.  After three, every request fails:
+ * the objects taken so far go back, and once the caches are drained
+ * gomem holds what it held before.
+ */
+static void bulk_of_small_objects_is_all_or_none(struct kunit *test)
+{
+	struct gomem_snap *before, *after;
+	void *p[64];
+
+	gomem_test_pin(test, 0);
+	gomem_test_no_reserve();
+	before = gomem_test_snap(test);
+	gomem_test_fail_after(3, INT_MAX);
+	KUNIT_EXPECT_EQ(test, gomem_alloc_bulk(PAGE_SIZE, GFP_KERNEL,
+					       ARRAY_SIZE(p), p), 0);
+	gomem_test_fail_left(true);
+	after = gomem_test_snap(test);
+	KUNIT_EXPECT_EQ(test, after->st.alloc_failures,
+			before->st.alloc_failures + 1);
+	/* Objects were taken before the failure, and given back. */
+	KUNIT_EXPECT_GE(test, after->st.cls[gomem_size_class(PAGE_SIZE)].allocs,
+			before->st.cls[gomem_size_class(PAGE_SIZE)].allocs + 3);
+	gomem_test_no_reserve();
+	gomem_test_expect_baseline(test, before);
+	gomem_test_unpin();
+}
+
+/*
  * Thousands of live objects of mixed sizes, each filled over its whole
  * gomem_size() with a pattern that depends on the address, and checked
  * before it is freed: any overlap, tiny objects included, breaks one.
@@ -708,6 +738,7 @@ static struct kunit_case api_cases[] = {
 	KUNIT_CASE(large_free_zeroes_with_irqs_on),
 	KUNIT_CASE(bulk),
 	KUNIT_CASE(bulk_is_all_or_none),
+	KUNIT_CASE(bulk_of_small_objects_is_all_or_none),
 	KUNIT_CASE_SLOW(no_overlap_under_churn),
 	KUNIT_CASE(objects_are_node_local),
 	KUNIT_CASE(every_page_comes_back),
