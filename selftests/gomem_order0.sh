@@ -27,14 +27,7 @@ fi
 dmesg -c >/dev/null
 ktap_check "insmod gomem.ko" insmod "$GOMEM_DIR/gomem.ko"
 before=$(gomem_key alloc_failures)
-echo Y >$FPA/task-filter
-echo 1 >$FPA/min-order
-echo N >$FPA/ignore-gfp-wait
-echo N >$FPA/ignore-gfp-highmem
-echo 0 >$FPA/verbose
-echo 0 >$FPA/space
-echo -1 >$FPA/times
-echo 100 >$FPA/probability
+fpa_arm 1 100
 echo 1 >$FG/min-order
 echo -1 >$FG/times
 echo 100 >$FG/probability

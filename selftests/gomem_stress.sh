@@ -60,15 +60,7 @@ shrinks=$(gomem_key shrink_calls)
 
 echo 1 >$FG/probability
 if [ -d $FPA ]; then
-	echo Y >$FPA/task-filter
-	echo 0 >$FPA/min-order
-	echo N >$FPA/ignore-gfp-wait
-	echo N >$FPA/ignore-gfp-highmem
-	echo 0 >$FPA/verbose
-	echo 0 >$FPA/space
-	echo -1 >$FPA/times
-	echo 1 >$FPA/interval
-	echo 1 >$FPA/probability
+	fpa_arm 0 1
 	injectors="fail_gomem and fail_page_alloc"
 else
 	injectors="fail_gomem alone: this kernel has no fail_page_alloc"

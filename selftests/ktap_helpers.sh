@@ -57,6 +57,21 @@ ktap_finished() {
 	exit $?
 }
 
+# Arm the kernel's fail_page_alloc (debugfs, at $FPA): fail PERCENT% of
+# the page-allocator requests of order MIN_ORDER or more made by tasks
+# marked make-it-fail, whatever their flags, with no limit and quietly.
+fpa_arm() {	# MIN_ORDER PERCENT
+	echo Y >"$FPA/task-filter"
+	echo "$1" >"$FPA/min-order"
+	echo N >"$FPA/ignore-gfp-wait"
+	echo N >"$FPA/ignore-gfp-highmem"
+	echo 0 >"$FPA/verbose"
+	echo 0 >"$FPA/space"
+	echo -1 >"$FPA/times"
+	echo 1 >"$FPA/interval"
+	echo "$2" >"$FPA/probability"
+}
+
 # The value of a "key value" line of /proc/gomem, or of FILE.
 gomem_key() {
 	awk -v k="$1" '$1 == k { print $2; exit }' "${2:-/proc/gomem}"
