@@ -849,7 +849,7 @@ static int __init gomem_init(void)
 		goto spans;
 	err = mcache_init();
 	if (err)
-		goto spans;
+		goto centrals;
 	reclaim_init();
 	err = gomem_proc_init();
 	if (err)
@@ -870,6 +870,8 @@ caches:
 	reclaim_exit();
 	mcache_exit();
 	mcache_free();
+centrals:
+	mcentral_exit();
 spans:
 	mspan_exit();
 heap:
