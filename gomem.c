@@ -144,6 +144,19 @@ void gomem_count(unsigned int cls, s64 bytes, bool alloc)
 }
 
 /*
+ * An object of usable bytes, live now for a request of size, on its way
+ * to the caller: zeroed if the flags or init_on_alloc ask, and open to
+ * KASAN up to size.  Not for tiny objects, whose block tiny.c marks.
+ */
+static __always_inline void obj_hand_out(void *p, size_t size, size_t usable,
+					 gfp_t flags)
+{
+	if (want_init_on_alloc(flags))
+		gomem_zero(p, usable);
+	gomem_kasan_alloc(p, size, usable);
+}
+
+/*
  * Make o, a CACHED object of class cls that this CPU holds, live as a
  * request of size bytes.  The mcache locked: no other CPU touches the
  * state of an object cached here (see gomem_internal.h), and nothing on
@@ -234,11 +247,12 @@ static noinline void *small_alloc_slow(size_t size, unsigned int cls,
 	return p;
 }
 
-static void *large_alloc(size_t size, gfp_t gfp)
+/* A large object: a span of its own, on node's pages if it can. */
+static void *large_alloc(size_t size, int node, gfp_t gfp)
 {
 	struct mspan *s;
 
-	s = mspan_alloc_large(size, NUMA_NO_NODE, gfp);
+	s = mspan_alloc_large(size, node, gfp);
 	if (!s)
 		return NULL;
 	gomem_count(GOMEM_LARGE_STATS, size, true);
@@ -271,7 +285,6 @@ static bool gomem_impossible(size_t size, gfp_t flags, unsigned long ip)
 static noinline void *gomem_alloc_slow(size_t size, gfp_t flags,
 				       unsigned long ip)
 {
-	size_t usable;
 	void *p;
 
 	might_alloc(flags);
@@ -284,15 +297,12 @@ static noinline void *gomem_alloc_slow(size_t size, gfp_t flags,
 	else if (size <= GOMEM_MAX_SMALL)
 		p = small_alloc_slow(size, gomem_size_class(size), flags);
 	else
-		p = large_alloc(size, flags);
+		p = large_alloc(size, NUMA_NO_NODE, flags);
 	if (unlikely(!p)) {
 		gomem_count_failure();
 		return NULL;
 	}
-	usable = gomem_usable_for(size);
-	if (want_init_on_alloc(flags))
-		gomem_zero(p, usable);
-	gomem_kasan_alloc(p, size, usable);
+	obj_hand_out(p, size, gomem_usable_for(size), flags);
 	return p;
 }
 
@@ -327,14 +337,10 @@ static __always_inline void *small_alloc(size_t size, gfp_t flags,
 {
 	unsigned int cls = gomem_size_class(size);
 	void *p = mcache_pop(size, cls, false);
-	size_t usable;
 
 	if (unlikely(!p))
 		return gomem_alloc_slow(size, flags, ip);
-	usable = gomem_classes[cls].size;
-	if (want_init_on_alloc(flags))
-		gomem_zero(p, usable);
-	gomem_kasan_alloc(p, size, usable);
+	obj_hand_out(p, size, gomem_classes[cls].size, flags);
 	return p;
 }
 
@@ -491,7 +497,6 @@ static noinline void *gomem_alloc_remote(size_t size, gfp_t flags, int node,
 {
 	unsigned long irqs;
 	struct gomem_obj o;
-	struct mspan *s;
 	unsigned int cls;
 	size_t usable;
 	void *p = NULL;
@@ -502,11 +507,7 @@ static noinline void *gomem_alloc_remote(size_t size, gfp_t flags, int node,
 		return gomem_alloc_slow(size, flags, ip);
 	might_alloc(flags);
 	if (size > GOMEM_MAX_SMALL) {
-		s = mspan_alloc_large(size, node, flags);
-		if (s) {
-			gomem_count(GOMEM_LARGE_STATS, size, true);
-			p = (void *)s->base;
-		}
+		p = large_alloc(size, node, flags);
 		usable = PAGE_ALIGN(size);
 	} else {
 		cls = gomem_size_class(size);
@@ -521,9 +522,7 @@ static noinline void *gomem_alloc_remote(size_t size, gfp_t flags, int node,
 		gomem_count_failure();
 		return NULL;
 	}
-	if (want_init_on_alloc(flags))
-		gomem_zero(p, usable);
-	gomem_kasan_alloc(p, size, usable);
+	obj_hand_out(p, size, usable, flags);
 	return p;
 }
 
@@ -755,11 +754,8 @@ int gomem_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
 	for (i = 0; i < nr; i += got) {
 		got = mcache_pop_bulk(size, cls, ptrs + i,
 				      min_t(size_t, nr - i, UINT_MAX));
-		for (j = i; j < i + got; j++) {
-			if (want_init_on_alloc(flags))
-				gomem_zero(ptrs[j], usable);
-			gomem_kasan_alloc(ptrs[j], size, usable);
-		}
+		for (j = i; j < i + got; j++)
+			obj_hand_out(ptrs[j], size, usable, flags);
 		if (!got) {
 			ptrs[i] = gomem_alloc_slow(size, flags, _RET_IP_);
 			got = 1;

@@ -179,8 +179,8 @@ static void mcache_flush_away(struct mcache *c)
 
 /*
  * A CACHED object of another node's span, freed on this CPU: gathered
- * here, to go home in batches, never handed out by this CPU.  Interrupts
- * disabled, c this CPU's.
+ * here, to go home in batches, never handed out by this CPU.  The
+ * mcache locked, c this CPU's.
  */
 void mcache_send_home(struct mcache *c, void *p, struct mspan *s)
 {

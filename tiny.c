@@ -44,8 +44,8 @@
  * brings "freed" to TINY_DONE, and its own result says so: no CPU reads
  * "placed" to decide.  (Reading it after the atomic is wrong: by then
  * another CPU may have given the block back and rewritten it.)
- * Everything else is the mcache's and is touched with interrupts
- * disabled, as there.
+ * Everything else is the mcache's and is touched under the mcache
+ * lock, as there.
  */
 #define pr_fmt(fmt) "gomem: " fmt
 
