@@ -59,8 +59,11 @@ struct gomem_debug_obj {
 
 int gomem_debug_init(void)
 {
-	if (debug || gomem_callers_on())
+	if (debug || gomem_callers_on()) {
 		static_branch_enable(&gomem_debug_key);
+		/* The exported calls reach these paths through their hooks. */
+		static_branch_inc(&gomem_hook_key);
+	}
 	return 0;
 }
 

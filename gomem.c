@@ -78,12 +78,14 @@
  * to the mcentral if the stack is full).  A large object's pages go back
  * to the page allocator at once, which zeroes them if init_on_free asks.
  *
- * debug=1 (debug.c) swaps in checked paths at the entry points, behind a
- * static key; without it they cost nothing.
- *
  * Each exported call emits the tracepoints of trace.h, gomem:gomem_alloc
  * and gomem:gomem_free, at its edge, naming the client's call site; the
  * internal paths emit none, so that each object has exactly one of each.
+ * debug=1 (debug.c) swaps in checked paths.  Both sit behind one static
+ * key, gomem_hooked(), at the entry of each exported call: while no
+ * probe is attached and debug=1 and callers=1 are off, the fast paths
+ * pay a single NOP for them, and the events, the checks and the
+ * accounting live out of line.
  */
 #define pr_fmt(fmt) "gomem: " fmt
 
@@ -348,7 +350,7 @@ static __always_inline void *small_alloc(size_t size, gfp_t flags,
  * The fast paths: a small object popped off this CPU's stack, or a tiny
  * one placed in this CPU's block.  All else goes through
  * gomem_alloc_slow().  ip is the caller a report names; only the slow
- * paths read it.  The callers emit the event (gomem_alloc_ip()).
+ * paths read it.  No event: gomem_alloc_hooked() emits it.
  */
 static __always_inline void *gomem_alloc_untraced(size_t size, gfp_t flags,
 						  unsigned long ip)
@@ -464,28 +466,6 @@ static __always_inline void gomem_trace_alloc(const void *p, size_t size,
 		gomem_trace_alloc_event(p, size, flags, node, ip);
 }
 
-/* gomem_alloc() for any node, traced: every API call that allocates. */
-static __always_inline void *gomem_alloc_ip(size_t size, gfp_t flags,
-					    unsigned long ip)
-{
-	void *p = gomem_alloc_untraced(size, flags, ip);
-
-	gomem_trace_alloc(p, size, flags, NUMA_NO_NODE, ip);
-	return p;
-}
-
-void *gomem_alloc(size_t size, gfp_t flags)
-{
-	return gomem_alloc_ip(size, flags, _RET_IP_);
-}
-EXPORT_SYMBOL_GPL(gomem_alloc);
-
-void *gomem_zalloc(size_t size, gfp_t flags)
-{
-	return gomem_alloc_ip(size, flags | __GFP_ZERO, _RET_IP_);
-}
-EXPORT_SYMBOL_GPL(gomem_zalloc);
-
 /*
  * gomem_alloc() of another node's memory: an object of the size's class
  * (tiny sizes too: the tiny blocks are per CPU) taken straight from that
@@ -543,29 +523,57 @@ static __always_inline void *gomem_alloc_node_ip(size_t size, gfp_t flags,
 	return gomem_alloc_remote(size, flags, node, ip);
 }
 
+/* An allocation with the event, out of line: see gomem_hooked(). */
+static noinline void *gomem_alloc_hooked(size_t size, gfp_t flags, int node,
+					 unsigned long ip)
+{
+	void *p = gomem_alloc_node_ip(size, flags, node, ip);
+
+	gomem_trace_alloc(p, size, flags, node, ip);
+	return p;
+}
+
+/* Every API call that allocates, with ip the caller a report names. */
+static __always_inline void *gomem_alloc_ip(size_t size, gfp_t flags,
+					    int node, unsigned long ip)
+{
+	if (gomem_hooked())
+		return gomem_alloc_hooked(size, flags, node, ip);
+	return gomem_alloc_node_ip(size, flags, node, ip);
+}
+
+void *gomem_alloc(size_t size, gfp_t flags)
+{
+	return gomem_alloc_ip(size, flags, NUMA_NO_NODE, _RET_IP_);
+}
+EXPORT_SYMBOL_GPL(gomem_alloc);
+
+void *gomem_zalloc(size_t size, gfp_t flags)
+{
+	return gomem_alloc_ip(size, flags | __GFP_ZERO, NUMA_NO_NODE, _RET_IP_);
+}
+EXPORT_SYMBOL_GPL(gomem_zalloc);
+
 void *gomem_alloc_node(size_t size, gfp_t flags, int node)
 {
-	void *p = gomem_alloc_node_ip(size, flags, node, _RET_IP_);
-
-	gomem_trace_alloc(p, size, flags, node, _RET_IP_);
-	return p;
+	return gomem_alloc_ip(size, flags, node, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(gomem_alloc_node);
 
-/* gomem_free(), with ip the caller a report names. */
-static __always_inline void gomem_free_ip(const void *p, unsigned long ip)
+/*
+ * The free's fast path, with neither event nor debug=1's checks: only
+ * while gomem_hooked() is off, or from gomem_free_hooked().
+ */
+static __always_inline void gomem_free_unhooked(const void *p,
+						unsigned long ip)
 {
 	unsigned long addr = (unsigned long)p, flags;
 	unsigned int i, st;
 	struct mcache *c;
 	struct mspan *s;
 
-	/* Every call, NULL and bad ones too, as kfree() traces them. */
-	trace_gomem_free(ip, p);
 	if (unlikely(ZERO_OR_NULL_PTR(p)))
 		return;
-	if (gomem_debug())
-		return gomem_debug_free(p, ip);
 	mcache_lock_irqsave(flags);
 	c = this_cpu_read(gomem_mcache);
 	s = gomem_lookup(addr, &i, &st);
@@ -598,6 +606,26 @@ static __always_inline void gomem_free_ip(const void *p, unsigned long ip)
 bad:
 	mcache_unlock_irqrestore(flags);
 	gomem_report_bad_free("gomem_free", p, ip);
+}
+
+/* A free with the event, and debug=1's or callers=1's path if on. */
+static noinline void gomem_free_hooked(const void *p, unsigned long ip)
+{
+	/* Every call, NULL and bad ones too, as kfree() traces them. */
+	trace_gomem_free(ip, p);
+	if (gomem_debug() && !ZERO_OR_NULL_PTR(p))
+		gomem_debug_free(p, ip);
+	else
+		gomem_free_unhooked(p, ip);
+}
+
+/* Every API call that frees, with ip the caller a report names. */
+static __always_inline void gomem_free_ip(const void *p, unsigned long ip)
+{
+	if (gomem_hooked())
+		gomem_free_hooked(p, ip);
+	else
+		gomem_free_unhooked(p, ip);
 }
 
 void gomem_free(const void *p)
@@ -669,7 +697,7 @@ void *gomem_realloc(const void *p, size_t new_size, gfp_t flags)
 	void *n;
 
 	if (unlikely(ZERO_OR_NULL_PTR(p)))
-		return gomem_alloc_ip(new_size, flags, _RET_IP_);
+		return gomem_alloc_ip(new_size, flags, NUMA_NO_NODE, _RET_IP_);
 	if (unlikely(!new_size)) {
 		gomem_free_ip(p, _RET_IP_);
 		return ZERO_SIZE_PTR;
@@ -704,7 +732,7 @@ void *gomem_realloc(const void *p, size_t new_size, gfp_t flags)
 		gomem_trace_alloc(p, new_size, flags, NUMA_NO_NODE, _RET_IP_);
 		return (void *)p;
 	}
-	n = gomem_alloc_ip(new_size, flags, _RET_IP_);
+	n = gomem_alloc_ip(new_size, flags, NUMA_NO_NODE, _RET_IP_);
 	if (!n)
 		return NULL;
 	copy = min(usable, new_size);
@@ -738,7 +766,7 @@ int gomem_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
 	}
 	if (!gomem_small_size(size) || (flags & GOMEM_GFP_UNSUPPORTED)) {
 		for (i = 0; i < nr; i++) {
-			ptrs[i] = gomem_alloc_ip(size, flags, _RET_IP_);
+			ptrs[i] = gomem_alloc_ip(size, flags, NUMA_NO_NODE, _RET_IP_);
 			if (!ptrs[i])
 				goto fail;
 		}

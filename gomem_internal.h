@@ -606,6 +606,20 @@ static __always_inline bool gomem_debug(void)
 
 bool gomem_debug_checks(void);
 
+/*
+ * trace.c: gomem_hooked() says whether the exported calls take their
+ * hooked paths, out of line: for good while debug=1 or callers=1 is on
+ * (from load), and while a probe is attached to one of gomem's
+ * tracepoints (their registration counts it up and down).  One static
+ * key for all of them, so that the fast paths pay one NOP for them all.
+ */
+DECLARE_STATIC_KEY_FALSE(gomem_hook_key);
+
+static __always_inline bool gomem_hooked(void)
+{
+	return static_branch_unlikely(&gomem_hook_key);
+}
+
 int gomem_debug_init(void);
 void *gomem_debug_alloc(size_t size, gfp_t flags, unsigned long ip);
 void gomem_debug_free(const void *p, unsigned long ip);

@@ -3,7 +3,8 @@
  * KUnit suite for gomem.c, the API: sizes on both sides of every class
  * boundary and large objects, alignment, zeroing, realloc, the bulk
  * calls, refused inputs, an overlap check over thousands of live objects
- * of mixed sizes, and the return of every page once all is freed.
+ * of mixed sizes, the return of every page once all is freed, and the
+ * tracepoints' probes turning the hooked paths on and off.
  */
 #include <kunit/test.h>
 #include <linux/module.h>
@@ -13,6 +14,7 @@
 #include <linux/delay.h>
 
 #include "gomem_test.h"
+#include "trace.h"
 
 /* What gomem_size() must say for a fresh object of s bytes. */
 static size_t expect_usable(size_t s)
@@ -725,6 +727,82 @@ static void every_page_comes_back(struct kunit *test)
 	KUNIT_EXPECT_GT(test, gomem_mheap.pages_released, released);
 }
 
+/* What the probes below saw of this task's calls. */
+struct trace_seen {
+	struct task_struct *task;
+	unsigned int allocs, frees;
+	const void *ptr, *freed;
+	size_t req, usable;
+	unsigned long site;
+};
+
+static void seen_alloc(void *data, unsigned long call_site, const void *ptr,
+		       size_t bytes_req, size_t bytes_alloc, gfp_t gfp_flags,
+		       int node)
+{
+	struct trace_seen *t = data;
+
+	if (current != t->task)
+		return;
+	t->allocs++;
+	t->ptr = ptr;
+	t->req = bytes_req;
+	t->usable = bytes_alloc;
+	t->site = call_site;
+}
+
+static void seen_free(void *data, unsigned long call_site, const void *ptr)
+{
+	struct trace_seen *t = data;
+
+	if (current != t->task)
+		return;
+	t->frees++;
+	t->freed = ptr;
+}
+
+/*
+ * A probe on either event counts gomem_hooked() up, so that the fast
+ * paths take the hooked ones that emit it, and its removal counts it
+ * back down, so that they stop.  debug=1 may hold the key up as well.
+ */
+static void tracepoint_probes_turn_the_hooks_on_and_off(struct kunit *test)
+{
+	int base = static_key_count(&gomem_hook_key.key);
+	struct trace_seen t = { .task = current };
+	char site[80], want[80];
+	void *p;
+
+	KUNIT_ASSERT_EQ(test, register_trace_gomem_alloc(seen_alloc, &t), 0);
+	KUNIT_ASSERT_EQ(test, register_trace_gomem_free(seen_free, &t), 0);
+	KUNIT_EXPECT_EQ(test, static_key_count(&gomem_hook_key.key), base + 2);
+	KUNIT_EXPECT_TRUE(test, gomem_hooked());
+	p = gomem_alloc(40, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	gomem_free(p);
+	unregister_trace_gomem_alloc(seen_alloc, &t);
+	unregister_trace_gomem_free(seen_free, &t);
+	tracepoint_synchronize_unregister();
+
+	KUNIT_EXPECT_EQ(test, t.allocs, 1U);
+	KUNIT_EXPECT_EQ(test, t.frees, 1U);
+	KUNIT_EXPECT_PTR_EQ(test, t.ptr, (const void *)p);
+	KUNIT_EXPECT_PTR_EQ(test, t.freed, (const void *)p);
+	KUNIT_EXPECT_EQ(test, t.req, 40UL);
+	KUNIT_EXPECT_EQ(test, t.usable, expect_usable(40));
+	/* The call site is this function, not a gomem one. */
+	snprintf(site, sizeof(site), "%ps", (void *)t.site);
+	snprintf(want, sizeof(want), "%s [%s]", __func__, KBUILD_MODNAME);
+	KUNIT_EXPECT_STREQ(test, site, want);
+
+	KUNIT_EXPECT_EQ(test, static_key_count(&gomem_hook_key.key), base);
+	KUNIT_EXPECT_EQ(test, gomem_hooked(), base > 0);
+	p = gomem_alloc(40, GFP_KERNEL);
+	gomem_free(p);
+	KUNIT_EXPECT_EQ(test, t.allocs, 1U);
+	KUNIT_EXPECT_EQ(test, t.frees, 1U);
+}
+
 static struct kunit_case api_cases[] = {
 	KUNIT_CASE(zero_size_and_null),
 	KUNIT_CASE(every_class_and_its_boundaries),
@@ -742,6 +820,7 @@ static struct kunit_case api_cases[] = {
 	KUNIT_CASE_SLOW(no_overlap_under_churn),
 	KUNIT_CASE(objects_are_node_local),
 	KUNIT_CASE(every_page_comes_back),
+	KUNIT_CASE(tracepoint_probes_turn_the_hooks_on_and_off),
 	{}
 };
 
