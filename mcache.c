@@ -22,7 +22,9 @@
  * capacity starts at a few objects and doubles with each refill up to
  * the class's cache_cap (about GOMEM_MCACHE_BYTES of objects), and
  * that is freed when the cache is drained; a stack that frees overflow
- * grows too.  So a loaded gomem holds one small struct mcache per CPU, a
+ * grows too.  So a loaded gomem holds one small struct mcache per CPU
+ * that has been online (made before the CPU first runs, kept when it goes
+ * offline, for its statistics; a CPU that is only possible has none), a
  * class used once holds no object, whose span could otherwise stay for
  * it, and a class used little holds little.  A CPU's caches are drained
  * when it goes offline, by the shrinker (reclaim.c), and at unload.
@@ -53,10 +55,15 @@ DEFINE_PER_CPU(struct mcache *, gomem_mcache);
 DEFINE_PER_CPU(local_lock_t, gomem_mcache_lock) = INIT_LOCAL_LOCK(gomem_mcache_lock);
 DEFINE_STATIC_KEY_FALSE(gomem_numa_key);
 
-/* For the KUnit suites, which cannot reach a per-CPU variable. */
+/*
+ * cpu's mcache, or NULL if cpu has never been online: for the readers on
+ * other CPUs, and the KUnit suites, which cannot reach a per-CPU
+ * variable.
+ */
 struct mcache *gomem_mcache_of(unsigned int cpu)
 {
-	return per_cpu(gomem_mcache, cpu);
+	/* Pairs with mcache_cpu_prepare(): the zeroed mcache, then it. */
+	return smp_load_acquire(per_cpu_ptr(&gomem_mcache, cpu));
 }
 EXPORT_SYMBOL_IF_KUNIT(gomem_mcache_of);
 
@@ -342,10 +349,10 @@ void gomem_drain(void)
 }
 EXPORT_SYMBOL_IF_KUNIT(gomem_drain);
 
-/* Does cpu's mcache hold anything: objects, a tiny block, stacks? */
+/* Does online cpu's mcache hold anything: objects, a tiny block, stacks? */
 static bool mcache_holds(int cpu)
 {
-	struct mcache *c = per_cpu(gomem_mcache, cpu);
+	struct mcache *c = gomem_mcache_of(cpu);
 	unsigned int cls;
 
 	if (READ_ONCE(c->tiny) || READ_ONCE(c->naway))
@@ -373,7 +380,7 @@ unsigned long mcache_cached_bytes(void)
 	struct mcache *c;
 
 	for_each_online_cpu(cpu) {
-		c = per_cpu(gomem_mcache, cpu);
+		c = gomem_mcache_of(cpu);
 		for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++)
 			bytes += (unsigned long)READ_ONCE(c->slot[cls].n) *
 				 gomem_mcentral[cls].size;
@@ -382,11 +389,32 @@ unsigned long mcache_cached_bytes(void)
 }
 EXPORT_SYMBOL_IF_KUNIT(mcache_cached_bytes);
 
+/*
+ * CPU hotplug, before cpu first runs: its mcache, on its node.  It stays
+ * when cpu goes offline, drained, with the statistics of what cpu did,
+ * so that a CPU that was never online costs nothing but a pointer.
+ */
+static int mcache_cpu_prepare(unsigned int cpu)
+{
+	struct mcache *c;
+
+	if (per_cpu(gomem_mcache, cpu))
+		return 0;
+	c = gomem_meta_alloc(sizeof(*c), GFP_KERNEL, cpu_to_node(cpu));
+	if (!c)
+		return -ENOMEM;
+	/* A reader that sees c sees it zeroed: see gomem_mcache_of(). */
+	smp_store_release(per_cpu_ptr(&gomem_mcache, cpu), c);
+	return 0;
+}
+
 /* CPU hotplug: the CPU is dead, so nothing can race with the drain. */
 static int mcache_cpu_dead(unsigned int cpu)
 {
 	unsigned long flags;
 
+	if (!per_cpu(gomem_mcache, cpu))
+		return 0;
 	/*
 	 * mcentral_put() expects what a CPU's own flush gives it: no gomem
 	 * code running in between on this CPU.
@@ -405,7 +433,9 @@ void gomem_stats_read(struct gomem_stats *st)
 
 	memset(st, 0, sizeof(*st));
 	for_each_possible_cpu(cpu) {
-		c = per_cpu(gomem_mcache, cpu);
+		c = gomem_mcache_of(cpu);
+		if (!c)
+			continue;
 		cs = &c->stats;
 		for (i = 0; i < GOMEM_NR_SPANCLASSES; i++) {
 			st->cls[i].allocs += READ_ONCE(cs->cls[i].allocs);
@@ -438,10 +468,9 @@ void mcache_free(void)
 int mcache_init(void)
 {
 	unsigned int cpu;
-	struct mcache *c;
 	int ret;
 
-	/* A loaded gomem's whole cost per CPU, stacks aside. */
+	/* A loaded gomem's whole cost per CPU ever online, stacks aside. */
 	BUILD_BUG_ON(sizeof(struct mcache) > SZ_4K);
 	BUILD_BUG_ON(MCACHE_AWAY > U8_MAX);
 	if (num_possible_nodes() > 1)
@@ -449,25 +478,18 @@ int mcache_init(void)
 	mcache_drain_wq = alloc_workqueue("gomem_drain", WQ_MEM_RECLAIM, 0);
 	if (!mcache_drain_wq)
 		return -ENOMEM;
-	for_each_possible_cpu(cpu) {
+	for_each_possible_cpu(cpu)
 		INIT_WORK(per_cpu_ptr(&mcache_drain_work, cpu), mcache_drain_local);
-		c = gomem_meta_alloc(sizeof(*c), GFP_KERNEL, cpu_to_node(cpu));
-		if (!c) {
-			ret = -ENOMEM;
-			goto fail;
-		}
-		per_cpu(gomem_mcache, cpu) = c;
+	/* Calls mcache_cpu_prepare() for every online CPU, and undoes it. */
+	ret = cpuhp_setup_state(CPUHP_BP_PREPARE_DYN, "gomem:mcache",
+				mcache_cpu_prepare, mcache_cpu_dead);
+	if (ret < 0) {
+		mcache_free();
+		destroy_workqueue(mcache_drain_wq);
+		return ret;
 	}
-	ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "gomem:dead",
-					NULL, mcache_cpu_dead);
-	if (ret < 0)
-		goto fail;
 	mcache_hp_state = ret;
 	return 0;
-fail:
-	mcache_free();
-	destroy_workqueue(mcache_drain_wq);
-	return ret;
 }
 
 /* Unload: drain every CPU; the statistics stay until mcache_free(). */

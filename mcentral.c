@@ -33,11 +33,51 @@
 
 #include <linux/module.h>
 #include <linux/minmax.h>
+#include <linux/sched/clock.h>
 
 #include "gomem_internal.h"
+#include "trace.h"
 
 struct mcentral gomem_mcentral[GOMEM_NR_SPANCLASSES];
 EXPORT_SYMBOL_IF_KUNIT(gomem_mcentral);
+
+/*
+ * A section of c->lock, timed for gomem:gomem_mcentral while the event
+ * is on: how long a section waits and holds is what the number of CPUs
+ * contending could make grow (scripts/bench locks measures it).
+ */
+struct mcentral_section {
+	unsigned long flags;
+	unsigned int objs;	/* objects got or put so far */
+	bool timed;
+	u64 asked, taken;	/* local_clock() before and after the lock */
+};
+
+static __always_inline void mcentral_lock(struct mcentral *c,
+					  struct mcentral_section *sec,
+					  unsigned int objs)
+{
+	sec->timed = trace_gomem_mcentral_enabled();
+	if (sec->timed)
+		sec->asked = local_clock();
+	spin_lock_irqsave(&c->lock, sec->flags);
+	if (sec->timed)
+		sec->taken = local_clock();
+	sec->objs = objs;
+}
+
+/* The section ends with objs objects got or put since the call began. */
+static __always_inline void mcentral_unlock(struct mcentral *c,
+					    struct mcentral_section *sec,
+					    bool get, unsigned int objs)
+{
+	u64 left = sec->timed ? local_clock() : 0;
+
+	spin_unlock_irqrestore(&c->lock, sec->flags);
+	if (sec->timed)
+		trace_gomem_mcentral(c->size, get, objs - sec->objs,
+				     sec->taken - sec->asked, left - sec->taken);
+}
 
 /*
  * How many objects of a class a CPU may cache at most: about this many
@@ -213,18 +253,18 @@ unsigned int mcentral_get(struct mcentral *c, struct gomem_obj *objs,
 			  unsigned int n, gfp_t gfp, int node)
 {
 	unsigned int got = 0, cached = gomem_state_cached(c->state_width), i;
-	unsigned long flags;
+	struct mcentral_section sec;
 	struct mspan *s;
 
 	if (node == NUMA_NO_NODE)
 		node = numa_mem_id();
-	spin_lock_irqsave(&c->lock, flags);
+	mcentral_lock(c, &sec, got);
 	while (got < n) {
 		s = list_first_entry_or_null(&c->partial[node], struct mspan, node_list);
 		if (!s) {
-			spin_unlock_irqrestore(&c->lock, flags);
+			mcentral_unlock(c, &sec, true, got);
 			s = mcentral_grow(c, gfp, node);
-			spin_lock_irqsave(&c->lock, flags);
+			mcentral_lock(c, &sec, got);
 			if (s)
 				mcentral_add(c, s);
 			else
@@ -245,7 +285,7 @@ unsigned int mcentral_get(struct mcentral *c, struct gomem_obj *objs,
 		if (!s->nfree)
 			list_move(&s->node_list, &c->full);
 	}
-	spin_unlock_irqrestore(&c->lock, flags);
+	mcentral_unlock(c, &sec, true, got);
 	return got;
 }
 EXPORT_SYMBOL_IF_KUNIT(mcentral_get);
@@ -257,13 +297,14 @@ EXPORT_SYMBOL_IF_KUNIT(mcentral_get);
 void mcentral_put(struct mcentral *c, const struct gomem_obj *objs,
 		  unsigned int n)
 {
-	unsigned int cached = gomem_state_cached(c->state_width), i;
+	unsigned int cached = gomem_state_cached(c->state_width), i, k;
+	struct mcentral_section sec;
 	struct mspan *s, *tmp;
-	unsigned long flags, p;
+	unsigned long p;
 	LIST_HEAD(empty);
 
-	spin_lock_irqsave(&c->lock, flags);
-	for (; n--; objs++) {
+	mcentral_lock(c, &sec, 0);
+	for (k = 0; k < n; k++, objs++) {
 		p = (unsigned long)objs->p;
 		s = objs->span;
 		i = mspan_index(s, p);
@@ -286,7 +327,7 @@ void mcentral_put(struct mcentral *c, const struct gomem_obj *objs,
 			c->nr_free -= s->nelems;
 		}
 	}
-	spin_unlock_irqrestore(&c->lock, flags);
+	mcentral_unlock(c, &sec, false, n);
 
 	list_for_each_entry_safe(s, tmp, &empty, node_list)
 		mspan_free(s);

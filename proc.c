@@ -146,27 +146,34 @@ static int gomem_cpu_show(struct seq_file *m, void *v)
 {
 	unsigned int cpu, cls, cached;
 	struct gomem_cpu_stats *st;
-	u64 allocs, frees, misses;
+	u64 allocs, frees, misses, refills, flushes;
 	struct mcache *c;
 
 	seq_printf(m, "gomem_cpu version %d\n", GOMEM_CPU_VERSION);
 	seq_puts(m, "cpu online objs_cached     allocs      frees       hits     misses    refills    flushes\n");
 	for_each_possible_cpu(cpu) {
-		c = gomem_mcache_of(cpu);
-		st = &c->stats;
 		allocs = 0;
 		frees = 0;
 		cached = 0;
-		for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++) {
-			allocs += READ_ONCE(st->cls[cls].allocs);
-			frees += READ_ONCE(st->cls[cls].frees);
-			cached += READ_ONCE(c->slot[cls].n);
+		misses = 0;
+		refills = 0;
+		flushes = 0;
+		/* A CPU that has never been online has no mcache: all zero. */
+		c = gomem_mcache_of(cpu);
+		if (c) {
+			st = &c->stats;
+			for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++) {
+				allocs += READ_ONCE(st->cls[cls].allocs);
+				frees += READ_ONCE(st->cls[cls].frees);
+				cached += READ_ONCE(c->slot[cls].n);
+			}
+			misses = READ_ONCE(st->misses);
+			refills = READ_ONCE(st->refills);
+			flushes = READ_ONCE(st->flushes);
 		}
-		misses = READ_ONCE(st->misses);
 		seq_printf(m, "%3u %6d %11u %10llu %10llu %10llu %10llu %10llu %10llu\n",
 			   cpu, cpu_online(cpu), cached, allocs, frees,
-			   allocs - misses, misses, READ_ONCE(st->refills),
-			   READ_ONCE(st->flushes));
+			   allocs - misses, misses, refills, flushes);
 	}
 	return 0;
 }

@@ -3,7 +3,8 @@
  * gomem's tracepoints: gomem:gomem_alloc and gomem:gomem_free, with the
  * fields and the print format of kmem:kmalloc and kmem:kfree, so that
  * trace-cmd, perf, bpftrace and scripts/trace read them as they read
- * kmalloc's.
+ * kmalloc's; and gomem:gomem_mcentral, the time each section of a
+ * central list's lock waits and holds (scripts/bench locks).
  *
  * Invariants: every object gomem hands out has one gomem_alloc event,
  * before the gomem_free event of its free, both naming the call site of
@@ -65,6 +66,33 @@ TRACE_EVENT_FN(gomem_free,
 	       TP_printk("call_site=%pS ptr=%p", (void *)__entry->call_site,
 			 __entry->ptr),
 	       gomem_trace_reg, gomem_trace_unreg
+);
+
+/*
+ * One section of an mcentral's lock (mcentral.c): the class's object
+ * size, whether it handed objects out to a CPU (get) or took them back
+ * (put), how many, how long it waited for the lock and how long it held
+ * it, in local_clock() nanoseconds.  Emitted after the unlock, and the
+ * clock is read only while the event is on.  Not behind gomem_hooked():
+ * these sections are the slow paths.
+ */
+TRACE_EVENT(gomem_mcentral,
+	    TP_PROTO(unsigned int size, bool get, unsigned int objs,
+		     u64 wait_ns, u64 held_ns),
+	    TP_ARGS(size, get, objs, wait_ns, held_ns),
+	    TP_STRUCT__entry(__field(unsigned int, size)
+			     __field(bool, get)
+			     __field(unsigned int, objs)
+			     __field(u64, wait_ns)
+			     __field(u64, held_ns)),
+	    TP_fast_assign(__entry->size = size;
+			   __entry->get = get;
+			   __entry->objs = objs;
+			   __entry->wait_ns = wait_ns;
+			   __entry->held_ns = held_ns;),
+	    TP_printk("size=%u op=%s objs=%u wait_ns=%llu held_ns=%llu",
+		      __entry->size, __entry->get ? "get" : "put",
+		      __entry->objs, __entry->wait_ns, __entry->held_ns)
 );
 
 #endif /* _GOMEM_TRACE_H */

@@ -6,7 +6,10 @@
 # and kmem:kfree's fields, and with them enabled a known sequence of
 # calls (gomem_traced.ko: every call gomem traces, from functions named
 # traced_*) records exactly the events it logs that it expects, field
-# by field, each naming its caller as call_site.
+# by field, each naming its caller as call_site.  gomem:gomem_mcentral
+# gives one event per section of a central list's lock, and the objects
+# its get sections hand out are the objects its put sections take back,
+# once everything is freed and the per-CPU caches are dropped.
 . "$(dirname "$0")/ktap_helpers.sh"
 
 T=/sys/kernel/tracing
@@ -18,7 +21,7 @@ fields() {
 		"$T/events/$1/format" | grep -v 'common_'
 }
 
-ktap_plan 9
+ktap_plan 11
 dmesg -c >/dev/null
 ktap_check "insmod gomem.ko" insmod "$GOMEM_DIR/gomem.ko"
 ktap_check "tracefs has the gomem events" \
@@ -54,6 +57,27 @@ ktap_expect_eq "the sequence expects its 22 events" \
 diff /tmp/gomem_trace.want /tmp/gomem_trace.got | sed 's/^/# /'
 ktap_expect_eq "every event, every field, in order" \
 	"$(cmp -s /tmp/gomem_trace.want /tmp/gomem_trace.got && echo same)" same
+# Objects each central list handed out and took back, as "get N put M".
+central_sums() {
+	sed -n 's/.* gomem_mcentral: size=[0-9]* op=\([a-z]*\) objs=\([0-9]*\) wait_ns=[0-9]* held_ns=[0-9]*$/\1 \2/p' \
+		"$T/trace" | awk '{ n[$1] += $2 } END { printf "get %d put %d", n["get"], n["put"] }'
+}
+# From empty caches, so that every object counted out is counted back.
+echo 2 >/proc/sys/vm/drop_caches
+echo 0 >"$T/tracing_on"
+echo >"$T/trace"
+echo 1 >"$T/events/gomem/gomem_mcentral/enable"
+echo 1 >"$T/tracing_on"
+insmod "$GOMEM_DIR/selftests/gomem_traced.ko" && rmmod gomem_traced
+echo 2 >/proc/sys/vm/drop_caches
+echo 0 >"$T/tracing_on"
+echo 0 >"$T/events/gomem/gomem_mcentral/enable"
+sums=$(central_sums)
+echo "# gomem_mcentral: $sums, in $(grep -c 'gomem_mcentral:' "$T/trace") sections"
+ktap_expect_eq "gomem_mcentral sections handed objects out" \
+	"$(echo "$sums" | awk '{ print ($2 > 0) }')" 1
+ktap_expect_eq "gomem_mcentral: all handed out came back" \
+	"$(echo "$sums" | awk '{ print $2 - $4 }')" 0
 ktap_check "rmmod gomem" rmmod gomem
 ktap_expect_eq "no splat in the kernel log" "$(gomem_splats)" ""
 ktap_finished
