@@ -96,14 +96,17 @@ static int reserve_set(const char *val, const struct kernel_param *kp)
 
 /*
  * What the shrinker could free, in pages: the pools' free pages, and
- * about the pages the objects cached per CPU would free once drained.
- * Read without locks: a count, not a promise.
+ * about the pages the objects cached per CPU would free once drained,
+ * rounded up: one cached object of a few bytes pins its span's page, and
+ * a count of 0 would leave it cached for ever, since the shrinker is
+ * never called with nothing to scan.  Read without locks: a count, not
+ * a promise.
  */
 unsigned long reclaim_count(struct shrinker *sh, struct shrink_control *sc)
 {
 	unsigned long n = READ_ONCE(gomem_mheap.pages_free);
 
-	n += mcache_cached_bytes() >> PAGE_SHIFT;
+	n += DIV_ROUND_UP(mcache_cached_bytes(), PAGE_SIZE);
 	return n ?: SHRINK_EMPTY;
 }
 EXPORT_SYMBOL_IF_KUNIT(reclaim_count);

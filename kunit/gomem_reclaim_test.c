@@ -47,7 +47,7 @@ static unsigned long count(void)
 
 /*
  * count_objects is the pools' pages plus the cached objects' bytes in
- * pages; scan_objects gives back what it is asked from the pools alone,
+ * pages, rounded up; scan_objects gives back what it is asked from the pools alone,
  * leaving the caches, and only past the pools drains them; it returns
  * what it gave back, which shrink_freed and pages_released both count.
  */
@@ -66,7 +66,8 @@ static void shrinker_frees_what_it_is_asked(struct kunit *test)
 	free = gomem_mheap.pages_free;
 	KUNIT_ASSERT_GT(test, free, 100UL);
 	KUNIT_ASSERT_GT(test, (unsigned int)cached, 0U);
-	KUNIT_EXPECT_EQ(test, count(), free + (mcache_cached_bytes() >> PAGE_SHIFT));
+	KUNIT_EXPECT_EQ(test, count(),
+			free + DIV_ROUND_UP(mcache_cached_bytes(), PAGE_SIZE));
 
 	released = gomem_mheap.pages_released;
 	shrunk = atomic_long_read(&gomem_shrink_freed);
@@ -90,6 +91,28 @@ static void shrinker_frees_what_it_is_asked(struct kunit *test)
 	/* Nothing left: the shrinker says so, and frees nothing. */
 	KUNIT_EXPECT_EQ(test, count(), SHRINK_EMPTY);
 	KUNIT_EXPECT_EQ(test, scan(10), SHRINK_STOP);
+	gomem_test_unpin();
+}
+
+/*
+ * Objects cached on a CPU that add up to less than a page still count
+ * one, so that reclaim and drop_caches call the shrinker, and a scan of
+ * all it counts drains them: they pin their span's page.
+ */
+static void a_few_cached_bytes_count_a_page(struct kunit *test)
+{
+	unsigned long cached, free;
+
+	gomem_test_pin(test, 0);
+	gomem_test_no_reserve();
+	serve_and_free(test, 64, 10);
+	cached = mcache_cached_bytes();
+	free = READ_ONCE(gomem_mheap.pages_free);
+	KUNIT_ASSERT_GT(test, cached, 0UL);
+	KUNIT_ASSERT_LT(test, cached, PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, count(), free + 1);
+	scan(count());
+	KUNIT_EXPECT_EQ(test, mcache_cached_bytes(), 0UL);
 	gomem_test_unpin();
 }
 
@@ -122,6 +145,7 @@ static void scavenger_trims_to_the_reserve(struct kunit *test)
 
 static struct kunit_case reclaim_cases[] = {
 	KUNIT_CASE(shrinker_frees_what_it_is_asked),
+	KUNIT_CASE(a_few_cached_bytes_count_a_page),
 	KUNIT_CASE(scavenger_trims_to_the_reserve),
 	{}
 };
