@@ -15,6 +15,10 @@
 #   gomem's footprint: its pages from the page allocator (pages_total)
 #   plus its metadata (metadata_bytes), at the peak minus the baseline.
 #
+#   gomem's span floor: what its live objects at the peak would hold in
+#   as few whole spans of their classes as can hold them, plus its large
+#   objects: no cached or free object, no metadata.
+#
 # Each replay starts from its own baseline: gomem loaded, the trace
 # parsed, every slab cache shrunk and a warm-up snapshot taken.  It runs
 # to the operation where the live requested bytes peak, is measured
@@ -48,10 +52,13 @@ slab() {
 
 # G: gomem's KiB held (pages and metadata), then the parts of it in
 # bytes: live objects at class size, objects cached per CPU, free objects
-# in spans, span tails, large objects, free pages, metadata.
+# in spans, span tails, large objects, free pages, metadata.  FLOOR: the
+# KiB the live objects would hold in as few whole spans of their classes
+# as can hold them, with the large objects and nothing else: what any
+# allocator that gives each class spans of its own must hold.
 gomem() {
 	local t=0 pages=0 free=0 large=0 meta=0 live=0 cached=0 infree=0 tail=0
-	local a b c d e f g h i
+	local floor=0 a b c d e f g h i
 	while read -r a b c d e f g h i _; do
 		if [ $t = 1 ]; then
 			# class size span_pages objs_per_span spans pages inuse
@@ -59,6 +66,7 @@ gomem() {
 			live=$((live + g * b)) cached=$((cached + h * b))
 			infree=$((infree + i * b))
 			tail=$((tail + f * PAGE_KIB * 1024 - (g + h + i) * b))
+			floor=$((floor + (g + d - 1) / d * c * PAGE_KIB))
 			continue
 		fi
 		case $a in
@@ -70,6 +78,7 @@ gomem() {
 		esac
 	done </proc/gomem
 	G=$((pages * PAGE_KIB + meta / 1024))
+	FLOOR=$((floor + large / 1024))
 	GPARTS="$live $cached $infree $tail $large $((free * PAGE_KIB * 1024)) $meta"
 }
 
@@ -107,10 +116,10 @@ parts() {
 measure() {
 	settle
 	slab; b_slab=$SLAB b_act=$ACTIVE b_gs=$GSLAB
-	gomem; b_g=$G b_parts=$GPARTS
+	gomem; b_g=$G b_parts=$GPARTS b_floor=$FLOOR
 	echo "run $1" >/proc/gomem_replay || return 1
 	slab; p_slab=$((SLAB - b_slab)) p_act=$((ACTIVE - b_act)) p_gs=$((GSLAB - b_gs))
-	gomem; p_g=$((G - b_g)) p_parts=$GPARTS
+	gomem; p_g=$((G - b_g)) p_parts=$GPARTS p_floor=$((FLOOR - b_floor))
 	echo free >/proc/gomem_replay || return 1
 	run_ns=$(status run_ns) free_ns=$(status free_ns) failures=$(status failures)
 	sleep 5
@@ -137,7 +146,7 @@ for trace in "$@"; do
 	echo "replay $name: control noise (a replay that allocates nothing): slub_kib=$p_slab gomem_kib=$p_g rest_slub_kib=$r_slab rest_gomem_kib=$r_g"
 
 	measure gomem || rc=1
-	g_kib=$p_g g_rest=$r_g g_insn=$insn g_fail=$failures
+	g_kib=$p_g g_rest=$r_g g_insn=$insn g_fail=$failures g_floor=$p_floor
 	echo "replay $name: gomem peak breakdown (KiB): $breakdown"
 	echo "replay $name: gomem's own slab caches grew ${p_gs} KiB; all slab caches ${p_slab} KiB during its replay"
 
@@ -147,7 +156,9 @@ for trace in "$@"; do
 
 	[ "$g_fail" = 0 ] && [ "$s_fail" = 0 ] ||
 		{ echo "replay $name: allocations failed: gomem $g_fail, slub $s_fail"; rc=1; }
-	ratio=$(awk -v g="$g_kib" -v s="$s_kib" 'BEGIN { printf "%.3f", (s > 0 ? g / s : 0) }')
+	ratio=$(awk -v g="$g_kib" -v s="$s_kib" 'BEGIN { if (s > 0) printf "%.3f", g / s; else print "n/a" }')
+	floor_ratio=$(awk -v g="$g_floor" -v s="$s_kib" 'BEGIN { if (s > 0) printf "%.3f", g / s; else print "n/a" }')
+	echo "replay $name: gomem span floor (its live objects in as few whole spans as hold them, large objects, nothing else): floor_kib=$g_floor floor_ratio=$floor_ratio"
 	echo "replay $name: gomem_kib=$g_kib slub_kib=$s_kib ratio=$ratio rest_gomem_kib=$g_rest rest_slub_kib=$s_rest gomem_insn=$g_insn slub_insn=$s_insn"
 done
 exit $rc
