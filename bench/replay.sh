@@ -16,7 +16,8 @@
 #   plus its metadata (metadata_bytes), at the peak minus the baseline.
 #
 #   gomem's span floor: what its live objects at the peak would hold in
-#   as few whole spans of their classes as can hold them, plus its large
+#   as few whole spans of their classes as can hold them (full spans of
+#   the class's size, the rest in its smallest spans), plus its large
 #   objects: no cached or free object, no metadata.
 #
 # Each replay starts from its own baseline: gomem loaded, the trace
@@ -50,12 +51,25 @@ slab() {
 	done </proc/slabinfo
 }
 
+# span_floor SIZE SPAN_PAGES OBJS_PER_SPAN LIVE: in SF, the fewest KiB of
+# spans of a class that hold LIVE objects: full spans of the class's
+# size, and the rest in its smallest spans (one object's pages) if that
+# takes less.  A global, not echoed: a command substitution would fork.
+span_floor() {
+	local full=$(($4 / $3)) rest=$(($4 % $3)) minp per tail
+	minp=$((($1 + PAGE_KIB * 1024 - 1) / (PAGE_KIB * 1024)))
+	per=$((minp * PAGE_KIB * 1024 / $1))
+	tail=$(((rest + per - 1) / per * minp))
+	[ "$rest" = 0 ] || [ "$tail" -le "$2" ] || tail=$2
+	SF=$(((full * $2 + tail) * PAGE_KIB))
+}
+
 # G: gomem's KiB held (pages and metadata), then the parts of it in
 # bytes: live objects at class size, objects cached per CPU, free objects
 # in spans, span tails, large objects, free pages, metadata.  FLOOR: the
 # KiB the live objects would hold in as few whole spans of their classes
-# as can hold them, with the large objects and nothing else: what any
-# allocator that gives each class spans of its own must hold.
+# as can hold them (span_floor), with the large objects and nothing
+# else: what gomem must hold, with its span shapes, for those objects.
 gomem() {
 	local t=0 pages=0 free=0 large=0 meta=0 live=0 cached=0 infree=0 tail=0
 	local floor=0 a b c d e f g h i
@@ -66,7 +80,8 @@ gomem() {
 			live=$((live + g * b)) cached=$((cached + h * b))
 			infree=$((infree + i * b))
 			tail=$((tail + f * PAGE_KIB * 1024 - (g + h + i) * b))
-			floor=$((floor + (g + d - 1) / d * c * PAGE_KIB))
+			span_floor "$b" "$c" "$d" "$g"
+			floor=$((floor + SF))
 			continue
 		fi
 		case $a in
