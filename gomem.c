@@ -38,7 +38,8 @@
  * mcache (mcache.c), one per CPU, is a stack of free objects per class.
  * Allocation pops and free pushes with interrupts disabled and nothing
  * more (the mcache lock, a local_lock that is just that but on
- * PREEMPT_RT): no atomic on the common path.  This is where gomem departs from
+ * PREEMPT_RT): no lock shared with another CPU on the common path, and
+ * one atomic, the free's claim of its object (below).  This is where gomem departs from
  * Go, whose mcache holds one span per class to allocate from: a span
  * shared with whichever CPU frees into it would need atomics on every
  * free, so gomem caches objects, as TCMalloc's per-CPU caches do, and a
@@ -435,9 +436,10 @@ static size_t gomem_requested(struct mspan *s, unsigned long addr,
 }
 
 /*
- * The gomem_alloc event, out of line: only the static branch of
- * trace_gomem_alloc_enabled() is in the fast path, a no-op while the
- * event is off.  bytes_alloc is what gomem_size() would say.
+ * The gomem_alloc event, out of line, for gomem_trace_alloc(), whose
+ * callers are the hooked paths, bulk allocation and realloc, never the
+ * fast paths (see gomem_hooked()).  bytes_alloc is what gomem_size()
+ * would say.
  */
 static noinline void gomem_trace_alloc_event(const void *p, size_t size,
 					     gfp_t flags, int node,
