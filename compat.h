@@ -99,6 +99,7 @@ static inline void gomem_shrinker_destroy(struct shrinker *s)
 #if defined(CONFIG_KASAN_GENERIC) && defined(GOMEM_KASAN_POISON)
 void kasan_poison(const void *addr, size_t size, u8 value, bool init);
 
+#define GOMEM_KASAN_MARKS	true
 #define GOMEM_KASAN_GRANULE	BIT(KASAN_SHADOW_SCALE_SHIFT)
 #define GOMEM_KASAN_REDZONE	0xFC
 #define GOMEM_KASAN_FREE	0xFB
@@ -123,13 +124,27 @@ static inline void gomem_kasan_free(const void *p, size_t room)
 {
 	kasan_poison(p, room, GOMEM_KASAN_FREE, false);
 }
+
+/* The mark of the granule holding p, for the tests: read past KASAN. */
+static inline u8 __no_sanitize_address gomem_kasan_mark(const void *p)
+{
+	return READ_ONCE(*(u8 *)kasan_mem_to_shadow(p));
+}
 #else
+#define GOMEM_KASAN_MARKS	false
+#define GOMEM_KASAN_GRANULE	1	/* no marks, so no granule */
+
 static inline void gomem_kasan_alloc(const void *p, size_t size, size_t room)
 {
 }
 
 static inline void gomem_kasan_free(const void *p, size_t room)
 {
+}
+
+static inline u8 gomem_kasan_mark(const void *p)
+{
+	return 0;
 }
 #endif
 

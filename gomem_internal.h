@@ -100,8 +100,8 @@
  * gomem_size() once the caller has asked for it, as with ksize()), the
  * rest of the object is a redzone, and memory in no live object reads as
  * freed.  Tiny objects are too small for KASAN's 8-byte granules: a tiny
- * block is accessible up to the end of the last object placed in it, and
- * freed when it goes back.
+ * block is accessible up to the end of the granule of the last object
+ * placed in it, and freed when it goes back (see tiny_kasan_alloc()).
  */
 #ifndef _GOMEM_INTERNAL_H
 #define _GOMEM_INTERNAL_H

@@ -16,8 +16,9 @@
  *  - The shrinker.  Under memory pressure the kernel asks gomem what it
  *    could free and to free some of it.  The pools' pages go first, the
  *    reserve too; only if they fall short are the per-CPU caches drained,
- *    by an IPI to the CPUs that hold something, which returns their
- *    objects to their spans and the spans left empty to the pools.
+ *    by a work item on each CPU that holds something (mcache.c), which
+ *    returns their objects to their spans and the spans left empty to
+ *    the pools.
  *
  * Writing reserve_kib takes effect at once: a lower reserve trims the
  * pools now.

@@ -98,6 +98,23 @@ static u16 tiny_fetch_or(u16 *freed, u16 bits)
 	return old;
 }
 
+/*
+ * KASAN: the block is accessible from its start to the end of its last
+ * object, rounded up to KASAN's granule (8 bytes), and a redzone after.
+ * Tiny objects share granules, and KASAN, checking an access of several
+ * bytes, reads the mark of its last granule twice, as if a live object's
+ * marks never changed.  Marked to the byte, a granule a placement widens
+ * from partial to whole could be read as partial, then as whole, by a
+ * check on its neighbour from another CPU or from the code the placement
+ * interrupted, which reports an access in bounds.  Whole granules keep
+ * their marks while any object in them lives.
+ */
+static void tiny_kasan_alloc(unsigned long block, unsigned int end)
+{
+	gomem_kasan_alloc((void *)block, round_up(end, GOMEM_KASAN_GRANULE),
+			  TINY_BLOCK);
+}
+
 /* The block is complete: back to this CPU's mcache, which is locked. */
 static void tiny_block_dead(struct mcache *c, struct mspan *s, u32 *placed,
 			    unsigned long block)
@@ -143,7 +160,7 @@ void *tiny_alloc(size_t size, gfp_t gfp)
 			placed = c->tiny_placed;
 			WRITE_ONCE(*placed, *placed | tiny_start_bit(off) |
 				   tiny_end_bit(off + size - 1));
-			gomem_kasan_alloc((void *)c->tiny, off + size, TINY_BLOCK);
+			tiny_kasan_alloc(c->tiny, off + size);
 			p = c->tiny + off;
 			c->tiny_off = off + size;
 			/* Full: retired before this object can be freed. */
@@ -165,7 +182,7 @@ void *tiny_alloc(size_t size, gfp_t gfp)
 	p = (unsigned long)slot->objs[--slot->n].p;
 	s = slot->objs[slot->n].span;
 	placed = tiny_placed(s, p);
-	gomem_kasan_alloc((void *)p, size, TINY_BLOCK);
+	tiny_kasan_alloc(p, size);
 	c->stats.cls[GOMEM_TINY_CLASS].allocs++;
 	c->stats.misses += missed;
 	if (!c->tiny || size < c->tiny_off) {
