@@ -16,9 +16,11 @@
  *  - with hog=1, a kthread takes free memory until the machine is short,
  *    holds it a moment and gives it back, again and again, so that
  *    reclaim runs (and gomem's shrinker with it) all along;
- *  - every object is filled with a pattern that encodes its address, and
- *    checked before it is freed (after a realloc, against the address it
- *    moved from, as far as the copy goes).
+ *  - every object is filled with a pattern that encodes its address and
+ *    a random tag of its own, and checked before it is freed (after a
+ *    realloc, against the address it moved from and its old tag, as far
+ *    as the copy goes): an object overwritten by another that gomem
+ *    handed out over it breaks the pattern, whose tag differs.
  * The threads mark themselves for fail_page_alloc's task-filter, so that
  * the shell can inject page-allocator failures into gomem's work alone.
  * A NULL from gomem is counted, never a crash.  The summary line gives
@@ -64,6 +66,7 @@ MODULE_PARM_DESC(hog, "Keep the machine short of free pages, so that reclaim run
 struct obj {
 	void *p;
 	u32 size;
+	u8 tag;		/* mixed into the pattern: see pattern() */
 };
 
 static atomic_long_t done_ops, nulls, broken, handed, timer_ops, hog_rounds;
@@ -72,27 +75,35 @@ static struct obj pool[POOL];
 static unsigned int pool_n;
 static bool stopping;
 
-/* The pattern of the byte at addr: it encodes where it is. */
-static u8 pattern(unsigned long addr)
+/*
+ * The pattern of the byte at addr of an object tagged tag.  The address
+ * catches an object moved or a byte written through a stale pointer; the
+ * tag, two objects handed out over the same bytes, which would otherwise
+ * write the same pattern there.
+ */
+static u8 pattern(unsigned long addr, u8 tag)
 {
-	return (u8)(addr ^ (addr >> 8) ^ (addr >> 16) ^ 0x5a);
+	return (u8)(addr ^ (addr >> 8) ^ (addr >> 16) ^ 0x5a ^ tag);
 }
 
-static void fill(void *p, size_t n)
+static void fill(const struct obj *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->size; i++)
+		((u8 *)o->p)[i] = pattern((unsigned long)o->p + i, o->tag);
+}
+
+/*
+ * The first n bytes at p hold the pattern of where they were put, at was,
+ * with tag.
+ */
+static bool intact(const void *p, const void *was, size_t n, u8 tag)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		((u8 *)p)[i] = pattern((unsigned long)p + i);
-}
-
-/* The first n bytes at p hold the pattern of where they were put, at was. */
-static bool intact(const void *p, const void *was, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (((const u8 *)p)[i] != pattern((unsigned long)was + i))
+		if (((const u8 *)p)[i] != pattern((unsigned long)was + i, tag))
 			return false;
 	return true;
 }
@@ -101,7 +112,7 @@ static void check_free(struct obj *o)
 {
 	if (!o->p)
 		return;
-	if (!intact(o->p, o->p, o->size))
+	if (!intact(o->p, o->p, o->size, o->tag))
 		atomic_long_inc(&broken);
 	gomem_free(o->p);
 	o->p = NULL;
@@ -131,7 +142,7 @@ static gfp_t random_gfp(struct rnd_state *r)
 	       __GFP_NOWARN;
 }
 
-static bool alloc_into(struct obj *o, size_t size, gfp_t gfp)
+static bool alloc_into(struct obj *o, size_t size, gfp_t gfp, u8 tag)
 {
 	o->p = gomem_alloc(size, gfp);
 	if (!o->p) {
@@ -139,7 +150,8 @@ static bool alloc_into(struct obj *o, size_t size, gfp_t gfp)
 		return false;
 	}
 	o->size = size;
-	fill(o->p, size);
+	o->tag = tag;
+	fill(o);
 	return true;
 }
 
@@ -161,7 +173,7 @@ static void hand_over(struct obj *o)
 /* Free one object another thread handed over, if there is one. */
 static void take_over(void)
 {
-	struct obj o = { NULL, 0 };
+	struct obj o = { NULL, 0, 0 };
 	unsigned long flags;
 
 	spin_lock_irqsave(&pool_lock, flags);
@@ -182,33 +194,36 @@ static void do_realloc(struct obj *o, struct rnd_state *r)
 		atomic_long_inc(&nulls);
 		return;
 	}
-	if (!intact(p, was, keep))
+	if (!intact(p, was, keep, o->tag))
 		atomic_long_inc(&broken);
 	o->p = p;
 	o->size = size;
-	fill(p, size);
+	o->tag = prandom_u32_state(r);
+	fill(o);
 }
 
 static void do_bulk(struct rnd_state *r)
 {
 	size_t size = random_size(r), i;
-	struct obj tmp;
-	void *p[16];
+	struct obj o[16];
+	void *p[ARRAY_SIZE(o)];
 	int n = 1 + prandom_u32_state(r) % ARRAY_SIZE(p);
 
 	if (gomem_alloc_bulk(size, random_gfp(r), n, p) != n) {
 		atomic_long_inc(&nulls);
 		return;
 	}
-	for (i = 0; i < n; i++)
-		fill(p[i], size);
 	for (i = 0; i < n; i++) {
-		if (!intact(p[i], p[i], size))
+		o[i].p = p[i];
+		o[i].size = size;
+		o[i].tag = prandom_u32_state(r);
+		fill(&o[i]);
+	}
+	for (i = 0; i < n; i++) {
+		if (!intact(p[i], p[i], size, o[i].tag))
 			atomic_long_inc(&broken);
 		if (prandom_u32_state(r) % 100 < share) {
-			tmp.p = p[i];
-			tmp.size = size;
-			hand_over(&tmp);
+			hand_over(&o[i]);
 			p[i] = NULL;
 		}
 	}
@@ -252,7 +267,8 @@ static int worker_fn(void *arg)
 				hand_over(&slots[i]);
 			else
 				check_free(&slots[i]);
-			alloc_into(&slots[i], random_size(&r), random_gfp(&r));
+			alloc_into(&slots[i], random_size(&r), random_gfp(&r),
+				   prandom_u32_state(&r));
 		}
 		cond_resched();
 	}
@@ -278,7 +294,7 @@ static enum hrtimer_restart timer_fn(struct hrtimer *t)
 	check_free(&timer_obj);
 	timer_seed = timer_seed * 1103515245 + 12345;
 	size = 1 + (timer_seed >> 8) % (timer_seed & 1 ? 2048 : 64 * SZ_1K);
-	alloc_into(&timer_obj, size, GFP_ATOMIC | __GFP_NOWARN);
+	alloc_into(&timer_obj, size, GFP_ATOMIC | __GFP_NOWARN, timer_seed >> 24);
 	atomic_long_inc(&timer_ops);
 	if (READ_ONCE(stopping))
 		return HRTIMER_NORESTART;
