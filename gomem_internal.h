@@ -383,10 +383,13 @@ struct mheap {
 extern struct mheap gomem_mheap;
 
 /*
- * The most pages the pool holds beyond the reserve, waiting for the
- * scavenger: enough for a few spans that come and go, too few to count.
+ * The most pages the pools hold beyond the reserve, waiting for the
+ * scavenger: enough for a batch of a few hundred one-page spans to go and
+ * come back without the page allocator.  They never add to what gomem
+ * holds at its peak: a request the pools cannot serve gives back as many
+ * of them first (mheap.c).
  */
-#define GOMEM_POOL_SURPLUS	(SZ_16K >> PAGE_SHIFT)
+#define GOMEM_POOL_SURPLUS	(SZ_1M >> PAGE_SHIFT)
 
 int mheap_init(void);
 void mheap_exit(void);

@@ -19,7 +19,11 @@
  * whatever stays above the reserve for a moment, through
  * mheap_scavenge(), so that the allocation path never waits for it.
  * What the pool would hold past a bounded surplus goes back at once: free
- * pages held are memory held.
+ * pages held are memory held.  And before gomem takes pages from the page
+ * allocator, which it does only when the pools cannot serve, it gives
+ * back as many surplus pages as it takes: so gomem grows only when the
+ * pools are down to the reserve, and the surplus never raises its peak.
+ * That costs the growing request at most a page freed per page taken.
  *
  * Invariants, under gomem_mheap.lock:
  *  - a run of n pages in node's pool is on runs[min(n, BUCKETS)], every
@@ -49,6 +53,8 @@ unsigned long gomem_page_key;
 EXPORT_SYMBOL_IF_KUNIT(gomem_page_key);
 atomic_long_t gomem_meta_bytes;
 EXPORT_SYMBOL_IF_KUNIT(gomem_meta_bytes);
+
+static unsigned long pool_trim(unsigned long keep, bool may_sleep);
 
 static struct mheap_pool *pool_of(int node)
 {
@@ -189,9 +195,19 @@ static unsigned long pages_from_buddy(unsigned int n, int node, gfp_t gfp,
 				      bool whole)
 {
 	unsigned int order = get_order((size_t)n << PAGE_SHIFT), i;
+	unsigned long keep = reclaim_reserve_pages(), free;
 	struct page *page;
 	void *base;
 
+	/*
+	 * The pools could not serve this, so as many of their surplus pages
+	 * as it takes go back first: gomem grows only when the pools are down
+	 * to the reserve, and their surplus never adds to its peak.
+	 */
+	free = READ_ONCE(gomem_mheap.pages_free);
+	if (free > keep)
+		pool_trim(max(keep, free - min_t(unsigned long, free, n)),
+			  gfpflags_allow_blocking(gfp));
 	if (gomem_should_fail(order))
 		return 0;
 	page = alloc_pages_node(node, gomem_inherit_gfp(gfp), order);
@@ -326,10 +342,11 @@ static struct page *pool_victim(unsigned long *n)
 
 /*
  * Give pool pages back to the page allocator until no more than keep
- * are left; returns how many went.  Process context: it drops the lock
- * between runs, so allocations never wait long behind it.
+ * are left; returns how many went.  It drops the lock between runs, so
+ * allocations never wait long behind it, and yields the CPU there if
+ * may_sleep.
  */
-unsigned long mheap_scavenge(unsigned long keep)
+static unsigned long pool_trim(unsigned long keep, bool may_sleep)
 {
 	unsigned long n, give, released = 0, flags, i;
 	struct page *first;
@@ -359,8 +376,15 @@ unsigned long mheap_scavenge(unsigned long keep)
 		for (i = 0; i < give; i++)
 			__free_page(first + i);
 		released += give;
-		cond_resched();
+		if (may_sleep)
+			cond_resched();
 	}
+}
+
+/* pool_trim() for the scavenger and the shrinker.  Process context. */
+unsigned long mheap_scavenge(unsigned long keep)
+{
+	return pool_trim(keep, true);
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_scavenge);
 

@@ -10,9 +10,10 @@
  *    everything above the reserve SCAVENGE_DELAY later.  So an idle gomem
  *    holds no more free pages than its reserve within a second; a class
  *    that shrinks and grows again in the meantime finds its pages in the
- *    pool; and no allocation or free ever waits for a page to go back.
- *    The pools never hold more than GOMEM_POOL_SURPLUS past the reserve
- *    even meanwhile (mheap.c).
+ *    pool; and no allocation or free waits for the scavenger.  The pools
+ *    never hold more than GOMEM_POOL_SURPLUS past the reserve even
+ *    meanwhile, and an allocation they cannot serve gives back as many
+ *    surplus pages as it takes before it takes them (mheap.c).
  *  - The shrinker.  Under memory pressure the kernel asks gomem what it
  *    could free and to free some of it.  The pools' pages go first, the
  *    reserve too; only if they fall short are the per-CPU caches drained,

@@ -2,9 +2,10 @@
 /*
  * KUnit suite for mheap.c: runs of exactly the pages asked for, on the
  * node asked for; free runs that coalesce with their neighbours in the
- * pools; best fit; the scavenger and the reserve; failures that leave
- * nothing behind.  After each step the pools are recounted from their
- * lists and their pages' marks, and checked against the counters.
+ * pools; best fit; the scavenger and the reserve; growth that gives the
+ * pools' surplus back first; failures that leave nothing behind.  After
+ * each step the pools are recounted from their lists and their pages'
+ * marks, and checked against the counters.
  */
 #include <kunit/test.h>
 #include <linux/module.h>
@@ -197,8 +198,9 @@ static void scavenger_keeps_the_reserve(struct kunit *test)
 
 	/* Past the surplus, pages go back at once. */
 	released = gomem_mheap.pages_released;
-	base = take(test, 100, NUMA_NO_NODE);
-	for (i = 0; i < 100; i++)
+	n = GOMEM_POOL_SURPLUS + 100;
+	base = take(test, n, NUMA_NO_NODE);
+	for (i = 0; i < n; i++)
 		mheap_pages_free(base + i * PAGE_SIZE, 1);
 	KUNIT_EXPECT_LE(test, gomem_mheap.pages_free, keep + GOMEM_POOL_SURPLUS);
 	KUNIT_EXPECT_GT(test, gomem_mheap.pages_released, released);
@@ -207,10 +209,11 @@ static void scavenger_keeps_the_reserve(struct kunit *test)
 
 	/* A run that would take the pool past its surplus goes back at once. */
 	released = gomem_mheap.pages_released;
-	base = take(test, 128, NUMA_NO_NODE);
-	mheap_pages_free(base, 128);
+	n = GOMEM_POOL_SURPLUS + 1;
+	base = take(test, n, NUMA_NO_NODE);
+	mheap_pages_free(base, n);
 	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_free, keep);
-	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_released, released + 128);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_released, released + n);
 	expect_invariants(test);
 }
 
@@ -230,6 +233,38 @@ static void pages_come_from_their_node(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, page_to_nid(virt_to_page((void *)base)), node);
 		mheap_pages_free(base, 3);
 	}
+	expect_invariants(test);
+}
+
+/*
+ * A request the pools cannot serve, a span of two pages among single
+ * free pages or a large block, first gives back as many surplus pages as
+ * it takes: gomem holds no more than before, and the surplus never adds
+ * to its peak.  The scavenger may give them all back meanwhile, which
+ * these bounds allow too.
+ */
+static void growth_gives_the_surplus_back_first(struct kunit *test)
+{
+	unsigned long base, two, block, total, n = 16, i;
+
+	gomem_test_no_reserve();
+	base = take(test, 2 * n, NUMA_NO_NODE);
+	/* Every other page: n runs of one page, none of which holds two. */
+	for (i = 0; i < 2 * n; i += 2)
+		mheap_pages_free(base + i * PAGE_SIZE, 1);
+	total = gomem_mheap.pages_total;
+	two = take(test, 2, NUMA_NO_NODE);
+	KUNIT_EXPECT_LE(test, gomem_mheap.pages_total, total);
+	KUNIT_EXPECT_LE(test, gomem_mheap.pages_free, n - 2);
+	block = mheap_block_alloc(n, NUMA_NO_NODE, GFP_KERNEL);
+	KUNIT_ASSERT_NE(test, block, 0UL);
+	KUNIT_EXPECT_LE(test, gomem_mheap.pages_total, total + 2);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_free, 0UL);
+	expect_invariants(test);
+	mheap_block_free(block, n);
+	mheap_pages_free(two, 2);
+	for (i = 1; i < 2 * n; i += 2)
+		mheap_pages_free(base + i * PAGE_SIZE, 1);
 	expect_invariants(test);
 }
 
@@ -254,6 +289,7 @@ static struct kunit_case mheap_cases[] = {
 	KUNIT_CASE(best_fit),
 	KUNIT_CASE(scavenger_keeps_the_reserve),
 	KUNIT_CASE(pages_come_from_their_node),
+	KUNIT_CASE(growth_gives_the_surplus_back_first),
 	KUNIT_CASE(failed_growth_leaves_nothing),
 	{}
 };
