@@ -409,65 +409,62 @@ static void realloc_keeps_every_usable_byte(struct kunit *test)
 }
 
 /*
- * With init_on_free, a large free's pages are zeroed, by the page
- * allocator, when gomem hands them back: gomem must do that with
- * interrupts as the caller had them, on here.  A hard hrtimer firing
- * every 20 us must then, now and again, run while the zeroing is under
- * way: seeing the first byte zeroed and the last not yet.  With
- * interrupts off for the free no tick can see that, whatever the timing,
- * so the case cannot pass then.  A free can be over within one tick, and
- * someone may take the pages back before the tick reads them (which
- * only hides the midway), so it tries up to 20 frees of the largest
- * size.  The timer reads pages the page allocator holds, past KASAN.
+ * With init_on_free, a large free's pages are zeroed by the page
+ * allocator as gomem hands them back, which for the largest objects takes
+ * long: gomem must hand them back with interrupts as the caller had them,
+ * on here.  A probe on the page allocator's mm_page_free event, which
+ * fires in the section that zeroes the pages, sees the state interrupts
+ * are in when this task gives the block back.  (A timer that looked for
+ * pages half zeroed, here before, missed them when the host was busy.)
  */
-struct irqs_on {
-	struct hrtimer timer;
-	const u8 *p;
-	bool freeing;
-	unsigned int ticks, midway;
+struct page_free_probe {
+	struct tracepoint *tp;
+	struct task_struct *task;
+	struct page *page;	/* the block to watch for */
+	unsigned int seen, irqs_off;
 };
 
-static enum hrtimer_restart irqs_on_tick(struct hrtimer *t)
+static void find_page_free(struct tracepoint *tp, void *data)
 {
-	struct irqs_on *x = container_of(t, struct irqs_on, timer);
+	struct page_free_probe *x = data;
 
-	x->ticks++;
-	if (READ_ONCE(x->freeing) &&
-	    gomem_test_first_not(x->p, 0, 1) == 1 &&
-	    gomem_test_first_not(x->p + GOMEM_MAX_SIZE - 1, 0xa5, 1) == 1)
-		x->midway++;
-	hrtimer_forward_now(t, ns_to_ktime(20 * NSEC_PER_USEC));
-	return HRTIMER_RESTART;
+	if (!strcmp(tp->name, "mm_page_free"))
+		x->tp = tp;
+}
+
+static void on_page_free(void *data, struct page *page, unsigned int order)
+{
+	struct page_free_probe *x = data;
+
+	if (current == x->task && page == READ_ONCE(x->page)) {
+		x->seen++;
+		x->irqs_off += irqs_disabled();
+	}
 }
 
 static void large_free_zeroes_with_irqs_on(struct kunit *test)
 {
-	struct irqs_on *x = kunit_kzalloc(test, sizeof(*x), GFP_KERNEL);
-	unsigned int try;
+	struct page_free_probe *x = kunit_kzalloc(test, sizeof(*x), GFP_KERNEL);
 	void *p;
 
 	if (!want_init_on_free())
 		kunit_skip(test, "needs init_on_free=1");
 	KUNIT_ASSERT_NOT_NULL(test, x);
-	gomem_test_pin(test, 0);
-	hrtimer_init(&x->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
-	x->timer.function = irqs_on_tick;
-	for (try = 0; try < 20 && !x->midway; try++) {
-		p = gomem_alloc(GOMEM_MAX_SIZE, GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(test, p);
-		memset(p, 0xa5, GOMEM_MAX_SIZE);
-		x->p = p;
-		hrtimer_start(&x->timer, ns_to_ktime(20 * NSEC_PER_USEC),
-			      HRTIMER_MODE_REL_HARD);
-		WRITE_ONCE(x->freeing, true);
+	x->task = current;
+	for_each_kernel_tracepoint(find_page_free, x);
+	KUNIT_ASSERT_NOT_NULL(test, x->tp);
+	KUNIT_ASSERT_EQ(test, tracepoint_probe_register(x->tp, on_page_free, x), 0);
+	p = gomem_alloc(GOMEM_MAX_SIZE, GFP_KERNEL);
+	if (p) {
+		WRITE_ONCE(x->page, virt_to_page(p));
+		KUNIT_EXPECT_FALSE(test, irqs_disabled());
 		gomem_free(p);
-		WRITE_ONCE(x->freeing, false);
-		hrtimer_cancel(&x->timer);
 	}
-	kunit_info(test, "%u frees of %lu bytes: %u ticks, %u while zeroing\n",
-		   try, GOMEM_MAX_SIZE, x->ticks, x->midway);
-	KUNIT_EXPECT_GT(test, x->midway, 0U);
-	gomem_test_unpin();
+	tracepoint_probe_unregister(x->tp, on_page_free, x);
+	tracepoint_synchronize_unregister();
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_EQ(test, x->seen, 1U);
+	KUNIT_EXPECT_EQ(test, x->irqs_off, 0U);
 }
 
 static void bulk(struct kunit *test)
