@@ -562,6 +562,61 @@ void *gomem_alloc_node(size_t size, gfp_t flags, int node)
 }
 EXPORT_SYMBOL_GPL(gomem_alloc_node);
 
+/* gomem_free_locked() found no live object's start: report it. */
+#define GOMEM_FREE_BAD	((struct mspan *)1)
+
+/*
+ * The free of p, as far as it goes under this CPU's mcache lock: a small
+ * or tiny object goes back to c, and NULL is returned; a large one is
+ * claimed, and its span returned, to be freed with interrupts as the
+ * caller had them; anything else is GOMEM_FREE_BAD.  Of two racing frees
+ * of one object, one claims it, the other finds it not live.  The mcache
+ * locked, c this CPU's, p neither NULL nor ZERO_SIZE_PTR.
+ */
+static __always_inline struct mspan *gomem_free_locked(struct mcache *c,
+						       const void *p)
+{
+	unsigned long addr = (unsigned long)p;
+	unsigned int i, st;
+	struct mspan *s;
+
+	s = gomem_lookup(addr, &i, &st);
+	if (unlikely(!s))
+		return GOMEM_FREE_BAD;
+	if (likely(s->kind == MSPAN_SMALL)) {
+		if (unlikely(!mspan_claim(s, i, st)))
+			return GOMEM_FREE_BAD;
+		if (want_init_on_free())
+			gomem_zero((void *)p, s->size);
+		gomem_kasan_free(p, s->size);
+		gomem_account(c, s->spanclass, -(s64)(s->size - (st - 1)),
+			      false);
+		mcache_push(c, s->spanclass, (void *)p, s);
+		return NULL;
+	}
+	if (s->kind == MSPAN_TINY)
+		return tiny_free(c, s, addr) ? NULL : GOMEM_FREE_BAD;
+	if (unlikely(cmpxchg(&s->live, 1, 0) != 1))
+		return GOMEM_FREE_BAD;
+	gomem_account(c, GOMEM_LARGE_STATS, -(s64)s->req, false);
+	return s;
+}
+
+/*
+ * What gomem_free_locked() left, s, once the mcache is unlocked: a large
+ * object's span to free, or a report; fn names the call.
+ */
+static noinline void gomem_free_finish(const void *p, struct mspan *s,
+				       const char *fn, unsigned long ip)
+{
+	if (s == GOMEM_FREE_BAD) {
+		gomem_report_bad_free(fn, p, ip);
+		return;
+	}
+	gomem_kasan_free(p, (size_t)s->npages << PAGE_SHIFT);
+	mspan_free_large(s);
+}
+
 /*
  * The free's fast path, with neither event nor debug=1's checks: only
  * while gomem_hooked() is off, or from gomem_free_hooked().
@@ -569,45 +624,19 @@ EXPORT_SYMBOL_GPL(gomem_alloc_node);
 static __always_inline void gomem_free_unhooked(const void *p,
 						unsigned long ip)
 {
-	unsigned long addr = (unsigned long)p, flags;
-	unsigned int i, st;
-	struct mcache *c;
+	unsigned long flags;
 	struct mspan *s;
 
 	if (unlikely(ZERO_OR_NULL_PTR(p)))
 		return;
 	mcache_lock_irqsave(flags);
-	c = this_cpu_read(gomem_mcache);
-	s = gomem_lookup(addr, &i, &st);
-	if (unlikely(!s))
-		goto bad;
-	if (likely(s->kind == MSPAN_SMALL)) {
-		/* Of two racing frees, one claims it; the other is refused. */
-		if (unlikely(!mspan_claim(s, i, st)))
-			goto bad;
-		if (want_init_on_free())
-			gomem_zero((void *)p, s->size);
-		gomem_kasan_free(p, s->size);
-		gomem_account(c, s->spanclass, -(s64)(s->size - (st - 1)),
-			      false);
-		mcache_push(c, s->spanclass, (void *)p, s);
-	} else if (s->kind == MSPAN_TINY) {
-		if (!tiny_free(c, s, addr))
-			goto bad;
-	} else {
-		if (unlikely(cmpxchg(&s->live, 1, 0) != 1))
-			goto bad;
-		gomem_account(c, GOMEM_LARGE_STATS, -(s64)s->req, false);
+	s = gomem_free_locked(this_cpu_read(gomem_mcache), p);
+	if (likely(!s)) {
 		mcache_unlock_irqrestore(flags);
-		gomem_kasan_free(p, (size_t)s->npages << PAGE_SHIFT);
-		mspan_free_large(s);
 		return;
 	}
 	mcache_unlock_irqrestore(flags);
-	return;
-bad:
-	mcache_unlock_irqrestore(flags);
-	gomem_report_bad_free("gomem_free", p, ip);
+	gomem_free_finish(p, s, "gomem_free", ip);
 }
 
 /* A free with the event, and debug=1's or callers=1's path if on. */
@@ -804,25 +833,72 @@ fail:
 }
 EXPORT_SYMBOL_GPL(gomem_alloc_bulk);
 
+/*
+ * Objects gomem_free_bulk() frees in one section of the mcache lock, so
+ * that interrupts are never off for long.
+ */
+#define GOMEM_BULK_SECTION	32
+
+/* A NULL among a bulk free's objects: a lost object, or a freed one. */
+static void gomem_free_bulk_hole(size_t *holes, unsigned long ip)
+{
+	if (!(*holes)++)
+		gomem_report("bulk", "gomem_free_bulk", NULL, GOMEM_BAD_NULL, ip);
+	gomem_count_bad_free();
+}
+
+/*
+ * Like nr calls of gomem_free(), but up to GOMEM_BULK_SECTION objects in
+ * one section of the mcache lock, so a lock round trip is paid once for
+ * them.  An object the section cannot finish (a large one, a bad one, a
+ * NULL) ends the section and is dealt with before the next.
+ */
 void gomem_free_bulk(size_t nr, void **ptrs)
 {
-	size_t i, holes = 0;
+	size_t i = 0, end, holes = 0;
+	struct mspan *s = NULL;
+	unsigned long flags;
+	struct mcache *c;
+	void *p = NULL;
 
 	if (unlikely(!nr || !ptrs)) {
 		gomem_report_bulk("gomem_free_bulk", nr, ptrs, _RET_IP_);
 		gomem_count_bad_free();
 		return;
 	}
-	for (i = 0; i < nr; i++) {
-		if (unlikely(!ptrs[i])) {
-			/* A NULL here is a lost object, or a freed one. */
-			if (!holes++)
-				gomem_report("bulk", "gomem_free_bulk", ptrs[i],
-					     GOMEM_BAD_NULL, _RET_IP_);
-			gomem_count_bad_free();
-			continue;
+	if (gomem_hooked()) {
+		/* Each object traced, and checked under debug=1, as by gomem_free(). */
+		for (i = 0; i < nr; i++) {
+			if (ptrs[i])
+				gomem_free_hooked(ptrs[i], _RET_IP_);
+			else
+				gomem_free_bulk_hole(&holes, _RET_IP_);
 		}
-		gomem_free_ip(ptrs[i], _RET_IP_);
+		return;
+	}
+	while (i < nr) {
+		end = min(nr, i + GOMEM_BULK_SECTION);
+		mcache_lock_irqsave(flags);
+		c = this_cpu_read(gomem_mcache);
+		for (; i < end; i++) {
+			p = ptrs[i];
+			if (unlikely(!p))
+				break;
+			if (unlikely(p == ZERO_SIZE_PTR))
+				continue;
+			s = gomem_free_locked(c, p);
+			if (unlikely(s))
+				break;
+		}
+		mcache_unlock_irqrestore(flags);
+		if (i == end)
+			continue;
+		/* ptrs[i] ended the section. */
+		if (!p)
+			gomem_free_bulk_hole(&holes, _RET_IP_);
+		else
+			gomem_free_finish(p, s, "gomem_free_bulk", _RET_IP_);
+		i++;
 	}
 }
 EXPORT_SYMBOL_GPL(gomem_free_bulk);

@@ -367,6 +367,43 @@ static void caught_under_the_lock(struct kunit *test)
 	gomem_test_expect_baseline(test, before);
 }
 
+/*
+ * A bulk free of 100 objects, more than one lock section's worth, of
+ * every kind, with a NULL, a ZERO_SIZE_PTR and a pointer freed already
+ * among them: each object is freed, each bad entry reported once and
+ * counted, whatever section it falls in, and gomem is back where it was.
+ */
+static void bulk_free_of_every_kind(struct kunit *test)
+{
+	static const size_t sizes[] = { 3, 8, 64, 700, 5000, 50 * SZ_1K };
+	struct gomem_snap *before = gomem_test_snap(test), *after;
+	const unsigned int n = 100, null = 40, zero = 41, freed = 77;
+	void **p = kunit_kcalloc(test, n, sizeof(void *), GFP_KERNEL);
+	int total = gomem_test_reports(), nulls = reports(GOMEM_BAD_NULL);
+	enum gomem_bad why;
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	for (i = 0; i < n; i++) {
+		p[i] = gomem_alloc(sizes[i % ARRAY_SIZE(sizes)], GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+	}
+	gomem_free(p[null]);
+	p[null] = NULL;
+	gomem_free(p[zero]);
+	p[zero] = ZERO_SIZE_PTR;
+	gomem_free(p[freed]);
+	why = stale(p[freed]);
+	i = reports(why);
+	gomem_free_bulk(n, p);
+	KUNIT_EXPECT_EQ(test, reports(GOMEM_BAD_NULL), nulls + 1);
+	KUNIT_EXPECT_EQ(test, reports(why), i + 1);
+	KUNIT_EXPECT_EQ(test, gomem_test_reports(), total + 2);
+	after = gomem_test_snap(test);
+	KUNIT_EXPECT_EQ(test, after->st.bad_frees, before->st.bad_frees + 2);
+	gomem_test_expect_baseline(test, before);
+}
+
 static struct kunit_case bad_cases[] = {
 	KUNIT_CASE(foreign_pointers),
 	KUNIT_CASE(interior_pointers),
@@ -374,6 +411,7 @@ static struct kunit_case bad_cases[] = {
 	KUNIT_CASE_SLOW(racing_double_frees),
 	KUNIT_CASE(impossible_requests),
 	KUNIT_CASE(bad_bulk_calls),
+	KUNIT_CASE(bulk_free_of_every_kind),
 	KUNIT_CASE(caught_under_the_lock),
 	{}
 };
