@@ -369,7 +369,12 @@ static int __init gomem_stress_init(void)
 		if (IS_ERR(t) && atomic_dec_and_test(&left))
 			complete(&done);
 	}
-	wait_for_completion(&done);
+	/*
+	 * A run can take minutes: wake now and then, so that the hung-task
+	 * watchdog does not take this insmod for a task stuck in D state.
+	 */
+	while (!wait_for_completion_timeout(&done, HZ))
+		;
 	WRITE_ONCE(stopping, true);
 	if (timer_us)
 		hrtimer_cancel(&timer);
