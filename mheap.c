@@ -71,15 +71,18 @@ static unsigned long run_len(struct page *edge)
 	return page_private(edge) >> GOMEM_PAGE_RUN_SHIFT;
 }
 
-/* The run of n pages at first joins its pool; mheap.lock. */
+/*
+ * The run of n pages at first joins its pool; mheap.lock.  Its inner
+ * pages are marked GOMEM_PAGE_POOL already: a page inside a run stays so
+ * when the run is cut or merged, and pool_put() marks the pages it
+ * brings.  Only the edges are written here, so cutting a page off a long
+ * run, or merging one into it, costs the same whatever the run's length.
+ */
 static void run_insert(struct page *first, unsigned long n)
 {
 	unsigned long len = n << GOMEM_PAGE_RUN_SHIFT;
 	struct mheap_pool *pool = pool_of(page_to_nid(first));
-	unsigned long i;
 
-	for (i = 1; i + 1 < n; i++)
-		gomem_page_mark(first + i, GOMEM_PAGE_POOL);
 	if (n > 1) {
 		gomem_page_mark(first, len | GOMEM_PAGE_POOL | GOMEM_PAGE_HEAD);
 		gomem_page_mark(first + n - 1, len | GOMEM_PAGE_POOL | GOMEM_PAGE_TAIL);
@@ -122,9 +125,11 @@ static void pool_put(unsigned long base, unsigned long n)
 {
 	struct page *first = virt_to_page((void *)base), *edge;
 	int nid = page_to_nid(first);
-	unsigned long len;
+	unsigned long len, i;
 
 	lockdep_assert_held(&gomem_mheap.lock);
+	for (i = 0; i < n; i++)
+		gomem_page_mark(first + i, GOMEM_PAGE_POOL);
 	edge = pool_edge(page_to_pfn(first) - 1, nid, GOMEM_PAGE_TAIL);
 	if (edge) {
 		len = run_len(edge);
