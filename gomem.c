@@ -33,7 +33,13 @@
  *
  * mcentral (mcentral.c), one per class, holds the class's spans under a
  * spinlock and moves objects to and from the per-CPU caches in batches.
- * A class with few objects grows by its smallest spans first.
+ * A class with few objects grows by its smallest spans first.  A class
+ * with no span at all is cold, and borrows objects of its kmalloc bucket
+ * (the 64-byte class for a 48-byte request) for its first few pages'
+ * worth: a workload that asks for a few objects each of many classes
+ * then shares a few pages among them, as it would share kmalloc's
+ * caches, instead of holding a page a class, while a class asked for
+ * more soon has spans of its own.
  *
  * mcache (mcache.c), one per CPU, is a stack of free objects per class.
  * Allocation pops and free pushes with interrupts disabled and nothing
@@ -70,10 +76,11 @@
  * ================
  *
  * gomem_alloc(size): 0 gives ZERO_SIZE_PTR; under 16 bytes, but 8, to tiny;
- * up to 32 KiB pops the class's stack on this CPU (refilling a batch from
- * the mcentral if it is empty, which asks the mheap for a span if the
- * class has none, which asks the page allocator for pages if its pool
- * has none); larger sizes take a span of their own.  gomem_free(p) finds
+ * up to 32 KiB pops the class's stack on this CPU (if it is empty, that
+ * of the class's lender while the class is cold, else after refilling a
+ * batch from the mcentral, which asks the mheap for a span if the class
+ * has none, which asks the page allocator for pages if its pool has
+ * none); larger sizes take a span of their own.  gomem_free(p) finds
  * p's span through p's page, checks that p is a live object's start,
  * claims it, and pushes it on this CPU's stack (flushing the oldest half
  * to the mcentral if the stack is full).  A large object's pages go back
@@ -104,7 +111,10 @@
 /* Flags whose promise gomem cannot keep: zones, and never failing. */
 #define GOMEM_GFP_UNSUPPORTED	(GFP_ZONEMASK | __GFP_NOFAIL)
 
-/* What gomem_size() gives for a fresh object of this size. */
+/*
+ * What gomem_size() gives for a fresh object of this size, in its own
+ * class (a cold class's borrowed object is bigger: mcentral_class_for()).
+ */
 static size_t gomem_usable_for(size_t size)
 {
 	if (size < GOMEM_TINY_MAX)
@@ -222,31 +232,38 @@ static unsigned int mcache_pop_bulk(size_t size, unsigned int cls, void **p,
 }
 
 /*
- * This CPU's stack for cls was empty: refill it from the mcentral (which
- * may sleep if gfp allows) and pop again, or take the one object that a
- * cold class gets instead.  Interrupts, or a move to another CPU, may
- * empty the stack before the pop: then refill again.
+ * This CPU's stack for *cls was empty: take an object of the class that
+ * serves it now (*cls, or its lender while it is cold: see
+ * mcentral_class_for()), which *cls then names: off this CPU's stack for
+ * that class if it has one, else after a refill from the mcentral (which
+ * may sleep if gfp allows), or the one object that a class new to this
+ * CPU gets instead.  Interrupts, or a move to another CPU, may empty the
+ * stack before the pop: then refill again.
  */
-static noinline void *small_alloc_slow(size_t size, unsigned int cls,
+static noinline void *small_alloc_slow(size_t size, unsigned int *cls,
 				       gfp_t gfp)
 {
+	unsigned int serves = mcentral_class_for(*cls);
 	struct gomem_obj first;
 	unsigned long flags;
-	void *p;
+	void *p = NULL;
 
-	do {
+	if (serves != *cls)
+		p = mcache_pop(size, serves, false);
+	*cls = serves;
+	while (!p) {
 		first.p = NULL;
-		if (!mcache_refill(cls, gfp, &first))
+		if (!mcache_refill(serves, gfp, &first))
 			return NULL;
 		if (first.p) {
 			mcache_lock_irqsave(flags);
-			p = obj_make_live(this_cpu_read(gomem_mcache), cls, size,
-					  &first, true);
+			p = obj_make_live(this_cpu_read(gomem_mcache), serves,
+					  size, &first, true);
 			mcache_unlock_irqrestore(flags);
 			return p;
 		}
-		p = mcache_pop(size, cls, true);
-	} while (!p);
+		p = mcache_pop(size, serves, true);
+	}
 	return p;
 }
 
@@ -288,24 +305,30 @@ static bool gomem_impossible(size_t size, gfp_t flags, unsigned long ip)
 static noinline void *gomem_alloc_slow(size_t size, gfp_t flags,
 				       unsigned long ip)
 {
+	unsigned int cls;
+	size_t usable;
 	void *p;
 
 	might_alloc(flags);
 	if (!size)
 		return ZERO_SIZE_PTR;
-	if (gomem_impossible(size, flags, ip))
+	if (gomem_impossible(size, flags, ip)) {
 		p = NULL;
-	else if (gomem_debug())
+	} else if (gomem_debug()) {
 		return gomem_debug_alloc(size, flags, ip);
-	else if (size <= GOMEM_MAX_SMALL)
-		p = small_alloc_slow(size, gomem_size_class(size), flags);
-	else
+	} else if (size <= GOMEM_MAX_SMALL) {
+		cls = gomem_size_class(size);
+		p = small_alloc_slow(size, &cls, flags);
+		usable = gomem_classes[cls].size;
+	} else {
 		p = large_alloc(size, NUMA_NO_NODE, flags);
+		usable = PAGE_ALIGN(size);
+	}
 	if (unlikely(!p)) {
 		gomem_count_failure();
 		return NULL;
 	}
-	obj_hand_out(p, size, gomem_usable_for(size), flags);
+	obj_hand_out(p, size, usable, flags);
 	return p;
 }
 
@@ -492,7 +515,7 @@ static noinline void *gomem_alloc_remote(size_t size, gfp_t flags, int node,
 		p = large_alloc(size, node, flags);
 		usable = PAGE_ALIGN(size);
 	} else {
-		cls = gomem_size_class(size);
+		cls = mcentral_class_for(gomem_size_class(size));
 		if (mcentral_get(&gomem_mcentral[cls], &o, 1, flags, node)) {
 			mcache_lock_irqsave(irqs);
 			p = obj_make_live(this_cpu_read(gomem_mcache), cls, size, &o, true);

@@ -421,9 +421,20 @@ struct mcentral {
 	unsigned int min_npages;	/* the smallest span, if npages fails */
 	u8 kind, state_width;
 	u16 cache_cap;			/* an mcache stack's room */
+	unsigned int lender;		/* the class it borrows from when cold */
+	atomic_t borrowed;		/* bytes it borrowed since nr_spans was 0 */
 } ____cacheline_aligned_in_smp;
 
 extern struct mcentral gomem_mcentral[GOMEM_NR_SPANCLASSES];
+
+/*
+ * The bytes a cold class may borrow before it gets a span of its own
+ * (mcentral_class_for()): a few pages, so that what it borrowed wastes
+ * a page or two at most, and a class asked for often soon has the fast
+ * path of its own stack.
+ */
+#define GOMEM_LEND_BYTES	(4 * PAGE_SIZE)
+extern bool gomem_lend;		/* the lend parameter */
 
 #define GOMEM_BATCH_MAX		32
 
@@ -443,6 +454,7 @@ unsigned int mcentral_get(struct mcentral *c, struct gomem_obj *objs,
 			  unsigned int n, gfp_t gfp, int node);
 void mcentral_put(struct mcentral *c, const struct gomem_obj *objs,
 		  unsigned int n);
+unsigned int mcentral_class_for(unsigned int cls);
 
 /* mcache.c */
 struct gomem_class_stats {

@@ -18,6 +18,12 @@
  * class down but never starves it, and no object up to PAGE_SIZE ever
  * needs more than an order-0 page.
  *
+ * A class with no span is cold: its requests borrow objects of its
+ * kmalloc bucket's class, until it has borrowed GOMEM_LEND_BYTES or has
+ * a span again (mcentral_class_for()), unless lend=0.  The borrowed objects are the
+ * lender's in every way; only the lender's live states must be wide
+ * enough to record the borrowers' requests (lender_of()).
+ *
  * Every object that comes back must be CACHED: one that is not has been
  * freed twice or overwritten, and is reported here, under the lock, and
  * kept out of use rather than counted free.
@@ -27,7 +33,8 @@
  * on none once nfree == nelems;
  * nfree counts the span's FREE states; no FREE state sits below hint;
  * c->nr_free is the sum of nfree, and nr_spans, nr_pages and nr_objs
- * count the spans on both lists, their pages and their objects.
+ * count the spans on both lists, their pages and their objects;
+ * c->borrowed, an atomic, is reset when nr_spans falls to 0.
  */
 #define pr_fmt(fmt) "gomem: " fmt
 
@@ -40,6 +47,12 @@
 
 struct mcentral gomem_mcentral[GOMEM_NR_SPANCLASSES];
 EXPORT_SYMBOL_IF_KUNIT(gomem_mcentral);
+
+bool gomem_lend = true;
+module_param_named(lend, gomem_lend, bool, 0644);
+MODULE_PARM_DESC(lend,
+		 "A class with no span borrows objects of its kmalloc bucket's class, a few pages' worth, so that classes of few objects share pages; writable; off, every request has its own class (default on)");
+EXPORT_SYMBOL_IF_KUNIT(gomem_lend);
 
 /*
  * A section of c->lock, timed for gomem:gomem_mcentral while the event
@@ -146,9 +159,54 @@ static int mcentral_setup(struct mcentral *c, unsigned int spanclass,
 	return 0;
 }
 
+/*
+ * kmalloc's bucket for a size up to a page: the power of two above it,
+ * or 96 or 192, which are gomem classes too.
+ */
+static unsigned int kmalloc_bucket(unsigned int size)
+{
+	if (size > 64 && size <= 96)
+		return 96;
+	if (size > 128 && size <= 192)
+		return 192;
+	return roundup_pow_of_two(size);
+}
+
+/* The smallest request class cls serves as its own. */
+static unsigned int smallest_request(unsigned int cls)
+{
+	return min(max(gomem_classes[cls - 1].size + 1,
+		       gomem_debug() ? 1U : GOMEM_TINY_MAX),
+		   gomem_classes[cls].size);
+}
+
+/*
+ * The class cls borrows from while it is cold (mcentral_class_for()):
+ * its kmalloc bucket's, so that a borrowed object never wastes more
+ * than kmalloc would, if the bucket's live states can record how much
+ * of its object each request of cls leaves unused (a wider state would
+ * cost the bucket's own objects time and room).  Itself if it is a
+ * bucket, or cannot borrow so, if its objects are bigger than a page
+ * (no span of theirs is saved by borrowing), and under debug=1 or
+ * callers=1, whose objects keep their own class.
+ */
+static unsigned int lender_of(unsigned int cls)
+{
+	unsigned int size = gomem_classes[cls].size, lender;
+
+	if (size > PAGE_SIZE || gomem_debug())
+		return cls;
+	lender = gomem_size_class(kmalloc_bucket(size));
+	if (gomem_classes[lender].size != kmalloc_bucket(size) ||
+	    gomem_classes[lender].size - smallest_request(cls) + 1 >=
+	    gomem_state_cached(gomem_mcentral[lender].state_width))
+		return cls;
+	return lender;
+}
+
 int mcentral_init(void)
 {
-	unsigned int cls, lo, max_delta;
+	unsigned int cls, max_delta;
 	int err;
 
 	for (cls = 1; cls < GOMEM_NR_CLASSES; cls++) {
@@ -159,9 +217,7 @@ int mcentral_init(void)
 		 * Under debug=1 or callers=1 the tiny allocator is off, and
 		 * the smallest classes serve requests from 1 byte.
 		 */
-		lo = max(gomem_classes[cls - 1].size + 1,
-			 gomem_debug() ? 1U : GOMEM_TINY_MAX);
-		max_delta = gomem_classes[cls].size - min(lo, gomem_classes[cls].size);
+		max_delta = gomem_classes[cls].size - smallest_request(cls);
 		if (gomem_debug_checks())
 			max_delta += GOMEM_DEBUG_REDZONE;
 		err = mcentral_setup(&gomem_mcentral[cls], cls, cls, MSPAN_SMALL,
@@ -169,6 +225,9 @@ int mcentral_init(void)
 		if (err)
 			goto fail;
 	}
+	/* Once every state width is known, which lender_of() reads. */
+	for (cls = 1; cls < GOMEM_NR_CLASSES; cls++)
+		gomem_mcentral[cls].lender = lender_of(cls);
 	err = mcentral_setup(&gomem_mcentral[GOMEM_TINY_CLASS], GOMEM_TINY_CLASS,
 			     gomem_size_class(GOMEM_TINY_MAX), MSPAN_TINY,
 			     GOMEM_TINY_STATE);
@@ -291,6 +350,30 @@ unsigned int mcentral_get(struct mcentral *c, struct gomem_obj *objs,
 EXPORT_SYMBOL_IF_KUNIT(mcentral_get);
 
 /*
+ * The class whose object serves a request of class cls: cls, unless cls
+ * is cold.  A class with no span borrows its lender's objects
+ * (lender_of()), GOMEM_LEND_BYTES of them at most since it last had no
+ * span: a workload that asks for a few objects each of many classes then
+ * fills a few pages, not one a class, and a class asked for more gets
+ * spans of its own, and with them the fast path, having wasted on what
+ * it borrowed no more than kmalloc would.  A borrowed object is an
+ * object of its lender's class, freed as one and counted in its row.
+ * Read without the lock, which a few concurrent borrowers overstep by an
+ * object each: it only steers.
+ */
+unsigned int mcentral_class_for(unsigned int cls)
+{
+	struct mcentral *c = &gomem_mcentral[cls];
+	unsigned int lender = c->lender, bytes = gomem_mcentral[lender].size;
+
+	if (lender == cls || !READ_ONCE(gomem_lend) || READ_ONCE(c->nr_spans) ||
+	    atomic_read(&c->borrowed) + bytes > GOMEM_LEND_BYTES)
+		return cls;
+	atomic_add(bytes, &c->borrowed);
+	return lender;
+}
+
+/*
  * Take n CACHED objects back, CACHED -> FREE, and give the spans that
  * become empty to the mheap.  Any context.
  */
@@ -321,7 +404,9 @@ void mcentral_put(struct mcentral *c, const struct gomem_obj *objs,
 			list_move(&s->node_list, &c->partial[s->node]);
 		if (s->nfree == s->nelems) {
 			list_move(&s->node_list, &empty);
-			c->nr_spans--;
+			/* Cold again: mcentral_class_for() may lend again. */
+			if (!--c->nr_spans)
+				atomic_set(&c->borrowed, 0);
 			c->nr_pages -= s->npages;
 			c->nr_objs -= s->nelems;
 			c->nr_free -= s->nelems;

@@ -84,6 +84,7 @@ static void every_class_and_its_boundaries(struct kunit *test)
 	size_t size;
 
 	KUNIT_ASSERT_NOT_NULL(test, sizes);
+	gomem_test_own_classes();
 	for (cls = 1; cls < GOMEM_NR_CLASSES; cls++) {
 		size = gomem_classes[cls].size;
 		sizes[n++] = gomem_classes[cls - 1].size + 1;
@@ -286,6 +287,7 @@ static void realloc_moves_and_stays(struct kunit *test)
 	unsigned int i, cls;
 	void *p, *q;
 
+	gomem_test_own_classes();
 	p = gomem_alloc(old, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	gomem_test_fill(p, old);
@@ -342,6 +344,7 @@ static void realloc_copies_only_what_fits(struct kunit *test)
 	unsigned int i, j;
 
 	KUNIT_ASSERT_NOT_NULL(test, objs);
+	gomem_test_own_classes();
 	gomem_test_pin(test, 0);
 	gomem_test_warm(to);
 	for (i = 0; i < ARRAY_SIZE(from); i++) {
@@ -770,6 +773,7 @@ static void tracepoint_probes_turn_the_hooks_on_and_off(struct kunit *test)
 	char site[80], want[80];
 	void *p;
 
+	gomem_test_own_classes();
 	KUNIT_ASSERT_EQ(test, register_trace_gomem_alloc(seen_alloc, &t), 0);
 	KUNIT_ASSERT_EQ(test, register_trace_gomem_free(seen_free, &t), 0);
 	KUNIT_EXPECT_EQ(test, static_key_count(&gomem_hook_key.key), base + 2);
@@ -800,6 +804,53 @@ static void tracepoint_probes_turn_the_hooks_on_and_off(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, t.frees, 1U);
 }
 
+/*
+ * A cold class's object, borrowed from its kmalloc bucket, is the
+ * bucket's in every way: its usable size, zeroed and the caller's whole;
+ * a realloc within the bucket's own sizes stays and is counted so, one
+ * below them moves; asked of a node, it comes from that node.  Here 40
+ * bytes, whose bucket is 64.
+ */
+static void a_borrowed_object_is_its_lenders(struct kunit *test)
+{
+	unsigned int cls = gomem_size_class(40), lender = gomem_size_class(64);
+	struct gomem_snap *before = gomem_test_snap(test);
+	struct gomem_stats *st;
+	void *p, *q;
+	int node;
+
+	KUNIT_ASSERT_EQ(test, gomem_mcentral[cls].lender, lender);
+	KUNIT_ASSERT_EQ(test, before->spans[cls], 0UL);
+	atomic_set(&gomem_mcentral[cls].borrowed, 0);
+	p = gomem_alloc(40, GFP_KERNEL | __GFP_ZERO);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_EQ(test, (unsigned int)gomem_test_span(p)->spanclass, lender);
+	KUNIT_ASSERT_EQ(test, gomem_size(p), 64UL);
+	KUNIT_EXPECT_EQ(test, gomem_test_first_not(p, 0, 64), 64UL);
+	gomem_test_fill(p, 64);
+
+	q = gomem_realloc(p, 60, GFP_KERNEL);
+	KUNIT_EXPECT_PTR_EQ(test, q, p);
+	st = gomem_test_stats(test);
+	KUNIT_EXPECT_EQ(test, st->cls[lender].bytes - before->st.cls[lender].bytes, 60LL);
+	q = gomem_realloc(p, 40, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, q);
+	KUNIT_EXPECT_PTR_NE(test, q, p);
+	KUNIT_EXPECT_EQ(test, gomem_test_moved(q, p, 40), 40UL);
+	gomem_free(q);
+	gomem_test_expect_baseline(test, before);
+
+	for_each_node_state(node, N_MEMORY) {
+		p = gomem_alloc_node(40, GFP_KERNEL, node);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		KUNIT_EXPECT_EQ_MSG(test, page_to_nid(virt_to_page(p)), node, "node %d", node);
+		KUNIT_EXPECT_EQ_MSG(test, (unsigned int)gomem_test_span(p)->spanclass,
+				    lender, "node %d", node);
+		gomem_free(p);
+	}
+	gomem_test_expect_baseline(test, before);
+}
+
 static struct kunit_case api_cases[] = {
 	KUNIT_CASE(zero_size_and_null),
 	KUNIT_CASE(every_class_and_its_boundaries),
@@ -810,6 +861,7 @@ static struct kunit_case api_cases[] = {
 	KUNIT_CASE(realloc_moves_and_stays),
 	KUNIT_CASE(realloc_copies_only_what_fits),
 	KUNIT_CASE(realloc_keeps_every_usable_byte),
+	KUNIT_CASE(a_borrowed_object_is_its_lenders),
 	KUNIT_CASE(large_free_zeroes_with_irqs_on),
 	KUNIT_CASE(bulk),
 	KUNIT_CASE(bulk_is_all_or_none),

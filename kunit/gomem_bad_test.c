@@ -269,6 +269,7 @@ static void impossible_requests(struct kunit *test)
 	void *ptrs[4], *p;
 	int total;
 
+	gomem_test_own_classes();
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		EXPECT_ONE_REPORT(test, GOMEM_BAD_SIZE,
 				  KUNIT_EXPECT_NULL(test, gomem_alloc(sizes[i], GFP_KERNEL)));

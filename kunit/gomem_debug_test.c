@@ -26,7 +26,10 @@ static int reports(enum gomem_bad why)
 	return atomic_read(&gomem_reports[why]);
 }
 
-/* No per-CPU caching, no tiny blocks: every object goes to a lock. */
+/*
+ * No per-CPU caching, no tiny blocks: every object goes to a lock.  No
+ * cold class borrows either: each object has its own class's redzone.
+ */
 static void everything_is_checked(struct kunit *test)
 {
 	struct gomem_snap *before = gomem_test_snap(test);
@@ -36,12 +39,18 @@ static void everything_is_checked(struct kunit *test)
 
 	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++)
 		KUNIT_EXPECT_EQ(test, (unsigned int)gomem_mcentral[cls].cache_cap, 0U);
+	for (cls = 1; cls < GOMEM_NR_CLASSES; cls++)
+		KUNIT_EXPECT_EQ(test, gomem_mcentral[cls].lender, cls);
 	p = gomem_alloc(5, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	s = gomem_test_span(p);
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	KUNIT_EXPECT_EQ(test, (unsigned int)s->kind, (unsigned int)MSPAN_SMALL);
 	KUNIT_EXPECT_EQ(test, gomem_size(p), 8UL);
+	gomem_free(p);
+	p = gomem_alloc(48, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_EQ(test, gomem_size(p), 48UL);
 	gomem_free(p);
 	KUNIT_EXPECT_EQ(test, gomem_test_stats(test)->cached[gomem_size_class(8)], 0UL);
 	gomem_test_expect_baseline(test, before);

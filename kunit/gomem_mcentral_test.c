@@ -196,18 +196,159 @@ static void every_span_class(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, (unsigned int)c->kind, (unsigned int)MSPAN_TINY);
 }
 
-/* The one-byte states: "live" must never look like CACHED. */
+/* The smallest request of class cls's own. */
+static unsigned int lowest(unsigned int cls)
+{
+	return max(gomem_classes[cls - 1].size + 1, GOMEM_TINY_MAX);
+}
+
+/*
+ * The one-byte states: "live" must never look like CACHED, for a request
+ * of the class's own or of a class that borrows from it.
+ */
 static void states_are_wide_enough(struct kunit *test)
 {
-	unsigned int cls, size, lo;
+	unsigned int cls, lender;
 
 	for (cls = 2; cls < GOMEM_NR_CLASSES; cls++) {
-		size = gomem_classes[cls].size;
-		lo = max(gomem_classes[cls - 1].size + 1, GOMEM_TINY_MAX);
-		KUNIT_EXPECT_LT_MSG(test, size - lo + 1,
+		KUNIT_EXPECT_LT_MSG(test, gomem_classes[cls].size - lowest(cls) + 1,
 				    gomem_state_cached(gomem_mcentral[cls].state_width),
 				    "class %u", cls);
+		lender = gomem_mcentral[cls].lender;
+		KUNIT_EXPECT_LT_MSG(test, gomem_classes[lender].size - lowest(cls) + 1,
+				    gomem_state_cached(gomem_mcentral[lender].state_width),
+				    "class %u borrowing from %u", cls, lender);
 	}
+}
+
+/*
+ * Every class up to a page borrows from its kmalloc bucket, or from no
+ * class if it is one, or if the bucket's states cannot hold its requests;
+ * none above a page borrows.
+ */
+static void lenders_are_kmalloc_buckets(struct kunit *test)
+{
+	unsigned int cls, size, lender, lent = 0;
+
+	for (cls = 1; cls < GOMEM_NR_CLASSES; cls++) {
+		size = gomem_classes[cls].size;
+		lender = gomem_mcentral[cls].lender;
+		if (lender == cls)
+			continue;
+		lent++;
+		KUNIT_EXPECT_LE_MSG(test, size, (unsigned int)PAGE_SIZE, "class %u", cls);
+		KUNIT_EXPECT_GT_MSG(test, lender, cls, "class %u", cls);
+		KUNIT_EXPECT_TRUE_MSG(test, is_power_of_2(gomem_classes[lender].size) ||
+				      gomem_classes[lender].size == 96 ||
+				      gomem_classes[lender].size == 192,
+				      "class %u borrows %u bytes", cls,
+				      gomem_classes[lender].size);
+		/* The bucket, no bigger: every class in between is one too. */
+		KUNIT_EXPECT_EQ_MSG(test, gomem_mcentral[lender - 1].lender, lender,
+				    "class %u", cls);
+		KUNIT_EXPECT_LE_MSG(test, gomem_classes[lender].size, 2 * size,
+				    "class %u", cls);
+	}
+	/*
+	 * 24, 40-56, 72-88, 104-120, 136-184, 200-240, 288-448 and 1360:
+	 * 272 and 584-816 would leave more unused than their bucket's one
+	 * byte of state records.
+	 */
+	KUNIT_EXPECT_EQ(test, lent, 28U);
+	KUNIT_EXPECT_EQ(test, gomem_mcentral[gomem_size_class(64)].lender,
+			gomem_size_class(64));
+	KUNIT_EXPECT_EQ(test, gomem_mcentral[gomem_size_class(48)].lender,
+			gomem_size_class(64));
+	KUNIT_EXPECT_EQ(test, gomem_mcentral[gomem_size_class(1360)].lender,
+			gomem_size_class(2048));
+}
+
+/* Allocate n objects of size into p, all of them or fail the test. */
+static void alloc_n(struct kunit *test, void **p, unsigned int n, size_t size)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		p[i] = gomem_alloc(size, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+	}
+}
+
+/*
+ * A class with no span borrows objects of its lender, GOMEM_LEND_BYTES of
+ * them, and then grows a span of its own; once that span is gone, it
+ * borrows again.  Here 48-byte requests, whose lender is the 64-byte
+ * class: a borrowed object is one of 64 bytes, in that class's row.
+ */
+static void a_cold_class_borrows_then_grows(struct kunit *test)
+{
+	unsigned int cls = gomem_size_class(48), lender = gomem_size_class(64);
+	unsigned int n = GOMEM_LEND_BYTES / 64, i;
+	struct mcentral *c = &gomem_mcentral[cls];
+	struct gomem_snap *before = gomem_test_snap(test);
+	struct gomem_stats *st;
+	void **p = kunit_kcalloc(test, n + 1, sizeof(*p), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_ASSERT_EQ(test, c->lender, lender);
+	KUNIT_ASSERT_EQ(test, before->spans[cls], 0UL);
+	atomic_set(&c->borrowed, 0);
+	alloc_n(test, p, n + 1, 48);
+	for (i = 0; i < n; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, (unsigned int)gomem_test_span(p[i])->spanclass,
+				    lender, "object %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, gomem_size(p[i]), 64UL, "object %u", i);
+	}
+	KUNIT_EXPECT_EQ(test, (unsigned int)gomem_test_span(p[n])->spanclass, cls);
+	KUNIT_EXPECT_EQ(test, gomem_size(p[n]), 48UL);
+	KUNIT_EXPECT_EQ(test, c->nr_spans, 1UL);
+	st = gomem_test_stats(test);
+	KUNIT_EXPECT_EQ(test, gomem_test_live(st, lender),
+			gomem_test_live(&before->st, lender) + n);
+	KUNIT_EXPECT_EQ(test, st->cls[lender].bytes - before->st.cls[lender].bytes,
+			(s64)n * 48);
+	KUNIT_EXPECT_EQ(test, gomem_test_live(st, cls),
+			gomem_test_live(&before->st, cls) + 1);
+	for (i = 0; i <= n; i++)
+		gomem_free(p[i]);
+	gomem_test_expect_baseline(test, before);
+
+	/* Its span gone, the class is cold again. */
+	KUNIT_ASSERT_EQ(test, c->nr_spans, 0UL);
+	alloc_n(test, p, 1, 48);
+	KUNIT_EXPECT_EQ(test, (unsigned int)gomem_test_span(p[0])->spanclass, lender);
+	gomem_free(p[0]);
+	gomem_test_expect_baseline(test, before);
+}
+
+/*
+ * Every class that borrows does so for the smallest request of its own
+ * and for its size: the lender's state records each, so that the free
+ * takes back exactly the bytes the allocation counted.
+ */
+static void every_lending_class_lends(struct kunit *test)
+{
+	struct gomem_snap *before = gomem_test_snap(test);
+	unsigned int cls, lender;
+	void *p[2];
+
+	for (cls = 1; cls < GOMEM_NR_CLASSES; cls++) {
+		lender = gomem_mcentral[cls].lender;
+		if (lender == cls || before->spans[cls])
+			continue;
+		atomic_set(&gomem_mcentral[cls].borrowed, 0);
+		p[0] = gomem_alloc(lowest(cls), GFP_KERNEL);
+		p[1] = gomem_alloc(gomem_classes[cls].size, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[0]);
+		KUNIT_ASSERT_NOT_NULL(test, p[1]);
+		KUNIT_EXPECT_EQ_MSG(test, gomem_test_span(p[0])->spanclass, lender,
+				    "class %u", cls);
+		KUNIT_EXPECT_EQ_MSG(test, gomem_test_span(p[1])->spanclass, lender,
+				    "class %u", cls);
+		gomem_free(p[0]);
+		gomem_free(p[1]);
+	}
+	gomem_test_expect_baseline(test, before);
 }
 
 static void failed_growth_gives_nothing(struct kunit *test)
@@ -314,6 +455,9 @@ static struct kunit_case mcentral_cases[] = {
 	KUNIT_CASE(grows_from_and_returns_to_the_mheap),
 	KUNIT_CASE(every_span_class),
 	KUNIT_CASE(states_are_wide_enough),
+	KUNIT_CASE(lenders_are_kmalloc_buckets),
+	KUNIT_CASE(a_cold_class_borrows_then_grows),
+	KUNIT_CASE(every_lending_class_lends),
 	KUNIT_CASE(failed_growth_gives_nothing),
 	KUNIT_CASE(spans_start_small_and_fall_back),
 	KUNIT_CASE(one_page_classes_need_order_0),

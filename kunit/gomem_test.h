@@ -217,6 +217,15 @@ static inline void gomem_test_warm(size_t size)
 	gomem_free(gomem_alloc(size, GFP_KERNEL));
 }
 
+/*
+ * Serve every request from its own class until the case ends, for the
+ * cases about classes: no cold class borrows its kmalloc bucket's objects.
+ */
+static inline void gomem_test_own_classes(void)
+{
+	WRITE_ONCE(gomem_lend, false);
+}
+
 /* Keep freed pages with gomem, not the page allocator, until the case ends. */
 static inline void gomem_test_keep_pages(struct kunit *test)
 {
@@ -243,13 +252,15 @@ static inline int gomem_test_reports(void)
 
 /*
  * Every suite's per-case init and exit.  A case may lower or raise the
- * page reserve or arm fail_gomem; however it ends, even on a failed
- * assertion, the next case starts with the reserve it found, no fault
- * armed, and every cache drained and surplus page released.  A case that
+ * page reserve, turn lending off or arm fail_gomem; however it ends, even
+ * on a failed assertion, the next case starts with the reserve and the
+ * lending it found, no fault armed, and every cache drained and surplus
+ * page released.  A case that
  * makes gomem report bad input says so first (gomem_test_expect_reports);
  * any other case fails if gomem reported anything while it ran.
  */
 static unsigned int gomem_test_reserve;
+static bool gomem_test_lend;
 static int gomem_test_reports_before;
 static bool gomem_test_reports_expected;
 
@@ -261,6 +272,7 @@ static inline void gomem_test_expect_reports(struct kunit *test)
 static inline int gomem_test_init(struct kunit *test)
 {
 	gomem_test_reserve = gomem_reserve_kib;
+	gomem_test_lend = gomem_lend;
 	gomem_test_reports_before = gomem_test_reports();
 	gomem_test_reports_expected = false;
 	return 0;
@@ -273,6 +285,7 @@ static inline void gomem_test_exit(struct kunit *test)
 				    "gomem reported bad input this case does not make");
 	gomem_test_fail_left(true);
 	WRITE_ONCE(gomem_reserve_kib, gomem_test_reserve);
+	WRITE_ONCE(gomem_lend, gomem_test_lend);
 	gomem_drain();
 	reclaim_trim();
 }
