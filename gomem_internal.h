@@ -285,6 +285,16 @@ static inline void gomem_page_unmark(struct page *page)
 	WRITE_ONCE(page->index, 0);
 }
 
+/* gomem's mark on a page that exists, or 0 if the page is not gomem's. */
+static __always_inline unsigned long gomem_page_what_of(struct page *page)
+{
+	unsigned long what = READ_ONCE(page->private);
+
+	if (unlikely(READ_ONCE(page->index) != (what ^ gomem_page_key)))
+		return 0;
+	return what;
+}
+
 /*
  * gomem's mark on the page holding direct-map address addr, or 0 if the
  * page is not gomem's (or addr is not in the direct map at all).  Any
@@ -292,17 +302,12 @@ static inline void gomem_page_unmark(struct page *page)
  */
 static __always_inline unsigned long gomem_page_what(unsigned long addr)
 {
-	unsigned long pfn = (addr - PAGE_OFFSET) >> PAGE_SHIFT, what;
-	struct page *page;
+	unsigned long pfn = (addr - PAGE_OFFSET) >> PAGE_SHIFT;
 
 	/* Addresses below the direct map wrap to no valid pfn. */
 	if (unlikely(!pfn_valid(pfn)))
 		return 0;
-	page = pfn_to_page(pfn);
-	what = READ_ONCE(page->private);
-	if (unlikely(READ_ONCE(page->index) != (what ^ gomem_page_key)))
-		return 0;
-	return what;
+	return gomem_page_what_of(pfn_to_page(pfn));
 }
 
 /* The span holding addr, or NULL.  Any pointer.  RCU-sched reader. */
@@ -366,6 +371,7 @@ static inline gfp_t gomem_inherit_gfp(gfp_t gfp)
 
 struct mheap_pool {
 	struct list_head runs[GOMEM_POOL_BUCKETS + 1];	/* by length */
+	unsigned long nonempty;		/* bit b: runs[b] has a run */
 	unsigned long pages;
 };
 

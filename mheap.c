@@ -13,8 +13,9 @@
  * runs, as Go's mheap has: a run is a maximal set of neighbouring free
  * pages, found through the marks on its first and last pages (see
  * gomem_internal.h), so a run that is freed next to another merges with
- * it in O(1), and a span of n pages is carved from the shortest run that
- * has them (best fit).  The pool absorbs the churn of small spans that
+ * it in O(1), and a span of n pages is carved from a run of the shortest
+ * length that has them, found through a bitmap of the lengths the pool
+ * has (pool_take()).  The pool absorbs the churn of small spans that
  * come and go; the scavenger (reclaim.c) gives back to the page allocator
  * whatever stays above the reserve for a moment, through
  * mheap_scavenge(), so that the allocation path never waits for it.
@@ -29,6 +30,7 @@
  *  - a run of n pages in node's pool is on runs[min(n, BUCKETS)], every
  *    page of it is marked GOMEM_PAGE_POOL, its first page also HEAD and
  *    its last also TAIL, both with n;
+ *  - bit b of its nonempty is set iff runs[b] is not empty;
  *  - no two runs in a pool are neighbours (they would have merged);
  *  - pages_free is the sum of the pools' pages, pages_total - pages_free
  *    the pages in spans.
@@ -61,9 +63,10 @@ static struct mheap_pool *pool_of(int node)
 	return &gomem_mheap.pools[node];
 }
 
-static struct list_head *bucket(struct mheap_pool *pool, unsigned long n)
+/* The bucket of runs of n pages. */
+static unsigned long bucket(unsigned long n)
 {
-	return &pool->runs[min_t(unsigned long, n, GOMEM_POOL_BUCKETS)];
+	return min_t(unsigned long, n, GOMEM_POOL_BUCKETS);
 }
 
 static unsigned long run_len(struct page *edge)
@@ -90,16 +93,21 @@ static void run_insert(struct page *first, unsigned long n)
 		gomem_page_mark(first, len | GOMEM_PAGE_POOL | GOMEM_PAGE_HEAD |
 				GOMEM_PAGE_TAIL);
 	}
-	list_add(&first->lru, bucket(pool, n));
+	list_add(&first->lru, &pool->runs[bucket(n)]);
+	__set_bit(bucket(n), &pool->nonempty);
 	pool->pages += n;
 }
 
 /* The run of n pages at first leaves its pool, still marked; mheap.lock. */
 static void run_remove(struct page *first, unsigned long n)
 {
+	struct mheap_pool *pool = pool_of(page_to_nid(first));
+
 	/* Not list_del(): its poison would sit in the page's compound_head. */
 	list_del_init(&first->lru);
-	pool_of(page_to_nid(first))->pages -= n;
+	if (list_empty(&pool->runs[bucket(n)]))
+		__clear_bit(bucket(n), &pool->nonempty);
+	pool->pages -= n;
 }
 
 /*
@@ -114,7 +122,7 @@ static struct page *pool_edge(unsigned long pfn, int nid, unsigned long edge)
 	if (!pfn_valid(pfn))
 		return NULL;
 	page = pfn_to_page(pfn);
-	what = gomem_page_what((unsigned long)page_address(page));
+	what = gomem_page_what_of(page);
 	if ((what & GOMEM_PAGE_POOL) && (what & edge) && page_to_nid(page) == nid)
 		return page;
 	return NULL;
@@ -149,29 +157,37 @@ static void pool_put(unsigned long base, unsigned long n)
 }
 
 /*
- * n pages from node's pool, carved from the shortest run that has them,
- * unmarked; 0 if none has.  mheap.lock.
+ * n pages from node's pool, unmarked, or 0 if no run has them; mheap.lock.
+ * They are carved from a run of the shortest length the pool has that
+ * is at least n, found in the bitmap of buckets that have runs: below
+ * the last bucket, a run of exactly that length; in the last, which
+ * holds every longer run, the first run for a request shorter than any
+ * of them (the last freed, likeliest to be in cache), and the shortest
+ * that has them for a longer one.
  */
 static unsigned long pool_take(int node, unsigned long n)
 {
 	struct mheap_pool *pool = pool_of(node);
+	unsigned long b, len = 0, i, have;
 	struct page *first = NULL, *page;
-	unsigned long b, len = 0, i;
 
-	for (b = min_t(unsigned long, n, GOMEM_POOL_BUCKETS);
-	     b <= GOMEM_POOL_BUCKETS && !first; b++) {
+	have = pool->nonempty & ~(BIT(bucket(n)) - 1);
+	if (!have)
+		return 0;
+	b = __ffs(have);
+	if (b < GOMEM_POOL_BUCKETS || n < GOMEM_POOL_BUCKETS) {
+		first = list_first_entry(&pool->runs[b], struct page, lru);
+		len = run_len(first);
+	} else {
 		list_for_each_entry(page, &pool->runs[b], lru) {
-			if (run_len(page) >= n &&
-			    (!first || run_len(page) < len)) {
+			if (run_len(page) >= n && (!first || run_len(page) < len)) {
 				first = page;
 				len = run_len(page);
-				if (b < GOMEM_POOL_BUCKETS)
-					break;
 			}
 		}
+		if (!first)
+			return 0;
 	}
-	if (!first)
-		return 0;
 	run_remove(first, len);
 	if (len > n)
 		run_insert(first + n, len - n);
@@ -399,6 +415,7 @@ int mheap_init(void)
 	unsigned int b;
 	int node;
 
+	BUILD_BUG_ON(GOMEM_POOL_BUCKETS >= BITS_PER_LONG);
 	spin_lock_init(&gomem_mheap.lock);
 	pool = gomem_meta_alloc(nr_node_ids * sizeof(*pool), GFP_KERNEL,
 				NUMA_NO_NODE);

@@ -53,6 +53,9 @@ static void expect_invariants(struct kunit *test)
 	for_each_node(node) {
 		pages = 0;
 		for (b = 0; b <= GOMEM_POOL_BUCKETS; b++) {
+			KUNIT_EXPECT_EQ_MSG(test, !!(gomem_mheap.pools[node].nonempty & BIT(b)),
+					    !list_empty(&gomem_mheap.pools[node].runs[b]),
+					    "node %d, bucket %d", node, b);
 			list_for_each_entry(page, &gomem_mheap.pools[node].runs[b], lru) {
 				first = (unsigned long)page_address(page);
 				n = run_at(first);
@@ -165,6 +168,40 @@ static void best_fit(struct kunit *test)
 	mheap_pages_free(base + 9 * PAGE_SIZE, 1);
 	/* Everything is back, and it is one run. */
 	KUNIT_EXPECT_EQ(test, run_at(base), 30UL);
+	expect_invariants(test);
+}
+
+/*
+ * Runs of 16, 24 and 20 pages, all in the bucket of long runs: a request
+ * shorter than any of them takes the run freed last (20, not the best
+ * fit, 16), and a longer one the shortest that has it.
+ */
+static void long_runs(struct kunit *test)
+{
+	unsigned long base, r16, r24, r20;
+
+	gomem_test_no_reserve();
+	gomem_test_keep_pages(test);
+	base = take(test, 16 + 1 + 24 + 1 + 20 + 1, NUMA_NO_NODE);
+	r16 = base;
+	r24 = base + 17 * PAGE_SIZE;
+	r20 = base + 42 * PAGE_SIZE;
+	mheap_pages_free(r16, 16);
+	mheap_pages_free(r24, 24);
+	mheap_pages_free(r20, 20);
+	expect_invariants(test);
+	KUNIT_EXPECT_EQ(test, take(test, 2, NUMA_NO_NODE), r20);
+	mheap_pages_free(r20, 2);
+	KUNIT_EXPECT_EQ(test, take(test, 17, NUMA_NO_NODE), r20);
+	KUNIT_EXPECT_EQ(test, run_at(r20 + 17 * PAGE_SIZE), 3UL);
+	KUNIT_EXPECT_EQ(test, take(test, 21, NUMA_NO_NODE), r24);
+	expect_invariants(test);
+	mheap_pages_free(r20, 17);
+	mheap_pages_free(r24, 21);
+	mheap_pages_free(base + 16 * PAGE_SIZE, 1);
+	mheap_pages_free(base + 41 * PAGE_SIZE, 1);
+	mheap_pages_free(base + 62 * PAGE_SIZE, 1);
+	KUNIT_EXPECT_EQ(test, run_at(base), 63UL);
 	expect_invariants(test);
 }
 
@@ -287,6 +324,7 @@ static struct kunit_case mheap_cases[] = {
 	KUNIT_CASE(runs_are_exact),
 	KUNIT_CASE(neighbours_coalesce),
 	KUNIT_CASE(best_fit),
+	KUNIT_CASE(long_runs),
 	KUNIT_CASE(scavenger_keeps_the_reserve),
 	KUNIT_CASE(pages_come_from_their_node),
 	KUNIT_CASE(growth_gives_the_surplus_back_first),
