@@ -33,13 +33,16 @@
  *
  * mcentral (mcentral.c), one per class, holds the class's spans under a
  * spinlock and moves objects to and from the per-CPU caches in batches.
- * A class with few objects grows by its smallest spans first.  A class
- * with no span at all is cold, and borrows objects of its kmalloc bucket
- * (the 64-byte class for a 48-byte request) for its first few pages'
- * worth: a workload that asks for a few objects each of many classes
- * then shares a few pages among them, as it would share kmalloc's
- * caches, instead of holding a page a class, while a class asked for
- * more soon has spans of its own.
+ * A class with few objects grows by its smallest spans first.  A span
+ * whose objects have all come back is kept for the class's next growth,
+ * as SLUB keeps empty slabs, within the same bound as the mheap's free
+ * pages, and given back before gomem grows from the page allocator.  A
+ * class with no span at all is cold, and borrows objects of its kmalloc
+ * bucket (the 64-byte class for a 48-byte request) for its first few
+ * pages' worth: a workload that asks for a few objects each of many
+ * classes then shares a few pages among them, as it would share
+ * kmalloc's caches, instead of holding a page a class, while a class
+ * asked for more soon has spans of its own.
  *
  * mcache (mcache.c), one per CPU, is a stack of free objects per class.
  * Allocation pops and free pushes with interrupts disabled and nothing

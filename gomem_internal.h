@@ -9,18 +9,22 @@
  * ============================================
  *
  * mcentral->lock, one per span class (IRQ-safe spinlock)
- *	The class's partial and full span lists and its counters, and in each
- *	span of the class: nfree, the scan hint, and every move of an object
- *	between FREE (in the span) and CACHED (in some mcache).
+ *	The class's partial, full and empty span lists and its counters, and
+ *	in each span of the class: nfree, the scan hint, and every move of an
+ *	object between FREE (in the span) and CACHED (in some mcache).
  *
  * gomem_mheap.lock (IRQ-safe spinlock)
  *	The free-page pools of every node (their run lists and the marks on
  *	their pages), the page counters, and the list of live large spans.
+ *	gomem_mheap.kept, the pages of the empty spans the mcentrals keep,
+ *	is an atomic of its own, under no lock.
  *
  * Nesting: none.  No gomem lock is taken while another is held.  An
  * mcentral drops its lock before it asks the mheap for a span and before
- * it gives empty spans back, so the two never nest, and neither calls the
- * page allocator or kmalloc with a lock held.  The locks are IRQ-safe
+ * it gives empty spans back, and the mheap, when it takes the kept empty
+ * spans back from the mcentrals (mcentral_release_empty()), holds no lock
+ * of its own, so the two never nest, and neither calls the page
+ * allocator or kmalloc with a lock held.  The locks are IRQ-safe
  * because gomem_alloc(GFP_ATOMIC) and gomem_free() run in hard interrupts.
  *
  * gomem_mcache_lock, one per CPU (a local_lock_t)
@@ -384,16 +388,18 @@ struct mheap {
 	unsigned long pages_released;	/* given back, cumulative */
 	unsigned long nr_large, large_pages;	/* live large spans */
 	struct list_head large;		/* ... on this list */
+	atomic_long_t kept;		/* pages of the empty spans kept */
 };
 
 extern struct mheap gomem_mheap;
 
 /*
- * The most pages the pools hold beyond the reserve, waiting for the
- * scavenger: enough for a batch of a few hundred one-page spans to go and
- * come back without the page allocator.  They never add to what gomem
- * holds at its peak: a request the pools cannot serve gives back as many
- * of them first (mheap.c).
+ * The most pages the pools and the kept empty spans hold beyond the
+ * reserve, waiting for the scavenger: enough for a batch of a few hundred
+ * one-page spans to go and come back without the page allocator.  They
+ * never add to what gomem holds at its peak: a request the pools cannot
+ * serve takes the kept spans' pages, and gives back as many surplus pages
+ * as it takes from the page allocator (mheap.c).
  */
 #define GOMEM_POOL_SURPLUS	(SZ_1M >> PAGE_SHIFT)
 
@@ -404,6 +410,7 @@ void mheap_pages_free(unsigned long base, unsigned int n);
 unsigned long mheap_block_alloc(unsigned int n, int node, gfp_t gfp);
 void mheap_block_free(unsigned long base, unsigned int n);
 unsigned long mheap_scavenge(unsigned long keep);
+bool mheap_keep(unsigned int n);
 
 /* mspan.c: spans and their pages */
 int mspan_init(void);
@@ -419,6 +426,8 @@ struct mcentral {
 	spinlock_t lock;		/* see the top of this file */
 	struct list_head *partial;	/* by node: spans with FREE objects */
 	struct list_head full;		/* spans without, any node */
+	struct list_head *empty;	/* by node: spans all FREE, kept */
+	unsigned long nr_empty;		/* spans on the empty lists */
 	unsigned long nr_spans;
 	unsigned long nr_pages, nr_objs;	/* in all spans */
 	unsigned long nr_free;		/* FREE objects in all spans */
@@ -461,6 +470,7 @@ unsigned int mcentral_get(struct mcentral *c, struct gomem_obj *objs,
 void mcentral_put(struct mcentral *c, const struct gomem_obj *objs,
 		  unsigned int n);
 unsigned int mcentral_class_for(unsigned int cls);
+unsigned long mcentral_release_empty(void);
 
 /* mcache.c */
 struct gomem_class_stats {

@@ -346,6 +346,7 @@ static void mcache_drain_cpus(bool (*want)(int cpu))
 void gomem_drain(void)
 {
 	mcache_drain_cpus(NULL);
+	mcentral_release_empty();
 }
 EXPORT_SYMBOL_IF_KUNIT(gomem_drain);
 

@@ -8,9 +8,18 @@
  * taken once per batch rather than once per object.  A request names a
  * node, the caller's own by default: objects come from that node's spans,
  * and the class grows on that node; only if the node has no pages to
- * give does another node's span serve.  A span all of whose objects have
- * come back goes straight back to the mheap, whose pool absorbs the churn
- * of a class that grows and shrinks.
+ * give does another node's span serve.
+ *
+ * A span all of whose objects have come back is kept, on its node's
+ * "empty" list, as SLUB keeps a few empty slabs, while the kept spans of
+ * all classes and the mheap's free pages stay within the pools' surplus
+ * (mheap_keep()); past it, it goes back to the mheap.  The class's next
+ * growth reuses it as it is: no page to take and mark, no struct to
+ * allocate, no grace period, which is most of what a span costs, and
+ * what a class of one or two objects a page pays for each object in a
+ * batch.  Kept spans are free memory all the same: the mheap takes them
+ * back before it takes pages from the page allocator, the scavenger
+ * within a second, and the shrinker first (mcentral_release_empty()).
  *
  * A class grows by a span of its preferred size, asked for without
  * retrying or warning when that is more than one page, and falls back to
@@ -20,20 +29,22 @@
  *
  * A class with no span is cold: its requests borrow objects of its
  * kmalloc bucket's class, until it has borrowed GOMEM_LEND_BYTES or has
- * a span again (mcentral_class_for()), unless lend=0.  The borrowed objects are the
- * lender's in every way; only the lender's live states must be wide
- * enough to record the borrowers' requests (lender_of()).
+ * a span again (mcentral_class_for()), unless lend=0.  The borrowed
+ * objects are the lender's in every way; only the lender's live states
+ * must be wide enough to record the borrowers' requests (lender_of()).
  *
  * Every object that comes back must be CACHED: one that is not has been
  * freed twice or overwritten, and is reported here, under the lock, and
  * kept out of use rather than counted free.
  *
  * Invariants, under c->lock: a span is on exactly one of c's lists, on
- * "full" iff nfree == 0, else on the partial list of its own node, and
- * on none once nfree == nelems;
+ * "full" iff nfree == 0, on the empty list of its own node iff nfree ==
+ * nelems (or on none, on its way to the mheap), else on the partial list
+ * of its own node; nr_empty counts the empty lists' spans, whose pages
+ * gomem_mheap.kept counts;
  * nfree counts the span's FREE states; no FREE state sits below hint;
  * c->nr_free is the sum of nfree, and nr_spans, nr_pages and nr_objs
- * count the spans on both lists, their pages and their objects;
+ * count the spans on all the lists, their pages and their objects;
  * c->borrowed, an atomic, is reset when nr_spans falls to 0.
  */
 #define pr_fmt(fmt) "gomem: " fmt
@@ -129,12 +140,15 @@ static int mcentral_setup(struct mcentral *c, unsigned int spanclass,
 	int node;
 
 	spin_lock_init(&c->lock);
-	c->partial = gomem_meta_alloc(nr_node_ids * sizeof(*c->partial), GFP_KERNEL,
+	c->partial = gomem_meta_alloc(2 * nr_node_ids * sizeof(*c->partial), GFP_KERNEL,
 				      NUMA_NO_NODE);
 	if (!c->partial)
 		return -ENOMEM;
-	for (node = 0; node < nr_node_ids; node++)
+	c->empty = c->partial + nr_node_ids;
+	for (node = 0; node < nr_node_ids; node++) {
 		INIT_LIST_HEAD(&c->partial[node]);
+		INIT_LIST_HEAD(&c->empty[node]);
+	}
 	INIT_LIST_HEAD(&c->full);
 	c->spanclass = spanclass;
 	c->npages = sc->npages;
@@ -288,15 +302,36 @@ static void mcentral_add(struct mcentral *c, struct mspan *s)
 	c->nr_free += s->nelems;
 }
 
+/*
+ * A kept empty span of node's, made partial again, or NULL; c->lock held.
+ * It is the class's as it was: its pages marked, its states all FREE.
+ */
+static struct mspan *mcentral_reuse(struct mcentral *c, int node)
+{
+	struct mspan *s = list_first_entry_or_null(&c->empty[node], struct mspan,
+						   node_list);
+
+	if (!s)
+		return NULL;
+	list_move(&s->node_list, &c->partial[node]);
+	c->nr_empty--;
+	atomic_long_sub(s->npages, &gomem_mheap.kept);
+	return s;
+}
+
 /* Another node's span with FREE objects, or NULL; c->lock held. */
 static struct mspan *mcentral_any_partial(struct mcentral *c)
 {
+	struct mspan *s;
 	int node;
 
-	for (node = 0; node < nr_node_ids; node++)
-		if (!list_empty(&c->partial[node]))
-			return list_first_entry(&c->partial[node], struct mspan,
-						node_list);
+	for (node = 0; node < nr_node_ids; node++) {
+		s = list_first_entry_or_null(&c->partial[node], struct mspan, node_list);
+		if (!s)
+			s = mcentral_reuse(c, node);
+		if (s)
+			return s;
+	}
 	return NULL;
 }
 
@@ -320,6 +355,8 @@ unsigned int mcentral_get(struct mcentral *c, struct gomem_obj *objs,
 	mcentral_lock(c, &sec, got);
 	while (got < n) {
 		s = list_first_entry_or_null(&c->partial[node], struct mspan, node_list);
+		if (!s)
+			s = mcentral_reuse(c, node);
 		if (!s) {
 			mcentral_unlock(c, &sec, true, got);
 			s = mcentral_grow(c, gfp, node);
@@ -348,6 +385,53 @@ unsigned int mcentral_get(struct mcentral *c, struct gomem_obj *objs,
 	return got;
 }
 EXPORT_SYMBOL_IF_KUNIT(mcentral_get);
+
+/* Empty span s leaves c, for the mheap; c->lock held. */
+static void mcentral_unlink(struct mcentral *c, struct mspan *s)
+{
+	/* Cold again: mcentral_class_for() may lend again. */
+	if (!--c->nr_spans)
+		atomic_set(&c->borrowed, 0);
+	c->nr_pages -= s->npages;
+	c->nr_objs -= s->nelems;
+	c->nr_free -= s->nelems;
+}
+
+/*
+ * Give every kept empty span of every class back to the mheap; returns
+ * their pages.  Any context where mcentral_put() may run.
+ */
+unsigned long mcentral_release_empty(void)
+{
+	unsigned long flags, pages = 0;
+	struct mspan *s, *tmp;
+	struct mcentral *c;
+	unsigned int cls;
+	LIST_HEAD(empty);
+	int node;
+
+	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++) {
+		c = &gomem_mcentral[cls];
+		if (!READ_ONCE(c->nr_empty))
+			continue;
+		spin_lock_irqsave(&c->lock, flags);
+		for (node = 0; node < nr_node_ids; node++) {
+			list_for_each_entry_safe(s, tmp, &c->empty[node], node_list) {
+				list_move(&s->node_list, &empty);
+				mcentral_unlink(c, s);
+				pages += s->npages;
+			}
+		}
+		c->nr_empty = 0;
+		spin_unlock_irqrestore(&c->lock, flags);
+	}
+	/* Before they go: the pools may take them as they stop being kept. */
+	atomic_long_sub(pages, &gomem_mheap.kept);
+	list_for_each_entry_safe(s, tmp, &empty, node_list)
+		mspan_free(s);
+	return pages;
+}
+EXPORT_SYMBOL_IF_KUNIT(mcentral_release_empty);
 
 /*
  * The class whose object serves a request of class cls: cls, unless cls
@@ -383,6 +467,7 @@ void mcentral_put(struct mcentral *c, const struct gomem_obj *objs,
 	unsigned int cached = gomem_state_cached(c->state_width), i, k;
 	struct mcentral_section sec;
 	struct mspan *s, *tmp;
+	bool kept = false;
 	unsigned long p;
 	LIST_HEAD(empty);
 
@@ -403,19 +488,22 @@ void mcentral_put(struct mcentral *c, const struct gomem_obj *objs,
 		if (++s->nfree == 1)
 			list_move(&s->node_list, &c->partial[s->node]);
 		if (s->nfree == s->nelems) {
+			if (mheap_keep(s->npages)) {
+				list_move(&s->node_list, &c->empty[s->node]);
+				c->nr_empty++;
+				kept = true;
+				continue;
+			}
 			list_move(&s->node_list, &empty);
-			/* Cold again: mcentral_class_for() may lend again. */
-			if (!--c->nr_spans)
-				atomic_set(&c->borrowed, 0);
-			c->nr_pages -= s->npages;
-			c->nr_objs -= s->nelems;
-			c->nr_free -= s->nelems;
+			mcentral_unlink(c, s);
 		}
 	}
 	mcentral_unlock(c, &sec, false, n);
 
 	list_for_each_entry_safe(s, tmp, &empty, node_list)
 		mspan_free(s);
+	if (kept)
+		reclaim_scavenge_soon();
 }
 EXPORT_SYMBOL_IF_KUNIT(mcentral_put);
 
@@ -434,17 +522,22 @@ void mcentral_exit(void)
 		c = &gomem_mcentral[cls];
 		if (!c->partial)
 			continue;	/* never set up: a failed init */
-		for (node = 0; node < nr_node_ids; node++)
+		for (node = 0; node < nr_node_ids; node++) {
 			list_splice_init(&c->partial[node], &c->full);
+			list_splice_init(&c->empty[node], &c->full);
+		}
 		list_for_each_entry_safe(s, tmp, &c->full, node_list) {
 			list_del(&s->node_list);
 			mspan_free_now(s);
 		}
-		gomem_meta_free(c->partial, nr_node_ids * sizeof(*c->partial));
+		gomem_meta_free(c->partial, 2 * nr_node_ids * sizeof(*c->partial));
 		c->partial = NULL;
+		c->empty = NULL;
+		c->nr_empty = 0;
 		c->nr_spans = 0;
 		c->nr_pages = 0;
 		c->nr_objs = 0;
 		c->nr_free = 0;
 	}
+	atomic_long_set(&gomem_mheap.kept, 0);
 }

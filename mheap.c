@@ -20,11 +20,15 @@
  * whatever stays above the reserve for a moment, through
  * mheap_scavenge(), so that the allocation path never waits for it.
  * What the pool would hold past a bounded surplus goes back at once: free
- * pages held are memory held.  And before gomem takes pages from the page
- * allocator, which it does only when the pools cannot serve, it gives
- * back as many surplus pages as it takes: so gomem grows only when the
- * pools are down to the reserve, and the surplus never raises its peak.
- * That costs the growing request at most a page freed per page taken.
+ * pages held are memory held.  The empty spans the mcentrals keep for
+ * reuse share that surplus (mheap_keep()), and are free pages too: when
+ * the pools cannot serve a request, the mheap takes the kept spans back
+ * into them and tries again (mcentral_release_empty()).  And before
+ * gomem takes pages from the page allocator, which it does only when the
+ * pools still cannot serve, it gives back as many surplus pages as it
+ * takes: so gomem grows only when the pools are down to the reserve, and
+ * the surplus never raises its peak.  That costs the growing request at
+ * most a page freed per page taken.
  *
  * Invariants, under gomem_mheap.lock:
  *  - a run of n pages in node's pool is on runs[min(n, BUCKETS)], every
@@ -196,6 +200,19 @@ static unsigned long pool_take(int node, unsigned long n)
 	return (unsigned long)page_address(first);
 }
 
+/* pool_take(), under the lock, counted. */
+static unsigned long pool_get(int node, unsigned long n)
+{
+	unsigned long base, flags;
+
+	spin_lock_irqsave(&gomem_mheap.lock, flags);
+	base = pool_take(node, n);
+	if (base)
+		gomem_mheap.pages_free -= n;
+	spin_unlock_irqrestore(&gomem_mheap.lock, flags);
+	return base;
+}
+
 static void count_taken(unsigned int n)
 {
 	unsigned long flags;
@@ -222,9 +239,12 @@ static unsigned long pages_from_buddy(unsigned int n, int node, gfp_t gfp,
 
 	/*
 	 * The pools could not serve this, so as many of their surplus pages
-	 * as it takes go back first: gomem grows only when the pools are down
-	 * to the reserve, and their surplus never adds to its peak.
+	 * as it takes go back first, the empty spans the mcentrals keep
+	 * joining them: gomem grows only when the pools are down to the
+	 * reserve, and their surplus never adds to its peak.
 	 */
+	if (atomic_long_read(&gomem_mheap.kept))
+		mcentral_release_empty();
 	free = READ_ONCE(gomem_mheap.pages_free);
 	if (free > keep)
 		pool_trim(max(keep, free - min_t(unsigned long, free, n)),
@@ -266,19 +286,15 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_block_alloc);
  */
 unsigned long mheap_pages_alloc(unsigned int n, int node, gfp_t gfp)
 {
-	unsigned long base, flags;
+	unsigned long base;
 
 	if (node == NUMA_NO_NODE)
 		node = numa_mem_id();
-	spin_lock_irqsave(&gomem_mheap.lock, flags);
-	base = pool_take(node, n);
-	if (base) {
-		gomem_mheap.pages_free -= n;
-		spin_unlock_irqrestore(&gomem_mheap.lock, flags);
-		return base;
-	}
-	spin_unlock_irqrestore(&gomem_mheap.lock, flags);
-	return pages_from_buddy(n, node, gfp, false);
+	base = pool_get(node, n);
+	/* The empty spans the mcentrals keep are free pages too. */
+	if (!base && atomic_long_read(&gomem_mheap.kept) && mcentral_release_empty())
+		base = pool_get(node, n);
+	return base ?: pages_from_buddy(n, node, gfp, false);
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_pages_alloc);
 
@@ -327,7 +343,8 @@ void mheap_pages_free(unsigned long base, unsigned int n)
 
 	gomem_kasan_free((void *)base, (size_t)n << PAGE_SHIFT);
 	spin_lock_irqsave(&gomem_mheap.lock, flags);
-	if (gomem_mheap.pages_free + n > reserve + GOMEM_POOL_SURPLUS) {
+	if (gomem_mheap.pages_free + atomic_long_read(&gomem_mheap.kept) + n >
+	    reserve + GOMEM_POOL_SURPLUS) {
 		spin_unlock_irqrestore(&gomem_mheap.lock, flags);
 		pages_to_buddy(base, n, false);
 		return;
@@ -340,6 +357,26 @@ void mheap_pages_free(unsigned long base, unsigned int n)
 		reclaim_scavenge_soon();
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_pages_free);
+
+/*
+ * May an mcentral keep an empty span of n pages for reuse, rather than
+ * give its pages back?  Only within the pools' surplus, which the kept
+ * spans share with the free pages, and to no more than the surplus
+ * itself, however big the reserve: the reserve is the pools'.  Counted
+ * kept if so; the mcentral subtracts them when it reuses or releases the
+ * span.  Any context.
+ */
+bool mheap_keep(unsigned int n)
+{
+	unsigned long kept = atomic_long_read(&gomem_mheap.kept) + n;
+
+	if (kept > GOMEM_POOL_SURPLUS ||
+	    READ_ONCE(gomem_mheap.pages_free) + kept >
+	    reclaim_reserve_pages() + GOMEM_POOL_SURPLUS)
+		return false;
+	atomic_long_add(n, &gomem_mheap.kept);
+	return true;
+}
 
 /* A run to give back, longest first, taken from its pool; mheap.lock. */
 static struct page *pool_victim(unsigned long *n)

@@ -6,14 +6,17 @@
  * scavenger and the heap-growth scavenge, mgcscavenge.go):
  *
  *  - The scavenger.  A free that leaves the mheap's pools above the
- *    reserve (reserve_kib) schedules a delayed work, which gives back
- *    everything above the reserve SCAVENGE_DELAY later.  So an idle gomem
- *    holds no more free pages than its reserve within a second; a class
- *    that shrinks and grows again in the meantime finds its pages in the
- *    pool; and no allocation or free waits for the scavenger.  The pools
- *    never hold more than GOMEM_POOL_SURPLUS past the reserve even
- *    meanwhile, and an allocation they cannot serve gives back as many
- *    surplus pages as it takes before it takes them (mheap.c).
+ *    reserve (reserve_kib), or an mcentral keeping an empty span,
+ *    schedules a delayed work, which releases the kept spans to the
+ *    pools and gives back everything above the reserve SCAVENGE_DELAY
+ *    later.  So an idle gomem holds no more free pages than its reserve
+ *    within a second; a class that shrinks and grows again in the
+ *    meantime finds its empty spans kept, or their pages in the pool; and
+ *    no allocation or free waits for the scavenger.  The kept spans and
+ *    the pools never hold more than GOMEM_POOL_SURPLUS past the reserve
+ *    even meanwhile, and an allocation the pools cannot serve takes the
+ *    kept spans' pages, and gives back as many surplus pages as it takes
+ *    before it takes any from the page allocator (mheap.c).
  *  - The shrinker.  Under memory pressure the kernel asks gomem what it
  *    could free and to free some of it.  The pools' pages go first, the
  *    reserve too; only if they fall short are the per-CPU caches drained,
@@ -77,6 +80,7 @@ EXPORT_SYMBOL_IF_KUNIT(reclaim_scavenge_soon);
 /* Give back every free page beyond the reserve, now.  Process context. */
 void reclaim_trim(void)
 {
+	mcentral_release_empty();
 	mheap_scavenge(reclaim_reserve_pages());
 }
 EXPORT_SYMBOL_IF_KUNIT(reclaim_trim);
@@ -97,32 +101,40 @@ static int reserve_set(const char *val, const struct kernel_param *kp)
 }
 
 /*
- * What the shrinker could free, in pages: the pools' free pages, and
- * about the pages the objects cached per CPU would free once drained,
- * rounded up: one cached object of a few bytes pins its span's page, and
- * a count of 0 would leave it cached for ever, since the shrinker is
- * never called with nothing to scan.  Read without locks: a count, not
- * a promise.
+ * What the shrinker could free, in pages: the pools' free pages, the
+ * pages of the empty spans the mcentrals keep, and about the pages the
+ * objects cached per CPU would free once drained, rounded up: one cached
+ * object of a few bytes pins its span's page, and a count of 0 would
+ * leave it cached for ever, since the shrinker is never called with
+ * nothing to scan.  Read without locks: a count, not a promise.
  */
 unsigned long reclaim_count(struct shrinker *sh, struct shrink_control *sc)
 {
-	unsigned long n = READ_ONCE(gomem_mheap.pages_free);
+	unsigned long n = READ_ONCE(gomem_mheap.pages_free) +
+			  atomic_long_read(&gomem_mheap.kept);
 
 	n += DIV_ROUND_UP(mcache_cached_bytes(), PAGE_SIZE);
 	return n ?: SHRINK_EMPTY;
 }
 EXPORT_SYMBOL_IF_KUNIT(reclaim_count);
 
-/* Give back pool pages until want have gone, or the pools are empty. */
+/*
+ * Give back pool pages until want have gone, or the pools are empty,
+ * the empty spans the mcentrals keep joining them first.
+ */
 static unsigned long give_back(unsigned long want)
 {
-	unsigned long free = READ_ONCE(gomem_mheap.pages_free);
+	unsigned long free;
+
+	mcentral_release_empty();
+	free = READ_ONCE(gomem_mheap.pages_free);
 
 	return mheap_scavenge(free - min(want, free));
 }
 
 /*
- * Free up to nr_to_scan pages: the pools' first, with no cross-CPU work;
+ * Free up to nr_to_scan pages: the pools' first, the kept empty spans
+ * joining them, with no cross-CPU work;
  * only if they fall short, drain the CPUs whose caches hold something,
  * which returns spans to the pools, and give back from the pools again.
  * Returns the pages this call gave back from the pools, exactly, however

@@ -43,7 +43,7 @@ static unsigned long partial_spans(struct mcentral *c)
 /* The class's counters against its lists, recounted. */
 static void expect_consistent(struct kunit *test, struct mcentral *c)
 {
-	unsigned long spans = 0, free = 0, flags;
+	unsigned long spans = 0, free = 0, empty = 0, flags;
 	struct mspan *s;
 	unsigned int i, nfree;
 	int node;
@@ -62,12 +62,23 @@ static void expect_consistent(struct kunit *test, struct mcentral *c)
 			spans++;
 			free += nfree;
 		}
+		list_for_each_entry(s, &c->empty[node], node_list) {
+			KUNIT_EXPECT_EQ(test, (int)s->node, node);
+			for (nfree = 0, i = 0; i < s->nelems; i++)
+				nfree += mspan_state(s, i) == GOMEM_OBJ_FREE;
+			KUNIT_EXPECT_EQ(test, nfree, (unsigned int)s->nelems);
+			KUNIT_EXPECT_EQ(test, s->nfree, s->nelems);
+			spans++;
+			empty++;
+			free += nfree;
+		}
 	}
 	list_for_each_entry(s, &c->full, node_list) {
 		KUNIT_EXPECT_EQ(test, s->nfree, 0);
 		spans++;
 	}
 	KUNIT_EXPECT_EQ(test, spans, c->nr_spans);
+	KUNIT_EXPECT_EQ(test, empty, c->nr_empty);
 	KUNIT_EXPECT_EQ(test, free, c->nr_free);
 	spin_unlock_irqrestore(&c->lock, flags);
 }
@@ -122,6 +133,7 @@ static void batches_are_distinct_and_cached(struct kunit *test)
 				KUNIT_EXPECT_EQ(test, state_of(objs[i].p),
 						GOMEM_OBJ_FREE);
 		expect_consistent(test, c);
+		mcentral_release_empty();
 		KUNIT_EXPECT_EQ(test, c->nr_free, free);
 	}
 }
@@ -148,9 +160,14 @@ static void spans_move_between_lists(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mcentral_get(c, objs, 1, GFP_KERNEL, NUMA_NO_NODE), 1U);
 	KUNIT_EXPECT_EQ(test, partial_spans(c), 0UL);
 	mcentral_put(c, objs, n);
-	/* All back: the span went back to the mheap. */
-	KUNIT_EXPECT_EQ(test, c->nr_spans, spans);
+	/* All back: the span is kept, empty, until released to the mheap. */
+	KUNIT_EXPECT_EQ(test, c->nr_spans, spans + 1);
+	KUNIT_EXPECT_EQ(test, c->nr_empty, 1UL);
 	KUNIT_EXPECT_EQ(test, spans_on(c, &c->full), spans);
+	expect_consistent(test, c);
+	mcentral_release_empty();
+	KUNIT_EXPECT_EQ(test, c->nr_spans, spans);
+	KUNIT_EXPECT_EQ(test, c->nr_empty, 0UL);
 	expect_consistent(test, c);
 }
 
@@ -168,8 +185,14 @@ static void grows_from_and_returns_to_the_mheap(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_total - gomem_mheap.pages_free,
 			used + 3 * c->npages);
 	mcentral_put(c, objs, n);
+	/* Kept, empty, within the pools' surplus; then released. */
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_total - gomem_mheap.pages_free,
+			used + 3 * c->npages);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.kept), 3L * c->npages);
+	KUNIT_EXPECT_EQ(test, mcentral_release_empty(), 3UL * c->npages);
 	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_total - gomem_mheap.pages_free,
 			used);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.kept), 0L);
 }
 
 static void every_span_class(struct kunit *test)
@@ -397,7 +420,58 @@ static void spans_start_small_and_fall_back(struct kunit *test)
 	expect_consistent(test, c);
 	mcentral_put(c, o, 3);
 	expect_consistent(test, c);
+	mcentral_release_empty();
 	KUNIT_EXPECT_EQ(test, c->nr_pages, 0UL);
+}
+
+/*
+ * A span whose objects all come back is kept, empty, for its class's next
+ * growth, while the kept spans and the pools' free pages stay within the
+ * pools' surplus; past it, spans go back to the page allocator.  The
+ * class's next get reuses a kept span, with no page taken; another
+ * class's growth, which the pools cannot serve, takes the kept spans'
+ * pages before the page allocator's, and so does a large object.
+ */
+static void empty_spans_are_kept_within_the_surplus(struct kunit *test)
+{
+	struct mcentral *c = &gomem_mcentral[gomem_size_class(4096)];
+	struct mcentral *other = &gomem_mcentral[gomem_size_class(2048)];
+	unsigned int n = GOMEM_POOL_SURPLUS + 8;
+	unsigned long acquired, released;
+	struct gomem_obj *objs, o[4];
+	struct mspan *big;
+
+	gomem_test_no_reserve();
+	KUNIT_ASSERT_EQ(test, gomem_mheap.pages_free, 0UL);
+	KUNIT_ASSERT_EQ(test, atomic_long_read(&gomem_mheap.kept), 0L);
+	objs = get(test, c, n);
+	released = gomem_mheap.pages_released;
+	mcentral_put(c, objs, n);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.kept), (long)GOMEM_POOL_SURPLUS);
+	KUNIT_EXPECT_EQ(test, c->nr_empty, (unsigned long)GOMEM_POOL_SURPLUS);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_released - released, 8UL);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_free, 0UL);
+	expect_consistent(test, c);
+
+	acquired = gomem_mheap.pages_acquired;
+	KUNIT_ASSERT_EQ(test, mcentral_get(c, o, 1, GFP_KERNEL, NUMA_NO_NODE), 1U);
+	KUNIT_EXPECT_EQ(test, c->nr_empty, GOMEM_POOL_SURPLUS - 1UL);
+	mcentral_put(c, o, 1);
+
+	KUNIT_ASSERT_EQ(test, mcentral_get(other, o, 4, GFP_KERNEL, NUMA_NO_NODE), 4U);
+	KUNIT_EXPECT_EQ(test, c->nr_empty, 0UL);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.kept), 0L);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_acquired, acquired);
+	expect_consistent(test, c);
+	mcentral_put(other, o, 4);
+	KUNIT_EXPECT_EQ(test, other->nr_empty, 2UL);
+
+	big = mspan_alloc_large(40 * 1024, NUMA_NO_NODE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, big);
+	KUNIT_EXPECT_EQ(test, other->nr_empty, 0UL);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.kept), 0L);
+	mspan_free_large(big);
+	expect_consistent(test, other);
 }
 
 /*
@@ -460,6 +534,7 @@ static struct kunit_case mcentral_cases[] = {
 	KUNIT_CASE(every_lending_class_lends),
 	KUNIT_CASE(failed_growth_gives_nothing),
 	KUNIT_CASE(spans_start_small_and_fall_back),
+	KUNIT_CASE(empty_spans_are_kept_within_the_surplus),
 	KUNIT_CASE(one_page_classes_need_order_0),
 	KUNIT_CASE(objects_come_from_the_node_asked),
 	{}
