@@ -144,10 +144,39 @@ static void scavenger_trims_to_the_reserve(struct kunit *test)
 	KUNIT_EXPECT_GT(test, gomem_mheap.pages_released, released);
 }
 
+/*
+ * The empty spans the classes keep for reuse are given back within a
+ * second too: the scavenger, scheduled when one is kept, releases them
+ * and trims the pools to the reserve (0 here).
+ */
+static void scavenger_releases_kept_spans(struct kunit *test)
+{
+	unsigned long released;
+	unsigned int i;
+
+	gomem_test_no_reserve();
+	released = gomem_mheap.pages_released;
+	serve_and_free(test, 4096, 64);
+	KUNIT_ASSERT_GT(test, atomic_long_read(&gomem_mheap.kept), 0L);
+	KUNIT_EXPECT_EQ(test, count(),
+			(unsigned long)atomic_long_read(&gomem_mheap.kept) +
+			gomem_mheap.pages_free +
+			DIV_ROUND_UP(mcache_cached_bytes(), PAGE_SIZE));
+	for (i = 0; i < 20 && atomic_long_read(&gomem_mheap.kept); i++)
+		msleep(100);
+	kunit_info(test, "the scavenger took %u00 ms\n", i);
+	KUNIT_EXPECT_LT(test, i, 20U);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.kept), 0L);
+	KUNIT_EXPECT_EQ(test, gomem_mcentral[gomem_size_class(4096)].nr_empty, 0UL);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_free, 0UL);
+	KUNIT_EXPECT_GT(test, gomem_mheap.pages_released, released);
+}
+
 static struct kunit_case reclaim_cases[] = {
 	KUNIT_CASE(shrinker_frees_what_it_is_asked),
 	KUNIT_CASE(a_few_cached_bytes_count_a_page),
 	KUNIT_CASE(scavenger_trims_to_the_reserve),
+	KUNIT_CASE(scavenger_releases_kept_spans),
 	{}
 };
 
