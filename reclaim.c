@@ -19,10 +19,11 @@
  *    before it takes any from the page allocator (mheap.c).
  *  - The shrinker.  Under memory pressure the kernel asks gomem what it
  *    could free and to free some of it.  The pools' pages go first, the
- *    reserve too; only if they fall short are the per-CPU caches drained,
- *    by a work item on each CPU that holds something (mcache.c), which
- *    returns their objects to their spans and the spans left empty to
- *    the pools.
+ *    kept empty spans' and the reserve too; only if they fall short are
+ *    the per-CPU caches drained, by a work item on each CPU that holds
+ *    something (mcache.c), which returns their objects to their spans,
+ *    and the spans left empty, kept at first, go to the pools with the
+ *    next give-back.
  *
  * Writing reserve_kib takes effect at once: a lower reserve trims the
  * pools now.
