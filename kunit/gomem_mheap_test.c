@@ -137,38 +137,65 @@ static void neighbours_coalesce(struct kunit *test)
 }
 
 /*
- * Runs of 3, 5 and 20 pages, kept apart by pages in use: each request
- * is carved from the shortest run that has room, and the rest of the
- * run stays in the pool.
+ * Free runs of n[0], n[1] and n[2] pages, each followed by a page in
+ * use, freed in that order: their first pages in r[]; returns the first
+ * page of all.
  */
-static void best_fit(struct kunit *test)
+static unsigned long three_runs(struct kunit *test, const unsigned long *n,
+				unsigned long *r)
 {
-	unsigned long base, r3, r5, r20;
+	unsigned long base, at;
+	int i;
 
 	gomem_test_no_reserve();
 	gomem_test_keep_pages(test);
-	base = take(test, 3 + 1 + 5 + 1 + 20, NUMA_NO_NODE);
-	r3 = base;
-	r5 = base + 4 * PAGE_SIZE;
-	r20 = base + 10 * PAGE_SIZE;
-	mheap_pages_free(r3, 3);
-	mheap_pages_free(r5, 5);
-	mheap_pages_free(r20, 20);
+	base = take(test, n[0] + n[1] + n[2] + 3, NUMA_NO_NODE);
+	for (at = base, i = 0; i < 3; i++) {
+		r[i] = at;
+		at += (n[i] + 1) * PAGE_SIZE;
+	}
+	for (i = 0; i < 3; i++)
+		mheap_pages_free(r[i], n[i]);
 	expect_invariants(test);
-	KUNIT_EXPECT_EQ(test, take(test, 4, NUMA_NO_NODE), r5);
-	KUNIT_EXPECT_EQ(test, run_at(r5 + 4 * PAGE_SIZE), 1UL);
-	KUNIT_EXPECT_EQ(test, take(test, 2, NUMA_NO_NODE), r3);
-	KUNIT_EXPECT_EQ(test, take(test, 17, NUMA_NO_NODE), r20);
-	KUNIT_EXPECT_EQ(test, run_at(r20 + 17 * PAGE_SIZE), 3UL);
+	return base;
+}
+
+/*
+ * Give back what was taken from the start of each of three_runs()' runs,
+ * taken[i] pages, and the pages in use after them: all one run again.
+ */
+static void expect_one_run_again(struct kunit *test, unsigned long base,
+				 const unsigned long *n, const unsigned long *r,
+				 const unsigned long *taken)
+{
+	int i;
+
 	expect_invariants(test);
-	mheap_pages_free(r5, 4);
-	mheap_pages_free(r3, 2);
-	mheap_pages_free(r20, 17);
-	mheap_pages_free(base + 3 * PAGE_SIZE, 1);
-	mheap_pages_free(base + 9 * PAGE_SIZE, 1);
-	/* Everything is back, and it is one run. */
-	KUNIT_EXPECT_EQ(test, run_at(base), 30UL);
+	for (i = 0; i < 3; i++) {
+		if (taken[i])
+			mheap_pages_free(r[i], taken[i]);
+		mheap_pages_free(r[i] + n[i] * PAGE_SIZE, 1);
+	}
+	KUNIT_EXPECT_EQ(test, run_at(base), n[0] + n[1] + n[2] + 3);
 	expect_invariants(test);
+}
+
+/*
+ * Runs of 3, 5 and 20 pages: each request is carved from the shortest
+ * run that has room, and the rest of the run stays in the pool.
+ */
+static void best_fit(struct kunit *test)
+{
+	static const unsigned long n[3] = { 3, 5, 20 };
+	static const unsigned long taken[3] = { 2, 4, 17 };
+	unsigned long r[3], base = three_runs(test, n, r);
+
+	KUNIT_EXPECT_EQ(test, take(test, 4, NUMA_NO_NODE), r[1]);
+	KUNIT_EXPECT_EQ(test, run_at(r[1] + 4 * PAGE_SIZE), 1UL);
+	KUNIT_EXPECT_EQ(test, take(test, 2, NUMA_NO_NODE), r[0]);
+	KUNIT_EXPECT_EQ(test, take(test, 17, NUMA_NO_NODE), r[2]);
+	KUNIT_EXPECT_EQ(test, run_at(r[2] + 17 * PAGE_SIZE), 3UL);
+	expect_one_run_again(test, base, n, r, taken);
 }
 
 /*
@@ -178,31 +205,15 @@ static void best_fit(struct kunit *test)
  */
 static void long_runs(struct kunit *test)
 {
-	unsigned long base, r16, r24, r20;
+	static const unsigned long n[3] = { 16, 24, 20 };
+	static const unsigned long taken[3] = { 0, 21, 17 };
+	unsigned long r[3], base = three_runs(test, n, r);
 
-	gomem_test_no_reserve();
-	gomem_test_keep_pages(test);
-	base = take(test, 16 + 1 + 24 + 1 + 20 + 1, NUMA_NO_NODE);
-	r16 = base;
-	r24 = base + 17 * PAGE_SIZE;
-	r20 = base + 42 * PAGE_SIZE;
-	mheap_pages_free(r16, 16);
-	mheap_pages_free(r24, 24);
-	mheap_pages_free(r20, 20);
-	expect_invariants(test);
-	KUNIT_EXPECT_EQ(test, take(test, 2, NUMA_NO_NODE), r20);
-	mheap_pages_free(r20, 2);
-	KUNIT_EXPECT_EQ(test, take(test, 17, NUMA_NO_NODE), r20);
-	KUNIT_EXPECT_EQ(test, run_at(r20 + 17 * PAGE_SIZE), 3UL);
-	KUNIT_EXPECT_EQ(test, take(test, 21, NUMA_NO_NODE), r24);
-	expect_invariants(test);
-	mheap_pages_free(r20, 17);
-	mheap_pages_free(r24, 21);
-	mheap_pages_free(base + 16 * PAGE_SIZE, 1);
-	mheap_pages_free(base + 41 * PAGE_SIZE, 1);
-	mheap_pages_free(base + 62 * PAGE_SIZE, 1);
-	KUNIT_EXPECT_EQ(test, run_at(base), 63UL);
-	expect_invariants(test);
+	KUNIT_EXPECT_EQ(test, take(test, 2, NUMA_NO_NODE), r[2]);
+	mheap_pages_free(r[2], 2);
+	KUNIT_EXPECT_EQ(test, take(test, 17, NUMA_NO_NODE), r[2]);
+	KUNIT_EXPECT_EQ(test, take(test, 21, NUMA_NO_NODE), r[1]);
+	expect_one_run_again(test, base, n, r, taken);
 }
 
 /*
