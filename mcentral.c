@@ -319,6 +319,13 @@ static struct mspan *mcentral_reuse(struct mcentral *c, int node)
 	return s;
 }
 
+/* A span of node's with FREE objects, a kept one if need be; c->lock held. */
+static struct mspan *mcentral_next(struct mcentral *c, int node)
+{
+	return list_first_entry_or_null(&c->partial[node], struct mspan, node_list) ?:
+	       mcentral_reuse(c, node);
+}
+
 /* Another node's span with FREE objects, or NULL; c->lock held. */
 static struct mspan *mcentral_any_partial(struct mcentral *c)
 {
@@ -326,9 +333,7 @@ static struct mspan *mcentral_any_partial(struct mcentral *c)
 	int node;
 
 	for (node = 0; node < nr_node_ids; node++) {
-		s = list_first_entry_or_null(&c->partial[node], struct mspan, node_list);
-		if (!s)
-			s = mcentral_reuse(c, node);
+		s = mcentral_next(c, node);
 		if (s)
 			return s;
 	}
@@ -354,9 +359,7 @@ unsigned int mcentral_get(struct mcentral *c, struct gomem_obj *objs,
 		node = numa_mem_id();
 	mcentral_lock(c, &sec, got);
 	while (got < n) {
-		s = list_first_entry_or_null(&c->partial[node], struct mspan, node_list);
-		if (!s)
-			s = mcentral_reuse(c, node);
+		s = mcentral_next(c, node);
 		if (!s) {
 			mcentral_unlock(c, &sec, true, got);
 			s = mcentral_grow(c, gfp, node);

@@ -224,6 +224,26 @@ static void count_taken(unsigned int n)
 }
 
 /*
+ * The empty spans the mcentrals keep are free pages too: back into the
+ * pools with them, before gomem takes pages from the page allocator.
+ * Whether any came.
+ */
+static bool take_kept(void)
+{
+	return atomic_long_read(&gomem_mheap.kept) && mcentral_release_empty();
+}
+
+/*
+ * Would free pool pages and more pages kept or pooled take the pools and
+ * the kept spans past the surplus they may hold beyond the reserve?
+ */
+static bool over_surplus(unsigned long free, unsigned long more)
+{
+	return free + atomic_long_read(&gomem_mheap.kept) + more >
+	       reclaim_reserve_pages() + GOMEM_POOL_SURPLUS;
+}
+
+/*
  * n pages straight from the page allocator, on node if it can, counted
  * as taken and KASAN-poisoned as freed, or 0: a block of the order that
  * covers them, kept whole if whole and n is a power of two, else split
@@ -238,13 +258,11 @@ static unsigned long pages_from_buddy(unsigned int n, int node, gfp_t gfp,
 	void *base;
 
 	/*
-	 * The pools could not serve this, so as many of their surplus pages
-	 * as it takes go back first, the empty spans the mcentrals keep
-	 * joining them: gomem grows only when the pools are down to the
-	 * reserve, and their surplus never adds to its peak.
+	 * The pools could not serve this, even with the kept spans' pages
+	 * (take_kept(), by the caller), so as many of their surplus pages as
+	 * it takes go back first: gomem grows only when the pools are down to
+	 * the reserve, and their surplus never adds to its peak.
 	 */
-	if (atomic_long_read(&gomem_mheap.kept))
-		mcentral_release_empty();
 	free = READ_ONCE(gomem_mheap.pages_free);
 	if (free > keep)
 		pool_trim(max(keep, free - min_t(unsigned long, free, n)),
@@ -274,6 +292,7 @@ static unsigned long pages_from_buddy(unsigned int n, int node, gfp_t gfp,
  */
 unsigned long mheap_block_alloc(unsigned int n, int node, gfp_t gfp)
 {
+	take_kept();
 	return pages_from_buddy(n, node, gfp, true);
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_block_alloc);
@@ -291,8 +310,7 @@ unsigned long mheap_pages_alloc(unsigned int n, int node, gfp_t gfp)
 	if (node == NUMA_NO_NODE)
 		node = numa_mem_id();
 	base = pool_get(node, n);
-	/* The empty spans the mcentrals keep are free pages too. */
-	if (!base && atomic_long_read(&gomem_mheap.kept) && mcentral_release_empty())
+	if (!base && take_kept())
 		base = pool_get(node, n);
 	return base ?: pages_from_buddy(n, node, gfp, false);
 }
@@ -343,8 +361,7 @@ void mheap_pages_free(unsigned long base, unsigned int n)
 
 	gomem_kasan_free((void *)base, (size_t)n << PAGE_SHIFT);
 	spin_lock_irqsave(&gomem_mheap.lock, flags);
-	if (gomem_mheap.pages_free + atomic_long_read(&gomem_mheap.kept) + n >
-	    reserve + GOMEM_POOL_SURPLUS) {
+	if (over_surplus(gomem_mheap.pages_free, n)) {
 		spin_unlock_irqrestore(&gomem_mheap.lock, flags);
 		pages_to_buddy(base, n, false);
 		return;
@@ -368,11 +385,8 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_pages_free);
  */
 bool mheap_keep(unsigned int n)
 {
-	unsigned long kept = atomic_long_read(&gomem_mheap.kept) + n;
-
-	if (kept > GOMEM_POOL_SURPLUS ||
-	    READ_ONCE(gomem_mheap.pages_free) + kept >
-	    reclaim_reserve_pages() + GOMEM_POOL_SURPLUS)
+	if (atomic_long_read(&gomem_mheap.kept) + n > GOMEM_POOL_SURPLUS ||
+	    over_surplus(READ_ONCE(gomem_mheap.pages_free), n))
 		return false;
 	atomic_long_add(n, &gomem_mheap.kept);
 	return true;
