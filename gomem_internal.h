@@ -68,9 +68,17 @@
  * period, so a reader that found it can still read it, and its states
  * say its objects are not live.  A span's marks are
  * written before any of its objects is handed out, so a valid pointer
- * always finds them.  The direct map has struct pages wherever
- * pfn_valid() says so, hot-added memory included, so there is no table
- * to size and no limit to outgrow.
+ * always finds them.
+ *
+ * Before it reads a struct page, which exists only where there is memory,
+ * a reader asks the mheap's count of the pages gomem holds in that
+ * page's memory section (gomem_pfn_held()): a section where gomem holds
+ * none cannot hold a gomem object, and one where it holds some cannot
+ * be unplugged, so its struct pages exist.  That costs a load where
+ * pfn_valid() walks the kernel's two-level section table inside an RCU
+ * section of its own, on every free.  The counts cover the direct map as
+ * it was at load (up to high_memory); memory hot-added above it is
+ * checked with pfn_valid(), so there is no limit to outgrow.
  *
  * Object states
  * =============
@@ -299,6 +307,24 @@ static __always_inline unsigned long gomem_page_what_of(struct page *page)
 	return what;
 }
 
+/* Pages gomem holds in each memory section below high_memory: mheap.c. */
+extern unsigned int *gomem_section_pages;
+extern unsigned long gomem_nr_sections;
+bool gomem_pfn_valid(unsigned long pfn);
+
+/*
+ * May the page at pfn be gomem's?  If so, its struct page exists: see
+ * "Finding a pointer's span" above.  Any pfn.  RCU-sched reader.
+ */
+static __always_inline bool gomem_pfn_held(unsigned long pfn)
+{
+	unsigned long sec = pfn_to_section_nr(pfn);
+
+	if (likely(sec < gomem_nr_sections))
+		return READ_ONCE(gomem_section_pages[sec]);
+	return gomem_pfn_valid(pfn);
+}
+
 /*
  * gomem's mark on the page holding direct-map address addr, or 0 if the
  * page is not gomem's (or addr is not in the direct map at all).  Any
@@ -308,8 +334,8 @@ static __always_inline unsigned long gomem_page_what(unsigned long addr)
 {
 	unsigned long pfn = (addr - PAGE_OFFSET) >> PAGE_SHIFT;
 
-	/* Addresses below the direct map wrap to no valid pfn. */
-	if (unlikely(!pfn_valid(pfn)))
+	/* Addresses below the direct map wrap to a pfn pfn_valid() refuses. */
+	if (unlikely(!gomem_pfn_held(pfn)))
 		return 0;
 	return gomem_page_what_of(pfn_to_page(pfn));
 }

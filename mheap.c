@@ -37,7 +37,12 @@
  *  - bit b of its nonempty is set iff runs[b] is not empty;
  *  - no two runs in a pool are neighbours (they would have merged);
  *  - pages_free is the sum of the pools' pages, pages_total - pages_free
- *    the pages in spans.
+ *    the pages in spans;
+ *  - gomem_section_pages[s] is how many of the pages_total lie in memory
+ *    section s, for the sections below high_memory at load: the pages are
+ *    counted before any of them is marked, and uncounted only once they
+ *    are all unmarked, so a reader that finds a count of 0 (read without
+ *    the lock) never misses a mark (gomem_pfn_held()).
  * Pages in the pools are KASAN-poisoned as freed, like any free object.
  */
 #define pr_fmt(fmt) "gomem: " fmt
@@ -57,6 +62,10 @@ EXPORT_SYMBOL_IF_KUNIT(gomem_mheap);
 
 unsigned long gomem_page_key;
 EXPORT_SYMBOL_IF_KUNIT(gomem_page_key);
+unsigned int *gomem_section_pages;
+EXPORT_SYMBOL_IF_KUNIT(gomem_section_pages);
+unsigned long gomem_nr_sections;
+EXPORT_SYMBOL_IF_KUNIT(gomem_nr_sections);
 atomic_long_t gomem_meta_bytes;
 EXPORT_SYMBOL_IF_KUNIT(gomem_meta_bytes);
 
@@ -123,7 +132,7 @@ static struct page *pool_edge(unsigned long pfn, int nid, unsigned long edge)
 	struct page *page;
 	unsigned long what;
 
-	if (!pfn_valid(pfn))
+	if (!gomem_pfn_held(pfn))
 		return NULL;
 	page = pfn_to_page(pfn);
 	what = gomem_page_what_of(page);
@@ -213,14 +222,48 @@ static unsigned long pool_get(int node, unsigned long n)
 	return base;
 }
 
-static void count_taken(unsigned int n)
+/* gomem_pfn_held() past the sections counted: hot-added memory. */
+bool gomem_pfn_valid(unsigned long pfn)
+{
+	return pfn_valid(pfn);
+}
+EXPORT_SYMBOL_IF_KUNIT(gomem_pfn_valid);
+
+/*
+ * Count n pages at base, which the page allocator gave or is about to
+ * get back, in the sections they lie in (delta 1 or -1); mheap.lock.
+ */
+static void count_sections(unsigned long base, unsigned long n, int delta)
+{
+	unsigned long pfn = PHYS_PFN(__pa(base)), end = pfn + n, next, sec;
+
+	lockdep_assert_held(&gomem_mheap.lock);
+	for (; pfn < end; pfn = next) {
+		sec = pfn_to_section_nr(pfn);
+		next = min(end, section_nr_to_pfn(sec + 1));
+		if (sec < gomem_nr_sections)
+			WRITE_ONCE(gomem_section_pages[sec], gomem_section_pages[sec] +
+				   delta * (int)(next - pfn));
+	}
+}
+
+static void count_taken(unsigned long base, unsigned int n)
 {
 	unsigned long flags;
 
 	spin_lock_irqsave(&gomem_mheap.lock, flags);
+	count_sections(base, n, 1);
 	gomem_mheap.pages_total += n;
 	gomem_mheap.pages_acquired += n;
 	spin_unlock_irqrestore(&gomem_mheap.lock, flags);
+}
+
+/* n pages at base, unmarked, leave gomem for the page allocator; mheap.lock. */
+static void count_released(unsigned long base, unsigned long n)
+{
+	count_sections(base, n, -1);
+	gomem_mheap.pages_total -= n;
+	gomem_mheap.pages_released += n;
 }
 
 /*
@@ -279,7 +322,7 @@ static unsigned long pages_from_buddy(unsigned int n, int node, gfp_t gfp,
 	}
 	base = page_address(page);
 	gomem_kasan_free(base, (size_t)n << PAGE_SHIFT);
-	count_taken(n);
+	count_taken((unsigned long)base, n);
 	return (unsigned long)base;
 }
 
@@ -330,8 +373,7 @@ static void pages_to_buddy(unsigned long base, unsigned int n, bool whole)
 	for (i = 0; i < n; i++)
 		gomem_page_unmark(page + i);
 	spin_lock_irqsave(&gomem_mheap.lock, flags);
-	gomem_mheap.pages_total -= n;
-	gomem_mheap.pages_released += n;
+	count_released(base, n);
 	spin_unlock_irqrestore(&gomem_mheap.lock, flags);
 	if (whole) {
 		__free_pages(page, ilog2(n));
@@ -441,8 +483,7 @@ static unsigned long pool_trim(unsigned long keep, bool may_sleep)
 		for (i = 0; i < give; i++)
 			gomem_page_unmark(first + i);
 		gomem_mheap.pages_free -= give;
-		gomem_mheap.pages_total -= give;
-		gomem_mheap.pages_released += give;
+		count_released((unsigned long)page_address(first), give);
 		spin_unlock_irqrestore(&gomem_mheap.lock, flags);
 
 		for (i = 0; i < give; i++)
@@ -472,6 +513,14 @@ int mheap_init(void)
 				NUMA_NO_NODE);
 	if (!pool)
 		return -ENOMEM;
+	gomem_nr_sections = pfn_to_section_nr(PHYS_PFN(__pa(high_memory - 1))) + 1;
+	gomem_section_pages = gomem_meta_alloc(gomem_nr_sections * sizeof(unsigned int),
+					       GFP_KERNEL, NUMA_NO_NODE);
+	if (!gomem_section_pages) {
+		gomem_meta_free(pool, nr_node_ids * sizeof(*pool));
+		gomem_nr_sections = 0;
+		return -ENOMEM;
+	}
 	for (node = 0; node < nr_node_ids; node++)
 		for (b = 0; b <= GOMEM_POOL_BUCKETS; b++)
 			INIT_LIST_HEAD(&pool[node].runs[b]);
@@ -489,4 +538,7 @@ void mheap_exit(void)
 	mheap_scavenge(0);
 	gomem_meta_free(gomem_mheap.pools, nr_node_ids * sizeof(*gomem_mheap.pools));
 	gomem_mheap.pools = NULL;
+	gomem_meta_free(gomem_section_pages, gomem_nr_sections * sizeof(unsigned int));
+	gomem_section_pages = NULL;
+	gomem_nr_sections = 0;
 }

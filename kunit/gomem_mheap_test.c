@@ -5,7 +5,8 @@
  * pools; best fit; the scavenger and the reserve; growth that gives the
  * pools' surplus back first; failures that leave nothing behind.  After
  * each step the pools are recounted from their lists and their pages'
- * marks, and checked against the counters.
+ * marks, and checked against the counters, the counts of pages held per
+ * memory section too.
  */
 #include <kunit/test.h>
 #include <linux/module.h>
@@ -79,6 +80,10 @@ static void expect_invariants(struct kunit *test)
 	}
 	KUNIT_EXPECT_EQ(test, free, gomem_mheap.pages_free);
 	KUNIT_EXPECT_GE(test, gomem_mheap.pages_total, gomem_mheap.pages_free);
+	/* The guest has no memory above the sections counted. */
+	for (pages = 0, i = 0; i < gomem_nr_sections; i++)
+		pages += gomem_section_pages[i];
+	KUNIT_EXPECT_EQ(test, pages, gomem_mheap.pages_total);
 	spin_unlock_irqrestore(&gomem_mheap.lock, flags);
 }
 
@@ -331,6 +336,37 @@ static void failed_growth_leaves_nothing(struct kunit *test)
 	expect_invariants(test);
 }
 
+/*
+ * A page's marks are read only where gomem holds pages of its section:
+ * with its section's count at 0, a pool page reads as nobody's; past the
+ * sections counted (hot-added memory), pfn_valid() lets its mark be read.
+ */
+static void sections_gate_the_marks(struct kunit *test)
+{
+	unsigned long base, sec, flags, nr = gomem_nr_sections;
+	unsigned int held;
+
+	gomem_test_no_reserve();
+	gomem_test_keep_pages(test);
+	base = take(test, 1, NUMA_NO_NODE);
+	mheap_pages_free(base, 1);
+	KUNIT_ASSERT_TRUE(test, mark(base) & GOMEM_PAGE_POOL);
+	sec = pfn_to_section_nr(PHYS_PFN(__pa(base)));
+	KUNIT_ASSERT_LT(test, sec, nr);
+	spin_lock_irqsave(&gomem_mheap.lock, flags);
+	held = gomem_section_pages[sec];
+	WRITE_ONCE(gomem_section_pages[sec], 0);
+	KUNIT_EXPECT_EQ(test, gomem_page_what(base), 0UL);
+	WRITE_ONCE(gomem_section_pages[sec], held);
+	WRITE_ONCE(gomem_nr_sections, 0);
+	KUNIT_EXPECT_TRUE(test, gomem_page_what(base) & GOMEM_PAGE_POOL);
+	KUNIT_EXPECT_EQ(test, gomem_page_what((unsigned long)test), 0UL);
+	WRITE_ONCE(gomem_nr_sections, nr);
+	spin_unlock_irqrestore(&gomem_mheap.lock, flags);
+	KUNIT_EXPECT_GT(test, held, 0U);
+	expect_invariants(test);
+}
+
 static struct kunit_case mheap_cases[] = {
 	KUNIT_CASE(runs_are_exact),
 	KUNIT_CASE(neighbours_coalesce),
@@ -340,6 +376,7 @@ static struct kunit_case mheap_cases[] = {
 	KUNIT_CASE(pages_come_from_their_node),
 	KUNIT_CASE(growth_gives_the_surplus_back_first),
 	KUNIT_CASE(failed_growth_leaves_nothing),
+	KUNIT_CASE(sections_gate_the_marks),
 	{}
 };
 
