@@ -45,6 +45,12 @@
  *	(flushing a stack, sending objects home, a dead CPU's drain), never
  *	the other way round, and never one CPU's mcache lock inside another.
  *
+ * mspan_dead.lock, one per CPU (a local_lock_t, in mspan.c)
+ *	That CPU's batch of freed spans waiting for their grace period.
+ *	Taken with no other gomem lock held but the mcache lock (a flush
+ *	that frees spans), and nothing is taken inside it; a dead CPU's
+ *	batch is closed by the hotplug callback, unload closes every one.
+ *
  * Finding a pointer's span: lockless
  * ==================================
  *
@@ -199,7 +205,12 @@ struct mspan {
 		struct list_head node_list;
 		struct rcu_head rcu;	/* once freed, and on no list */
 	};
-	struct gomem_debug_obj *debug;	/* debug=1 only: see debug.c */
+	union {
+		struct gomem_debug_obj *debug;	/* debug=1 only: see debug.c */
+		struct mspan *next_dead;	/* freed, without debug=1: the
+						 * rest of its batch (mspan.c)
+						 */
+	};
 	/*
 	 * The states themselves, when they fit, as for the classes of a
 	 * few objects a span: no allocation of their own to make and free
@@ -444,6 +455,11 @@ void mspan_exit(void);
 struct mspan *mspan_alloc(const struct mspan *tmpl, int node, gfp_t gfp);
 void mspan_free(struct mspan *s);
 void mspan_free_now(struct mspan *s);
+/* Freed spans that share one grace period (mspan.c). */
+#define GOMEM_DEAD_BATCH	16
+void mspan_dead_flush(void);
+void mspan_dead_cpu(unsigned int cpu);
+bool mspan_dead_waiting(int cpu);
 struct mspan *mspan_alloc_large(size_t size, int node, gfp_t gfp);
 void mspan_free_large(struct mspan *s);
 

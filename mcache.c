@@ -321,6 +321,8 @@ static void mcache_drain_local(struct work_struct *unused)
 	mcache_lock_irqsave(flags);
 	mcache_drain(this_cpu_read(gomem_mcache));
 	mcache_unlock_irqrestore(flags);
+	/* The spans the drain freed, and those before, start their grace period. */
+	mspan_dead_flush();
 }
 
 /* Drain every online CPU for which want(cpu) holds (all if NULL); wait. */
@@ -356,7 +358,7 @@ static bool mcache_holds(int cpu)
 	struct mcache *c = gomem_mcache_of(cpu);
 	unsigned int cls;
 
-	if (READ_ONCE(c->tiny) || READ_ONCE(c->naway))
+	if (READ_ONCE(c->tiny) || READ_ONCE(c->naway) || mspan_dead_waiting(cpu))
 		return true;
 	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++)
 		if (READ_ONCE(c->slot[cls].objs))
@@ -423,6 +425,7 @@ static int mcache_cpu_dead(unsigned int cpu)
 	mcache_lock_irqsave(flags);
 	mcache_drain(per_cpu(gomem_mcache, cpu));
 	mcache_unlock_irqrestore(flags);
+	mspan_dead_cpu(cpu);
 	return 0;
 }
 

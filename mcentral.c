@@ -291,11 +291,13 @@ static struct mspan *mcentral_grow(struct mcentral *c, gfp_t gfp, int node)
 	return s ?: mcentral_span(c, c->min_npages, gfp, node);
 }
 
-/* A fresh span joins c, on its pages' node, which may not be the one asked. */
+/*
+ * A fresh span joins c's counts; mcentral_get() lists it, on its pages'
+ * node, which may not be the one asked.
+ */
 static void mcentral_add(struct mcentral *c, struct mspan *s)
 {
 	lockdep_assert_held(&c->lock);
-	list_add(&s->node_list, &c->partial[s->node]);
 	c->nr_spans++;
 	c->nr_pages += s->npages;
 	c->nr_objs += s->nelems;
@@ -303,8 +305,9 @@ static void mcentral_add(struct mcentral *c, struct mspan *s)
 }
 
 /*
- * A kept empty span of node's, made partial again, or NULL; c->lock held.
- * It is the class's as it was: its pages marked, its states all FREE.
+ * A kept empty span of node's, off the empty list for mcentral_get() to
+ * list, or NULL; c->lock held.  It is the class's as it was: its pages
+ * marked, its states all FREE.
  */
 static struct mspan *mcentral_reuse(struct mcentral *c, int node)
 {
@@ -313,27 +316,33 @@ static struct mspan *mcentral_reuse(struct mcentral *c, int node)
 
 	if (!s)
 		return NULL;
-	list_move(&s->node_list, &c->partial[node]);
+	list_del(&s->node_list);
 	c->nr_empty--;
 	atomic_long_sub(s->npages, &gomem_mheap.kept);
 	return s;
 }
 
-/* A span of node's with FREE objects, a kept one if need be; c->lock held. */
-static struct mspan *mcentral_next(struct mcentral *c, int node)
+/*
+ * A span of node's with FREE objects: a partial one (*listed), else a
+ * kept one, on no list now; c->lock held.
+ */
+static struct mspan *mcentral_next(struct mcentral *c, int node, bool *listed)
 {
-	return list_first_entry_or_null(&c->partial[node], struct mspan, node_list) ?:
-	       mcentral_reuse(c, node);
+	struct mspan *s = list_first_entry_or_null(&c->partial[node], struct mspan,
+						   node_list);
+
+	*listed = s;
+	return s ?: mcentral_reuse(c, node);
 }
 
 /* Another node's span with FREE objects, or NULL; c->lock held. */
-static struct mspan *mcentral_any_partial(struct mcentral *c)
+static struct mspan *mcentral_any_partial(struct mcentral *c, bool *listed)
 {
 	struct mspan *s;
 	int node;
 
 	for (node = 0; node < nr_node_ids; node++) {
-		s = mcentral_next(c, node);
+		s = mcentral_next(c, node, listed);
 		if (s)
 			return s;
 	}
@@ -354,20 +363,22 @@ unsigned int mcentral_get(struct mcentral *c, struct gomem_obj *objs,
 	unsigned int got = 0, cached = gomem_state_cached(c->state_width), i;
 	struct mcentral_section sec;
 	struct mspan *s;
+	bool listed;
 
 	if (node == NUMA_NO_NODE)
 		node = numa_mem_id();
 	mcentral_lock(c, &sec, got);
 	while (got < n) {
-		s = mcentral_next(c, node);
+		s = mcentral_next(c, node, &listed);
 		if (!s) {
 			mcentral_unlock(c, &sec, true, got);
 			s = mcentral_grow(c, gfp, node);
 			mcentral_lock(c, &sec, got);
+			listed = false;
 			if (s)
 				mcentral_add(c, s);
 			else
-				s = mcentral_any_partial(c);
+				s = mcentral_any_partial(c, &listed);
 			if (!s)
 				break;
 		}
@@ -381,7 +392,10 @@ unsigned int mcentral_get(struct mcentral *c, struct gomem_obj *objs,
 			c->nr_free--;
 		}
 		s->hint = i;
-		if (!s->nfree)
+		/* A span new to the lists goes straight where it belongs. */
+		if (!listed)
+			list_add(&s->node_list, s->nfree ? &c->partial[s->node] : &c->full);
+		else if (!s->nfree)
 			list_move(&s->node_list, &c->full);
 	}
 	mcentral_unlock(c, &sec, true, got);
@@ -488,9 +502,8 @@ void mcentral_put(struct mcentral *c, const struct gomem_obj *objs,
 		mspan_set_state(s, i, GOMEM_OBJ_FREE);
 		s->hint = min_t(unsigned int, s->hint, i);
 		c->nr_free++;
-		if (++s->nfree == 1)
-			list_move(&s->node_list, &c->partial[s->node]);
-		if (s->nfree == s->nelems) {
+		/* Full to empty at once, as a span of one object goes: one move. */
+		if (++s->nfree == s->nelems) {
 			if (mheap_keep(s->npages)) {
 				list_move(&s->node_list, &c->empty[s->node]);
 				c->nr_empty++;
@@ -499,6 +512,8 @@ void mcentral_put(struct mcentral *c, const struct gomem_obj *objs,
 			}
 			list_move(&s->node_list, &empty);
 			mcentral_unlink(c, s);
+		} else if (s->nfree == 1) {
+			list_move(&s->node_list, &c->partial[s->node]);
 		}
 	}
 	mcentral_unlock(c, &sec, false, n);

@@ -82,6 +82,12 @@ static unsigned long bucket(unsigned long n)
 	return min_t(unsigned long, n, GOMEM_POOL_BUCKETS);
 }
 
+/* The buckets set in nonempty whose runs are long enough for n pages. */
+static unsigned long runs_from(unsigned long nonempty, unsigned long n)
+{
+	return nonempty & ~(BIT(bucket(n)) - 1);
+}
+
 static unsigned long run_len(struct page *edge)
 {
 	return page_private(edge) >> GOMEM_PAGE_RUN_SHIFT;
@@ -184,7 +190,7 @@ static unsigned long pool_take(int node, unsigned long n)
 	unsigned long b, len = 0, i, have;
 	struct page *first = NULL, *page;
 
-	have = pool->nonempty & ~(BIT(bucket(n)) - 1);
+	have = runs_from(pool->nonempty, n);
 	if (!have)
 		return 0;
 	b = __ffs(have);
@@ -209,11 +215,19 @@ static unsigned long pool_take(int node, unsigned long n)
 	return (unsigned long)page_address(first);
 }
 
-/* pool_take(), under the lock, counted. */
+/*
+ * pool_take(), under the lock, counted.  A pool that has no run long
+ * enough is not locked for: a batch of spans past what the pools hold
+ * goes to the page allocator for each, and would lock for nothing.  The
+ * bitmap is read without the lock, as a hint: a run freed meanwhile is
+ * missed as it would be had the lock been taken a moment sooner.
+ */
 static unsigned long pool_get(int node, unsigned long n)
 {
 	unsigned long base, flags;
 
+	if (!runs_from(READ_ONCE(pool_of(node)->nonempty), n))
+		return 0;
 	spin_lock_irqsave(&gomem_mheap.lock, flags);
 	base = pool_take(node, n);
 	if (base)
@@ -235,15 +249,17 @@ EXPORT_SYMBOL_IF_KUNIT(gomem_pfn_valid);
  */
 static void count_sections(unsigned long base, unsigned long n, int delta)
 {
-	unsigned long pfn = PHYS_PFN(__pa(base)), end = pfn + n, next, sec;
+	unsigned long pfn = PHYS_PFN(__pa(base)), end = pfn + n, next;
+	unsigned long sec = pfn_to_section_nr(pfn);
 
 	lockdep_assert_held(&gomem_mheap.lock);
-	for (; pfn < end; pfn = next) {
-		sec = pfn_to_section_nr(pfn);
-		next = min(end, section_nr_to_pfn(sec + 1));
+	for (;; sec++, pfn = next) {
+		next = section_nr_to_pfn(sec + 1);
 		if (sec < gomem_nr_sections)
 			WRITE_ONCE(gomem_section_pages[sec], gomem_section_pages[sec] +
-				   delta * (int)(next - pfn));
+				   delta * (int)(min(end, next) - pfn));
+		if (end <= next)
+			return;
 	}
 }
 
@@ -258,12 +274,39 @@ static void count_taken(unsigned long base, unsigned int n)
 	spin_unlock_irqrestore(&gomem_mheap.lock, flags);
 }
 
-/* n pages at base, unmarked, leave gomem for the page allocator; mheap.lock. */
-static void count_released(unsigned long base, unsigned long n)
+/*
+ * n pages at base leave gomem for the page allocator, unmarked and
+ * uncounted, before the lock goes, so that no free can merge with them;
+ * pages_give() then gives them.  mheap.lock.
+ */
+static void pages_release(unsigned long base, unsigned long n)
 {
+	struct page *page = virt_to_page((void *)base);
+	unsigned long i;
+
+	for (i = 0; i < n; i++)
+		gomem_page_unmark(page + i);
 	count_sections(base, n, -1);
 	gomem_mheap.pages_total -= n;
 	gomem_mheap.pages_released += n;
+}
+
+/*
+ * Give n released pages at base to the page allocator: one block if
+ * whole (a power of two that pages_from_buddy() kept whole), else page
+ * by page.  Not under mheap.lock.
+ */
+static void pages_give(unsigned long base, unsigned long n, bool whole)
+{
+	struct page *page = virt_to_page((void *)base);
+	unsigned long i;
+
+	if (whole) {
+		__free_pages(page, ilog2(n));
+		return;
+	}
+	for (i = 0; i < n; i++)
+		__free_page(page + i);
 }
 
 /*
@@ -315,7 +358,7 @@ static unsigned long pages_from_buddy(unsigned int n, int node, gfp_t gfp,
 	page = alloc_pages_node(node, gomem_inherit_gfp(gfp), order);
 	if (!page)
 		return 0;
-	if (!whole || !is_power_of_2(n)) {
+	if (order && (!whole || !is_power_of_2(n))) {
 		split_page(page, order);
 		for (i = n; i < 1U << order; i++)
 			__free_page(page + i);
@@ -359,34 +402,15 @@ unsigned long mheap_pages_alloc(unsigned int n, int node, gfp_t gfp)
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_pages_alloc);
 
-/*
- * Give n pages at base straight back to the page allocator: one block if
- * whole (a power of two that pages_from_buddy() kept whole), else page
- * by page.
- */
-static void pages_to_buddy(unsigned long base, unsigned int n, bool whole)
-{
-	struct page *page = virt_to_page((void *)base);
-	unsigned long flags;
-	unsigned int i;
-
-	for (i = 0; i < n; i++)
-		gomem_page_unmark(page + i);
-	spin_lock_irqsave(&gomem_mheap.lock, flags);
-	count_released(base, n);
-	spin_unlock_irqrestore(&gomem_mheap.lock, flags);
-	if (whole) {
-		__free_pages(page, ilog2(n));
-		return;
-	}
-	for (i = 0; i < n; i++)
-		__free_page(page + i);
-}
-
 /* Give back what mheap_block_alloc() gave.  Any context. */
 void mheap_block_free(unsigned long base, unsigned int n)
 {
-	pages_to_buddy(base, n, is_power_of_2(n));
+	unsigned long flags;
+
+	spin_lock_irqsave(&gomem_mheap.lock, flags);
+	pages_release(base, n);
+	spin_unlock_irqrestore(&gomem_mheap.lock, flags);
+	pages_give(base, n, is_power_of_2(n));
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_block_free);
 
@@ -404,8 +428,9 @@ void mheap_pages_free(unsigned long base, unsigned int n)
 	gomem_kasan_free((void *)base, (size_t)n << PAGE_SHIFT);
 	spin_lock_irqsave(&gomem_mheap.lock, flags);
 	if (over_surplus(gomem_mheap.pages_free, n)) {
+		pages_release(base, n);
 		spin_unlock_irqrestore(&gomem_mheap.lock, flags);
-		pages_to_buddy(base, n, false);
+		pages_give(base, n, false);
 		return;
 	}
 	pool_put(base, n);
@@ -462,7 +487,7 @@ static struct page *pool_victim(unsigned long *n)
  */
 static unsigned long pool_trim(unsigned long keep, bool may_sleep)
 {
-	unsigned long n, give, released = 0, flags, i;
+	unsigned long n, give, released = 0, flags;
 	struct page *first;
 
 	for (;;) {
@@ -479,15 +504,11 @@ static unsigned long pool_trim(unsigned long keep, bool may_sleep)
 		if (give < n)
 			run_insert(first, n - give);
 		first += n - give;
-		/* Unmarked before the lock goes, or a free could merge with them. */
-		for (i = 0; i < give; i++)
-			gomem_page_unmark(first + i);
 		gomem_mheap.pages_free -= give;
-		count_released((unsigned long)page_address(first), give);
+		pages_release((unsigned long)page_address(first), give);
 		spin_unlock_irqrestore(&gomem_mheap.lock, flags);
 
-		for (i = 0; i < give; i++)
-			__free_page(first + i);
+		pages_give((unsigned long)page_address(first), give, false);
 		released += give;
 		if (may_sleep)
 			cond_resched();

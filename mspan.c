@@ -12,6 +12,17 @@
  * belong to their class's mcentral; a large span is one object, and
  * the mheap keeps a list of them so that unload can find every page.
  *
+ * A freed span waits for its grace period in a batch of its CPU's: one
+ * call_rcu() for GOMEM_DEAD_BATCH spans, whose structs then go back to
+ * the slab in one kmem_cache_free_bulk().  A span's life is what a class
+ * of one or two objects a page pays for each object of a batch bigger
+ * than the spans kept, and one grace period a span was a third of it.
+ * A CPU's batch is closed when full, or when its CPU's caches are
+ * drained (the shrinker, unload) or it dies, so a few dead spans a CPU
+ * wait at most until then.  Under debug=1, whose spans carry the debug
+ * pointer that the batch's link shares, each span has its own grace
+ * period.
+ *
  * Invariants: every page of a span is marked with it from before the span
  * is handed out until mspan_free(); the struct and its states are freed
  * an RCU-sched grace period after the marks are gone, so a lockless
@@ -29,17 +40,36 @@
 
 static struct kmem_cache *mspan_cache;
 
+/* A CPU's batch of dead spans, linked through next_dead; lock protects it. */
+struct mspan_dead {
+	local_lock_t lock;
+	struct mspan *head;
+	unsigned int n;
+};
+
+static DEFINE_PER_CPU(struct mspan_dead, mspan_dead) = {
+	.lock = INIT_LOCAL_LOCK(lock),
+};
+
 static size_t state_bytes(const struct mspan *s)
 {
 	return (size_t)s->nelems * s->state_width;
 }
 
-static void mspan_destroy(struct mspan *s)
+/* Free what a span holds but its struct. */
+static void mspan_empty(struct mspan *s)
 {
-	gomem_debug_span_free(s);
+	/* Without debug=1, the debug pointer's place may hold next_dead. */
+	if (gomem_debug())
+		gomem_debug_span_free(s);
 	if (s->kind != MSPAN_LARGE && s->state != s->state_inline)
 		gomem_meta_free(s->state, state_bytes(s));
 	atomic_long_sub(kmem_cache_size(mspan_cache), &gomem_meta_bytes);
+}
+
+static void mspan_destroy(struct mspan *s)
+{
+	mspan_empty(s);
 	kmem_cache_free(mspan_cache, s);
 }
 
@@ -56,6 +86,55 @@ static void mspan_free_rcu(struct rcu_head *head)
 {
 	mspan_destroy(container_of(head, struct mspan, rcu));
 }
+
+/* A batch of dead spans, its grace period over: head and the rest. */
+static void mspan_free_batch_rcu(struct rcu_head *head)
+{
+	struct mspan *s = container_of(head, struct mspan, rcu);
+	void *dead[GOMEM_DEAD_BATCH];
+	size_t n = 0;
+
+	for (; s; s = s->next_dead) {
+		mspan_empty(s);
+		dead[n++] = s;
+	}
+	kmem_cache_free_bulk(mspan_cache, n, dead);
+}
+
+/* Close cpu's batch: its grace period begins.  Its lock held, or cpu dead. */
+static void mspan_dead_close(int cpu)
+{
+	struct mspan_dead *d = per_cpu_ptr(&mspan_dead, cpu);
+
+	if (!d->head)
+		return;
+	call_rcu(&d->head->rcu, mspan_free_batch_rcu);
+	d->head = NULL;
+	d->n = 0;
+}
+
+/* Close this CPU's batch, for a drain of its caches (mcache.c). */
+void mspan_dead_flush(void)
+{
+	unsigned long flags;
+
+	local_lock_irqsave(&mspan_dead.lock, flags);
+	mspan_dead_close(smp_processor_id());
+	local_unlock_irqrestore(&mspan_dead.lock, flags);
+}
+
+/* Close a dead CPU's batch: nothing can run there to race. */
+void mspan_dead_cpu(unsigned int cpu)
+{
+	mspan_dead_close(cpu);
+}
+
+/* Does cpu have dead spans waiting for their batch to close?  A hint. */
+bool mspan_dead_waiting(int cpu)
+{
+	return READ_ONCE(per_cpu_ptr(&mspan_dead, cpu)->head);
+}
+EXPORT_SYMBOL_IF_KUNIT(mspan_dead_waiting);
 
 /*
  * A span like tmpl (kind, class, npages, nelems, size), on node's pages,
@@ -109,9 +188,22 @@ EXPORT_SYMBOL_IF_KUNIT(mspan_alloc);
  */
 void mspan_free(struct mspan *s)
 {
+	struct mspan_dead *d;
+	unsigned long flags;
+
 	/* The pool marks the pages as its own, over the span's marks. */
 	mspan_pages_free(s);
-	call_rcu(&s->rcu, mspan_free_rcu);
+	if (gomem_debug()) {
+		call_rcu(&s->rcu, mspan_free_rcu);
+		return;
+	}
+	local_lock_irqsave(&mspan_dead.lock, flags);
+	d = this_cpu_ptr(&mspan_dead);
+	s->next_dead = d->head;
+	d->head = s;
+	if (++d->n == GOMEM_DEAD_BATCH)
+		mspan_dead_close(smp_processor_id());
+	local_unlock_irqrestore(&mspan_dead.lock, flags);
 }
 EXPORT_SYMBOL_IF_KUNIT(mspan_free);
 
@@ -186,6 +278,7 @@ int mspan_init(void)
 void mspan_exit(void)
 {
 	struct mspan *s, *tmp;
+	int cpu;
 
 	list_for_each_entry_safe(s, tmp, &gomem_mheap.large, node_list) {
 		list_del(&s->node_list);
@@ -193,6 +286,8 @@ void mspan_exit(void)
 	}
 	gomem_mheap.nr_large = 0;
 	gomem_mheap.large_pages = 0;
+	for_each_possible_cpu(cpu)
+		mspan_dead_close(cpu);
 	rcu_barrier();
 	kmem_cache_destroy(mspan_cache);
 }

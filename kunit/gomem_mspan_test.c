@@ -4,7 +4,8 @@
  * byte to its last, for small, tiny and large spans; a freed span's pages
  * name it no more; any pointer at all can be looked up, and only gomem's
  * own pages are ever taken for spans; large spans take exactly their
- * pages and are listed for unload.
+ * pages and are listed for unload; freed spans wait for their grace
+ * period in batches.
  */
 #include <kunit/test.h>
 #include <linux/module.h>
@@ -53,6 +54,8 @@ static void every_page_names_its_span(struct kunit *test)
 	unsigned int i;
 
 	gomem_test_keep_pages(test);
+	gomem_drain();
+	rcu_barrier();
 	meta = atomic_long_read(&gomem_meta_bytes);
 	for (i = 0; i <= ARRAY_SIZE(sizes); i++) {
 		s = class_span(test, i < ARRAY_SIZE(sizes) ?
@@ -65,6 +68,39 @@ static void every_page_names_its_span(struct kunit *test)
 		KUNIT_EXPECT_NULL(test, gomem_test_span((void *)base));
 		KUNIT_EXPECT_EQ(test, gomem_why(base), GOMEM_BAD_DOUBLE);
 	}
+	/* A drain closes the batches of dead spans; then they go. */
+	gomem_drain();
+	rcu_barrier();
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_meta_bytes), meta);
+}
+
+/*
+ * Freed spans wait for their grace period in their CPU's batch: a batch
+ * that is not full waits, even past a grace period, and the span that
+ * fills it sends the whole batch on its way.
+ */
+static void dead_spans_go_in_batches(struct kunit *test)
+{
+	struct mspan *s[GOMEM_DEAD_BATCH];
+	unsigned int cls = gomem_size_class(64), i;
+	unsigned long meta;
+
+	gomem_test_keep_pages(test);
+	/* One CPU's batch, from empty. */
+	migrate_disable();
+	gomem_drain();
+	rcu_barrier();
+	meta = atomic_long_read(&gomem_meta_bytes);
+	for (i = 0; i < GOMEM_DEAD_BATCH; i++)
+		s[i] = class_span(test, cls);
+	for (i = 0; i < GOMEM_DEAD_BATCH - 1; i++)
+		mspan_free(s[i]);
+	rcu_barrier();
+	KUNIT_EXPECT_TRUE(test, mspan_dead_waiting(smp_processor_id()));
+	KUNIT_EXPECT_GT(test, atomic_long_read(&gomem_meta_bytes), meta);
+	mspan_free(s[i]);
+	KUNIT_EXPECT_FALSE(test, mspan_dead_waiting(smp_processor_id()));
+	migrate_enable();
 	rcu_barrier();
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_meta_bytes), meta);
 }
@@ -136,6 +172,7 @@ static void any_pointer_can_be_checked(struct kunit *test)
 
 static struct kunit_case mspan_cases[] = {
 	KUNIT_CASE(every_page_names_its_span),
+	KUNIT_CASE(dead_spans_go_in_batches),
 	KUNIT_CASE(large_spans_are_exact),
 	KUNIT_CASE(any_pointer_can_be_checked),
 	{}
