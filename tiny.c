@@ -141,44 +141,52 @@ void tiny_retire(struct mcache *c)
 		tiny_block_dead(c, c->tiny_span, placed, block);
 }
 
-void *tiny_alloc(size_t size, gfp_t gfp)
+/*
+ * Place size bytes, aligned to align, in c's current block, if it has
+ * one with room; 0 if not.  The mcache locked, c this CPU's.
+ */
+static __always_inline unsigned long tiny_place(struct mcache *c, size_t size,
+						unsigned int align)
 {
-	unsigned int align = 1U << min(__ffs(size), 3UL), off;
-	struct mcache_slot *slot;
-	unsigned long flags, p;
-	bool missed = false;
-	struct mcache *c;
+	unsigned int off = ALIGN(c->tiny_off, align);
+	u32 *placed = c->tiny_placed;
+	unsigned long p;
+
+	if (unlikely(!c->tiny || off + size > TINY_BLOCK))
+		return 0;
+	/* This CPU alone writes its current block's word. */
+	WRITE_ONCE(*placed, *placed | tiny_start_bit(off) |
+		   tiny_end_bit(off + size - 1));
+	tiny_kasan_alloc(c->tiny, off + size);
+	p = c->tiny + off;
+	c->tiny_off = off + size;
+	/* Full: retired before this object can be freed. */
+	if (c->tiny_off == TINY_BLOCK)
+		tiny_retire(c);
+	return p;
+}
+
+static __always_inline void tiny_count_alloc(struct mcache *c, size_t size)
+{
+	c->stats.tiny.allocs++;
+	c->stats.tiny.bytes += size;
+}
+
+/*
+ * Place size bytes at the start of a fresh block off c's stack, if it
+ * has one; 0 if not.  The block becomes current if it has more room left
+ * than the current one.  The mcache locked, c this CPU's.
+ */
+static unsigned long tiny_new_block(struct mcache *c, size_t size, bool missed)
+{
+	struct mcache_slot *slot = &c->slot[GOMEM_TINY_CLASS];
+	unsigned long p;
 	struct mspan *s;
 	u32 *placed;
 
-	for (;;) {
-		mcache_lock_irqsave(flags);
-		c = this_cpu_read(gomem_mcache);
-		off = ALIGN(c->tiny_off, align);
-		if (likely(c->tiny && off + size <= TINY_BLOCK)) {
-			/* This CPU alone writes its current block's word. */
-			placed = c->tiny_placed;
-			WRITE_ONCE(*placed, *placed | tiny_start_bit(off) |
-				   tiny_end_bit(off + size - 1));
-			tiny_kasan_alloc(c->tiny, off + size);
-			p = c->tiny + off;
-			c->tiny_off = off + size;
-			/* Full: retired before this object can be freed. */
-			if (c->tiny_off == TINY_BLOCK)
-				tiny_retire(c);
-			goto out;
-		}
-		slot = &c->slot[GOMEM_TINY_CLASS];
-		if (slot->n)
-			break;
-		mcache_unlock_irqrestore(flags);
-		might_alloc(gfp);
-		if (!mcache_refill(GOMEM_TINY_CLASS, gfp, NULL))
-			return NULL;
-		missed = true;
-	}
-
-	/* A fresh block, the object at its start; nobody else sees it yet. */
+	if (!slot->n)
+		return 0;
+	/* Nobody else sees the block yet. */
 	p = (unsigned long)slot->objs[--slot->n].p;
 	s = slot->objs[slot->n].span;
 	placed = tiny_placed(s, p);
@@ -198,11 +206,52 @@ void *tiny_alloc(size_t size, gfp_t gfp)
 		WRITE_ONCE(*tiny_freed(s, placed), TINY_DONE & ~tiny_start_bit(0));
 		WRITE_ONCE(*placed, tiny_start_bit(0) | tiny_end_bit(size - 1));
 	}
-out:
-	c->stats.tiny.allocs++;
-	c->stats.tiny.bytes += size;
+	return p;
+}
+
+/*
+ * A tiny object of size bytes, aligned to align, in this CPU's current
+ * block or in a fresh one off its stack, counted; 0 if both fail.
+ */
+static __always_inline unsigned long tiny_take(size_t size, unsigned int align,
+					       bool missed)
+{
+	unsigned long flags, p;
+	struct mcache *c;
+
+	mcache_lock_irqsave(flags);
+	c = this_cpu_read(gomem_mcache);
+	p = tiny_place(c, size, align) ?: tiny_new_block(c, size, missed);
+	if (likely(p)) {
+		c->stats.tiny.allocs++;
+		c->stats.tiny.bytes += size;
+	}
 	mcache_unlock_irqrestore(flags);
+	return p;
+}
+
+/* tiny_alloc() found this CPU's stack of blocks empty: refill, and again. */
+static noinline void *tiny_alloc_refill(size_t size, gfp_t gfp,
+					unsigned int align)
+{
+	unsigned long p;
+
+	do {
+		might_alloc(gfp);
+		if (!mcache_refill(GOMEM_TINY_CLASS, gfp, NULL))
+			return NULL;
+		/* Interrupts, or a move to another CPU, may empty it again. */
+		p = tiny_take(size, align, true);
+	} while (!p);
 	return (void *)p;
+}
+
+void *tiny_alloc(size_t size, gfp_t gfp)
+{
+	unsigned int align = 1U << min(__ffs(size), 3UL);
+	unsigned long p = tiny_take(size, align, false);
+
+	return p ? (void *)p : tiny_alloc_refill(size, gfp, align);
 }
 
 /* The starts of the live objects of the block whose state is placed. */
@@ -211,18 +260,24 @@ static u32 tiny_live(struct mspan *s, u32 *placed, u32 now)
 	return now & ~READ_ONCE(*tiny_freed(s, placed)) & TINY_DONE;
 }
 
+/* tiny_size(), for the block whose state is placed. */
+static __always_inline size_t tiny_size_in(struct mspan *s, u32 *placed,
+					   unsigned int o)
+{
+	u32 now = READ_ONCE(*placed);
+
+	if (!(tiny_live(s, placed, now) & tiny_start_bit(o)))
+		return 0;
+	return tiny_last(now, o) - o + 1;
+}
+
 /*
  * Size of the live tiny object at p, or 0 if p is not one's start.  The
  * caller reads as an RCU-sched reader.
  */
 size_t tiny_size(struct mspan *s, unsigned long p)
 {
-	unsigned int o = p & (TINY_BLOCK - 1);
-	u32 *placed = tiny_placed(s, p), now = READ_ONCE(*placed);
-
-	if (!(tiny_live(s, placed, now) & tiny_start_bit(o)))
-		return 0;
-	return tiny_last(now, o) - o + 1;
+	return tiny_size_in(s, tiny_placed(s, p), p & (TINY_BLOCK - 1));
 }
 
 /* Why p, in a tiny span, is not a live object's start. */
@@ -248,7 +303,7 @@ bool tiny_free(struct mcache *c, struct mspan *s, unsigned long p)
 	size_t size;
 	u16 freed;
 
-	size = tiny_size(s, p);
+	size = tiny_size_in(s, placed, o);
 	if (!size)
 		return false;
 	/* Before the freed bit is set: then the block may be reused. */
