@@ -45,11 +45,11 @@
  *	(flushing a stack, sending objects home, a dead CPU's drain), never
  *	the other way round, and never one CPU's mcache lock inside another.
  *
- * mspan_dead.lock, one per CPU (a local_lock_t, in mspan.c)
- *	That CPU's batch of freed spans waiting for their grace period.
- *	Taken with no other gomem lock held but the mcache lock (a flush
- *	that frees spans), and nothing is taken inside it; a dead CPU's
- *	batch is closed by the hotplug callback, unload closes every one.
+ * mspan_dead.lock, one per CPU (IRQ-safe spinlock, in mspan.c)
+ *	That CPU's batch of freed spans waiting for their grace period,
+ *	which its CPU fills and any CPU may close.  Taken with no other
+ *	gomem lock held but the mcache lock (a flush that frees spans), and
+ *	nothing is taken inside it.
  *
  * Finding a pointer's span: lockless
  * ==================================
@@ -458,7 +458,6 @@ void mspan_free_now(struct mspan *s);
 /* Freed spans that share one grace period (mspan.c). */
 #define GOMEM_DEAD_BATCH	16
 void mspan_dead_flush(void);
-void mspan_dead_cpu(unsigned int cpu);
 bool mspan_dead_waiting(int cpu);
 struct mspan *mspan_alloc_large(size_t size, int node, gfp_t gfp);
 void mspan_free_large(struct mspan *s);

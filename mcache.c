@@ -321,8 +321,6 @@ static void mcache_drain_local(struct work_struct *unused)
 	mcache_lock_irqsave(flags);
 	mcache_drain(this_cpu_read(gomem_mcache));
 	mcache_unlock_irqrestore(flags);
-	/* The spans the drain freed, and those before, start their grace period. */
-	mspan_dead_flush();
 }
 
 /* Drain every online CPU for which want(cpu) holds (all if NULL); wait. */
@@ -349,6 +347,7 @@ void gomem_drain(void)
 {
 	mcache_drain_cpus(NULL);
 	mcentral_release_empty();
+	mspan_dead_flush();
 }
 EXPORT_SYMBOL_IF_KUNIT(gomem_drain);
 
@@ -358,7 +357,7 @@ static bool mcache_holds(int cpu)
 	struct mcache *c = gomem_mcache_of(cpu);
 	unsigned int cls;
 
-	if (READ_ONCE(c->tiny) || READ_ONCE(c->naway) || mspan_dead_waiting(cpu))
+	if (READ_ONCE(c->tiny) || READ_ONCE(c->naway))
 		return true;
 	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++)
 		if (READ_ONCE(c->slot[cls].objs))
@@ -425,7 +424,6 @@ static int mcache_cpu_dead(unsigned int cpu)
 	mcache_lock_irqsave(flags);
 	mcache_drain(per_cpu(gomem_mcache, cpu));
 	mcache_unlock_irqrestore(flags);
-	mspan_dead_cpu(cpu);
 	return 0;
 }
 

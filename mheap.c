@@ -247,19 +247,27 @@ EXPORT_SYMBOL_IF_KUNIT(gomem_pfn_valid);
  * Count n pages at base, which the page allocator gave or is about to
  * get back, in the sections they lie in (delta 1 or -1); mheap.lock.
  */
+static void count_section(unsigned long sec, unsigned long n, int delta)
+{
+	if (sec < gomem_nr_sections)
+		WRITE_ONCE(gomem_section_pages[sec],
+			   gomem_section_pages[sec] + delta * (int)n);
+}
+
 static void count_sections(unsigned long base, unsigned long n, int delta)
 {
-	unsigned long pfn = PHYS_PFN(__pa(base)), end = pfn + n, next;
-	unsigned long sec = pfn_to_section_nr(pfn);
+	unsigned long pfn = (base - PAGE_OFFSET) >> PAGE_SHIFT, end = pfn + n;
+	unsigned long sec = pfn_to_section_nr(pfn), next;
 
 	lockdep_assert_held(&gomem_mheap.lock);
-	for (;; sec++, pfn = next) {
-		next = section_nr_to_pfn(sec + 1);
-		if (sec < gomem_nr_sections)
-			WRITE_ONCE(gomem_section_pages[sec], gomem_section_pages[sec] +
-				   delta * (int)(min(end, next) - pfn));
-		if (end <= next)
-			return;
+	/* Most runs lie in one section, large blocks too. */
+	if (likely(sec == pfn_to_section_nr(end - 1))) {
+		count_section(sec, n, delta);
+		return;
+	}
+	for (; pfn < end; sec++, pfn = next) {
+		next = min(end, section_nr_to_pfn(sec + 1));
+		count_section(sec, next - pfn, delta);
 	}
 }
 
@@ -559,6 +567,9 @@ void mheap_exit(void)
 	mheap_scavenge(0);
 	gomem_meta_free(gomem_mheap.pools, nr_node_ids * sizeof(*gomem_mheap.pools));
 	gomem_mheap.pools = NULL;
+	/* Every page has gone back: a count left is a page counted wrong. */
+	WARN_ON_ONCE(memchr_inv(gomem_section_pages, 0,
+				gomem_nr_sections * sizeof(unsigned int)));
 	gomem_meta_free(gomem_section_pages, gomem_nr_sections * sizeof(unsigned int));
 	gomem_section_pages = NULL;
 	gomem_nr_sections = 0;

@@ -17,11 +17,11 @@
  * the slab in one kmem_cache_free_bulk().  A span's life is what a class
  * of one or two objects a page pays for each object of a batch bigger
  * than the spans kept, and one grace period a span was a third of it.
- * A CPU's batch is closed when full, or when its CPU's caches are
- * drained (the shrinker, unload) or it dies, so a few dead spans a CPU
- * wait at most until then.  Under debug=1, whose spans carry the debug
- * pointer that the batch's link shares, each span has its own grace
- * period.
+ * A CPU's batch is closed when full, or by the scavenger, which the
+ * batch's first span schedules, by the shrinker and by a drain, so no
+ * dead span waits for a batch to fill for longer than the scavenger's
+ * delay.  Under debug=1, whose spans carry the debug pointer that the
+ * batch's link shares, each span has its own grace period.
  *
  * Invariants: every page of a span is marked with it from before the span
  * is handed out until mspan_free(); the struct and its states are freed
@@ -40,16 +40,18 @@
 
 static struct kmem_cache *mspan_cache;
 
-/* A CPU's batch of dead spans, linked through next_dead; lock protects it. */
+/*
+ * A CPU's batch of dead spans, linked through next_dead.  lock protects
+ * it: its CPU takes it, uncontended, unless a free moved to another CPU
+ * on the way, and the scavenger takes every CPU's to close the batches.
+ */
 struct mspan_dead {
-	local_lock_t lock;
+	spinlock_t lock;	/* head and n */
 	struct mspan *head;
 	unsigned int n;
 };
 
-static DEFINE_PER_CPU(struct mspan_dead, mspan_dead) = {
-	.lock = INIT_LOCAL_LOCK(lock),
-};
+static DEFINE_PER_CPU(struct mspan_dead, mspan_dead);
 
 static size_t state_bytes(const struct mspan *s)
 {
@@ -101,11 +103,9 @@ static void mspan_free_batch_rcu(struct rcu_head *head)
 	kmem_cache_free_bulk(mspan_cache, n, dead);
 }
 
-/* Close cpu's batch: its grace period begins.  Its lock held, or cpu dead. */
-static void mspan_dead_close(int cpu)
+/* Close batch d: its grace period begins.  d->lock held, or unload. */
+static void mspan_dead_close(struct mspan_dead *d)
 {
-	struct mspan_dead *d = per_cpu_ptr(&mspan_dead, cpu);
-
 	if (!d->head)
 		return;
 	call_rcu(&d->head->rcu, mspan_free_batch_rcu);
@@ -113,23 +113,28 @@ static void mspan_dead_close(int cpu)
 	d->n = 0;
 }
 
-/* Close this CPU's batch, for a drain of its caches (mcache.c). */
+/*
+ * Close every CPU's batch: the scavenger's, the shrinker's and a drain's
+ * work, so that no dead span waits long for its batch to fill.  Any
+ * context.
+ */
 void mspan_dead_flush(void)
 {
+	struct mspan_dead *d;
 	unsigned long flags;
+	int cpu;
 
-	local_lock_irqsave(&mspan_dead.lock, flags);
-	mspan_dead_close(smp_processor_id());
-	local_unlock_irqrestore(&mspan_dead.lock, flags);
+	for_each_possible_cpu(cpu) {
+		d = per_cpu_ptr(&mspan_dead, cpu);
+		if (!READ_ONCE(d->head))
+			continue;
+		spin_lock_irqsave(&d->lock, flags);
+		mspan_dead_close(d);
+		spin_unlock_irqrestore(&d->lock, flags);
+	}
 }
 
-/* Close a dead CPU's batch: nothing can run there to race. */
-void mspan_dead_cpu(unsigned int cpu)
-{
-	mspan_dead_close(cpu);
-}
-
-/* Does cpu have dead spans waiting for their batch to close?  A hint. */
+/* Does cpu have dead spans waiting for their batch to close?  (KUnit) */
 bool mspan_dead_waiting(int cpu)
 {
 	return READ_ONCE(per_cpu_ptr(&mspan_dead, cpu)->head);
@@ -190,6 +195,7 @@ void mspan_free(struct mspan *s)
 {
 	struct mspan_dead *d;
 	unsigned long flags;
+	bool opened;
 
 	/* The pool marks the pages as its own, over the span's marks. */
 	mspan_pages_free(s);
@@ -197,13 +203,17 @@ void mspan_free(struct mspan *s)
 		call_rcu(&s->rcu, mspan_free_rcu);
 		return;
 	}
-	local_lock_irqsave(&mspan_dead.lock, flags);
-	d = this_cpu_ptr(&mspan_dead);
+	d = raw_cpu_ptr(&mspan_dead);
+	spin_lock_irqsave(&d->lock, flags);
 	s->next_dead = d->head;
 	d->head = s;
-	if (++d->n == GOMEM_DEAD_BATCH)
-		mspan_dead_close(smp_processor_id());
-	local_unlock_irqrestore(&mspan_dead.lock, flags);
+	opened = ++d->n == 1;
+	if (d->n == GOMEM_DEAD_BATCH)
+		mspan_dead_close(d);
+	spin_unlock_irqrestore(&d->lock, flags);
+	/* The scavenger closes the batch if it does not fill meanwhile. */
+	if (opened)
+		reclaim_scavenge_soon();
 }
 EXPORT_SYMBOL_IF_KUNIT(mspan_free);
 
@@ -263,6 +273,10 @@ EXPORT_SYMBOL_IF_KUNIT(mspan_free_large);
 
 int mspan_init(void)
 {
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		spin_lock_init(&per_cpu_ptr(&mspan_dead, cpu)->lock);
 	INIT_LIST_HEAD(&gomem_mheap.large);
 	mspan_cache = kmem_cache_create("gomem_mspan", sizeof(struct mspan),
 					__alignof__(struct mspan),
@@ -287,7 +301,7 @@ void mspan_exit(void)
 	gomem_mheap.nr_large = 0;
 	gomem_mheap.large_pages = 0;
 	for_each_possible_cpu(cpu)
-		mspan_dead_close(cpu);
+		mspan_dead_close(per_cpu_ptr(&mspan_dead, cpu));
 	rcu_barrier();
 	kmem_cache_destroy(mspan_cache);
 }

@@ -83,6 +83,7 @@ void reclaim_trim(void)
 {
 	mcentral_release_empty();
 	mheap_scavenge(reclaim_reserve_pages());
+	mspan_dead_flush();
 }
 EXPORT_SYMBOL_IF_KUNIT(reclaim_trim);
 
@@ -153,6 +154,8 @@ unsigned long reclaim_scan(struct shrinker *sh, struct shrink_control *sc)
 		mcache_drain_busy();
 		freed += give_back(want - freed);
 	}
+	/* The structs of the spans gone, after their grace period. */
+	mspan_dead_flush();
 	atomic_long_add(freed, &gomem_shrink_freed);
 	return freed ?: SHRINK_STOP;
 }
