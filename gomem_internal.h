@@ -77,8 +77,8 @@
  * always finds them.
  *
  * Before it reads a struct page, which exists only where there is memory,
- * a reader asks the mheap's count of the pages gomem holds in that
- * page's memory section (gomem_pfn_held()): a section where gomem holds
+ * a reader asks the mheap whether gomem holds pages in that page's
+ * memory section (gomem_pfn_held()): a section where gomem holds
  * none cannot hold a gomem object, and one where it holds some cannot
  * be unplugged, so its struct pages exist.  That costs a load where
  * pfn_valid() walks the kernel's two-level section table inside an RCU
@@ -318,7 +318,8 @@ static __always_inline unsigned long gomem_page_what_of(struct page *page)
 	return what;
 }
 
-/* Pages gomem holds in each memory section below high_memory: mheap.c. */
+/* Sections below high_memory where gomem holds pages, and how many: mheap.c. */
+extern u8 *gomem_section_held;
 extern unsigned int *gomem_section_pages;
 extern unsigned long gomem_nr_sections;
 bool gomem_pfn_valid(unsigned long pfn);
@@ -332,7 +333,7 @@ static __always_inline bool gomem_pfn_held(unsigned long pfn)
 	unsigned long sec = pfn_to_section_nr(pfn);
 
 	if (likely(sec < gomem_nr_sections))
-		return READ_ONCE(gomem_section_pages[sec]);
+		return READ_ONCE(gomem_section_held[sec]);
 	return gomem_pfn_valid(pfn);
 }
 

@@ -39,10 +39,14 @@
  *  - pages_free is the sum of the pools' pages, pages_total - pages_free
  *    the pages in spans;
  *  - gomem_section_pages[s] is how many of the pages_total lie in memory
- *    section s, for the sections below high_memory at load: the pages are
- *    counted before any of them is marked, and uncounted only once they
- *    are all unmarked, so a reader that finds a count of 0 (read without
- *    the lock) never misses a mark (gomem_pfn_held()).
+ *    section s, for the sections below high_memory at load, and
+ *    gomem_section_held[s] is 1 iff that is not 0: the pages are counted
+ *    before any of them is marked, and uncounted only once they are all
+ *    unmarked, so a reader that finds held 0 (read without the lock)
+ *    never misses a mark (gomem_pfn_held()).  Every free reads held;
+ *    only a section's first page taken and last given back write it, so
+ *    the counts, which every page taken or given back writes, are kept
+ *    apart, and their cache lines never bounce to the freeing CPUs.
  * Pages in the pools are KASAN-poisoned as freed, like any free object.
  */
 #define pr_fmt(fmt) "gomem: " fmt
@@ -64,6 +68,8 @@ unsigned long gomem_page_key;
 EXPORT_SYMBOL_IF_KUNIT(gomem_page_key);
 unsigned int *gomem_section_pages;
 EXPORT_SYMBOL_IF_KUNIT(gomem_section_pages);
+u8 *gomem_section_held;
+EXPORT_SYMBOL_IF_KUNIT(gomem_section_held);
 unsigned long gomem_nr_sections;
 EXPORT_SYMBOL_IF_KUNIT(gomem_nr_sections);
 atomic_long_t gomem_meta_bytes;
@@ -249,9 +255,14 @@ EXPORT_SYMBOL_IF_KUNIT(gomem_pfn_valid);
  */
 static void count_section(unsigned long sec, unsigned long n, int delta)
 {
-	if (sec < gomem_nr_sections)
-		WRITE_ONCE(gomem_section_pages[sec],
-			   gomem_section_pages[sec] + delta * (int)n);
+	unsigned int pages;
+
+	if (sec >= gomem_nr_sections)
+		return;
+	pages = gomem_section_pages[sec] + delta * (int)n;
+	gomem_section_pages[sec] = pages;
+	if (!pages != !READ_ONCE(gomem_section_held[sec]))
+		WRITE_ONCE(gomem_section_held[sec], !!pages);
 }
 
 static void count_sections(unsigned long base, unsigned long n, int delta)
@@ -530,6 +541,15 @@ unsigned long mheap_scavenge(unsigned long keep)
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_scavenge);
 
+static void sections_free(void)
+{
+	gomem_meta_free(gomem_section_pages, gomem_nr_sections * sizeof(unsigned int));
+	gomem_meta_free(gomem_section_held, gomem_nr_sections);
+	gomem_section_pages = NULL;
+	gomem_section_held = NULL;
+	gomem_nr_sections = 0;
+}
+
 int mheap_init(void)
 {
 	struct mheap_pool *pool;
@@ -545,9 +565,10 @@ int mheap_init(void)
 	gomem_nr_sections = pfn_to_section_nr(PHYS_PFN(__pa(high_memory - 1))) + 1;
 	gomem_section_pages = gomem_meta_alloc(gomem_nr_sections * sizeof(unsigned int),
 					       GFP_KERNEL, NUMA_NO_NODE);
-	if (!gomem_section_pages) {
+	gomem_section_held = gomem_meta_alloc(gomem_nr_sections, GFP_KERNEL, NUMA_NO_NODE);
+	if (!gomem_section_pages || !gomem_section_held) {
+		sections_free();
 		gomem_meta_free(pool, nr_node_ids * sizeof(*pool));
-		gomem_nr_sections = 0;
 		return -ENOMEM;
 	}
 	for (node = 0; node < nr_node_ids; node++)
@@ -570,7 +591,5 @@ void mheap_exit(void)
 	/* Every page has gone back: a count left is a page counted wrong. */
 	WARN_ON_ONCE(memchr_inv(gomem_section_pages, 0,
 				gomem_nr_sections * sizeof(unsigned int)));
-	gomem_meta_free(gomem_section_pages, gomem_nr_sections * sizeof(unsigned int));
-	gomem_section_pages = NULL;
-	gomem_nr_sections = 0;
+	sections_free();
 }

@@ -81,8 +81,10 @@ static void expect_invariants(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, free, gomem_mheap.pages_free);
 	KUNIT_EXPECT_GE(test, gomem_mheap.pages_total, gomem_mheap.pages_free);
 	/* The guest has no memory above the sections counted. */
-	for (pages = 0, i = 0; i < gomem_nr_sections; i++)
+	for (pages = 0, i = 0; i < gomem_nr_sections; i++) {
 		pages += gomem_section_pages[i];
+		KUNIT_EXPECT_EQ(test, gomem_section_held[i], !!gomem_section_pages[i]);
+	}
 	KUNIT_EXPECT_EQ(test, pages, gomem_mheap.pages_total);
 	spin_unlock_irqrestore(&gomem_mheap.lock, flags);
 }
@@ -344,7 +346,7 @@ static void failed_growth_leaves_nothing(struct kunit *test)
 static void sections_gate_the_marks(struct kunit *test)
 {
 	unsigned long base, sec, flags, nr = gomem_nr_sections;
-	unsigned int held;
+	u8 held;
 
 	gomem_test_no_reserve();
 	gomem_test_keep_pages(test);
@@ -354,16 +356,16 @@ static void sections_gate_the_marks(struct kunit *test)
 	sec = pfn_to_section_nr(PHYS_PFN(__pa(base)));
 	KUNIT_ASSERT_LT(test, sec, nr);
 	spin_lock_irqsave(&gomem_mheap.lock, flags);
-	held = gomem_section_pages[sec];
-	WRITE_ONCE(gomem_section_pages[sec], 0);
+	held = gomem_section_held[sec];
+	WRITE_ONCE(gomem_section_held[sec], 0);
 	KUNIT_EXPECT_EQ(test, gomem_page_what(base), 0UL);
-	WRITE_ONCE(gomem_section_pages[sec], held);
+	WRITE_ONCE(gomem_section_held[sec], held);
 	WRITE_ONCE(gomem_nr_sections, 0);
 	KUNIT_EXPECT_TRUE(test, gomem_page_what(base) & GOMEM_PAGE_POOL);
 	KUNIT_EXPECT_EQ(test, gomem_page_what((unsigned long)test), 0UL);
 	WRITE_ONCE(gomem_nr_sections, nr);
 	spin_unlock_irqrestore(&gomem_mheap.lock, flags);
-	KUNIT_EXPECT_GT(test, held, 0U);
+	KUNIT_EXPECT_EQ(test, held, 1);
 	expect_invariants(test);
 }
 
