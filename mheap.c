@@ -265,7 +265,8 @@ static void count_section(unsigned long sec, unsigned long n, int delta)
 		WRITE_ONCE(gomem_section_held[sec], !!pages);
 }
 
-static void count_sections(unsigned long base, unsigned long n, int delta)
+static __always_inline void count_sections(unsigned long base, unsigned long n,
+					   int delta)
 {
 	unsigned long pfn = (base - PAGE_OFFSET) >> PAGE_SHIFT, end = pfn + n;
 	unsigned long sec = pfn_to_section_nr(pfn), next;
@@ -315,7 +316,8 @@ static void pages_release(unsigned long base, unsigned long n)
  * whole (a power of two that pages_from_buddy() kept whole), else page
  * by page.  Not under mheap.lock.
  */
-static void pages_give(unsigned long base, unsigned long n, bool whole)
+static __always_inline void pages_give(unsigned long base, unsigned long n,
+				       bool whole)
 {
 	struct page *page = virt_to_page((void *)base);
 	unsigned long i;
