@@ -249,10 +249,7 @@ bool gomem_pfn_valid(unsigned long pfn)
 }
 EXPORT_SYMBOL_IF_KUNIT(gomem_pfn_valid);
 
-/*
- * Count n pages at base, which the page allocator gave or is about to
- * get back, in the sections they lie in (delta 1 or -1); mheap.lock.
- */
+/* Count n pages more (delta 1) or fewer (-1) in section sec; mheap.lock. */
 static void count_section(unsigned long sec, unsigned long n, int delta)
 {
 	unsigned int pages;
@@ -265,6 +262,10 @@ static void count_section(unsigned long sec, unsigned long n, int delta)
 		WRITE_ONCE(gomem_section_held[sec], !!pages);
 }
 
+/*
+ * Count n pages at base, which the page allocator gave or is about to
+ * get back, in the sections they lie in; mheap.lock.
+ */
 static __always_inline void count_sections(unsigned long base, unsigned long n,
 					   int delta)
 {

@@ -16,7 +16,8 @@
  * call_rcu() for GOMEM_DEAD_BATCH spans, whose structs then go back to
  * the slab in one kmem_cache_free_bulk().  A span's life is what a class
  * of one or two objects a page pays for each object of a batch bigger
- * than the spans kept, and one grace period a span was a third of it.
+ * than the spans kept, and a grace period and a slab free of its own
+ * were an eighth of it.
  * A CPU's batch is closed when full, or by the scavenger, which the
  * batch's first span schedules, by the shrinker and by a drain, so no
  * dead span waits for a batch to fill for longer than the scavenger's

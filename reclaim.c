@@ -9,8 +9,10 @@
  *    reserve (reserve_kib), or an mcentral keeping an empty span,
  *    schedules a delayed work, which releases the kept spans to the
  *    pools and gives back everything above the reserve SCAVENGE_DELAY
- *    later.  So an idle gomem holds no more free pages than its reserve
- *    within a second; a class that shrinks and grows again in the
+ *    later, and starts the grace period of the freed spans that wait in
+ *    a batch (mspan.c), whose first span schedules it too.  So an idle
+ *    gomem holds no more free pages than its reserve within a second; a
+ *    class that shrinks and grows again in the
  *    meantime finds its empty spans kept, or their pages in the pool; and
  *    no allocation or free waits for the scavenger.  The kept spans and
  *    the pools never hold more than GOMEM_POOL_SURPLUS past the reserve

@@ -166,12 +166,6 @@ static __always_inline unsigned long tiny_place(struct mcache *c, size_t size,
 	return p;
 }
 
-static __always_inline void tiny_count_alloc(struct mcache *c, size_t size)
-{
-	c->stats.tiny.allocs++;
-	c->stats.tiny.bytes += size;
-}
-
 /*
  * Place size bytes at the start of a fresh block off c's stack, if it
  * has one; 0 if not.  The block becomes current if it has more room left
