@@ -205,12 +205,8 @@ struct mspan {
 		struct list_head node_list;
 		struct rcu_head rcu;	/* once freed, and on no list */
 	};
-	union {
-		struct gomem_debug_obj *debug;	/* debug=1 only: see debug.c */
-		struct mspan *next_dead;	/* freed, without debug=1: the
-						 * rest of its batch (mspan.c)
-						 */
-	};
+	struct gomem_debug_obj *debug;	/* debug=1 only: see debug.c */
+	struct mspan *next_dead;	/* freed: the rest of its batch (mspan.c) */
 	/*
 	 * The states themselves, when they fit, as for the classes of a
 	 * few objects a span: no allocation of their own to make and free

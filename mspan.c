@@ -21,8 +21,7 @@
  * A CPU's batch is closed when full, or by the scavenger, which the
  * batch's first span schedules, by the shrinker and by a drain, so no
  * dead span waits for a batch to fill for longer than the scavenger's
- * delay.  Under debug=1, whose spans carry the debug pointer that the
- * batch's link shares, each span has its own grace period.
+ * delay.
  *
  * Invariants: every page of a span is marked with it from before the span
  * is handed out until mspan_free(); the struct and its states are freed
@@ -62,9 +61,7 @@ static size_t state_bytes(const struct mspan *s)
 /* Free what a span holds but its struct. */
 static void mspan_empty(struct mspan *s)
 {
-	/* Without debug=1, the debug pointer's place may hold next_dead. */
-	if (gomem_debug())
-		gomem_debug_span_free(s);
+	gomem_debug_span_free(s);
 	if (s->kind != MSPAN_LARGE && s->state != s->state_inline)
 		gomem_meta_free(s->state, state_bytes(s));
 	atomic_long_sub(kmem_cache_size(mspan_cache), &gomem_meta_bytes);
@@ -83,11 +80,6 @@ static void mspan_pages_free(struct mspan *s)
 		mheap_block_free(s->base, s->npages);
 	else
 		mheap_pages_free(s->base, s->npages);
-}
-
-static void mspan_free_rcu(struct rcu_head *head)
-{
-	mspan_destroy(container_of(head, struct mspan, rcu));
 }
 
 /* A batch of dead spans, its grace period over: head and the rest. */
@@ -200,10 +192,6 @@ void mspan_free(struct mspan *s)
 
 	/* The pool marks the pages as its own, over the span's marks. */
 	mspan_pages_free(s);
-	if (gomem_debug()) {
-		call_rcu(&s->rcu, mspan_free_rcu);
-		return;
-	}
 	d = raw_cpu_ptr(&mspan_dead);
 	spin_lock_irqsave(&d->lock, flags);
 	s->next_dead = d->head;
