@@ -390,11 +390,15 @@ static inline void *gomem_meta_alloc(size_t n, gfp_t gfp, int node)
 	return p;
 }
 
-/* Free what gomem_meta_alloc(n, ...) gave; p may be NULL. */
+/*
+ * Free what gomem_meta_alloc(n, ...) gave; p may be NULL, as it mostly is
+ * on the refill and flush paths, which then call nothing.
+ */
 static inline void gomem_meta_free(const void *p, size_t n)
 {
-	if (p)
-		atomic_long_sub(kmalloc_size_roundup(n), &gomem_meta_bytes);
+	if (!p)
+		return;
+	atomic_long_sub(kmalloc_size_roundup(n), &gomem_meta_bytes);
 	kfree(p);
 }
 

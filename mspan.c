@@ -86,7 +86,7 @@ static void mspan_pages_free(struct mspan *s)
 static void mspan_free_batch_rcu(struct rcu_head *head)
 {
 	struct mspan *s = container_of(head, struct mspan, rcu);
-	void *dead[GOMEM_DEAD_BATCH];
+	void *dead[GOMEM_DEAD_BATCH] __uninitialized;	/* only dead[0..n) is read */
 	size_t n = 0;
 
 	for (; s; s = s->next_dead) {

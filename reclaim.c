@@ -72,10 +72,16 @@ unsigned long reclaim_reserve_pages(void)
 	return (unsigned long)READ_ONCE(gomem_reserve_kib) >> (PAGE_SHIFT - 10);
 }
 
-/* The pools went past the reserve: give the surplus back soon.  Any context. */
+/*
+ * The pools went past the reserve: give the surplus back soon.  Any
+ * context.  While the scavenger is pending, which is most calls, a test
+ * of its pending bit is all this costs: the work clears the bit before
+ * it runs, and then takes the locks under which the caller left its
+ * pages, so a caller that saw it set is seen by that run.
+ */
 void reclaim_scavenge_soon(void)
 {
-	if (!READ_ONCE(reclaim_stopped))
+	if (!READ_ONCE(reclaim_stopped) && !delayed_work_pending(&scavenger))
 		schedule_delayed_work(&scavenger, SCAVENGE_DELAY);
 }
 EXPORT_SYMBOL_IF_KUNIT(reclaim_scavenge_soon);
