@@ -427,19 +427,15 @@ struct mheap {
 	unsigned long nr_large, large_pages;	/* live large spans */
 	struct list_head large;		/* ... on this list */
 	atomic_long_t kept;		/* pages of the empty spans kept */
+	/*
+	 * The most pages the pools and the kept empty spans hold beyond the
+	 * reserve, waiting for the scavenger; set at load, then only read.
+	 * See mheap_surplus() for how much, and why.
+	 */
+	unsigned long surplus;
 };
 
 extern struct mheap gomem_mheap;
-
-/*
- * The most pages the pools and the kept empty spans hold beyond the
- * reserve, waiting for the scavenger: enough for a batch of a few hundred
- * one-page spans to go and come back without the page allocator.  They
- * never add to what gomem holds at its peak: a request the pools cannot
- * serve takes the kept spans' pages, and gives back as many surplus pages
- * as it takes from the page allocator (mheap.c).
- */
-#define GOMEM_POOL_SURPLUS	(SZ_1M >> PAGE_SHIFT)
 
 int mheap_init(void);
 void mheap_exit(void);
@@ -596,6 +592,7 @@ extern unsigned int gomem_reserve_kib;
 extern atomic_long_t gomem_shrink_calls, gomem_shrink_freed;
 unsigned long reclaim_reserve_pages(void);
 void reclaim_scavenge_soon(void);
+void reclaim_scavenger_sync(void);
 void reclaim_trim(void);
 unsigned long reclaim_count(struct shrinker *sh, struct shrink_control *sc);
 unsigned long reclaim_scan(struct shrinker *sh, struct shrink_control *sc);

@@ -403,24 +403,32 @@ unsigned int mcentral_get(struct mcentral *c, struct gomem_obj *objs,
 }
 EXPORT_SYMBOL_IF_KUNIT(mcentral_get);
 
-/* Empty span s leaves c, for the mheap; c->lock held. */
-static void mcentral_unlink(struct mcentral *c, struct mspan *s)
+/*
+ * nr empty spans, of npages pages and nelems objects in all, leave c for
+ * the mheap; c->lock held.
+ */
+static void mcentral_unlink(struct mcentral *c, unsigned long nr,
+			    unsigned long npages, unsigned long nelems)
 {
+	c->nr_spans -= nr;
 	/* Cold again: mcentral_class_for() may lend again. */
-	if (!--c->nr_spans)
+	if (!c->nr_spans)
 		atomic_set(&c->borrowed, 0);
-	c->nr_pages -= s->npages;
-	c->nr_objs -= s->nelems;
-	c->nr_free -= s->nelems;
+	c->nr_pages -= npages;
+	c->nr_objs -= nelems;
+	c->nr_free -= nelems;
 }
 
 /*
  * Give every kept empty span of every class back to the mheap; returns
- * their pages.  Any context where mcentral_put() may run.
+ * their pages.  Any context where mcentral_put() may run.  A class may
+ * keep thousands (the mheap's surplus is up to 16 MiB): under its lock,
+ * with interrupts off, they are only counted and spliced off, and freed
+ * after it.
  */
 unsigned long mcentral_release_empty(void)
 {
-	unsigned long flags, pages = 0;
+	unsigned long flags, pages = 0, nr, npages, nelems;
 	struct mspan *s, *tmp;
 	struct mcentral *c;
 	unsigned int cls;
@@ -431,16 +439,22 @@ unsigned long mcentral_release_empty(void)
 		c = &gomem_mcentral[cls];
 		if (!READ_ONCE(c->nr_empty))
 			continue;
+		nr = 0;
+		npages = 0;
+		nelems = 0;
 		spin_lock_irqsave(&c->lock, flags);
 		for (node = 0; node < nr_node_ids; node++) {
-			list_for_each_entry_safe(s, tmp, &c->empty[node], node_list) {
-				list_move(&s->node_list, &empty);
-				mcentral_unlink(c, s);
-				pages += s->npages;
+			list_for_each_entry(s, &c->empty[node], node_list) {
+				nr++;
+				npages += s->npages;
+				nelems += s->nelems;
 			}
+			list_splice_init(&c->empty[node], &empty);
 		}
+		mcentral_unlink(c, nr, npages, nelems);
 		c->nr_empty = 0;
 		spin_unlock_irqrestore(&c->lock, flags);
+		pages += npages;
 	}
 	/* Before they go: the pools may take them as they stop being kept. */
 	atomic_long_sub(pages, &gomem_mheap.kept);
@@ -511,7 +525,7 @@ void mcentral_put(struct mcentral *c, const struct gomem_obj *objs,
 				continue;
 			}
 			list_move(&s->node_list, &empty);
-			mcentral_unlink(c, s);
+			mcentral_unlink(c, 1, s->npages, s->nelems);
 		} else if (s->nfree == 1) {
 			list_move(&s->node_list, &c->partial[s->node]);
 		}

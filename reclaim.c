@@ -15,7 +15,7 @@
  *    class that shrinks and grows again in the
  *    meantime finds its empty spans kept, or their pages in the pool; and
  *    no allocation or free waits for the scavenger.  The kept spans and
- *    the pools never hold more than GOMEM_POOL_SURPLUS past the reserve
+ *    the pools never hold more than the mheap's surplus past the reserve
  *    even meanwhile, and an allocation the pools cannot serve takes the
  *    kept spans' pages, and gives back as many surplus pages as it takes
  *    before it takes any from the page allocator (mheap.c).
@@ -85,6 +85,16 @@ void reclaim_scavenge_soon(void)
 		schedule_delayed_work(&scavenger, SCAVENGE_DELAY);
 }
 EXPORT_SYMBOL_IF_KUNIT(reclaim_scavenge_soon);
+
+/*
+ * Run the scavenger now if it is pending, and wait for it, so that it
+ * does not run in the middle of what a KUnit case counts.  (KUnit)
+ */
+void reclaim_scavenger_sync(void)
+{
+	flush_delayed_work(&scavenger);
+}
+EXPORT_SYMBOL_IF_KUNIT(reclaim_scavenger_sync);
 
 /* Give back every free page beyond the reserve, now.  Process context. */
 void reclaim_trim(void)

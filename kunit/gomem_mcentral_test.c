@@ -43,7 +43,7 @@ static unsigned long partial_spans(struct mcentral *c)
 /* The class's counters against its lists, recounted. */
 static void expect_consistent(struct kunit *test, struct mcentral *c)
 {
-	unsigned long spans = 0, free = 0, empty = 0, flags;
+	unsigned long spans = 0, free = 0, empty = 0, pages = 0, objs = 0, flags;
 	struct mspan *s;
 	unsigned int i, nfree;
 	int node;
@@ -51,6 +51,8 @@ static void expect_consistent(struct kunit *test, struct mcentral *c)
 	spin_lock_irqsave(&c->lock, flags);
 	for (node = 0; node < nr_node_ids; node++) {
 		list_for_each_entry(s, &c->partial[node], node_list) {
+			pages += s->npages;
+			objs += s->nelems;
 			KUNIT_EXPECT_EQ(test, (int)s->node, node);
 			for (nfree = 0, i = 0; i < s->nelems; i++)
 				nfree += mspan_state(s, i) == GOMEM_OBJ_FREE;
@@ -63,6 +65,8 @@ static void expect_consistent(struct kunit *test, struct mcentral *c)
 			free += nfree;
 		}
 		list_for_each_entry(s, &c->empty[node], node_list) {
+			pages += s->npages;
+			objs += s->nelems;
 			KUNIT_EXPECT_EQ(test, (int)s->node, node);
 			for (nfree = 0, i = 0; i < s->nelems; i++)
 				nfree += mspan_state(s, i) == GOMEM_OBJ_FREE;
@@ -75,9 +79,13 @@ static void expect_consistent(struct kunit *test, struct mcentral *c)
 	}
 	list_for_each_entry(s, &c->full, node_list) {
 		KUNIT_EXPECT_EQ(test, s->nfree, 0);
+		pages += s->npages;
+		objs += s->nelems;
 		spans++;
 	}
 	KUNIT_EXPECT_EQ(test, spans, c->nr_spans);
+	KUNIT_EXPECT_EQ(test, pages, c->nr_pages);
+	KUNIT_EXPECT_EQ(test, objs, c->nr_objs);
 	KUNIT_EXPECT_EQ(test, empty, c->nr_empty);
 	KUNIT_EXPECT_EQ(test, free, c->nr_free);
 	spin_unlock_irqrestore(&c->lock, flags);
@@ -436,7 +444,7 @@ static void empty_spans_are_kept_within_the_surplus(struct kunit *test)
 {
 	struct mcentral *c = &gomem_mcentral[gomem_size_class(4096)];
 	struct mcentral *other = &gomem_mcentral[gomem_size_class(2048)];
-	unsigned int n = GOMEM_POOL_SURPLUS + 8;
+	unsigned int n = gomem_mheap.surplus + 8;
 	unsigned long acquired, released;
 	struct gomem_obj *objs, o[4];
 	struct mspan *big;
@@ -447,15 +455,15 @@ static void empty_spans_are_kept_within_the_surplus(struct kunit *test)
 	objs = get(test, c, n);
 	released = gomem_mheap.pages_released;
 	mcentral_put(c, objs, n);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.kept), (long)GOMEM_POOL_SURPLUS);
-	KUNIT_EXPECT_EQ(test, c->nr_empty, (unsigned long)GOMEM_POOL_SURPLUS);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.kept), (long)gomem_mheap.surplus);
+	KUNIT_EXPECT_EQ(test, c->nr_empty, (unsigned long)gomem_mheap.surplus);
 	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_released - released, 8UL);
 	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_free, 0UL);
 	expect_consistent(test, c);
 
 	acquired = gomem_mheap.pages_acquired;
 	KUNIT_ASSERT_EQ(test, mcentral_get(c, o, 1, GFP_KERNEL, NUMA_NO_NODE), 1U);
-	KUNIT_EXPECT_EQ(test, c->nr_empty, GOMEM_POOL_SURPLUS - 1UL);
+	KUNIT_EXPECT_EQ(test, c->nr_empty, gomem_mheap.surplus - 1UL);
 	mcentral_put(c, o, 1);
 
 	KUNIT_ASSERT_EQ(test, mcentral_get(other, o, 4, GFP_KERNEL, NUMA_NO_NODE), 4U);

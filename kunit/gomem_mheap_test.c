@@ -98,6 +98,29 @@ static unsigned long take(struct kunit *test, unsigned int n, int node)
 	return base;
 }
 
+/*
+ * n pages, more than one block of the page allocator may hold, in runs
+ * of TEST_RUN pages at most: the surplus can be thousands of pages.
+ */
+#define TEST_RUN	256UL
+
+static unsigned long *take_runs(struct kunit *test, unsigned long n)
+{
+	unsigned long *runs, i;
+
+	runs = kunit_kcalloc(test, DIV_ROUND_UP(n, TEST_RUN), sizeof(*runs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, runs);
+	for (i = 0; i < n; i += TEST_RUN)
+		runs[i / TEST_RUN] = take(test, min(n - i, TEST_RUN), NUMA_NO_NODE);
+	return runs;
+}
+
+/* Page i of what take_runs() took. */
+static unsigned long run_page(const unsigned long *runs, unsigned long i)
+{
+	return runs[i / TEST_RUN] + (i % TEST_RUN) * PAGE_SIZE;
+}
+
 /* n pages cost exactly n pages, whatever order covers them. */
 static void runs_are_exact(struct kunit *test)
 {
@@ -230,18 +253,23 @@ static void long_runs(struct kunit *test)
  */
 static void scavenger_keeps_the_reserve(struct kunit *test)
 {
-	unsigned long base, keep = 8, released, n, i;
+	unsigned long base, keep = 8, released, n, i, *runs;
 
+	/* 1/128 of memory, between 1 and 16 MiB: see mheap_surplus(). */
+	KUNIT_EXPECT_GE(test, gomem_mheap.surplus, (unsigned long)SZ_1M >> PAGE_SHIFT);
+	KUNIT_EXPECT_LE(test, gomem_mheap.surplus, (unsigned long)SZ_16M >> PAGE_SHIFT);
+	KUNIT_EXPECT_LE(test, gomem_mheap.surplus,
+			max((unsigned long)SZ_1M >> PAGE_SHIFT, totalram_pages() / 128));
 	gomem_test_no_reserve();
 	WRITE_ONCE(gomem_reserve_kib, keep * (PAGE_SIZE >> 10));
 	/* The reserve and the surplus, page by page: the pool keeps them. */
-	n = keep + GOMEM_POOL_SURPLUS;
+	n = keep + gomem_mheap.surplus;
 	released = gomem_mheap.pages_released;
-	base = take(test, n, NUMA_NO_NODE);
+	runs = take_runs(test, n);
 	for (i = 0; i < n; i += 2)
-		mheap_pages_free(base + i * PAGE_SIZE, 1);
+		mheap_pages_free(run_page(runs, i), 1);
 	for (i = 1; i < n; i += 2)
-		mheap_pages_free(base + i * PAGE_SIZE, 1);
+		mheap_pages_free(run_page(runs, i), 1);
 	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_free, n);
 	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_released, released);
 	for (i = 0; i < 20 && READ_ONCE(gomem_mheap.pages_free) > keep; i++)
@@ -253,22 +281,34 @@ static void scavenger_keeps_the_reserve(struct kunit *test)
 
 	/* Past the surplus, pages go back at once. */
 	released = gomem_mheap.pages_released;
-	n = GOMEM_POOL_SURPLUS + 100;
-	base = take(test, n, NUMA_NO_NODE);
+	n = gomem_mheap.surplus + 100;
+	runs = take_runs(test, n);
 	for (i = 0; i < n; i++)
-		mheap_pages_free(base + i * PAGE_SIZE, 1);
-	KUNIT_EXPECT_LE(test, gomem_mheap.pages_free, keep + GOMEM_POOL_SURPLUS);
+		mheap_pages_free(run_page(runs, i), 1);
+	KUNIT_EXPECT_LE(test, gomem_mheap.pages_free, keep + gomem_mheap.surplus);
 	KUNIT_EXPECT_GT(test, gomem_mheap.pages_released, released);
 	reclaim_trim();
 	expect_invariants(test);
 
-	/* A run that would take the pool past its surplus goes back at once. */
+	/*
+	 * A run that would take the pool past its surplus goes back at
+	 * once, whole: the pool filled to 4 pages short of it, then a run
+	 * of 8.  (What is taken first may come from the pool.)
+	 */
+	reclaim_scavenger_sync();
+	n = keep + gomem_mheap.surplus;
+	runs = take_runs(test, n);
+	base = take(test, 8, NUMA_NO_NODE);
+	for (i = 0; i < n && gomem_mheap.pages_free < keep + gomem_mheap.surplus - 4; i++)
+		mheap_pages_free(run_page(runs, i), 1);
 	released = gomem_mheap.pages_released;
-	n = GOMEM_POOL_SURPLUS + 1;
-	base = take(test, n, NUMA_NO_NODE);
-	mheap_pages_free(base, n);
+	mheap_pages_free(base, 8);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_free, keep + gomem_mheap.surplus - 4);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_released, released + 8);
+	for (; i < n; i++)
+		mheap_pages_free(run_page(runs, i), 1);
+	reclaim_trim();
 	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_free, keep);
-	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_released, released + n);
 	expect_invariants(test);
 }
 

@@ -238,6 +238,8 @@ static inline void gomem_test_no_reserve(void)
 	WRITE_ONCE(gomem_reserve_kib, 0);
 	gomem_drain();
 	reclaim_trim();
+	/* A scavenger an earlier step scheduled must not run mid-count. */
+	reclaim_scavenger_sync();
 }
 
 /* Reports of bad input gomem has made since it was loaded. */
