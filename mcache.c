@@ -347,10 +347,13 @@ static void mcache_drain_cpus(bool (*want)(int cpu))
  * spans and empty spans back in the mheap.  Process context.  No hotplug
  * lock is needed, and none is taken because the shrinker may run inside
  * a hotplug operation: a CPU going offline is drained when dead, and a
- * CPU coming online has nothing cached.
+ * CPU coming online has nothing cached.  A scavenger that runs meanwhile
+ * could hold empty spans it took off their lists and has not given back
+ * yet, so it runs first, now, if it was pending.
  */
 void gomem_drain(void)
 {
+	reclaim_scavenger_sync();
 	mcache_drain_cpus(NULL);
 	mcentral_release_empty();
 	mspan_dead_flush();

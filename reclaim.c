@@ -87,8 +87,9 @@ void reclaim_scavenge_soon(void)
 EXPORT_SYMBOL_IF_KUNIT(reclaim_scavenge_soon);
 
 /*
- * Run the scavenger now if it is pending, and wait for it, so that it
- * does not run in the middle of what a KUnit case counts.  (KUnit)
+ * Run the scavenger now if it is pending, and wait for it if it runs:
+ * gomem_drain() and the KUnit cases that count pages must not race with
+ * one.  Process context, never the scavenger's own.
  */
 void reclaim_scavenger_sync(void)
 {
