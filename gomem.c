@@ -256,7 +256,7 @@ static noinline void *small_alloc_slow(size_t size, unsigned int *cls,
 	*cls = serves;
 	while (!p) {
 		first.p = NULL;
-		if (!mcache_refill(serves, gfp, &first))
+		if (!mcache_refill(serves, gfp, &first, 1))
 			return NULL;
 		if (first.p) {
 			mcache_lock_irqsave(flags);
@@ -817,7 +817,7 @@ EXPORT_SYMBOL_GPL(gomem_realloc);
 int gomem_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
 {
 	size_t i, j, got, usable;
-	unsigned int cls;
+	unsigned int cls, rest;
 
 	if (unlikely(!nr || !ptrs || nr > INT_MAX)) {
 		/* The count comes back as an int; 0 is also failure. */
@@ -834,15 +834,23 @@ int gomem_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
 		return nr;
 	}
 	/*
-	 * Small objects: as many as the stack has at each lock section, and
-	 * when it is empty one through the slow path, which refills it.
+	 * Small objects: as many as the stack has at each lock section.
+	 * When it is empty, a stack this CPU has for the class is refilled
+	 * with as many as the rest needs, as far as it holds them, so that
+	 * none is left over for the frees to flush; without a stack, or if
+	 * that fails, one object comes through the slow path, which borrows,
+	 * makes the stack and reports as gomem_alloc() does.
 	 */
 	gomem_might_alloc_fast(flags);
 	cls = gomem_size_class(size);
 	usable = gomem_classes[cls].size;
 	for (i = 0; i < nr; i += got) {
-		got = mcache_pop_bulk(size, cls, ptrs + i,
-				      min_t(size_t, nr - i, UINT_MAX));
+		rest = min_t(size_t, nr - i, UINT_MAX);
+		got = mcache_pop_bulk(size, cls, ptrs + i, rest);
+		/* The stack is a hint: we may be on another CPU by the refill. */
+		if (!got && READ_ONCE(this_cpu_read(gomem_mcache)->slot[cls].cap) &&
+		    mcache_refill(cls, flags, NULL, rest))
+			continue;
 		for (j = i; j < i + got; j++)
 			obj_hand_out(ptrs[j], size, usable, flags);
 		if (!got) {
@@ -910,6 +918,8 @@ void gomem_free_bulk(size_t nr, void **ptrs)
 		end = min(nr, i + GOMEM_BULK_SECTION);
 		mcache_lock_irqsave(flags);
 		c = this_cpu_read(gomem_mcache);
+		/* A full stack makes room for the rest (flush_count()). */
+		c->bulk_left = min_t(size_t, nr - i, UINT_MAX);
 		for (; i < end; i++) {
 			p = ptrs[i];
 			if (unlikely(!p))
@@ -920,6 +930,7 @@ void gomem_free_bulk(size_t nr, void **ptrs)
 			if (unlikely(s))
 				break;
 		}
+		c->bulk_left = 0;
 		mcache_unlock_irqrestore(flags);
 		if (i == end)
 			continue;

@@ -540,11 +540,14 @@ struct mcache_slot {
 	u16 n;			/* objects cached */
 	u16 cap;		/* may hold now; 0 without a stack */
 	u8 warm;		/* MCACHE_WARM_*, since the drain */
+	u8 last;		/* MCACHE_LAST_*: the stack's last refill or flush */
 	struct gomem_obj *objs;	/* the stack, or NULL */
 };
 
 #define MCACHE_WARM_ALLOC	BIT(0)
 #define MCACHE_WARM_FREE	BIT(1)
+#define MCACHE_LAST_REFILL	1
+#define MCACHE_LAST_FLUSH	2
 
 /* Objects of other nodes a CPU gathers before it sends them home. */
 #define MCACHE_AWAY	16
@@ -560,6 +563,11 @@ struct mcache {
 	unsigned int naway;
 	struct gomem_obj away[MCACHE_AWAY];
 	u8 away_n[GOMEM_NR_SPANCLASSES];	/* ... of each class */
+	/*
+	 * Objects gomem_free_bulk() had still to free in this call when its
+	 * section of the mcache lock began; 0 outside it.  Under that lock.
+	 */
+	unsigned int bulk_left;
 	struct gomem_cpu_stats stats;
 };
 
@@ -579,7 +587,8 @@ DECLARE_STATIC_KEY_FALSE(gomem_numa_key);
 int mcache_init(void);
 void mcache_exit(void);
 void mcache_free(void);
-bool mcache_refill(unsigned int cls, gfp_t gfp, struct gomem_obj *first);
+bool mcache_refill(unsigned int cls, gfp_t gfp, struct gomem_obj *first,
+		   unsigned int need);
 void mcache_make_room(struct mcache *c, unsigned int cls, void *p,
 		      struct mspan *s);
 void mcache_send_home(struct mcache *c, void *p, struct mspan *s);

@@ -232,7 +232,7 @@ static noinline void *tiny_alloc_refill(size_t size, gfp_t gfp,
 
 	do {
 		might_alloc(gfp);
-		if (!mcache_refill(GOMEM_TINY_CLASS, gfp, NULL))
+		if (!mcache_refill(GOMEM_TINY_CLASS, gfp, NULL, 1))
 			return NULL;
 		/* Interrupts, or a move to another CPU, may empty it again. */
 		p = tiny_take(size, align, true);

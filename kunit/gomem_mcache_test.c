@@ -100,6 +100,71 @@ static void stacks_grow_with_use(struct kunit *test)
 	gomem_test_expect_baseline(test, before);
 }
 
+/*
+ * Frees with no allocation between flush three quarters of a full stack,
+ * once the first flush has taken half; a bulk allocation refills as many
+ * as it still needs, and a bulk free makes room for all it frees, each
+ * in one move where half a stack at a time would take two.
+ */
+static void streaks_and_bulks_move_more(struct kunit *test)
+{
+	unsigned int cls = gomem_size_class(1024), cpu = 0, max, n = 0, i;
+	struct gomem_snap *before = gomem_test_snap(test);
+	struct mcache_slot *slot;
+	u64 refills, flushes;
+	void **p;
+
+	max = gomem_mcentral[cls].cache_cap;
+	if (max < 8 || max > GOMEM_BATCH_MAX)
+		kunit_skip(test, "needs a class caching 8 to %d objects", GOMEM_BATCH_MAX);
+	p = kunit_kcalloc(test, 8 * max, sizeof(void *), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	gomem_test_pin(test, cpu);
+	gomem_drain();
+	slot = &cache_of(cpu)->slot[cls];
+	/* Grown to its capacity, then emptied by allocations. */
+	while (slot->cap < max || slot->n || n < 2 * max) {
+		KUNIT_ASSERT_LT(test, n, 6 * max);
+		p[n] = gomem_alloc(1024, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[n++]);
+	}
+
+	/* Frees: a full stack flushes half, then, still freeing, 3/4. */
+	for (i = 0; i <= max; i++)
+		gomem_free(p[--n]);
+	KUNIT_EXPECT_EQ(test, (unsigned int)slot->n, max - max / 2 + 1);
+	while (slot->n < max)
+		gomem_free(p[--n]);
+	gomem_free(p[--n]);
+	KUNIT_EXPECT_EQ(test, (unsigned int)slot->n, max / 4 + 1);
+
+	/* A bulk allocation of a stack's worth, from empty: one refill. */
+	while (slot->n) {
+		p[n] = gomem_alloc(1024, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[n++]);
+	}
+	refills = cache_of(cpu)->stats.refills;
+	KUNIT_ASSERT_EQ(test, gomem_alloc_bulk(1024, GFP_KERNEL, max, p + n), (int)max);
+	n += max;
+	KUNIT_EXPECT_EQ(test, cache_of(cpu)->stats.refills, refills + 1);
+	KUNIT_EXPECT_EQ(test, (unsigned int)slot->n, 0U);
+
+	/* A bulk free into a full stack: one flush makes room for it all. */
+	gomem_free_bulk(max, p + n - max);
+	n -= max;
+	KUNIT_EXPECT_EQ(test, (unsigned int)slot->n, max);
+	flushes = cache_of(cpu)->stats.flushes;
+	gomem_free_bulk(max / 2 + 2, p + n - (max / 2 + 2));
+	n -= max / 2 + 2;
+	KUNIT_EXPECT_EQ(test, cache_of(cpu)->stats.flushes, flushes + 1);
+	KUNIT_EXPECT_EQ(test, (unsigned int)slot->n, max);
+
+	while (n)
+		gomem_free(p[--n]);
+	gomem_test_unpin();
+	gomem_test_expect_baseline(test, before);
+}
+
 static void remote_frees_are_bounded(struct kunit *test)
 {
 	static const size_t sizes[] = { 7, 48, 512, 3000 };
@@ -341,6 +406,7 @@ static void offline_cpu_is_drained(struct kunit *test)
 
 static struct kunit_case mcache_cases[] = {
 	KUNIT_CASE(stacks_grow_with_use),
+	KUNIT_CASE(streaks_and_bulks_move_more),
 	KUNIT_CASE(remote_frees_are_bounded),
 	KUNIT_CASE(alloc_and_free_in_hard_irq),
 	KUNIT_CASE_SLOW(one_kthread_per_cpu),
