@@ -146,8 +146,11 @@ static unsigned int grown_cap(unsigned int cls, unsigned int cap)
 static unsigned int flush_count(const struct mcache *c, unsigned int cls)
 {
 	const struct mcache_slot *slot = &c->slot[cls];
-	unsigned int half = max(slot->cap / 2, 1U);
+	unsigned int half = slot->cap / 2;
 
+	/* A stack of one object, as the classes above 8 KiB have, flushes it. */
+	if (!half)
+		return 1;
 	if (c->bulk_left)
 		return clamp(c->bulk_left, half, (unsigned int)slot->n);
 	if (slot->last == MCACHE_LAST_FLUSH && slot->cap == gomem_mcentral[cls].cache_cap)
