@@ -437,6 +437,9 @@ struct mheap {
 
 extern struct mheap gomem_mheap;
 
+/* Kept spans' pages an allocation the pools cannot serve takes back first. */
+#define GOMEM_TAKE_KEPT_PAGES	(SZ_1M >> PAGE_SHIFT)
+
 int mheap_init(void);
 void mheap_exit(void);
 unsigned long mheap_pages_alloc(unsigned int n, int node, gfp_t gfp);
@@ -508,7 +511,7 @@ unsigned int mcentral_get(struct mcentral *c, struct gomem_obj *objs,
 void mcentral_put(struct mcentral *c, const struct gomem_obj *objs,
 		  unsigned int n);
 unsigned int mcentral_class_for(unsigned int cls);
-unsigned long mcentral_release_empty(void);
+unsigned long mcentral_release_empty(unsigned long want);
 
 /* mcache.c */
 struct gomem_class_stats {

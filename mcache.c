@@ -396,7 +396,7 @@ void gomem_drain(void)
 {
 	reclaim_scavenger_sync();
 	mcache_drain_cpus(NULL);
-	mcentral_release_empty();
+	mcentral_release_empty(ULONG_MAX);
 	mspan_dead_flush();
 }
 EXPORT_SYMBOL_IF_KUNIT(gomem_drain);

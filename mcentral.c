@@ -420,13 +420,14 @@ static void mcentral_unlink(struct mcentral *c, unsigned long nr,
 }
 
 /*
- * Give every kept empty span of every class back to the mheap; returns
- * their pages.  Any context where mcentral_put() may run.  A class may
- * keep thousands (the mheap's surplus is up to 16 MiB): under its lock,
- * with interrupts off, they are only counted and spliced off, and freed
- * after it.
+ * Give kept empty spans back to the mheap, class by class, until at
+ * least want pages have gone (ULONG_MAX: every one); returns their pages.
+ * Any context where mcentral_put() may run.  A class may keep thousands
+ * (the mheap's surplus is up to 16 MiB): under its lock, with interrupts
+ * off, a release of them all only counts them and splices them off, a
+ * bounded one moves no more than it needs, and they are freed after it.
  */
-unsigned long mcentral_release_empty(void)
+unsigned long mcentral_release_empty(unsigned long want)
 {
 	unsigned long flags, pages = 0, nr, npages, nelems;
 	struct mspan *s, *tmp;
@@ -435,7 +436,7 @@ unsigned long mcentral_release_empty(void)
 	LIST_HEAD(empty);
 	int node;
 
-	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++) {
+	for (cls = 1; cls < GOMEM_NR_SPANCLASSES && pages < want; cls++) {
 		c = &gomem_mcentral[cls];
 		if (!READ_ONCE(c->nr_empty))
 			continue;
@@ -444,15 +445,20 @@ unsigned long mcentral_release_empty(void)
 		nelems = 0;
 		spin_lock_irqsave(&c->lock, flags);
 		for (node = 0; node < nr_node_ids; node++) {
-			list_for_each_entry(s, &c->empty[node], node_list) {
+			list_for_each_entry_safe(s, tmp, &c->empty[node], node_list) {
+				if (pages + npages >= want)
+					break;
 				nr++;
 				npages += s->npages;
 				nelems += s->nelems;
+				if (want != ULONG_MAX)
+					list_move(&s->node_list, &empty);
 			}
-			list_splice_init(&c->empty[node], &empty);
+			if (want == ULONG_MAX)
+				list_splice_init(&c->empty[node], &empty);
 		}
 		mcentral_unlink(c, nr, npages, nelems);
-		c->nr_empty = 0;
+		c->nr_empty -= nr;
 		spin_unlock_irqrestore(&c->lock, flags);
 		pages += npages;
 	}

@@ -22,8 +22,10 @@
  * What the pool would hold past a bounded surplus goes back at once: free
  * pages held are memory held.  The empty spans the mcentrals keep for
  * reuse share that surplus (mheap_keep()), and are free pages too: when
- * the pools cannot serve a request, the mheap takes the kept spans back
- * into them and tries again (mcentral_release_empty()).  And before
+ * the pools cannot serve a request, the mheap takes kept spans back into
+ * them, as many pages as the request and at least GOMEM_TAKE_KEPT_PAGES
+ * (a bounded work for an allocation path), and tries again
+ * (mcentral_release_empty()).  And before
  * gomem takes pages from the page allocator, which it does only when the
  * pools still cannot serve, it gives back as many surplus pages as it
  * takes: so gomem grows only when the pools are down to the reserve, and
@@ -333,12 +335,16 @@ static __always_inline void pages_give(unsigned long base, unsigned long n,
 
 /*
  * The empty spans the mcentrals keep are free pages too: back into the
- * pools with them, before gomem takes pages from the page allocator.
+ * pools with them, before gomem takes n pages from the page allocator.
+ * As many as n, but at least GOMEM_TAKE_KEPT_PAGES, so that a run of n
+ * is likely among them, and no more, so that an allocation, maybe in an
+ * interrupt, frees a bounded number of spans however many are kept.
  * Whether any came.
  */
-static bool take_kept(void)
+static bool take_kept(unsigned int n)
 {
-	return atomic_long_read(&gomem_mheap.kept) && mcentral_release_empty();
+	return atomic_long_read(&gomem_mheap.kept) &&
+	       mcentral_release_empty(max_t(unsigned long, n, GOMEM_TAKE_KEPT_PAGES));
 }
 
 /*
@@ -400,7 +406,7 @@ static unsigned long pages_from_buddy(unsigned int n, int node, gfp_t gfp,
  */
 unsigned long mheap_block_alloc(unsigned int n, int node, gfp_t gfp)
 {
-	take_kept();
+	take_kept(n);
 	return pages_from_buddy(n, node, gfp, true);
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_block_alloc);
@@ -418,7 +424,7 @@ unsigned long mheap_pages_alloc(unsigned int n, int node, gfp_t gfp)
 	if (node == NUMA_NO_NODE)
 		node = numa_mem_id();
 	base = pool_get(node, n);
-	if (!base && take_kept())
+	if (!base && take_kept(n))
 		base = pool_get(node, n);
 	return base ?: pages_from_buddy(n, node, gfp, false);
 }

@@ -100,7 +100,7 @@ EXPORT_SYMBOL_IF_KUNIT(reclaim_scavenger_sync);
 /* Give back every free page beyond the reserve, now.  Process context. */
 void reclaim_trim(void)
 {
-	mcentral_release_empty();
+	mcentral_release_empty(ULONG_MAX);
 	mheap_scavenge(reclaim_reserve_pages());
 	mspan_dead_flush();
 }
@@ -147,7 +147,7 @@ static unsigned long give_back(unsigned long want)
 {
 	unsigned long free;
 
-	mcentral_release_empty();
+	mcentral_release_empty(ULONG_MAX);
 	free = READ_ONCE(gomem_mheap.pages_free);
 
 	return mheap_scavenge(free - min(want, free));

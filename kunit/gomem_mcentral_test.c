@@ -141,7 +141,7 @@ static void batches_are_distinct_and_cached(struct kunit *test)
 				KUNIT_EXPECT_EQ(test, state_of(objs[i].p),
 						GOMEM_OBJ_FREE);
 		expect_consistent(test, c);
-		mcentral_release_empty();
+		mcentral_release_empty(ULONG_MAX);
 		KUNIT_EXPECT_EQ(test, c->nr_free, free);
 	}
 }
@@ -173,7 +173,7 @@ static void spans_move_between_lists(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, c->nr_empty, 1UL);
 	KUNIT_EXPECT_EQ(test, spans_on(c, &c->full), spans);
 	expect_consistent(test, c);
-	mcentral_release_empty();
+	mcentral_release_empty(ULONG_MAX);
 	KUNIT_EXPECT_EQ(test, c->nr_spans, spans);
 	KUNIT_EXPECT_EQ(test, c->nr_empty, 0UL);
 	expect_consistent(test, c);
@@ -197,7 +197,7 @@ static void grows_from_and_returns_to_the_mheap(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_total - gomem_mheap.pages_free,
 			used + 3 * c->npages);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.kept), 3L * c->npages);
-	KUNIT_EXPECT_EQ(test, mcentral_release_empty(), 3UL * c->npages);
+	KUNIT_EXPECT_EQ(test, mcentral_release_empty(ULONG_MAX), 3UL * c->npages);
 	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_total - gomem_mheap.pages_free,
 			used);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.kept), 0L);
@@ -428,7 +428,7 @@ static void spans_start_small_and_fall_back(struct kunit *test)
 	expect_consistent(test, c);
 	mcentral_put(c, o, 3);
 	expect_consistent(test, c);
-	mcentral_release_empty();
+	mcentral_release_empty(ULONG_MAX);
 	KUNIT_EXPECT_EQ(test, c->nr_pages, 0UL);
 }
 
@@ -437,15 +437,16 @@ static void spans_start_small_and_fall_back(struct kunit *test)
  * growth, while the kept spans and the pools' free pages stay within the
  * pools' surplus; past it, spans go back to the page allocator.  The
  * class's next get reuses a kept span, with no page taken; another
- * class's growth, which the pools cannot serve, takes the kept spans'
- * pages before the page allocator's, and so does a large object.
+ * class's growth, which the pools cannot serve, takes kept spans' pages
+ * before the page allocator's, GOMEM_TAKE_KEPT_PAGES of them and no more,
+ * and so does a large object.
  */
 static void empty_spans_are_kept_within_the_surplus(struct kunit *test)
 {
 	struct mcentral *c = &gomem_mcentral[gomem_size_class(4096)];
 	struct mcentral *other = &gomem_mcentral[gomem_size_class(2048)];
 	unsigned int n = gomem_mheap.surplus + 8;
-	unsigned long acquired, released;
+	unsigned long acquired, released, kept, take = GOMEM_TAKE_KEPT_PAGES;
 	struct gomem_obj *objs, o[4];
 	struct mspan *big;
 
@@ -467,19 +468,24 @@ static void empty_spans_are_kept_within_the_surplus(struct kunit *test)
 	mcentral_put(c, o, 1);
 
 	KUNIT_ASSERT_EQ(test, mcentral_get(other, o, 4, GFP_KERNEL, NUMA_NO_NODE), 4U);
-	KUNIT_EXPECT_EQ(test, c->nr_empty, 0UL);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.kept), 0L);
+	kept = gomem_mheap.surplus - min_t(unsigned long, take, gomem_mheap.surplus);
+	KUNIT_EXPECT_EQ(test, c->nr_empty, kept);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.kept), (long)kept);
 	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_acquired, acquired);
 	expect_consistent(test, c);
 	mcentral_put(other, o, 4);
 	KUNIT_EXPECT_EQ(test, other->nr_empty, 2UL);
 
+	/* The lower class first: other's 2 spans, then c's. */
 	big = mspan_alloc_large(40 * 1024, NUMA_NO_NODE, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, big);
 	KUNIT_EXPECT_EQ(test, other->nr_empty, 0UL);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.kept), 0L);
+	KUNIT_EXPECT_EQ(test, c->nr_empty, kept - min(kept, take - 2));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.kept),
+			(long)(kept - min(kept, take - 2)));
 	mspan_free_large(big);
 	expect_consistent(test, other);
+	expect_consistent(test, c);
 }
 
 /*
