@@ -424,13 +424,13 @@ static void mcentral_unlink(struct mcentral *c, unsigned long nr,
  * least want pages have gone (ULONG_MAX: every one); returns their pages.
  * Any context where mcentral_put() may run.  A class may keep thousands
  * (the mheap's surplus is up to 16 MiB): under its lock, with interrupts
- * off, a release of them all only counts them and splices them off, a
- * bounded one moves no more than it needs, and they are freed after it.
+ * off, the ones that go are only counted, and moved off their list in
+ * one piece; they are freed after it.
  */
 unsigned long mcentral_release_empty(unsigned long want)
 {
 	unsigned long flags, pages = 0, nr, npages, nelems;
-	struct mspan *s, *tmp;
+	struct mspan *s, *tmp, *last;
 	struct mcentral *c;
 	unsigned int cls;
 	LIST_HEAD(empty);
@@ -445,17 +445,18 @@ unsigned long mcentral_release_empty(unsigned long want)
 		nelems = 0;
 		spin_lock_irqsave(&c->lock, flags);
 		for (node = 0; node < nr_node_ids; node++) {
-			list_for_each_entry_safe(s, tmp, &c->empty[node], node_list) {
+			last = NULL;
+			list_for_each_entry(s, &c->empty[node], node_list) {
 				if (pages + npages >= want)
 					break;
 				nr++;
 				npages += s->npages;
 				nelems += s->nelems;
-				if (want != ULONG_MAX)
-					list_move(&s->node_list, &empty);
+				last = s;
 			}
-			if (want == ULONG_MAX)
-				list_splice_init(&c->empty[node], &empty);
+			if (last)
+				list_bulk_move_tail(&empty, c->empty[node].next,
+						    &last->node_list);
 		}
 		mcentral_unlink(c, nr, npages, nelems);
 		c->nr_empty -= nr;
