@@ -190,7 +190,14 @@ struct mspan {
 	u8 state_width;			/* bytes of state per object: 1, 2,
 					 * or GOMEM_TINY_STATE
 					 */
-	u8 live;			/* large: 1 until freed (cmpxchg) */
+	union {
+		u8 live;		/* large: 1 until freed (cmpxchg) */
+		/*
+		 * small, tiny: its pages, more than one, are one block of
+		 * the page allocator, not split (mheap_pages_alloc())
+		 */
+		u8 whole;
+	};
 	u16 nelems;
 	u16 nfree;			/* FREE objects (mcentral->lock) */
 	u16 hint;			/* no FREE object below (mcentral->lock) */
@@ -442,8 +449,8 @@ extern struct mheap gomem_mheap;
 
 int mheap_init(void);
 void mheap_exit(void);
-unsigned long mheap_pages_alloc(unsigned int n, int node, gfp_t gfp);
-void mheap_pages_free(unsigned long base, unsigned int n);
+unsigned long mheap_pages_alloc(unsigned int n, int node, gfp_t gfp, bool *whole);
+void mheap_pages_free(unsigned long base, unsigned int n, bool whole);
 unsigned long mheap_block_alloc(unsigned int n, int node, gfp_t gfp);
 void mheap_block_free(unsigned long base, unsigned int n);
 unsigned long mheap_scavenge(unsigned long keep);

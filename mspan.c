@@ -79,7 +79,7 @@ static void mspan_pages_free(struct mspan *s)
 	if (s->kind == MSPAN_LARGE)
 		mheap_block_free(s->base, s->npages);
 	else
-		mheap_pages_free(s->base, s->npages);
+		mheap_pages_free(s->base, s->npages, s->whole);
 }
 
 /* A batch of dead spans, its grace period over: head and the rest. */
@@ -144,6 +144,7 @@ struct mspan *mspan_alloc(const struct mspan *tmpl, int node, gfp_t gfp)
 	gfp_t meta_gfp = gomem_inherit_gfp(gfp);
 	unsigned int i;
 	struct mspan *s;
+	bool whole;
 
 	s = kmem_cache_alloc_node(mspan_cache, meta_gfp, node);
 	if (!s)
@@ -161,8 +162,12 @@ struct mspan *mspan_alloc(const struct mspan *tmpl, int node, gfp_t gfp)
 		if (!s->state)
 			goto fail;
 	}
-	s->base = s->kind == MSPAN_LARGE ? mheap_block_alloc(s->npages, node, gfp) :
-		  mheap_pages_alloc(s->npages, node, gfp);
+	if (s->kind == MSPAN_LARGE) {
+		s->base = mheap_block_alloc(s->npages, node, gfp);
+	} else {
+		s->base = mheap_pages_alloc(s->npages, node, gfp, &whole);
+		s->whole = whole;
+	}
 	if (!s->base)
 		goto fail;
 	if (gomem_debug() && gomem_debug_span_init(s, meta_gfp)) {

@@ -3,7 +3,8 @@
  * KUnit suite for mheap.c: runs of exactly the pages asked for, on the
  * node asked for; free runs that coalesce with their neighbours in the
  * pools; best fit; the scavenger and the reserve; growth that gives the
- * pools' surplus back first; failures that leave nothing behind.  After
+ * pools' surplus back first; spans of a power of two of pages kept one
+ * block of the page allocator; failures that leave nothing behind.  After
  * each step the pools are recounted from their lists and their pages'
  * marks, and checked against the counters, the counts of pages held per
  * memory section too.
@@ -91,7 +92,7 @@ static void expect_invariants(struct kunit *test)
 
 static unsigned long take(struct kunit *test, unsigned int n, int node)
 {
-	unsigned long base = mheap_pages_alloc(n, node, GFP_KERNEL);
+	unsigned long base = mheap_pages_alloc(n, node, GFP_KERNEL, NULL);
 
 	KUNIT_ASSERT_NE(test, base, 0UL);
 	KUNIT_EXPECT_TRUE(test, PAGE_ALIGNED(base));
@@ -137,7 +138,7 @@ static void runs_are_exact(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, gomem_mheap.pages_acquired, acquired + n);
 		/* Taken pages are nobody's yet: no mark. */
 		KUNIT_EXPECT_EQ(test, mark(base), 0UL);
-		mheap_pages_free(base, n);
+		mheap_pages_free(base, n, false);
 		KUNIT_EXPECT_EQ(test, run_at(base), (unsigned long)n);
 		expect_invariants(test);
 		mheap_scavenge(0);
@@ -156,13 +157,13 @@ static void neighbours_coalesce(struct kunit *test)
 	gomem_test_keep_pages(test);
 	base = take(test, 8, NUMA_NO_NODE);
 	for (i = 0; i < ARRAY_SIZE(order); i++) {
-		mheap_pages_free(base + order[i] * PAGE_SIZE, 1);
+		mheap_pages_free(base + order[i] * PAGE_SIZE, 1, false);
 		expect_invariants(test);
 	}
 	KUNIT_EXPECT_EQ(test, run_at(base), 8UL);
 	/* And the whole run can serve a span of all 8 again. */
 	KUNIT_EXPECT_EQ(test, take(test, 8, NUMA_NO_NODE), base);
-	mheap_pages_free(base, 8);
+	mheap_pages_free(base, 8, false);
 	expect_invariants(test);
 }
 
@@ -185,7 +186,7 @@ static unsigned long three_runs(struct kunit *test, const unsigned long *n,
 		at += (n[i] + 1) * PAGE_SIZE;
 	}
 	for (i = 0; i < 3; i++)
-		mheap_pages_free(r[i], n[i]);
+		mheap_pages_free(r[i], n[i], false);
 	expect_invariants(test);
 	return base;
 }
@@ -203,8 +204,8 @@ static void expect_one_run_again(struct kunit *test, unsigned long base,
 	expect_invariants(test);
 	for (i = 0; i < 3; i++) {
 		if (taken[i])
-			mheap_pages_free(r[i], taken[i]);
-		mheap_pages_free(r[i] + n[i] * PAGE_SIZE, 1);
+			mheap_pages_free(r[i], taken[i], false);
+		mheap_pages_free(r[i] + n[i] * PAGE_SIZE, 1, false);
 	}
 	KUNIT_EXPECT_EQ(test, run_at(base), n[0] + n[1] + n[2] + 3);
 	expect_invariants(test);
@@ -240,7 +241,7 @@ static void long_runs(struct kunit *test)
 	unsigned long r[3], base = three_runs(test, n, r);
 
 	KUNIT_EXPECT_EQ(test, take(test, 2, NUMA_NO_NODE), r[2]);
-	mheap_pages_free(r[2], 2);
+	mheap_pages_free(r[2], 2, false);
 	KUNIT_EXPECT_EQ(test, take(test, 17, NUMA_NO_NODE), r[2]);
 	KUNIT_EXPECT_EQ(test, take(test, 21, NUMA_NO_NODE), r[1]);
 	expect_one_run_again(test, base, n, r, taken);
@@ -267,9 +268,9 @@ static void scavenger_keeps_the_reserve(struct kunit *test)
 	released = gomem_mheap.pages_released;
 	runs = take_runs(test, n);
 	for (i = 0; i < n; i += 2)
-		mheap_pages_free(run_page(runs, i), 1);
+		mheap_pages_free(run_page(runs, i), 1, false);
 	for (i = 1; i < n; i += 2)
-		mheap_pages_free(run_page(runs, i), 1);
+		mheap_pages_free(run_page(runs, i), 1, false);
 	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_free, n);
 	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_released, released);
 	for (i = 0; i < 20 && READ_ONCE(gomem_mheap.pages_free) > keep; i++)
@@ -284,7 +285,7 @@ static void scavenger_keeps_the_reserve(struct kunit *test)
 	n = gomem_mheap.surplus + 100;
 	runs = take_runs(test, n);
 	for (i = 0; i < n; i++)
-		mheap_pages_free(run_page(runs, i), 1);
+		mheap_pages_free(run_page(runs, i), 1, false);
 	KUNIT_EXPECT_LE(test, gomem_mheap.pages_free, keep + gomem_mheap.surplus);
 	KUNIT_EXPECT_GT(test, gomem_mheap.pages_released, released);
 	reclaim_trim();
@@ -300,15 +301,75 @@ static void scavenger_keeps_the_reserve(struct kunit *test)
 	runs = take_runs(test, n);
 	base = take(test, 8, NUMA_NO_NODE);
 	for (i = 0; i < n && gomem_mheap.pages_free < keep + gomem_mheap.surplus - 4; i++)
-		mheap_pages_free(run_page(runs, i), 1);
+		mheap_pages_free(run_page(runs, i), 1, false);
 	released = gomem_mheap.pages_released;
-	mheap_pages_free(base, 8);
+	mheap_pages_free(base, 8, false);
 	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_free, keep + gomem_mheap.surplus - 4);
 	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_released, released + 8);
 	for (; i < n; i++)
-		mheap_pages_free(run_page(runs, i), 1);
+		mheap_pages_free(run_page(runs, i), 1, false);
 	reclaim_trim();
 	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_free, keep);
+	expect_invariants(test);
+}
+
+/*
+ * A span of a power of two of pages, more than one, that the pools cannot
+ * serve is one block of the page allocator, not split: its tail pages
+ * have no count of their own.  Into the pool it goes split, so that the
+ * pool's pages serve spans and go back one by one; past the surplus it
+ * goes back whole.  (DEBUG_VM stops the test kernel if a page goes back
+ * with the wrong count.)
+ */
+static void power_of_two_spans_stay_whole(struct kunit *test)
+{
+	unsigned long base, released, surplus = gomem_mheap.surplus;
+	static const unsigned int other[] = { 1, 3 };
+	struct page *page;
+	unsigned int i;
+	bool whole;
+
+	gomem_test_no_reserve();
+	gomem_test_keep_pages(test);
+	base = mheap_pages_alloc(8, NUMA_NO_NODE, GFP_KERNEL, &whole);
+	KUNIT_ASSERT_NE(test, base, 0UL);
+	KUNIT_EXPECT_TRUE(test, whole);
+	page = virt_to_page((void *)base);
+	for (i = 1; i < 8; i++)
+		KUNIT_EXPECT_EQ(test, page_count(page + i), 0);
+	mheap_pages_free(base, 8, true);
+	KUNIT_EXPECT_EQ(test, run_at(base), 8UL);
+	for (i = 0; i < 8; i++)
+		KUNIT_EXPECT_EQ(test, page_count(page + i), 1);
+	expect_invariants(test);
+	/* The pool's pages are never whole. */
+	KUNIT_EXPECT_EQ(test, mheap_pages_alloc(8, NUMA_NO_NODE, GFP_KERNEL, &whole), base);
+	KUNIT_EXPECT_FALSE(test, whole);
+	for (i = 0; i < 8; i++)
+		mheap_pages_free(base + i * PAGE_SIZE, 1, false);
+	KUNIT_EXPECT_EQ(test, run_at(base), 8UL);
+
+	/* Neither one page nor three are a block to keep whole. */
+	for (i = 0; i < ARRAY_SIZE(other); i++) {
+		gomem_test_no_reserve();
+		base = mheap_pages_alloc(other[i], NUMA_NO_NODE, GFP_KERNEL, &whole);
+		KUNIT_ASSERT_NE(test, base, 0UL);
+		KUNIT_EXPECT_FALSE(test, whole);
+		mheap_pages_free(base, other[i], false);
+	}
+
+	/* With no surplus, a whole span goes straight back, in one piece. */
+	gomem_test_no_reserve();
+	WRITE_ONCE(gomem_mheap.surplus, 0);
+	base = mheap_pages_alloc(4, NUMA_NO_NODE, GFP_KERNEL, &whole);
+	released = gomem_mheap.pages_released;
+	if (base)
+		mheap_pages_free(base, 4, whole);
+	WRITE_ONCE(gomem_mheap.surplus, surplus);
+	KUNIT_ASSERT_NE(test, base, 0UL);
+	KUNIT_EXPECT_TRUE(test, whole);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_released, released + 4);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_free, 0UL);
 	expect_invariants(test);
 }
 
@@ -322,11 +383,11 @@ static void pages_come_from_their_node(struct kunit *test)
 	for_each_node_state(node, N_MEMORY) {
 		base = take(test, 3, node);
 		KUNIT_EXPECT_EQ(test, page_to_nid(virt_to_page((void *)base)), node);
-		mheap_pages_free(base, 3);
+		mheap_pages_free(base, 3, false);
 		/* The pool gives them back to the same node only. */
 		base = take(test, 3, node);
 		KUNIT_EXPECT_EQ(test, page_to_nid(virt_to_page((void *)base)), node);
-		mheap_pages_free(base, 3);
+		mheap_pages_free(base, 3, false);
 	}
 	expect_invariants(test);
 }
@@ -346,7 +407,7 @@ static void growth_gives_the_surplus_back_first(struct kunit *test)
 	base = take(test, 2 * n, NUMA_NO_NODE);
 	/* Every other page: n runs of one page, none of which holds two. */
 	for (i = 0; i < 2 * n; i += 2)
-		mheap_pages_free(base + i * PAGE_SIZE, 1);
+		mheap_pages_free(base + i * PAGE_SIZE, 1, false);
 	total = gomem_mheap.pages_total;
 	two = take(test, 2, NUMA_NO_NODE);
 	KUNIT_EXPECT_LE(test, gomem_mheap.pages_total, total);
@@ -357,9 +418,9 @@ static void growth_gives_the_surplus_back_first(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_free, 0UL);
 	expect_invariants(test);
 	mheap_block_free(block, n);
-	mheap_pages_free(two, 2);
+	mheap_pages_free(two, 2, false);
 	for (i = 1; i < 2 * n; i += 2)
-		mheap_pages_free(base + i * PAGE_SIZE, 1);
+		mheap_pages_free(base + i * PAGE_SIZE, 1, false);
 	expect_invariants(test);
 }
 
@@ -371,7 +432,7 @@ static void failed_growth_leaves_nothing(struct kunit *test)
 	total = gomem_mheap.pages_total;
 	acquired = gomem_mheap.pages_acquired;
 	gomem_test_fail_after(0, 1);
-	KUNIT_EXPECT_EQ(test, mheap_pages_alloc(2, NUMA_NO_NODE, GFP_KERNEL), 0UL);
+	KUNIT_EXPECT_EQ(test, mheap_pages_alloc(2, NUMA_NO_NODE, GFP_KERNEL, NULL), 0UL);
 	KUNIT_EXPECT_EQ(test, gomem_test_fail_left(true), 0);
 	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_total, total);
 	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_acquired, acquired);
@@ -391,7 +452,7 @@ static void sections_gate_the_marks(struct kunit *test)
 	gomem_test_no_reserve();
 	gomem_test_keep_pages(test);
 	base = take(test, 1, NUMA_NO_NODE);
-	mheap_pages_free(base, 1);
+	mheap_pages_free(base, 1, false);
 	KUNIT_ASSERT_TRUE(test, mark(base) & GOMEM_PAGE_POOL);
 	sec = pfn_to_section_nr(PHYS_PFN(__pa(base)));
 	KUNIT_ASSERT_LT(test, sec, nr);
@@ -415,6 +476,7 @@ static struct kunit_case mheap_cases[] = {
 	KUNIT_CASE(best_fit),
 	KUNIT_CASE(long_runs),
 	KUNIT_CASE(scavenger_keeps_the_reserve),
+	KUNIT_CASE(power_of_two_spans_stay_whole),
 	KUNIT_CASE(pages_come_from_their_node),
 	KUNIT_CASE(growth_gives_the_surplus_back_first),
 	KUNIT_CASE(failed_growth_leaves_nothing),
