@@ -162,12 +162,18 @@ void gomem_count(unsigned int cls, s64 bytes, bool alloc)
 /*
  * An object of usable bytes, live now for a request of size, on its way
  * to the caller: zeroed if the flags or init_on_alloc ask, and open to
- * KASAN up to size.  Not for tiny objects, whose block tiny.c marks.
+ * KASAN up to size.  A large object's pages come straight from the page
+ * allocator, never from the pools, and it zeroed them already if
+ * init_on_alloc is on: zeroing them again cost a 64 KiB object as much
+ * as the page allocator's own zeroing.  (__GFP_ZERO is not passed on:
+ * the block may be longer than the object.)  Not for tiny objects,
+ * whose block tiny.c marks.
  */
 static __always_inline void obj_hand_out(void *p, size_t size, size_t usable,
-					 gfp_t flags)
+					 gfp_t flags, bool large)
 {
-	if (want_init_on_alloc(flags))
+	if (want_init_on_alloc(flags) &&
+	    !(large && want_init_on_alloc(gomem_inherit_gfp(flags))))
 		gomem_zero(p, usable);
 	gomem_kasan_alloc(p, size, usable);
 }
@@ -331,7 +337,7 @@ static noinline void *gomem_alloc_slow(size_t size, gfp_t flags,
 		gomem_count_failure();
 		return NULL;
 	}
-	obj_hand_out(p, size, usable, flags);
+	obj_hand_out(p, size, usable, flags, size > GOMEM_MAX_SMALL);
 	return p;
 }
 
@@ -369,7 +375,7 @@ static __always_inline void *small_alloc(size_t size, gfp_t flags,
 
 	if (unlikely(!p))
 		return gomem_alloc_slow(size, flags, ip);
-	obj_hand_out(p, size, gomem_classes[cls].size, flags);
+	obj_hand_out(p, size, gomem_classes[cls].size, flags, false);
 	return p;
 }
 
@@ -530,7 +536,7 @@ static noinline void *gomem_alloc_remote(size_t size, gfp_t flags, int node,
 		gomem_count_failure();
 		return NULL;
 	}
-	obj_hand_out(p, size, usable, flags);
+	obj_hand_out(p, size, usable, flags, size > GOMEM_MAX_SMALL);
 	return p;
 }
 
@@ -852,7 +858,7 @@ int gomem_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
 		    mcache_refill(cls, flags, NULL, rest))
 			continue;
 		for (j = i; j < i + got; j++)
-			obj_hand_out(ptrs[j], size, usable, flags);
+			obj_hand_out(ptrs[j], size, usable, flags, false);
 		if (!got) {
 			ptrs[i] = gomem_alloc_slow(size, flags, _RET_IP_);
 			got = 1;
