@@ -298,17 +298,42 @@ static __always_inline unsigned int mspan_index(const struct mspan *s,
 
 extern unsigned long gomem_page_key;
 
+/*
+ * Mark the n pages from page with what.  The key and the end are read
+ * once: the compiler must assume that each marking store could change
+ * them, and a large span marks hundreds of pages.
+ */
+static inline void gomem_pages_mark(struct page *page, unsigned long n,
+				    unsigned long what)
+{
+	unsigned long sig = what ^ gomem_page_key;
+	struct page *end = page + n;
+
+	/* A reader that sees half of a mark sees no signature: not ours. */
+	for (; page < end; page++) {
+		WRITE_ONCE(page->index, sig);
+		WRITE_ONCE(page->private, what);
+	}
+}
+
 static inline void gomem_page_mark(struct page *page, unsigned long what)
 {
-	/* A reader that sees half of this sees no signature: not ours. */
-	WRITE_ONCE(page->index, what ^ gomem_page_key);
-	WRITE_ONCE(page->private, what);
+	gomem_pages_mark(page, 1, what);
+}
+
+static inline void gomem_pages_unmark(struct page *page, unsigned long n)
+{
+	struct page *end = page + n;
+
+	for (; page < end; page++) {
+		WRITE_ONCE(page->private, 0);
+		WRITE_ONCE(page->index, 0);
+	}
 }
 
 static inline void gomem_page_unmark(struct page *page)
 {
-	WRITE_ONCE(page->private, 0);
-	WRITE_ONCE(page->index, 0);
+	gomem_pages_unmark(page, 1);
 }
 
 /* gomem's mark on a page that exists, or 0 if the page is not gomem's. */

@@ -165,11 +165,10 @@ static void pool_put(unsigned long base, unsigned long n)
 {
 	struct page *first = virt_to_page((void *)base), *edge;
 	int nid = page_to_nid(first);
-	unsigned long len, i;
+	unsigned long len;
 
 	lockdep_assert_held(&gomem_mheap.lock);
-	for (i = 0; i < n; i++)
-		gomem_page_mark(first + i, GOMEM_PAGE_POOL);
+	gomem_pages_mark(first, n, GOMEM_PAGE_POOL);
 	edge = pool_edge(page_to_pfn(first) - 1, nid, GOMEM_PAGE_TAIL);
 	if (edge) {
 		len = run_len(edge);
@@ -200,7 +199,7 @@ static void pool_put(unsigned long base, unsigned long n)
 static unsigned long pool_take(int node, unsigned long n)
 {
 	struct mheap_pool *pool = pool_of(node);
-	unsigned long b, len = 0, i, have;
+	unsigned long b, len = 0, have;
 	struct page *first = NULL, *page;
 
 	have = runs_from(pool->nonempty, n);
@@ -223,8 +222,7 @@ static unsigned long pool_take(int node, unsigned long n)
 	run_remove(first, len);
 	if (len > n)
 		run_insert(first + n, len - n);
-	for (i = 0; i < n; i++)
-		gomem_page_unmark(first + i);
+	gomem_pages_unmark(first, n);
 	return (unsigned long)page_address(first);
 }
 
@@ -309,11 +307,7 @@ static void count_taken(unsigned long base, unsigned int n)
  */
 static void pages_release(unsigned long base, unsigned long n)
 {
-	struct page *page = virt_to_page((void *)base);
-	unsigned long i;
-
-	for (i = 0; i < n; i++)
-		gomem_page_unmark(page + i);
+	gomem_pages_unmark(virt_to_page((void *)base), n);
 	count_sections(base, n, -1);
 	gomem_mheap.pages_total -= n;
 	gomem_mheap.pages_released += n;

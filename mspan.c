@@ -142,7 +142,6 @@ EXPORT_SYMBOL_IF_KUNIT(mspan_dead_waiting);
 struct mspan *mspan_alloc(const struct mspan *tmpl, int node, gfp_t gfp)
 {
 	gfp_t meta_gfp = gomem_inherit_gfp(gfp);
-	unsigned int i;
 	struct mspan *s;
 	bool whole;
 
@@ -175,8 +174,7 @@ struct mspan *mspan_alloc(const struct mspan *tmpl, int node, gfp_t gfp)
 		goto fail;
 	}
 	s->node = page_to_nid(virt_to_page((void *)s->base));
-	for (i = 0; i < s->npages; i++)
-		gomem_page_mark(virt_to_page((void *)s->base) + i, (unsigned long)s);
+	gomem_pages_mark(virt_to_page((void *)s->base), s->npages, (unsigned long)s);
 	return s;
 fail:
 	mspan_destroy(s);
