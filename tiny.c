@@ -89,7 +89,7 @@ static u16 *tiny_freed(struct mspan *s, u32 *placed)
 }
 
 /* Atomically add bits to *freed; what it held before. */
-static u16 tiny_fetch_or(u16 *freed, u16 bits)
+static __always_inline u16 tiny_fetch_or(u16 *freed, u16 bits)
 {
 	u16 old = READ_ONCE(*freed);
 
