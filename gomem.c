@@ -241,6 +241,35 @@ static unsigned int mcache_pop_bulk(size_t size, unsigned int cls, void **p,
 }
 
 /*
+ * A bulk allocation of more than this CPU's stack for cls can ever hold:
+ * up to n objects (GOMEM_BATCH_MAX at most) straight from the mcentral
+ * into p, live, in one lock round trip, where the stack would have
+ * taken one for every stack's worth.  Give how many; 0 if the mcentral
+ * had none.  As mcache_first() does with one object, they are made live
+ * by this CPU: CACHED and on no stack, no other CPU touches them.
+ * Interrupts enabled; sleeps only if gfp allows.
+ */
+static unsigned int bulk_get(size_t size, unsigned int cls, gfp_t gfp,
+			     void **p, unsigned int n)
+{
+	/* Only what mcentral_get() wrote is read (see mcache_refill()). */
+	struct gomem_obj objs[GOMEM_BATCH_MAX] __uninitialized;
+	unsigned int got, i;
+	unsigned long flags;
+	struct mcache *c;
+
+	got = mcentral_get(&gomem_mcentral[cls], objs,
+			   min_t(unsigned int, n, GOMEM_BATCH_MAX), gfp, NUMA_NO_NODE);
+	mcache_lock_irqsave(flags);
+	c = this_cpu_read(gomem_mcache);
+	for (i = 0; i < got; i++)
+		p[i] = obj_make_live(c, cls, size, &objs[i], false);
+	c->stats.refills += !!got;
+	mcache_unlock_irqrestore(flags);
+	return got;
+}
+
+/*
  * This CPU's stack for *cls was empty: take an object of the class that
  * serves it now (*cls, or its lender while it is cold: see
  * mcentral_class_for()), which *cls then names: off this CPU's stack for
@@ -843,9 +872,10 @@ int gomem_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
 	 * Small objects: as many as the stack has at each lock section.
 	 * When it is empty, a stack this CPU has for the class is refilled
 	 * with as many as the rest needs, as far as it holds them, so that
-	 * none is left over for the frees to flush; without a stack, or if
-	 * that fails, one object comes through the slow path, which borrows,
-	 * makes the stack and reports as gomem_alloc() does.
+	 * none is left over for the frees to flush; a rest the stack could
+	 * never hold comes straight from the mcentral (bulk_get()).  Without
+	 * a stack, or if that fails, one object comes through the slow path,
+	 * which borrows, makes the stack and reports as gomem_alloc() does.
 	 */
 	gomem_might_alloc_fast(flags);
 	cls = gomem_size_class(size);
@@ -854,9 +884,12 @@ int gomem_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
 		rest = min_t(size_t, nr - i, UINT_MAX);
 		got = mcache_pop_bulk(size, cls, ptrs + i, rest);
 		/* The stack is a hint: we may be on another CPU by the refill. */
-		if (!got && READ_ONCE(this_cpu_read(gomem_mcache)->slot[cls].cap) &&
-		    mcache_refill(cls, flags, NULL, rest))
-			continue;
+		if (!got && READ_ONCE(this_cpu_read(gomem_mcache)->slot[cls].cap)) {
+			if (rest > gomem_mcentral[cls].cache_cap)
+				got = bulk_get(size, cls, flags, ptrs + i, rest);
+			else if (mcache_refill(cls, flags, NULL, rest))
+				continue;
+		}
 		for (j = i; j < i + got; j++)
 			obj_hand_out(ptrs[j], size, usable, flags, false);
 		if (!got) {
@@ -937,6 +970,9 @@ void gomem_free_bulk(size_t nr, void **ptrs)
 				break;
 		}
 		c->bulk_left = 0;
+		/* What the stacks could not take goes back now, not later. */
+		if (c->naway)
+			mcache_flush_away(c);
 		mcache_unlock_irqrestore(flags);
 		if (i == end)
 			continue;

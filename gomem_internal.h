@@ -584,8 +584,12 @@ struct mcache_slot {
 #define MCACHE_LAST_REFILL	1
 #define MCACHE_LAST_FLUSH	2
 
-/* Objects of other nodes a CPU gathers before it sends them home. */
-#define MCACHE_AWAY	16
+/*
+ * Objects a CPU gathers before it sends them back to their spans: other
+ * nodes' objects, and a bulk free's past its stack (mcache_put_away());
+ * as many as a refill brings at most.
+ */
+#define MCACHE_AWAY	GOMEM_BATCH_MAX
 
 struct mcache {
 	struct mcache_slot slot[GOMEM_NR_SPANCLASSES];
@@ -594,7 +598,7 @@ struct mcache {
 	unsigned int tiny_off;
 	u32 *tiny_placed;
 	struct mspan *tiny_span;
-	/* Freed objects of other nodes' spans, on their way home. */
+	/* Freed objects on their way back to their spans: see MCACHE_AWAY. */
 	unsigned int naway;
 	struct gomem_obj away[MCACHE_AWAY];
 	u8 away_n[GOMEM_NR_SPANCLASSES];	/* ... of each class */
@@ -626,7 +630,8 @@ bool mcache_refill(unsigned int cls, gfp_t gfp, struct gomem_obj *first,
 		   unsigned int need);
 void mcache_make_room(struct mcache *c, unsigned int cls, void *p,
 		      struct mspan *s);
-void mcache_send_home(struct mcache *c, void *p, struct mspan *s);
+void mcache_put_away(struct mcache *c, void *p, struct mspan *s);
+void mcache_flush_away(struct mcache *c);
 void gomem_drain(void);
 void mcache_drain_busy(void);
 unsigned long mcache_cached_bytes(void);
@@ -646,7 +651,7 @@ void reclaim_exit(void);
 /*
  * Push a CACHED object on this CPU's stack; a full stack, or none yet,
  * is mcache_make_room()'s business, and an object of another node's span
- * mcache_send_home()'s: a CPU's stacks hold only its own node's objects,
+ * mcache_put_away()'s: a CPU's stacks hold only its own node's objects,
  * so that what it allocates is local.  The mcache locked, which makes
  * it safe without another lock for the reasons the top of this file gives.
  */
@@ -657,7 +662,7 @@ static __always_inline void mcache_push(struct mcache *c, unsigned int cls,
 	struct gomem_obj *o;
 
 	if (static_branch_unlikely(&gomem_numa_key) && s->node != numa_mem_id()) {
-		mcache_send_home(c, p, s);
+		mcache_put_away(c, p, s);
 		return;
 	}
 	if (unlikely(slot->n == slot->cap)) {

@@ -165,6 +165,54 @@ static void streaks_and_bulks_move_more(struct kunit *test)
 	gomem_test_expect_baseline(test, before);
 }
 
+/*
+ * A class whose stacks hold a few objects (8 KiB: 2): a bulk allocation
+ * of more than that comes straight from the mcentral in one refill, not
+ * one for every stack's worth, and a bulk free of more than that fills
+ * the stack and gives the rest back in one flush, leaving nothing aside.
+ */
+static void bulks_past_a_small_stack(struct kunit *test)
+{
+	unsigned int cls = gomem_size_class(SZ_8K), cpu = 0, n = 0, i;
+	struct gomem_snap *before = gomem_test_snap(test);
+	const unsigned int nr = 20;
+	struct mcache_slot *slot;
+	u64 refills, flushes;
+	void *p[8], *q[20];
+
+	if (gomem_mcentral[cls].cache_cap < 2 || gomem_mcentral[cls].cache_cap >= nr / 2)
+		kunit_skip(test, "needs a class whose stacks hold 2 to %u objects", nr / 2 - 1);
+	gomem_test_pin(test, cpu);
+	gomem_drain();
+	slot = &cache_of(cpu)->slot[cls];
+	/* A stack, then emptied by allocations. */
+	while (!slot->cap || slot->n) {
+		KUNIT_ASSERT_LT(test, n, (unsigned int)ARRAY_SIZE(p));
+		p[n] = gomem_alloc(SZ_8K, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[n++]);
+	}
+
+	refills = cache_of(cpu)->stats.refills;
+	KUNIT_ASSERT_EQ(test, gomem_alloc_bulk(SZ_8K, GFP_KERNEL, nr, q), (int)nr);
+	KUNIT_EXPECT_EQ(test, cache_of(cpu)->stats.refills, refills + 1);
+	KUNIT_EXPECT_EQ(test, (unsigned int)slot->n, 0U);
+	for (i = 0; i < nr; i++) {
+		KUNIT_EXPECT_EQ(test, gomem_size(q[i]), (size_t)SZ_8K);
+		memset(q[i], i, SZ_8K);
+	}
+
+	flushes = cache_of(cpu)->stats.flushes;
+	gomem_free_bulk(nr, q);
+	KUNIT_EXPECT_EQ(test, cache_of(cpu)->stats.flushes, flushes + 1);
+	KUNIT_EXPECT_EQ(test, slot->n, slot->cap);
+	KUNIT_EXPECT_EQ(test, cache_of(cpu)->naway, 0U);
+
+	while (n)
+		gomem_free(p[--n]);
+	gomem_test_unpin();
+	gomem_test_expect_baseline(test, before);
+}
+
 static void remote_frees_are_bounded(struct kunit *test)
 {
 	static const size_t sizes[] = { 7, 48, 512, 3000 };
@@ -407,6 +455,7 @@ static void offline_cpu_is_drained(struct kunit *test)
 static struct kunit_case mcache_cases[] = {
 	KUNIT_CASE(stacks_grow_with_use),
 	KUNIT_CASE(streaks_and_bulks_move_more),
+	KUNIT_CASE(bulks_past_a_small_stack),
 	KUNIT_CASE(remote_frees_are_bounded),
 	KUNIT_CASE(alloc_and_free_in_hard_irq),
 	KUNIT_CASE_SLOW(one_kthread_per_cpu),
