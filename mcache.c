@@ -197,8 +197,9 @@ void mcache_make_room(struct mcache *c, unsigned int cls, void *p,
 	 * of its section).  A bigger stack's flushes move enough: putting
 	 * each object away costs more than they save.
 	 */
-	if (gomem_mcentral[cls].cache_cap <= MCACHE_BULK_AWAY_CAP &&
-	    c->bulk_left > gomem_mcentral[cls].cache_cap && slot->cap) {
+	if (c->bulk_left && slot->cap &&
+	    gomem_mcentral[cls].cache_cap <= MCACHE_BULK_AWAY_CAP &&
+	    c->bulk_left > gomem_mcentral[cls].cache_cap) {
 		mcache_put_away(c, p, s);
 		return;
 	}
