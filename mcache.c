@@ -23,10 +23,10 @@
  * many as it needs, so that it leaves nothing over for the next call to
  * move back; what a class's stacks could never hold bypasses them, up to
  * GOMEM_BATCH_MAX a lock round trip (bulk_get() in gomem.c, and
- * mcache_make_room() for a small stack's bulk free).  A free lands on the freeing CPU's stack
- * whichever CPU allocated the object, so remote frees cost the same as
- * local ones, and they cannot pile up: a stack never holds more than its
- * capacity.  The stacks are the mcache's memory that grows with use: a
+ * mcache_make_room() for a small stack's bulk free).  A free lands on
+ * the freeing CPU's stack whichever CPU allocated the object, so remote
+ * frees cost the same as local ones, and they cannot pile up: a stack
+ * never holds more than its capacity.  The stacks are the mcache's memory that grows with use: a
  * CPU's first allocation of a class, and its first free, go to the
  * mcentral directly; the second allocates the class's stack, whose
  * capacity starts at a few objects and doubles with each refill up to
