@@ -314,9 +314,19 @@ static void pages_release(unsigned long base, unsigned long n)
 }
 
 /*
+ * Are n pages from the page allocator kept one block, when the caller
+ * can give them back so?  A power of two of them, and more than one: the
+ * one rule pages_from_buddy() keeps them by and their frees go back by.
+ */
+static bool block_kept_whole(unsigned int n)
+{
+	return n > 1 && is_power_of_2(n);
+}
+
+/*
  * Give n released pages at base to the page allocator: one block if
- * whole (a power of two that pages_from_buddy() kept whole), else page
- * by page.  Not under mheap.lock.
+ * whole (pages that pages_from_buddy() kept whole), else page by page.
+ * Not under mheap.lock.
  */
 static __always_inline void pages_give(unsigned long base, unsigned long n,
 				       bool whole)
@@ -359,7 +369,7 @@ static bool over_surplus(unsigned long free, unsigned long more)
 /*
  * n pages straight from the page allocator, on node if it can, counted
  * as taken and KASAN-poisoned as freed, or 0: a block of the order that
- * covers them, kept whole if whole and n is a power of two, else split
+ * covers them, kept whole if whole and block_kept_whole(n), else split
  * and its tail given back, so that each page can go back on its own.
  */
 static unsigned long pages_from_buddy(unsigned int n, int node, gfp_t gfp,
@@ -385,7 +395,7 @@ static unsigned long pages_from_buddy(unsigned int n, int node, gfp_t gfp,
 	page = alloc_pages_node(node, gomem_inherit_gfp(gfp), order);
 	if (!page)
 		return 0;
-	if (order && (!whole || !is_power_of_2(n))) {
+	if (order && !(whole && block_kept_whole(n))) {
 		split_page(page, order);
 		for (i = n; i < 1U << order; i++)
 			__free_page(page + i);
@@ -422,7 +432,7 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_block_alloc);
  */
 unsigned long mheap_pages_alloc(unsigned int n, int node, gfp_t gfp, bool *whole)
 {
-	bool block = whole && n > 1 && is_power_of_2(n);
+	bool block = whole && block_kept_whole(n);
 	unsigned long base;
 
 	if (node == NUMA_NO_NODE)
@@ -448,7 +458,7 @@ void mheap_block_free(unsigned long base, unsigned int n)
 	spin_lock_irqsave(&gomem_mheap.lock, flags);
 	pages_release(base, n);
 	spin_unlock_irqrestore(&gomem_mheap.lock, flags);
-	pages_give(base, n, is_power_of_2(n));
+	pages_give(base, n, block_kept_whole(n));
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_block_free);
 
