@@ -502,6 +502,7 @@ struct mcentral {
 	struct list_head *empty;	/* by node: spans all FREE, kept */
 	unsigned long nr_empty;		/* spans on the empty lists */
 	unsigned long nr_spans;
+	unsigned long nr_grown;		/* spans ever added (mcache_refill()) */
 	unsigned long nr_pages, nr_objs;	/* in all spans */
 	unsigned long nr_free;		/* FREE objects in all spans */
 	unsigned int spanclass;
@@ -509,6 +510,7 @@ struct mcentral {
 	unsigned int min_npages;	/* the smallest span, if npages fails */
 	u8 kind, state_width;
 	u16 cache_cap;			/* an mcache stack's room */
+	u16 stream_cap;			/* ... in a stream (mcache.c) */
 	unsigned int lender;		/* the class it borrows from when cold */
 	atomic_t borrowed;		/* bytes it borrowed since nr_spans was 0 */
 } ____cacheline_aligned_in_smp;
@@ -575,14 +577,15 @@ struct mcache_slot {
 	u16 n;			/* objects cached */
 	u16 cap;		/* may hold now; 0 without a stack */
 	u8 warm;		/* MCACHE_WARM_*, since the drain */
-	u8 last;		/* MCACHE_LAST_*: the stack's last refill or flush */
+	u8 flushes;		/* flushes in a row, since the last refill */
+	u8 refills;		/* refills in a row that grew no span */
 	struct gomem_obj *objs;	/* the stack, or NULL */
 };
 
 #define MCACHE_WARM_ALLOC	BIT(0)
 #define MCACHE_WARM_FREE	BIT(1)
-#define MCACHE_LAST_REFILL	1
-#define MCACHE_LAST_FLUSH	2
+/* Flushes, or refills, in a row that make a stream (mcache.c: cap_limit()). */
+#define MCACHE_STREAM		8
 
 /*
  * Objects a CPU gathers before it sends them back to their spans: other

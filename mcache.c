@@ -26,18 +26,20 @@
  * mcache_make_room() for a small stack's bulk free).  A free lands on
  * the freeing CPU's stack whichever CPU allocated the object, so remote
  * frees cost the same as local ones, and they cannot pile up: a stack
- * never holds more than its capacity.  The stacks are the mcache's memory that grows with use: a
- * CPU's first allocation of a class, and its first free, go to the
- * mcentral directly; the second allocates the class's stack, whose
- * capacity starts at a few objects and doubles with each refill up to
- * the class's cache_cap (about GOMEM_MCACHE_BYTES of objects), and
- * that is freed when the cache is drained; a stack that frees overflow
- * grows too.  So a loaded gomem holds one small struct mcache per CPU
- * that has been online (made before the CPU first runs, kept when it goes
- * offline, for its statistics; a CPU that is only possible has none), a
- * class used once holds no object, whose span could otherwise stay for
- * it, and a class used little holds little.  A CPU's caches are drained
- * when it goes offline, by the shrinker (reclaim.c), and at unload.
+ * never holds more than its capacity.  The stacks are the mcache's
+ * memory that grows with use: a CPU's first allocation of a class, and
+ * its first free, go to the mcentral directly; the second allocates the
+ * class's stack, whose capacity starts at a few objects and doubles with
+ * each refill up to the class's cache_cap (about GOMEM_MCACHE_BYTES of
+ * objects), and that is freed when the cache is drained; a stack that
+ * frees overflow grows too, and one in a stream of frees or of refills
+ * up to four times as many bytes, its class's stream_cap (cap_limit()).
+ * So a loaded gomem holds one small struct mcache per CPU that has been
+ * online (made before the CPU first runs, kept when it goes offline, for
+ * its statistics; a CPU that is only possible has none), a class used
+ * once holds no object, whose span could otherwise stay for it, and a
+ * class used little holds little.  A CPU's caches are drained when it
+ * goes offline, by the shrinker (reclaim.c), and at unload.
  *
  * On a machine of several nodes, a CPU's stacks hold only objects of its
  * own node's spans, so that what it allocates is local: its refills come
@@ -138,18 +140,41 @@ static void mcache_flush(struct mcache *c, unsigned int cls, unsigned int n)
 	c->stats.flushes++;
 }
 
-/* The next capacity of a stack that holds cap objects now. */
-static unsigned int grown_cap(unsigned int cls, unsigned int cap)
+/*
+ * A stack in a stream may grow to its class's stream_cap (four times as
+ * many bytes as cache_cap, up to GOMEM_MCACHE_MAX objects), so that each
+ * lock round trip moves more, for the refills and flushes that follow
+ * too.  A stream is MCACHE_STREAM moves in a row one way: flushes with
+ * no refill between (a batch freed, or objects another CPU allocates),
+ * or refills none of which grew the class by a span (objects freed in
+ * batches, or on another CPU, coming back).  A stream of refills that
+ * grow the class is how a workload grows to its peak, where every object
+ * a bigger refill brings and no allocation takes is held for nothing:
+ * on the boot trace, 45 KiB more at the peak when every stream of
+ * refills earned it, nothing as it is.  The stack keeps its size until
+ * the drain.
+ *
+ * The most a stack may hold, after streak moves in a row one way.
+ */
+static unsigned int cap_limit(unsigned int cls, unsigned int streak)
 {
-	return cap ? min_t(unsigned int, 2 * cap, gomem_mcentral[cls].cache_cap) :
-	       first_cap(cls);
+	const struct mcentral *mc = &gomem_mcentral[cls];
+
+	return streak >= MCACHE_STREAM ? mc->stream_cap : mc->cache_cap;
+}
+
+/* The next capacity of a stack that holds cap objects now. */
+static unsigned int grown_cap(unsigned int cls, unsigned int cap,
+			      unsigned int streak)
+{
+	return cap ? min(2 * cap, cap_limit(cls, streak)) : first_cap(cls);
 }
 
 /*
  * How many of a full stack's objects to flush: the oldest half, which
  * leaves room both ways when frees and allocations alternate.  More when
  * they do not: the room a bulk free still needs, or, for a stack grown
- * to its class's capacity whose last move was a flush too, three
+ * to all it may hold whose last move was a flush too, three
  * quarters of it (up to GOMEM_BATCH_MAX), so that a lock round trip
  * moves half as many again, and a few objects stay for the allocations
  * that come next.
@@ -164,7 +189,7 @@ static unsigned int flush_count(const struct mcache *c, unsigned int cls)
 		return 1;
 	if (c->bulk_left)
 		return clamp(c->bulk_left, half, (unsigned int)slot->n);
-	if (slot->last == MCACHE_LAST_FLUSH && slot->cap == gomem_mcentral[cls].cache_cap)
+	if (slot->flushes && slot->cap >= cap_limit(cls, slot->flushes))
 		return min_t(unsigned int, slot->n - slot->n / 4, GOMEM_BATCH_MAX);
 	return half;
 }
@@ -182,7 +207,7 @@ void mcache_make_room(struct mcache *c, unsigned int cls, void *p,
 		      struct mspan *s)
 {
 	struct mcache_slot *slot = &c->slot[cls];
-	unsigned int cap = grown_cap(cls, slot->cap), spare;
+	unsigned int cap, spare;
 	struct gomem_obj one = { p, s }, *stack = NULL;
 
 	if (!slot->objs && !(slot->warm & MCACHE_WARM_FREE)) {
@@ -203,6 +228,7 @@ void mcache_make_room(struct mcache *c, unsigned int cls, void *p,
 		mcache_put_away(c, p, s);
 		return;
 	}
+	cap = grown_cap(cls, slot->cap, slot->flushes);
 	if (cap > slot->cap)
 		stack = gomem_meta_alloc(stack_bytes(cap), GFP_ATOMIC | __GFP_NOWARN |
 					 __GFP_NOMEMALLOC, numa_mem_id());
@@ -210,7 +236,8 @@ void mcache_make_room(struct mcache *c, unsigned int cls, void *p,
 	gomem_meta_free(stack, stack_bytes(spare));
 	if (slot->n == slot->cap && slot->cap) {
 		mcache_flush(c, cls, flush_count(c, cls));
-		slot->last = MCACHE_LAST_FLUSH;
+		slot->flushes = min(slot->flushes + 1, U8_MAX);
+		slot->refills = 0;
 	}
 	if (slot->n == slot->cap) {
 		mcentral_put(&gomem_mcentral[cls], &one, 1);
@@ -295,7 +322,9 @@ bool mcache_refill(unsigned int cls, gfp_t gfp, struct gomem_obj *first,
 		   unsigned int need)
 {
 	struct mcentral *mc = &gomem_mcentral[cls];
-	unsigned int got, room, cap, want, spare_cap;
+	unsigned int got, room, cap, want, spare_cap, streak;
+	unsigned long grown;
+	bool grew;
 	/*
 	 * Not zeroed on entry, as INIT_STACK_ALL_ZERO (Debian's kernels
 	 * have it) would: 512 bytes, a third of a refill's own instructions,
@@ -316,8 +345,9 @@ bool mcache_refill(unsigned int cls, gfp_t gfp, struct gomem_obj *first,
 		cap = READ_ONCE(slot->cap);
 		want = max(cap, first_cap(cls)) / 2;
 		stack = NULL;
-		if (grown_cap(cls, cap) > cap) {
-			cap = grown_cap(cls, cap);
+		streak = READ_ONCE(slot->refills) + 1;
+		if (grown_cap(cls, cap, streak) > cap) {
+			cap = grown_cap(cls, cap, streak);
 			stack = gomem_meta_alloc(stack_bytes(cap), gomem_inherit_gfp(gfp),
 						 numa_mem_id());
 			/* No stack to be had: one object will do, if wanted. */
@@ -326,7 +356,10 @@ bool mcache_refill(unsigned int cls, gfp_t gfp, struct gomem_obj *first,
 		}
 		if (need > want)
 			want = min3(need, cap, (unsigned int)GOMEM_BATCH_MAX);
+		/* Another CPU's growth meanwhile counts as ours: no stream. */
+		grown = READ_ONCE(mc->nr_grown);
 		got = mcentral_get(mc, objs, max(want, 1U), gfp, NUMA_NO_NODE);
+		grew = READ_ONCE(mc->nr_grown) != grown;
 		mcache_lock_irqsave(flags);
 		/* We may be on another CPU now; fill whichever we are on. */
 		c = this_cpu_read(gomem_mcache);
@@ -335,7 +368,8 @@ bool mcache_refill(unsigned int cls, gfp_t gfp, struct gomem_obj *first,
 		room = min_t(unsigned int, got, slot->cap - slot->n);
 		memcpy(slot->objs + slot->n, objs, room * sizeof(*objs));
 		slot->n += room;
-		slot->last = MCACHE_LAST_REFILL;
+		slot->flushes = 0;
+		slot->refills = grew ? 0 : min(slot->refills + 1, U8_MAX);
 		c->stats.refills++;
 		ok = slot->n;
 		bare = !slot->cap;
@@ -369,7 +403,8 @@ static void mcache_drain(struct mcache *c)
 		slot->objs = NULL;
 		slot->cap = 0;
 		slot->warm = 0;
-		slot->last = 0;
+		slot->flushes = 0;
+		slot->refills = 0;
 	}
 }
 

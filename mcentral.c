@@ -105,8 +105,9 @@ static __always_inline void mcentral_unlock(struct mcentral *c,
 
 /*
  * How many objects of a class a CPU may cache at most: about this many
- * bytes, between 1 and 64 objects.  A refill or flush moves half of what
- * the stack may hold (see mcache.c).
+ * bytes, between 1 and 64 objects, and four times as many bytes in a
+ * stream of frees or of refills that do not grow the class.  A refill
+ * or flush moves half of what the stack may hold (see mcache.c).
  */
 #define GOMEM_MCACHE_BYTES	SZ_16K
 #define GOMEM_MCACHE_MAX	(2 * GOMEM_BATCH_MAX)
@@ -158,9 +159,12 @@ static int mcentral_setup(struct mcentral *c, unsigned int spanclass,
 	c->state_width = width;
 	c->cache_cap = clamp_t(unsigned int, GOMEM_MCACHE_BYTES / sc->size,
 			       1, GOMEM_MCACHE_MAX);
+	c->stream_cap = clamp_t(unsigned int, 4 * GOMEM_MCACHE_BYTES / sc->size,
+				1, GOMEM_MCACHE_MAX);
 	if (gomem_debug()) {
 		/* Every object to the lock, with debug=1 a redzone after it. */
 		c->cache_cap = 0;
+		c->stream_cap = 0;
 		if (gomem_debug_checks())
 			stride += GOMEM_DEBUG_REDZONE;
 		c->npages = max(c->npages, DIV_ROUND_UP(stride, PAGE_SIZE));
@@ -299,6 +303,7 @@ static void mcentral_add(struct mcentral *c, struct mspan *s)
 {
 	lockdep_assert_held(&c->lock);
 	c->nr_spans++;
+	c->nr_grown++;
 	c->nr_pages += s->npages;
 	c->nr_objs += s->nelems;
 	c->nr_free += s->nelems;

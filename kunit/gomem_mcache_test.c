@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit suite for mcache.c and for gomem across CPUs and contexts:
- * refills and flushes in batches, frees on another CPU than the
- * allocation and the bound on what one CPU caches, allocation and free
- * in hard interrupts (irq_work and a hard hrtimer) with GFP_ATOMIC, one
- * kthread per CPU hammering mixed sizes, and draining on CPU offline.
+ * refills and flushes in batches, stacks that grow in streams,
+ * frees on another CPU than the allocation and the bound on what one CPU
+ * caches, allocation and free in hard interrupts (irq_work and a hard
+ * hrtimer) with GFP_ATOMIC, one kthread per CPU hammering mixed sizes,
+ * and draining on CPU offline.
  */
 #include <kunit/test.h>
 #include <linux/module.h>
@@ -209,6 +210,88 @@ static void bulks_past_a_small_stack(struct kunit *test)
 
 	while (n)
 		gomem_free(p[--n]);
+	gomem_test_unpin();
+	gomem_test_expect_baseline(test, before);
+}
+
+/*
+ * A stream (MCACHE_STREAM flushes in a row, or as many refills in a row
+ * that grow no span) lets a stack grow past its class's cache_cap, up to
+ * its stream_cap, and the refills after it move half of that.  Refills
+ * that grow the class, as a workload growing to its peak makes, are no
+ * stream, nor are flushes and refills that alternate.
+ */
+static void streams_grow_the_stack(struct kunit *test)
+{
+	unsigned int cls = gomem_size_class(SZ_4K), n, cap, stream, i, k;
+	struct gomem_snap *before = gomem_test_snap(test);
+	const unsigned int nr = 128;
+	struct mcache_slot *slot;
+	void **p;
+
+	cap = gomem_mcentral[cls].cache_cap;
+	stream = gomem_mcentral[cls].stream_cap;
+	if (stream <= cap || nr < 8 * stream)
+		kunit_skip(test, "needs a class that may cache more in a stream");
+	p = kunit_kcalloc(test, nr, sizeof(void *), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	gomem_test_pin(test, 0);
+	gomem_drain();
+	slot = &cache_of(0)->slot[cls];
+	/* No span to reuse after the drain: every refill grows the class. */
+	for (n = 0; n < nr; n++) {
+		p[n] = gomem_alloc(SZ_4K, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[n]);
+	}
+	KUNIT_EXPECT_EQ(test, (unsigned int)slot->cap, cap);
+	for (i = 0; i < 4 * MCACHE_STREAM; i++) {
+		for (k = 0; k < 2 * cap; k++)
+			gomem_free(p[--n]);
+		for (k = 0; k < 2 * cap; k++) {
+			p[n] = gomem_alloc(SZ_4K, GFP_KERNEL);
+			KUNIT_ASSERT_NOT_NULL(test, p[n++]);
+		}
+	}
+	KUNIT_EXPECT_EQ(test, (unsigned int)slot->cap, cap);
+
+	/*
+	 * Back to their spans, kept: a bulk free puts what a stack of 4 or
+	 * fewer cannot hold aside, and makes no stream.  Refills from the
+	 * spans the objects left then grow none: a stream.
+	 */
+	gomem_free_bulk(n, p);
+	KUNIT_EXPECT_EQ(test, (unsigned int)slot->cap, cap);
+	for (n = 0; n < nr && slot->cap < stream; n++) {
+		p[n] = gomem_alloc(SZ_4K, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[n]);
+	}
+	KUNIT_EXPECT_EQ(test, (unsigned int)slot->cap, stream);
+	/* Emptied by allocations, the stack keeps its size for the refill. */
+	while (slot->n) {
+		p[n] = gomem_alloc(SZ_4K, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[n++]);
+	}
+	p[n] = gomem_alloc(SZ_4K, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p[n++]);
+	KUNIT_EXPECT_EQ(test, (unsigned int)slot->n, stream / 2 - 1);
+
+	/* A stack of cache_cap again, and a stream of frees. */
+	gomem_free_bulk(n, p);
+	gomem_drain();
+	for (n = 0; n < nr; n++) {
+		p[n] = gomem_alloc(SZ_4K, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[n]);
+	}
+	KUNIT_EXPECT_EQ(test, (unsigned int)slot->cap, cap);
+	while (n) {
+		gomem_free(p[--n]);
+		KUNIT_EXPECT_LE(test, slot->n, slot->cap);
+	}
+	KUNIT_EXPECT_EQ(test, (unsigned int)slot->cap, stream);
+
+	/* The drain frees it: the next stack starts small again. */
+	gomem_drain();
+	KUNIT_EXPECT_EQ(test, (unsigned int)slot->cap, 0U);
 	gomem_test_unpin();
 	gomem_test_expect_baseline(test, before);
 }
@@ -456,6 +539,7 @@ static struct kunit_case mcache_cases[] = {
 	KUNIT_CASE(stacks_grow_with_use),
 	KUNIT_CASE(streaks_and_bulks_move_more),
 	KUNIT_CASE(bulks_past_a_small_stack),
+	KUNIT_CASE(streams_grow_the_stack),
 	KUNIT_CASE(remote_frees_are_bounded),
 	KUNIT_CASE(alloc_and_free_in_hard_irq),
 	KUNIT_CASE_SLOW(one_kthread_per_cpu),
