@@ -847,7 +847,8 @@ EXPORT_SYMBOL_GPL(gomem_realloc);
 /*
  * Like nr calls of gomem_alloc(), each object checked and traced as
  * there, but small objects come off this CPU's stack as many at a time
- * as it holds, one lock section for them all.
+ * as it holds, and tiny ones are placed as many at a time as its blocks
+ * hold, one lock section for them all.
  */
 int gomem_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
 {
@@ -859,6 +860,27 @@ int gomem_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
 		gomem_report_bulk("gomem_alloc_bulk", nr, ptrs, _RET_IP_);
 		gomem_count_failure();
 		return 0;
+	}
+	if (size - 1 < GOMEM_TINY_MAX - 1 && !gomem_small_size(size) &&
+	    !(flags & GOMEM_GFP_UNSUPPORTED) && !gomem_debug()) {
+		/* Tiny, but with debug=1, which serves them from small classes. */
+		gomem_might_alloc_fast(flags);
+		for (i = 0; i < nr; i += got) {
+			got = tiny_alloc_bulk(size, flags, ptrs + i,
+					      min_t(size_t, nr - i, UINT_MAX));
+			if (!got) {
+				gomem_count_failure();
+				gomem_trace_alloc(NULL, size, flags, NUMA_NO_NODE, _RET_IP_);
+				goto fail;
+			}
+			for (j = i; j < i + got; j++) {
+				if (want_init_on_alloc(flags))
+					memset(ptrs[j], 0, size);
+				gomem_trace_alloc(ptrs[j], size, flags, NUMA_NO_NODE,
+						  _RET_IP_);
+			}
+		}
+		return nr;
 	}
 	if (!gomem_small_size(size) || (flags & GOMEM_GFP_UNSUPPORTED)) {
 		for (i = 0; i < nr; i++) {

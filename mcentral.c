@@ -45,6 +45,7 @@
  * nfree counts the span's FREE states; no FREE state sits below hint;
  * c->nr_free is the sum of nfree, and nr_spans, nr_pages and nr_objs
  * count the spans on all the lists, their pages and their objects;
+ * nr_grown counts every span mcentral_add() ever added, and only grows;
  * c->borrowed, an atomic, is reset when nr_spans falls to 0.
  */
 #define pr_fmt(fmt) "gomem: " fmt

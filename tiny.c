@@ -224,7 +224,10 @@ static __always_inline unsigned long tiny_take(size_t size, unsigned int align,
 	return p;
 }
 
-/* tiny_alloc() found this CPU's stack of blocks empty: refill, and again. */
+/*
+ * tiny_alloc() or tiny_alloc_bulk() found this CPU's stack of blocks
+ * empty: refill, and again.
+ */
 static noinline void *tiny_alloc_refill(size_t size, gfp_t gfp,
 					unsigned int align)
 {
@@ -240,12 +243,47 @@ static noinline void *tiny_alloc_refill(size_t size, gfp_t gfp,
 	return (void *)p;
 }
 
+/* Go's alignment of a tiny object: 8, 4 or 2 if it divides size, else 1. */
+static unsigned int tiny_align(size_t size)
+{
+	return 1U << min(__ffs(size), 3UL);
+}
+
 void *tiny_alloc(size_t size, gfp_t gfp)
 {
-	unsigned int align = 1U << min(__ffs(size), 3UL);
+	unsigned int align = tiny_align(size);
 	unsigned long p = tiny_take(size, align, false);
 
 	return p ? (void *)p : tiny_alloc_refill(size, gfp, align);
+}
+
+/*
+ * Up to n tiny objects of size bytes into p, placed one after the other
+ * as tiny_alloc() places them, in one section of the mcache lock; if the
+ * stack of blocks is empty, one object after a refill.  Returns how many:
+ * 0 only if the refill failed.
+ */
+unsigned int tiny_alloc_bulk(size_t size, gfp_t gfp, void **p, unsigned int n)
+{
+	unsigned int align = tiny_align(size), i;
+	unsigned long flags, q;
+	struct mcache *c;
+
+	mcache_lock_irqsave(flags);
+	c = this_cpu_read(gomem_mcache);
+	for (i = 0; i < n; i++) {
+		q = tiny_place(c, size, align) ?: tiny_new_block(c, size, false);
+		if (!q)
+			break;
+		p[i] = (void *)q;
+	}
+	c->stats.tiny.allocs += i;
+	c->stats.tiny.bytes += i * size;
+	mcache_unlock_irqrestore(flags);
+	if (i)
+		return i;
+	p[0] = tiny_alloc_refill(size, gfp, align);
+	return !!p[0];
 }
 
 /* The starts of the live objects of the block whose state is placed. */

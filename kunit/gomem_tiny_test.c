@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit suite for tiny.c: packing into 16-byte blocks with Go's alignment
- * rule and its choice of the roomier block, exact sizes, double and
- * interior frees, blocks going back when their last object is freed,
- * frees on another CPU, those frees racing the owner's placements and
- * retirements, and KASAN's marks, which a placement must not change under
- * a check of its neighbour.  The current block is per CPU, so each case runs on
- * one CPU after a drain has retired that CPU's block.
+ * rule and its choice of the roomier block, bulk allocations, exact
+ * sizes, double and interior frees, blocks going back when their last
+ * object is freed, frees on another CPU, those frees racing the owner's
+ * placements and retirements, and KASAN's marks, which a placement must
+ * not change under a check of its neighbour.  The current block is per
+ * CPU, so each case runs on one CPU after a drain has retired that CPU's
+ * block.
  */
 #include <kunit/test.h>
 #include <linux/module.h>
@@ -62,6 +63,78 @@ static void sixteen_bytes_fill_a_block(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, live_blocks(test), 2ULL);
 	for (i = 0; i <= BLOCK; i++)
 		gomem_free(p[i]);
+	gomem_test_unpin();
+	gomem_test_expect_baseline(test, before);
+}
+
+/*
+ * A bulk allocation places tiny objects as single allocations would,
+ * one after the other in blocks (3 bytes: five to a block), counts them,
+ * and zeroes them for __GFP_ZERO; a bulk free gives every block back.
+ */
+static void bulks_pack_blocks(struct kunit *test)
+{
+	struct gomem_snap *before = gomem_test_snap(test), *now;
+	const unsigned int nr = 23, size = 3;
+	unsigned int i, k;
+	void *p[23];
+	u8 *b;
+
+	fresh(test, 0);
+	KUNIT_ASSERT_EQ(test, gomem_alloc_bulk(size, GFP_KERNEL, nr, p), (int)nr);
+	now = gomem_test_snap(test);
+	KUNIT_EXPECT_EQ(test, now->st.tiny.allocs - before->st.tiny.allocs, (u64)nr);
+	KUNIT_EXPECT_EQ(test, now->st.tiny.bytes - before->st.tiny.bytes,
+			(s64)(nr * size));
+	for (i = 0; i < nr; i++) {
+		KUNIT_EXPECT_EQ(test, gomem_size(p[i]), (size_t)size);
+		if (i % 5)
+			KUNIT_EXPECT_PTR_EQ(test, p[i], p[i - 1] + size);
+		else
+			KUNIT_EXPECT_EQ(test, (unsigned long)p[i] % BLOCK, 0UL);
+		memset(p[i], 0xa5, size);
+	}
+	gomem_free_bulk(nr, p);
+
+	/* The same blocks again, off the stack: zeroed. */
+	KUNIT_ASSERT_EQ(test, gomem_alloc_bulk(size, GFP_KERNEL | __GFP_ZERO, nr, p),
+			(int)nr);
+	for (i = 0; i < nr; i++)
+		for (b = p[i], k = 0; k < size; k++)
+			KUNIT_EXPECT_EQ_MSG(test, b[k], 0, "object %u byte %u", i, k);
+	gomem_free_bulk(nr, p);
+	gomem_test_unpin();
+	gomem_test_expect_baseline(test, before);
+}
+
+/*
+ * A bulk allocation of tiny objects that fails part-way leaves nothing
+ * behind: 15-byte objects, one to a block, more than the first span's
+ * blocks, and every span after the first refused.
+ */
+static void tiny_bulk_is_all_or_none(struct kunit *test)
+{
+	struct gomem_snap *before, *after;
+	const unsigned int nr = 300;
+	void **p = kunit_kcalloc(test, nr, sizeof(*p), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_ASSERT_LT(test, gomem_mcentral[GOMEM_TINY_CLASS].nelems, nr);
+	fresh(test, 0);
+	gomem_test_no_reserve();
+	before = gomem_test_snap(test);
+	gomem_test_fail_after(1, INT_MAX);
+	KUNIT_EXPECT_EQ(test, gomem_alloc_bulk(15, GFP_KERNEL, nr, p), 0);
+	gomem_test_fail_left(true);
+	after = gomem_test_snap(test);
+	KUNIT_EXPECT_EQ(test, after->st.alloc_failures,
+			before->st.alloc_failures + 1);
+	/* Objects were placed before the failure, and freed. */
+	KUNIT_EXPECT_GE(test, after->st.tiny.allocs,
+			before->st.tiny.allocs + gomem_mcentral[GOMEM_TINY_CLASS].nelems);
+	KUNIT_EXPECT_EQ(test, after->st.tiny.allocs - after->st.tiny.frees,
+			before->st.tiny.allocs - before->st.tiny.frees);
+	gomem_test_no_reserve();
 	gomem_test_unpin();
 	gomem_test_expect_baseline(test, before);
 }
@@ -518,6 +591,8 @@ static void a_check_races_a_neighbours_placement(struct kunit *test)
 
 static struct kunit_case tiny_cases[] = {
 	KUNIT_CASE(sixteen_bytes_fill_a_block),
+	KUNIT_CASE(bulks_pack_blocks),
+	KUNIT_CASE(tiny_bulk_is_all_or_none),
 	KUNIT_CASE(placement_follows_go),
 	KUNIT_CASE(double_and_interior_frees_are_caught),
 	KUNIT_CASE(blocks_go_back_when_empty),
