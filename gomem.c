@@ -178,6 +178,13 @@ static __always_inline void obj_hand_out(void *p, size_t size, size_t usable,
 	gomem_kasan_alloc(p, size, usable);
 }
 
+/* obj_hand_out() for a tiny object: tiny.c marked it for KASAN already. */
+static __always_inline void tiny_hand_out(void *p, size_t size, gfp_t flags)
+{
+	if (want_init_on_alloc(flags))
+		memset(p, 0, size);
+}
+
 /*
  * Make o, a CACHED object of class cls that this CPU holds, live as a
  * request of size bytes.  The mcache locked: no other CPU touches the
@@ -395,6 +402,12 @@ static __always_inline bool gomem_small_size(size_t size)
 	       size == 8;
 }
 
+/* Sizes served by the tiny blocks: the rest of 1 to 15 bytes. */
+static __always_inline bool gomem_tiny_size(size_t size)
+{
+	return size - 1 < GOMEM_TINY_MAX - 1 && size != 8;
+}
+
 /* The small fast path: an object of size's class off this CPU's stack. */
 static __always_inline void *small_alloc(size_t size, gfp_t flags,
 					 unsigned long ip)
@@ -436,8 +449,7 @@ static __always_inline void *gomem_alloc_untraced(size_t size, gfp_t flags,
 			gomem_count_failure();
 			return NULL;
 		}
-		if (want_init_on_alloc(flags))
-			memset(p, 0, size);
+		tiny_hand_out(p, size, flags);
 		return p;
 	}
 	return gomem_alloc_slow(size, flags, ip);
@@ -861,8 +873,8 @@ int gomem_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
 		gomem_count_failure();
 		return 0;
 	}
-	if (size - 1 < GOMEM_TINY_MAX - 1 && !gomem_small_size(size) &&
-	    !(flags & GOMEM_GFP_UNSUPPORTED) && !gomem_debug()) {
+	if (gomem_tiny_size(size) && !(flags & GOMEM_GFP_UNSUPPORTED) &&
+	    !gomem_debug()) {
 		/* Tiny, but with debug=1, which serves them from small classes. */
 		gomem_might_alloc_fast(flags);
 		for (i = 0; i < nr; i += got) {
@@ -874,8 +886,7 @@ int gomem_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
 				goto fail;
 			}
 			for (j = i; j < i + got; j++) {
-				if (want_init_on_alloc(flags))
-					memset(ptrs[j], 0, size);
+				tiny_hand_out(ptrs[j], size, flags);
 				gomem_trace_alloc(ptrs[j], size, flags, NUMA_NO_NODE,
 						  _RET_IP_);
 			}
