@@ -8,8 +8,9 @@
  * request of each object in its span, and keep no object in a per-CPU
  * cache; callers=1 alone leaves out debug=1's poison and redzones.  So
  * nothing is counted as objects come and go: a read of the file walks
- * every span, one class at a time under its mcentral's lock, and the
- * large spans under the mheap's, and sums the live objects by call site.
+ * every span, found through its pages (mspan_for_each()), each under its
+ * class's mcentral lock, and the large spans under the mheap's, and sums
+ * the live objects by call site.
  * It is exact when nothing allocates meanwhile.  Tiny requests are served
  * by the small classes then, as under debug=1, and counted like the rest.
  * Off (the default), the file does not exist and nothing costs anything:
@@ -110,28 +111,26 @@ static void callers_add_span(struct callers_tab *t, struct mspan *s)
 	}
 }
 
+/* One span, under its class's lock; t the table (mspan_for_each()). */
+static void callers_walk_span(struct mspan *s, void *t)
+{
+	struct mcentral *c = &gomem_mcentral[s->spanclass];
+	unsigned long flags;
+
+	/* Tiny blocks exist only without the recorded paths. */
+	if (s->kind != MSPAN_SMALL)
+		return;
+	spin_lock_irqsave(&c->lock, flags);
+	callers_add_span(t, s);
+	spin_unlock_irqrestore(&c->lock, flags);
+}
+
 static void callers_walk(struct callers_tab *t)
 {
-	struct mcentral *c;
 	unsigned long flags;
-	unsigned int cls;
 	struct mspan *s;
-	int node;
 
-	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++) {
-		c = &gomem_mcentral[cls];
-		/* Tiny blocks exist only without the recorded paths. */
-		if (c->kind != MSPAN_SMALL)
-			continue;
-		spin_lock_irqsave(&c->lock, flags);
-		for (node = 0; node < nr_node_ids; node++)
-			list_for_each_entry(s, &c->partial[node], node_list)
-				callers_add_span(t, s);
-		list_for_each_entry(s, &c->full, node_list)
-			callers_add_span(t, s);
-		spin_unlock_irqrestore(&c->lock, flags);
-		cond_resched();
-	}
+	mspan_for_each(callers_walk_span, t);
 	spin_lock_irqsave(&gomem_mheap.lock, flags);
 	list_for_each_entry(s, &gomem_mheap.large, node_list)
 		if (READ_ONCE(s->live))

@@ -487,6 +487,7 @@ void mspan_exit(void);
 struct mspan *mspan_alloc(const struct mspan *tmpl, int node, gfp_t gfp);
 void mspan_free(struct mspan *s);
 void mspan_free_now(struct mspan *s);
+void mspan_for_each(void (*fn)(struct mspan *s, void *arg), void *arg);
 /* Freed spans that share one grace period (mspan.c). */
 #define GOMEM_DEAD_BATCH	16
 void mspan_dead_flush(void);
@@ -498,7 +499,6 @@ void mspan_free_large(struct mspan *s);
 struct mcentral {
 	spinlock_t lock;		/* see the top of this file */
 	struct list_head *partial;	/* by node: spans with FREE objects */
-	struct list_head full;		/* spans without, any node */
 	struct list_head *empty;	/* by node: spans all FREE, kept */
 	unsigned long nr_empty;		/* spans on the empty lists */
 	unsigned long nr_spans;

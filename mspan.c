@@ -217,6 +217,43 @@ void mspan_free_now(struct mspan *s)
 }
 
 /*
+ * Call fn(s, arg) for every small and tiny span, as the marks on its
+ * pages show it: once, at its first page, inside an RCU read-side
+ * critical section, so that s stays readable even if it is freed
+ * meanwhile (its marks go first, its struct a grace period later); fn
+ * may free s.  The mcentrals list no full span, so this is how unload,
+ * callers=1 and the tests find them.  Sections where gomem holds no page
+ * are skipped whole, but those past the ones counted at load (hot-added
+ * memory), which are looked at page by page.  Sleeps between sections.
+ */
+void mspan_for_each(void (*fn)(struct mspan *s, void *arg), void *arg)
+{
+	unsigned long end = PHYS_PFN(__pa(high_memory - 1)) + 1;
+	unsigned long pfn, next, sec, what;
+	struct mspan *s;
+
+	for (pfn = 0; pfn < end; pfn = next) {
+		sec = pfn_to_section_nr(pfn);
+		next = min(end, section_nr_to_pfn(sec + 1));
+		if (sec < gomem_nr_sections && !READ_ONCE(gomem_section_held[sec]))
+			continue;
+		rcu_read_lock();
+		for (; pfn < next; pfn++) {
+			if (!gomem_pfn_held(pfn))
+				continue;
+			what = gomem_page_what_of(pfn_to_page(pfn));
+			s = (struct mspan *)what;
+			if (what && !(what & GOMEM_PAGE_KIND) &&
+			    s->kind != MSPAN_LARGE && PHYS_PFN(__pa(s->base)) == pfn)
+				fn(s, arg);
+		}
+		rcu_read_unlock();
+		cond_resched();
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(mspan_for_each);
+
+/*
  * A large object: a span of its own, the pages its size needs, on the
  * list of live large spans.
  */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit suite for mcentral.c: batches of distinct objects in the right
- * states, spans moving between the partial and full lists, growth from
+ * states, spans moving onto and off the partial list, growth from
  * and return to the mheap, every span class, and failure to grow.  The
  * tests use the mcentrals directly, after draining every CPU's cache.
  */
@@ -40,10 +40,47 @@ static unsigned long partial_spans(struct mcentral *c)
 	return n;
 }
 
-/* The class's counters against its lists, recounted. */
+/* The full spans of one class, on no list: see full_spans(). */
+struct full_count {
+	struct kunit *test;
+	struct mcentral *c;
+	unsigned long spans, pages, objs;
+};
+
+static void count_full(struct mspan *s, void *arg)
+{
+	struct full_count *f = arg;
+	unsigned long flags;
+	unsigned int i;
+
+	if (s->spanclass != f->c->spanclass)
+		return;
+	spin_lock_irqsave(&f->c->lock, flags);
+	if (!s->nfree) {
+		for (i = 0; i < s->nelems; i++)
+			KUNIT_EXPECT_NE(f->test, mspan_state(s, i), GOMEM_OBJ_FREE);
+		f->spans++;
+		f->pages += s->npages;
+		f->objs += s->nelems;
+	}
+	spin_unlock_irqrestore(&f->c->lock, flags);
+}
+
+/* c's spans without a FREE object, found through their pages. */
+static struct full_count full_spans(struct kunit *test, struct mcentral *c)
+{
+	struct full_count f = { .test = test, .c = c };
+
+	mspan_for_each(count_full, &f);
+	return f;
+}
+
+/* The class's counters against its lists and its full spans, recounted. */
 static void expect_consistent(struct kunit *test, struct mcentral *c)
 {
-	unsigned long spans = 0, free = 0, empty = 0, pages = 0, objs = 0, flags;
+	struct full_count full = full_spans(test, c);
+	unsigned long spans = full.spans, pages = full.pages, objs = full.objs;
+	unsigned long free = 0, empty = 0, flags;
 	struct mspan *s;
 	unsigned int i, nfree;
 	int node;
@@ -76,12 +113,6 @@ static void expect_consistent(struct kunit *test, struct mcentral *c)
 			empty++;
 			free += nfree;
 		}
-	}
-	list_for_each_entry(s, &c->full, node_list) {
-		KUNIT_EXPECT_EQ(test, s->nfree, 0);
-		pages += s->npages;
-		objs += s->nelems;
-		spans++;
 	}
 	KUNIT_EXPECT_EQ(test, spans, c->nr_spans);
 	KUNIT_EXPECT_EQ(test, pages, c->nr_pages);
@@ -160,7 +191,7 @@ static void spans_move_between_lists(struct kunit *test)
 	n = c->nelems;
 	objs = get(test, c, n);
 	KUNIT_EXPECT_EQ(test, c->nr_spans, spans + 1);
-	KUNIT_EXPECT_EQ(test, spans_on(c, &c->full), spans + 1);
+	KUNIT_EXPECT_EQ(test, full_spans(test, c).spans, spans + 1);
 	mcentral_put(c, objs, 1);
 	KUNIT_EXPECT_EQ(test, partial_spans(c), 1UL);
 	expect_consistent(test, c);
@@ -171,7 +202,7 @@ static void spans_move_between_lists(struct kunit *test)
 	/* All back: the span is kept, empty, until released to the mheap. */
 	KUNIT_EXPECT_EQ(test, c->nr_spans, spans + 1);
 	KUNIT_EXPECT_EQ(test, c->nr_empty, 1UL);
-	KUNIT_EXPECT_EQ(test, spans_on(c, &c->full), spans);
+	KUNIT_EXPECT_EQ(test, full_spans(test, c).spans, spans);
 	expect_consistent(test, c);
 	mcentral_release_empty(ULONG_MAX);
 	KUNIT_EXPECT_EQ(test, c->nr_spans, spans);

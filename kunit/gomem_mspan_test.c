@@ -4,8 +4,9 @@
  * byte to its last, for small, tiny and large spans; a freed span's pages
  * name it no more; any pointer at all can be looked up, and only gomem's
  * own pages are ever taken for spans; large spans take exactly their
- * pages and are listed for unload; freed spans wait for their grace
- * period in batches.
+ * pages and are listed for unload; the walk through the pages' marks
+ * finds every other span once; freed spans wait for their grace period
+ * in batches.
  */
 #include <kunit/test.h>
 #include <linux/module.h>
@@ -143,6 +144,51 @@ static void large_spans_are_exact(struct kunit *test)
 	}
 }
 
+/* How often mspan_for_each() showed each of three spans: see below. */
+struct walk_seen {
+	struct mspan *span[3];
+	unsigned int seen[3];
+};
+
+static void walk_count(struct mspan *s, void *arg)
+{
+	struct walk_seen *w = arg;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(w->span); i++)
+		w->seen[i] += s == w->span[i];
+}
+
+/*
+ * The walk that finds full spans, which no list holds, for unload and
+ * callers=1: every small and tiny span once, whatever its pages, and no
+ * large span (the mheap lists those), nor a span freed before it.
+ */
+static void walk_finds_each_span_once(struct kunit *test)
+{
+	struct walk_seen w = { };
+	struct mspan *gone;
+
+	w.span[0] = class_span(test, gomem_size_class(20000));
+	w.span[1] = class_span(test, GOMEM_TINY_CLASS);
+	w.span[2] = mspan_alloc_large(SZ_64K, NUMA_NO_NODE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, w.span[2]);
+	KUNIT_EXPECT_GT(test, w.span[0]->npages, 1U);
+	mspan_for_each(walk_count, &w);
+	KUNIT_EXPECT_EQ(test, w.seen[0], 1U);
+	KUNIT_EXPECT_EQ(test, w.seen[1], 1U);
+	KUNIT_EXPECT_EQ(test, w.seen[2], 0U);
+	gone = w.span[0];
+	mspan_free(gone);
+	memset(w.seen, 0, sizeof(w.seen));
+	mspan_for_each(walk_count, &w);
+	KUNIT_EXPECT_EQ(test, w.seen[0], 0U);
+	KUNIT_EXPECT_EQ(test, w.seen[1], 1U);
+	mspan_free(w.span[1]);
+	KUNIT_EXPECT_EQ(test, cmpxchg(&w.span[2]->live, 1, 0), 1);
+	mspan_free_large(w.span[2]);
+}
+
 /*
  * Pointers that are not gomem's, from everywhere in the address space,
  * find no span, and never fault.
@@ -182,6 +228,7 @@ static struct kunit_case mspan_cases[] = {
 	KUNIT_CASE(every_page_names_its_span),
 	KUNIT_CASE(dead_spans_go_in_batches),
 	KUNIT_CASE(large_spans_are_exact),
+	KUNIT_CASE(walk_finds_each_span_once),
 	KUNIT_CASE(any_pointer_can_be_checked),
 	{}
 };
