@@ -208,8 +208,10 @@ struct mspan {
 		size_t req;		/* large: bytes requested */
 	};
 	union {
-		/* mcentral's list (mcentral->lock), or the large list */
+		/* mcentral's partial list (mcentral->lock), or the large list */
 		struct list_head node_list;
+		/* kept empty (mcentral->lock), or on its way to the mheap */
+		struct mspan *next_empty;
 		struct rcu_head rcu;	/* once freed, and on no list */
 	};
 	struct gomem_debug_obj *debug;	/* debug=1 only: see debug.c */
@@ -499,7 +501,7 @@ void mspan_free_large(struct mspan *s);
 struct mcentral {
 	spinlock_t lock;		/* see the top of this file */
 	struct list_head *partial;	/* by node: spans with FREE objects */
-	struct list_head *empty;	/* by node: spans all FREE, kept */
+	struct mspan **empty;		/* by node: spans all FREE, kept */
 	unsigned long nr_empty;		/* spans on the empty lists */
 	unsigned long nr_spans;
 	unsigned long nr_grown;		/* spans ever added (mcache_refill()) */

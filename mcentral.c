@@ -26,6 +26,10 @@
  * batch.  Kept spans are free memory all the same: the mheap takes them
  * back before it takes pages from the page allocator, the scavenger
  * within a second, and the shrinker first (mcentral_release_empty()).
+ * The empty list is a stack, linked through next_empty: a span is only
+ * ever pushed on it or taken off its top (the shrinker takes a run from
+ * the top), so a span of one object, which goes from full to empty and
+ * back on every trip, touches no list_head and pays no list check.
  *
  * A class grows by a span of its preferred size, asked for without
  * retrying or warning when that is more than one page, and falls back to
@@ -140,6 +144,12 @@ static int divmul_for(unsigned int size, unsigned int bytes, u32 *divmul)
 	return 0;
 }
 
+/* A class's partial lists and empty stacks, one of each per node. */
+static size_t mcentral_lists_bytes(void)
+{
+	return nr_node_ids * (sizeof(struct list_head) + sizeof(struct mspan *));
+}
+
 static int mcentral_setup(struct mcentral *c, unsigned int spanclass,
 			  unsigned int cls, u8 kind, u8 width)
 {
@@ -148,15 +158,13 @@ static int mcentral_setup(struct mcentral *c, unsigned int spanclass,
 	int node;
 
 	spin_lock_init(&c->lock);
-	c->partial = gomem_meta_alloc(2 * nr_node_ids * sizeof(*c->partial), GFP_KERNEL,
-				      NUMA_NO_NODE);
+	c->partial = gomem_meta_alloc(mcentral_lists_bytes(), GFP_KERNEL, NUMA_NO_NODE);
 	if (!c->partial)
 		return -ENOMEM;
-	c->empty = c->partial + nr_node_ids;
-	for (node = 0; node < nr_node_ids; node++) {
+	/* The empty stacks after the partial lists, empty (zeroed). */
+	c->empty = (struct mspan **)(c->partial + nr_node_ids);
+	for (node = 0; node < nr_node_ids; node++)
 		INIT_LIST_HEAD(&c->partial[node]);
-		INIT_LIST_HEAD(&c->empty[node]);
-	}
 	c->spanclass = spanclass;
 	c->npages = sc->npages;
 	c->nelems = sc->nelems;
@@ -322,12 +330,11 @@ static void mcentral_add(struct mcentral *c, struct mspan *s)
  */
 static struct mspan *mcentral_reuse(struct mcentral *c, int node)
 {
-	struct mspan *s = list_first_entry_or_null(&c->empty[node], struct mspan,
-						   node_list);
+	struct mspan *s = c->empty[node];
 
 	if (!s)
 		return NULL;
-	list_del(&s->node_list);
+	c->empty[node] = s->next_empty;
 	c->nr_empty--;
 	atomic_long_sub(s->npages, &gomem_mheap.kept);
 	return s;
@@ -430,6 +437,18 @@ static void mcentral_unlink(struct mcentral *c, unsigned long nr,
 	c->nr_free -= nelems;
 }
 
+/* Free a chain of spans, linked through next_empty, that left a class. */
+static void mcentral_free_gone(struct mspan *s)
+{
+	struct mspan *next;
+
+	for (; s; s = next) {
+		/* mspan_free() may reuse the link, for its grace period. */
+		next = s->next_empty;
+		mspan_free(s);
+	}
+}
+
 /*
  * Give kept empty spans back to the mheap, class by class, until at
  * least want pages have gone (ULONG_MAX: every one); returns their pages.
@@ -441,10 +460,9 @@ static void mcentral_unlink(struct mcentral *c, unsigned long nr,
 unsigned long mcentral_release_empty(unsigned long want)
 {
 	unsigned long flags, pages = 0, nr, npages, nelems;
-	struct mspan *s, *tmp, *last;
+	struct mspan *s, *last, *gone = NULL;
 	struct mcentral *c;
 	unsigned int cls;
-	LIST_HEAD(empty);
 	int node;
 
 	for (cls = 1; cls < GOMEM_NR_SPANCLASSES && pages < want; cls++) {
@@ -457,17 +475,19 @@ unsigned long mcentral_release_empty(unsigned long want)
 		spin_lock_irqsave(&c->lock, flags);
 		for (node = 0; node < nr_node_ids; node++) {
 			last = NULL;
-			list_for_each_entry(s, &c->empty[node], node_list) {
-				if (pages + npages >= want)
-					break;
+			for (s = c->empty[node]; s && pages + npages < want;
+			     s = s->next_empty) {
 				nr++;
 				npages += s->npages;
 				nelems += s->nelems;
 				last = s;
 			}
-			if (last)
-				list_bulk_move_tail(&empty, c->empty[node].next,
-						    &last->node_list);
+			/* The run from the top to last goes, in one piece. */
+			if (last) {
+				last->next_empty = gone;
+				gone = c->empty[node];
+				c->empty[node] = s;
+			}
 		}
 		mcentral_unlink(c, nr, npages, nelems);
 		c->nr_empty -= nr;
@@ -476,8 +496,7 @@ unsigned long mcentral_release_empty(unsigned long want)
 	}
 	/* Before they go: the pools may take them as they stop being kept. */
 	atomic_long_sub(pages, &gomem_mheap.kept);
-	list_for_each_entry_safe(s, tmp, &empty, node_list)
-		mspan_free(s);
+	mcentral_free_gone(gone);
 	return pages;
 }
 EXPORT_SYMBOL_IF_KUNIT(mcentral_release_empty);
@@ -515,10 +534,9 @@ void mcentral_put(struct mcentral *c, const struct gomem_obj *objs,
 {
 	unsigned int cached = gomem_state_cached(c->state_width), i, k;
 	struct mcentral_section sec;
-	struct mspan *s, *tmp;
+	struct mspan *s, *gone = NULL;
 	bool kept = false, was_full;
 	unsigned long p;
-	LIST_HEAD(empty);
 
 	mcentral_lock(c, &sec, 0);
 	for (k = 0; k < n; k++, objs++) {
@@ -540,12 +558,14 @@ void mcentral_put(struct mcentral *c, const struct gomem_obj *objs,
 			if (!was_full)
 				list_del(&s->node_list);
 			if (mheap_keep(s->npages)) {
-				list_add(&s->node_list, &c->empty[s->node]);
+				s->next_empty = c->empty[s->node];
+				c->empty[s->node] = s;
 				c->nr_empty++;
 				kept = true;
 				continue;
 			}
-			list_add(&s->node_list, &empty);
+			s->next_empty = gone;
+			gone = s;
 			mcentral_unlink(c, 1, s->npages, s->nelems);
 		} else if (was_full) {
 			list_add(&s->node_list, &c->partial[s->node]);
@@ -553,8 +573,7 @@ void mcentral_put(struct mcentral *c, const struct gomem_obj *objs,
 	}
 	mcentral_unlock(c, &sec, false, n);
 
-	list_for_each_entry_safe(s, tmp, &empty, node_list)
-		mspan_free(s);
+	mcentral_free_gone(gone);
 	if (kept)
 		reclaim_scavenge_soon();
 }
@@ -581,7 +600,7 @@ void mcentral_exit(void)
 		c = &gomem_mcentral[cls];
 		if (!c->partial)
 			continue;	/* never set up: a failed init */
-		gomem_meta_free(c->partial, 2 * nr_node_ids * sizeof(*c->partial));
+		gomem_meta_free(c->partial, mcentral_lists_bytes());
 		c->partial = NULL;
 		c->empty = NULL;
 		c->nr_empty = 0;

@@ -101,7 +101,7 @@ static void expect_consistent(struct kunit *test, struct mcentral *c)
 			spans++;
 			free += nfree;
 		}
-		list_for_each_entry(s, &c->empty[node], node_list) {
+		for (s = c->empty[node]; s; s = s->next_empty) {
 			pages += s->npages;
 			objs += s->nelems;
 			KUNIT_EXPECT_EQ(test, (int)s->node, node);
