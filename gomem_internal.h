@@ -481,7 +481,7 @@ void mheap_pages_free(unsigned long base, unsigned int n, bool whole);
 unsigned long mheap_block_alloc(unsigned int n, int node, gfp_t gfp);
 void mheap_block_free(unsigned long base, unsigned int n);
 unsigned long mheap_scavenge(unsigned long keep);
-bool mheap_keep(unsigned int n);
+unsigned long mheap_keep_room(void);
 
 /* mspan.c: spans and their pages */
 int mspan_init(void);

@@ -19,7 +19,7 @@
  * A span all of whose objects have come back is kept, on its node's
  * "empty" list, as SLUB keeps a few empty slabs, while the kept spans of
  * all classes and the mheap's free pages stay within the pools' surplus
- * (mheap_keep()); past it, it goes back to the mheap.  The class's next
+ * (mheap_keep_room()); past it, it goes back to the mheap.  The class's next
  * growth reuses it as it is: no page to take and mark, no struct to
  * allocate, no grace period, which is most of what a span costs, and
  * what a class of one or two objects a page pays for each object in a
@@ -534,9 +534,10 @@ void mcentral_put(struct mcentral *c, const struct gomem_obj *objs,
 {
 	unsigned int cached = gomem_state_cached(c->state_width), i, k;
 	struct mcentral_section sec;
+	/* Pages this call may keep (ULONG_MAX: not asked yet), and kept. */
+	unsigned long room = ULONG_MAX, kept = 0, p;
 	struct mspan *s, *gone = NULL;
-	bool kept = false, was_full;
-	unsigned long p;
+	bool was_full;
 
 	mcentral_lock(c, &sec, 0);
 	for (k = 0; k < n; k++, objs++) {
@@ -557,11 +558,14 @@ void mcentral_put(struct mcentral *c, const struct gomem_obj *objs,
 		if (s->nfree == s->nelems) {
 			if (!was_full)
 				list_del(&s->node_list);
-			if (mheap_keep(s->npages)) {
+			if (room == ULONG_MAX)
+				room = mheap_keep_room();
+			if (s->npages <= room) {
+				room -= s->npages;
+				kept += s->npages;
 				s->next_empty = c->empty[s->node];
 				c->empty[s->node] = s;
 				c->nr_empty++;
-				kept = true;
 				continue;
 			}
 			s->next_empty = gone;
@@ -571,6 +575,9 @@ void mcentral_put(struct mcentral *c, const struct gomem_obj *objs,
 			list_add(&s->node_list, &c->partial[s->node]);
 		}
 	}
+	/* Counted before the lock goes, as a release would subtract them. */
+	if (kept)
+		atomic_long_add(kept, &gomem_mheap.kept);
 	mcentral_unlock(c, &sec, false, n);
 
 	mcentral_free_gone(gone);

@@ -26,7 +26,7 @@
  * mheap_scavenge(), so that the allocation path never waits for it.
  * What the pool would hold past a bounded surplus goes back at once: free
  * pages held are memory held.  The empty spans the mcentrals keep for
- * reuse share that surplus (mheap_keep()), and are free pages too: when
+ * reuse share that surplus (mheap_keep_room()), and are free pages too: when
  * the pools cannot serve a request, the mheap takes kept spans back into
  * them, as many pages as the request and at least GOMEM_TAKE_KEPT_PAGES
  * (a bounded work for an allocation path), and tries again
@@ -495,20 +495,23 @@ void mheap_pages_free(unsigned long base, unsigned int n, bool whole)
 EXPORT_SYMBOL_IF_KUNIT(mheap_pages_free);
 
 /*
- * May an mcentral keep an empty span of n pages for reuse, rather than
- * give its pages back?  Only within the pools' surplus, which the kept
- * spans share with the free pages, and to no more than the surplus
- * itself, however big the reserve: the reserve is the pools'.  Counted
- * kept if so; the mcentral subtracts them when it reuses or releases the
- * span.  Any context.
+ * How many pages of empty spans an mcentral may keep for reuse now,
+ * rather than give them back: what is left of the pools' surplus, which
+ * the kept spans share with the free pages, and no more than the surplus
+ * itself, however big the reserve: the reserve is the pools'.  The
+ * mcentral asks once a call and adds what it kept to gomem_mheap.kept
+ * then (mcentral_put()), and subtracts them when it reuses or releases
+ * the span; so puts that run at the same time may each keep this much.
+ * Any context.
  */
-bool mheap_keep(unsigned int n)
+unsigned long mheap_keep_room(void)
 {
-	if (atomic_long_read(&gomem_mheap.kept) + n > gomem_mheap.surplus ||
-	    over_surplus(READ_ONCE(gomem_mheap.pages_free), n))
-		return false;
-	atomic_long_add(n, &gomem_mheap.kept);
-	return true;
+	long kept = atomic_long_read(&gomem_mheap.kept);
+	long room = min_t(long, gomem_mheap.surplus - kept,
+			  reclaim_reserve_pages() + gomem_mheap.surplus -
+			  READ_ONCE(gomem_mheap.pages_free) - kept);
+
+	return max(room, 0L);
 }
 
 /* A run to give back, longest first, taken from its pool; mheap.lock. */
