@@ -8,9 +8,9 @@
  * request of each object in its span, and keep no object in a per-CPU
  * cache; callers=1 alone leaves out debug=1's poison and redzones.  So
  * nothing is counted as objects come and go: a read of the file walks
- * every span, found through its pages (mspan_for_each()), each under its
- * class's mcentral lock, and the large spans under the mheap's, and sums
- * the live objects by call site.
+ * every span, found through its pages (mspan_for_each()), each small one
+ * under its class's mcentral lock, and sums the live objects by call
+ * site.
  * It is exact when nothing allocates meanwhile.  Tiny requests are served
  * by the small classes then, as under debug=1, and counted like the rest.
  * Off (the default), the file does not exist and nothing costs anything:
@@ -111,12 +111,17 @@ static void callers_add_span(struct callers_tab *t, struct mspan *s)
 	}
 }
 
-/* One span, under its class's lock; t the table (mspan_for_each()). */
+/*
+ * One span, a small one under its class's lock, a large one as its free's
+ * cmpxchg on live left it; t the table (mspan_for_each()).
+ */
 static void callers_walk_span(struct mspan *s, void *t)
 {
 	struct mcentral *c = &gomem_mcentral[s->spanclass];
 	unsigned long flags;
 
+	if (s->kind == MSPAN_LARGE && READ_ONCE(s->live))
+		callers_add_obj(t, s, 0);
 	/* Tiny blocks exist only without the recorded paths. */
 	if (s->kind != MSPAN_SMALL)
 		return;
@@ -127,15 +132,7 @@ static void callers_walk_span(struct mspan *s, void *t)
 
 static void callers_walk(struct callers_tab *t)
 {
-	unsigned long flags;
-	struct mspan *s;
-
 	mspan_for_each(callers_walk_span, t);
-	spin_lock_irqsave(&gomem_mheap.lock, flags);
-	list_for_each_entry(s, &gomem_mheap.large, node_list)
-		if (READ_ONCE(s->live))
-			callers_add_obj(t, s, 0);
-	spin_unlock_irqrestore(&gomem_mheap.lock, flags);
 }
 
 /* Most bytes first; an empty slot last. */

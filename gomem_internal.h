@@ -9,15 +9,15 @@
  * ============================================
  *
  * mcentral->lock, one per span class (IRQ-safe spinlock)
- *	The class's partial, full and empty span lists and its counters, and
+ *	The class's partial lists and empty stacks and its counters, and
  *	in each span of the class: nfree, the scan hint, and every move of an
  *	object between FREE (in the span) and CACHED (in some mcache).
  *
  * gomem_mheap.lock (IRQ-safe spinlock)
  *	The free-page pools of every node (their run lists and the marks on
- *	their pages), the page counters, and the list of live large spans.
- *	gomem_mheap.kept, the pages of the empty spans the mcentrals keep,
- *	is an atomic of its own, under no lock.
+ *	their pages) and the page counters.  gomem_mheap.kept, the pages of
+ *	the empty spans the mcentrals keep, and the counts of live large
+ *	spans are atomics of their own, under no lock.
  *
  * Nesting: none.  No gomem lock is taken while another is held.  An
  * mcentral drops its lock before it asks the mheap for a span and before
@@ -208,7 +208,7 @@ struct mspan {
 		size_t req;		/* large: bytes requested */
 	};
 	union {
-		/* mcentral's partial list (mcentral->lock), or the large list */
+		/* mcentral's partial list (mcentral->lock) */
 		struct list_head node_list;
 		/* kept empty (mcentral->lock), or on its way to the mheap */
 		struct mspan *next_empty;
@@ -458,8 +458,7 @@ struct mheap {
 	unsigned long pages_free;	/* in the pools */
 	unsigned long pages_acquired;	/* taken from the page allocator, cumulative */
 	unsigned long pages_released;	/* given back, cumulative */
-	unsigned long nr_large, large_pages;	/* live large spans */
-	struct list_head large;		/* ... on this list */
+	atomic_long_t nr_large, large_pages;	/* live large spans */
 	atomic_long_t kept;		/* pages of the empty spans kept */
 	/*
 	 * The most pages the pools and the kept empty spans hold beyond the

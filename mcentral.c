@@ -586,10 +586,11 @@ void mcentral_put(struct mcentral *c, const struct gomem_obj *objs,
 }
 EXPORT_SYMBOL_IF_KUNIT(mcentral_put);
 
-/* mcentral_exit()'s step for each span. */
+/* mcentral_exit()'s step for each span: the large ones are mspan.c's. */
 static void mcentral_exit_span(struct mspan *s, void *unused)
 {
-	mspan_free_now(s);
+	if (s->kind != MSPAN_LARGE)
+		mspan_free_now(s);
 }
 
 /*

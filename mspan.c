@@ -9,8 +9,10 @@
  * pointer's page, as SLUB finds a slab.  A large span's pages come from
  * and go back to the page allocator directly; other spans' through the
  * mheap's pools.  Small spans and tiny spans
- * belong to their class's mcentral; a large span is one object, and
- * the mheap keeps a list of them so that unload can find every page.
+ * belong to their class's mcentral; a large span is one object, on no
+ * list: unload finds it, as it finds full spans, through its pages'
+ * marks (mspan_for_each()), so that a large allocation and its free
+ * take no lock to list it.
  *
  * A freed span waits for its grace period in a batch of its CPU's: one
  * call_rcu() for GOMEM_DEAD_BATCH spans, whose structs then go back to
@@ -217,12 +219,12 @@ void mspan_free_now(struct mspan *s)
 }
 
 /*
- * Call fn(s, arg) for every small and tiny span, as the marks on its
- * pages show it: once, at its first page, inside an RCU read-side
- * critical section, so that s stays readable even if it is freed
- * meanwhile (its marks go first, its struct a grace period later); fn
- * may free s.  The mcentrals list no full span, so this is how unload,
- * callers=1 and the tests find them.  Sections where gomem holds no page
+ * Call fn(s, arg) for every span, as the marks on its pages show it:
+ * once, at its first page, inside an RCU read-side critical section, so
+ * that s stays readable even if it is freed meanwhile (its marks go
+ * first, its struct a grace period later); fn may free s.  No list holds
+ * the full spans and the large ones, so this is how unload, callers=1
+ * and the tests find them.  Sections where gomem holds no page
  * are skipped whole, but those past the ones counted at load (hot-added
  * memory), which are looked at page by page.  Sleeps between sections.
  */
@@ -244,7 +246,7 @@ void mspan_for_each(void (*fn)(struct mspan *s, void *arg), void *arg)
 			what = gomem_page_what_of(pfn_to_page(pfn));
 			s = (struct mspan *)what;
 			if (what && !(what & GOMEM_PAGE_KIND) &&
-			    s->kind != MSPAN_LARGE && PHYS_PFN(__pa(s->base)) == pfn)
+			    PHYS_PFN(__pa(s->base)) == pfn)
 				fn(s, arg);
 		}
 		rcu_read_unlock();
@@ -253,10 +255,7 @@ void mspan_for_each(void (*fn)(struct mspan *s, void *arg), void *arg)
 }
 EXPORT_SYMBOL_IF_KUNIT(mspan_for_each);
 
-/*
- * A large object: a span of its own, the pages its size needs, on the
- * list of live large spans.
- */
+/* A large object: a span of its own, the pages its size needs, counted. */
 struct mspan *mspan_alloc_large(size_t size, int node, gfp_t gfp)
 {
 	struct mspan tmpl = {
@@ -267,17 +266,13 @@ struct mspan *mspan_alloc_large(size_t size, int node, gfp_t gfp)
 		.req = size,
 		.live = 1,
 	};
-	unsigned long flags;
 	struct mspan *s;
 
 	s = mspan_alloc(&tmpl, node, gfp);
 	if (!s)
 		return NULL;
-	spin_lock_irqsave(&gomem_mheap.lock, flags);
-	list_add(&s->node_list, &gomem_mheap.large);
-	gomem_mheap.nr_large++;
-	gomem_mheap.large_pages += s->npages;
-	spin_unlock_irqrestore(&gomem_mheap.lock, flags);
+	atomic_long_inc(&gomem_mheap.nr_large);
+	atomic_long_add(s->npages, &gomem_mheap.large_pages);
 	return s;
 }
 EXPORT_SYMBOL_IF_KUNIT(mspan_alloc_large);
@@ -289,13 +284,8 @@ EXPORT_SYMBOL_IF_KUNIT(mspan_alloc_large);
  */
 void mspan_free_large(struct mspan *s)
 {
-	unsigned long flags;
-
-	spin_lock_irqsave(&gomem_mheap.lock, flags);
-	list_del(&s->node_list);
-	gomem_mheap.nr_large--;
-	gomem_mheap.large_pages -= s->npages;
-	spin_unlock_irqrestore(&gomem_mheap.lock, flags);
+	atomic_long_dec(&gomem_mheap.nr_large);
+	atomic_long_sub(s->npages, &gomem_mheap.large_pages);
 	mspan_free(s);
 }
 EXPORT_SYMBOL_IF_KUNIT(mspan_free_large);
@@ -306,11 +296,17 @@ int mspan_init(void)
 
 	for_each_possible_cpu(cpu)
 		spin_lock_init(&per_cpu_ptr(&mspan_dead, cpu)->lock);
-	INIT_LIST_HEAD(&gomem_mheap.large);
 	mspan_cache = kmem_cache_create("gomem_mspan", sizeof(struct mspan),
 					__alignof__(struct mspan),
 					GOMEM_SLAB_NO_MERGE, NULL);
 	return mspan_cache ? 0 : -ENOMEM;
+}
+
+/* mspan_exit()'s step for each span: the mcentrals freed theirs. */
+static void mspan_exit_large(struct mspan *s, void *unused)
+{
+	if (s->kind == MSPAN_LARGE)
+		mspan_free_now(s);
 }
 
 /*
@@ -320,15 +316,11 @@ int mspan_init(void)
  */
 void mspan_exit(void)
 {
-	struct mspan *s, *tmp;
 	int cpu;
 
-	list_for_each_entry_safe(s, tmp, &gomem_mheap.large, node_list) {
-		list_del(&s->node_list);
-		mspan_free_now(s);
-	}
-	gomem_mheap.nr_large = 0;
-	gomem_mheap.large_pages = 0;
+	mspan_for_each(mspan_exit_large, NULL);
+	atomic_long_set(&gomem_mheap.nr_large, 0);
+	atomic_long_set(&gomem_mheap.large_pages, 0);
 	for_each_possible_cpu(cpu)
 		mspan_dead_close(per_cpu_ptr(&mspan_dead, cpu));
 	rcu_barrier();

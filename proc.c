@@ -57,8 +57,8 @@ static void proc_snap_read(struct proc_snap *p)
 	p->pages_free = gomem_mheap.pages_free;
 	p->pages_acquired = gomem_mheap.pages_acquired;
 	p->pages_released = gomem_mheap.pages_released;
-	p->large_objects = gomem_mheap.nr_large;
-	p->large_pages = gomem_mheap.large_pages;
+	p->large_objects = atomic_long_read(&gomem_mheap.nr_large);
+	p->large_pages = atomic_long_read(&gomem_mheap.large_pages);
 	spin_unlock_irqrestore(&gomem_mheap.lock, flags);
 }
 

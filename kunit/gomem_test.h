@@ -131,8 +131,8 @@ static inline struct gomem_snap *gomem_test_snap(struct kunit *test)
 	spin_lock_irq(&gomem_mheap.lock);
 	s->pages_total = gomem_mheap.pages_total;
 	s->pages_free = gomem_mheap.pages_free;
-	s->nr_large = gomem_mheap.nr_large;
-	s->large_pages = gomem_mheap.large_pages;
+	s->nr_large = atomic_long_read(&gomem_mheap.nr_large);
+	s->large_pages = atomic_long_read(&gomem_mheap.large_pages);
 	spin_unlock_irq(&gomem_mheap.lock);
 	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++) {
 		spin_lock_irq(&gomem_mcentral[cls].lock);
