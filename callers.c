@@ -117,14 +117,15 @@ static void callers_add_span(struct callers_tab *t, struct mspan *s)
  */
 static void callers_walk_span(struct mspan *s, void *t)
 {
-	struct mcentral *c = &gomem_mcentral[s->spanclass];
 	unsigned long flags;
+	struct mcentral *c;
 
 	if (s->kind == MSPAN_LARGE && READ_ONCE(s->live))
 		callers_add_obj(t, s, 0);
 	/* Tiny blocks exist only without the recorded paths. */
 	if (s->kind != MSPAN_SMALL)
 		return;
+	c = &gomem_mcentral[s->spanclass];
 	spin_lock_irqsave(&c->lock, flags);
 	callers_add_span(t, s);
 	spin_unlock_irqrestore(&c->lock, flags);

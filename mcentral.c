@@ -8,10 +8,9 @@
  * list operation, not two (with Debian's DEBUG_LIST, about 20
  * instructions each), which a class of one or two objects a span pays
  * for nearly every object it moves.  Unload, callers=1 and the tests
- * find full spans through their pages' marks (mspan_for_each()).
- * It hands objects to
- * the per-CPU mcaches and takes them back in batches, so its lock is
- * taken once per batch rather than once per object.  A request names a
+ * find full spans through their pages' marks (mspan_for_each()).  It
+ * hands objects to the per-CPU mcaches and takes them back in batches,
+ * so its lock is taken once per batch rather than once per object.  A request names a
  * node, the caller's own by default: objects come from that node's spans,
  * and the class grows on that node; only if the node has no pages to
  * give does another node's span serve.

@@ -224,8 +224,8 @@ void mspan_free_now(struct mspan *s)
  * that s stays readable even if it is freed meanwhile (its marks go
  * first, its struct a grace period later); fn may free s.  No list holds
  * the full spans and the large ones, so this is how unload, callers=1
- * and the tests find them.  Sections where gomem holds no page
- * are skipped whole, but those past the ones counted at load (hot-added
+ * and the tests find them.  Sections where gomem holds no page are
+ * skipped whole, but those past the ones counted at load (hot-added
  * memory), which are looked at page by page.  Sleeps between sections.
  */
 void mspan_for_each(void (*fn)(struct mspan *s, void *arg), void *arg)

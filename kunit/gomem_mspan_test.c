@@ -5,8 +5,7 @@
  * name it no more; any pointer at all can be looked up, and only gomem's
  * own pages are ever taken for spans; large spans take exactly their
  * pages and are counted; the walk through the pages' marks finds every
- * span once; freed spans wait for their grace period
- * in batches.
+ * span once; freed spans wait for their grace period in batches.
  */
 #include <kunit/test.h>
 #include <linux/module.h>
