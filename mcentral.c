@@ -585,24 +585,17 @@ void mcentral_put(struct mcentral *c, const struct gomem_obj *objs,
 }
 EXPORT_SYMBOL_IF_KUNIT(mcentral_put);
 
-/* mcentral_exit()'s step for each span: the large ones are mspan.c's. */
-static void mcentral_exit_span(struct mspan *s, void *unused)
-{
-	if (s->kind != MSPAN_LARGE)
-		mspan_free_now(s);
-}
-
 /*
- * Unload: free every span still held, with whatever objects are live in
- * it (gomem.c has reported them), found through their pages, since full
- * spans are on no list.  Nothing else runs now.
+ * Unload: forget every span; mspan_exit() then frees them all, with
+ * whatever objects are live in them (gomem.c has reported them), found
+ * through their pages, since full spans are on no list.  Nothing else
+ * runs now.
  */
 void mcentral_exit(void)
 {
 	struct mcentral *c;
 	unsigned int cls;
 
-	mspan_for_each(mcentral_exit_span, NULL);
 	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++) {
 		c = &gomem_mcentral[cls];
 		if (!c->partial)

@@ -302,23 +302,23 @@ int mspan_init(void)
 	return mspan_cache ? 0 : -ENOMEM;
 }
 
-/* mspan_exit()'s step for each span: the mcentrals freed theirs. */
-static void mspan_exit_large(struct mspan *s, void *unused)
+/* mspan_for_each()'s step at unload. */
+static void mspan_exit_span(struct mspan *s, void *unused)
 {
-	if (s->kind == MSPAN_LARGE)
-		mspan_free_now(s);
+	mspan_free_now(s);
 }
 
 /*
- * Unload: free the large spans still live (gomem.c has reported them),
- * after the mcentrals freed theirs, and wait for the callbacks of every
- * span freed before.
+ * Unload: free every span still held, small, tiny or large, with
+ * whatever objects are live in it (gomem.c has reported them), in one
+ * walk through the pages' marks, after the mcentrals forgot theirs, and
+ * wait for the callbacks of every span freed before.
  */
 void mspan_exit(void)
 {
 	int cpu;
 
-	mspan_for_each(mspan_exit_large, NULL);
+	mspan_for_each(mspan_exit_span, NULL);
 	atomic_long_set(&gomem_mheap.nr_large, 0);
 	atomic_long_set(&gomem_mheap.large_pages, 0);
 	for_each_possible_cpu(cpu)
