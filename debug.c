@@ -189,7 +189,7 @@ void *gomem_debug_alloc(size_t size, gfp_t flags, unsigned long ip)
 		s = mspan_alloc_large(size, NUMA_NO_NODE, flags);
 		if (!s)
 			goto fail;
-		gomem_count(GOMEM_LARGE_STATS, size, true);
+		gomem_count(GOMEM_LARGE_CLASS, size, true);
 		return hand_out(s, 0, (void *)s->base, size,
 				(size_t)s->npages << PAGE_SHIFT, flags, ip);
 	}
@@ -243,7 +243,7 @@ void gomem_debug_free(const void *p, unsigned long ip)
 		if (addr != s->base || cmpxchg(&s->live, 1, 0) != 1)
 			goto refuse;
 		room = (size_t)s->npages << PAGE_SHIFT;
-		gomem_count(GOMEM_LARGE_STATS, -(s64)s->req, false);
+		gomem_count(GOMEM_LARGE_CLASS, -(s64)s->req, false);
 	}
 	/* Claimed: the span stays until this free gives it back. */
 	rcu_read_unlock_sched();

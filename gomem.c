@@ -64,7 +64,8 @@
  * exactly, and checked against double and interior frees.
  *
  * Objects above 32 KiB are "large": a span of their own, of exactly the
- * pages they need, up to the page allocator's largest block.
+ * pages they need, up to the page allocator's largest block.  A freed one
+ * is kept a while, for the next large object of as many pages.
  *
  * Every object has a state in its span (see gomem_internal.h): FREE in its
  * span, CACHED in some mcache, or live, and for a live small object the
@@ -86,8 +87,12 @@
  * none); larger sizes take a span of their own.  gomem_free(p) finds
  * p's span through p's page, checks that p is a live object's start,
  * claims it, and pushes it on this CPU's stack (flushing the oldest half
- * to the mcentral if the stack is full).  A large object's pages go back
- * to the page allocator at once, which zeroes them if init_on_free asks.
+ * to the mcentral if the stack is full).  A large object's span is kept
+ * whole, within the surplus the kept empty spans share, and reused by
+ * the next large request of its pages on its node; its pages go back to
+ * the page allocator when the scavenger, the shrinker or gomem's growth
+ * releases it, or at once if it cannot be kept (with init_on_free, the
+ * page allocator then zeroes them).
  *
  * Each exported call emits the tracepoints of trace.h, gomem:gomem_alloc
  * and gomem:gomem_free, at its edge, naming the client's call site; the
@@ -164,8 +169,9 @@ void gomem_count(unsigned int cls, s64 bytes, bool alloc)
  * to the caller: zeroed if the flags or init_on_alloc ask, and open to
  * KASAN up to size.  A large object's pages come straight from the page
  * allocator, never from the pools, and it zeroed them already if
- * init_on_alloc is on: zeroing them again cost a 64 KiB object as much
- * as the page allocator's own zeroing.  (__GFP_ZERO is not passed on:
+ * init_on_alloc is on (mspan_alloc_large() does, for a kept span):
+ * zeroing them again cost a 64 KiB object as much as the page
+ * allocator's own zeroing.  (__GFP_ZERO is not passed on:
  * the block may be longer than the object.)  Not for tiny objects,
  * whose block tiny.c marks.
  */
@@ -320,7 +326,7 @@ static void *large_alloc(size_t size, int node, gfp_t gfp)
 	s = mspan_alloc_large(size, node, gfp);
 	if (!s)
 		return NULL;
-	gomem_count(GOMEM_LARGE_STATS, size, true);
+	gomem_count(GOMEM_LARGE_CLASS, size, true);
 	return (void *)s->base;
 }
 
@@ -671,7 +677,7 @@ static __always_inline struct mspan *gomem_free_locked(struct mcache *c,
 		return tiny_free(c, s, addr) ? NULL : GOMEM_FREE_BAD;
 	if (unlikely(cmpxchg(&s->live, 1, 0) != 1))
 		return GOMEM_FREE_BAD;
-	gomem_account(c, GOMEM_LARGE_STATS, -(s64)s->req, false);
+	gomem_account(c, GOMEM_LARGE_CLASS, -(s64)s->req, false);
 	return s;
 }
 
@@ -776,7 +782,7 @@ EXPORT_SYMBOL_GPL(gomem_size);
 static void gomem_resize(struct mspan *s, unsigned int i, size_t old,
 			 size_t new)
 {
-	unsigned int cls = GOMEM_LARGE_STATS;
+	unsigned int cls = GOMEM_LARGE_CLASS;
 	unsigned long flags;
 
 	if (s->kind == MSPAN_SMALL) {
@@ -1041,11 +1047,11 @@ static void gomem_report_leaks(void)
 	if (live)
 		pr_warn("unload: tiny: %llu objects, %lld bytes requested, still allocated\n",
 			live, st->tiny.bytes);
-	live = st->cls[GOMEM_LARGE_STATS].allocs -
-	       st->cls[GOMEM_LARGE_STATS].frees;
+	live = st->cls[GOMEM_LARGE_CLASS].allocs -
+	       st->cls[GOMEM_LARGE_CLASS].frees;
 	if (live)
 		pr_warn("unload: large: %llu objects, %lld bytes requested, still allocated\n",
-			live, st->cls[GOMEM_LARGE_STATS].bytes);
+			live, st->cls[GOMEM_LARGE_CLASS].bytes);
 	kfree(st);
 }
 

@@ -12,6 +12,7 @@
  *	The class's partial lists and empty stacks and its counters, and
  *	in each span of the class: nfree, the scan hint, and every move of an
  *	object between FREE (in the span) and CACHED (in some mcache).
+ *	Class 0's: the freed large spans it keeps, on its empty stacks.
  *
  * gomem_mheap.lock (IRQ-safe spinlock)
  *	The free-page pools of every node (their run lists and the marks on
@@ -163,12 +164,13 @@ static __always_inline unsigned int gomem_size_class(size_t size)
 /*
  * Span classes: 1 .. GOMEM_NR_CLASSES - 1 are the size classes; tiny
  * blocks are 16-byte objects of their own span class, because their
- * per-object state is two words rather than a byte (see tiny.c).  Index 0 stands for
- * large objects in the statistics.
+ * per-object state is two words rather than a byte (see tiny.c).  Class
+ * 0 is the large objects': their row in the statistics, and an mcentral
+ * that keeps freed large spans for reuse (mcentral_keep_large()).
  */
 #define GOMEM_TINY_CLASS	GOMEM_NR_CLASSES
 #define GOMEM_NR_SPANCLASSES	(GOMEM_NR_CLASSES + 1)
-#define GOMEM_LARGE_STATS	0
+#define GOMEM_LARGE_CLASS	0
 
 /* Objects above GOMEM_MAX_SMALL are large: whole pages, up to this. */
 #define GOMEM_MAX_SIZE		(PAGE_SIZE << GOMEM_MAX_PAGE_ORDER)
@@ -547,6 +549,9 @@ void mcentral_put(struct mcentral *c, const struct gomem_obj *objs,
 		  unsigned int n);
 unsigned int mcentral_class_for(unsigned int cls);
 unsigned long mcentral_release_empty(unsigned long want);
+unsigned long mcentral_release_large(unsigned long want);
+bool mcentral_keep_large(struct mspan *s);
+struct mspan *mcentral_reuse_large(unsigned int npages, int node);
 
 /* mcache.c */
 struct gomem_class_stats {

@@ -149,11 +149,8 @@ static size_t mcentral_lists_bytes(void)
 	return nr_node_ids * (sizeof(struct list_head) + sizeof(struct mspan *));
 }
 
-static int mcentral_setup(struct mcentral *c, unsigned int spanclass,
-			  unsigned int cls, u8 kind, u8 width)
+static int mcentral_lists_setup(struct mcentral *c, unsigned int spanclass)
 {
-	const struct gomem_sizeclass *sc = &gomem_classes[cls];
-	unsigned int stride = sc->size;
 	int node;
 
 	spin_lock_init(&c->lock);
@@ -165,6 +162,19 @@ static int mcentral_setup(struct mcentral *c, unsigned int spanclass,
 	for (node = 0; node < nr_node_ids; node++)
 		INIT_LIST_HEAD(&c->partial[node]);
 	c->spanclass = spanclass;
+	return 0;
+}
+
+static int mcentral_setup(struct mcentral *c, unsigned int spanclass,
+			  unsigned int cls, u8 kind, u8 width)
+{
+	const struct gomem_sizeclass *sc = &gomem_classes[cls];
+	unsigned int stride = sc->size;
+	int err;
+
+	err = mcentral_lists_setup(c, spanclass);
+	if (err)
+		return err;
 	c->npages = sc->npages;
 	c->nelems = sc->nelems;
 	c->divmul = sc->divmul;
@@ -240,6 +250,11 @@ int mcentral_init(void)
 	unsigned int cls, max_delta;
 	int err;
 
+	/* The large objects' class keeps only freed spans: no size, no cache. */
+	err = mcentral_lists_setup(&gomem_mcentral[GOMEM_LARGE_CLASS],
+				   GOMEM_LARGE_CLASS);
+	if (err)
+		return err;
 	for (cls = 1; cls < GOMEM_NR_CLASSES; cls++) {
 		/*
 		 * A live state holds 1 + the bytes a request leaves unused,
@@ -449,56 +464,162 @@ static void mcentral_free_gone(struct mspan *s)
 }
 
 /*
- * Give kept empty spans back to the mheap, class by class, until at
- * least want pages have gone (ULONG_MAX: every one); returns their pages.
- * Any context where mcentral_put() may run.  A class may keep thousands
- * (the mheap's surplus is up to 16 MiB): under its lock, with interrupts
- * off, the ones that go are only counted, and moved off their list in
- * one piece; they are freed after it.
+ * Take kept empty spans off c's stacks, from the top, until at least want
+ * pages have gone (ULONG_MAX: every one), onto the chain *gone; returns
+ * their pages.  Under the lock, with interrupts off, they are only
+ * counted, and moved off each stack in one piece: a class may keep
+ * thousands (the mheap's surplus is up to 16 MiB).
+ */
+static unsigned long mcentral_take_empty(struct mcentral *c, unsigned long want,
+					 struct mspan **gone)
+{
+	unsigned long flags, nr = 0, npages = 0, nelems = 0;
+	struct mspan *s, *last;
+	int node;
+
+	if (!READ_ONCE(c->nr_empty))
+		return 0;
+	spin_lock_irqsave(&c->lock, flags);
+	for (node = 0; node < nr_node_ids; node++) {
+		last = NULL;
+		for (s = c->empty[node]; s && npages < want; s = s->next_empty) {
+			nr++;
+			npages += s->npages;
+			nelems += s->nelems;
+			last = s;
+		}
+		/* The run from the top to last goes, in one piece. */
+		if (last) {
+			last->next_empty = *gone;
+			*gone = c->empty[node];
+			c->empty[node] = s;
+		}
+	}
+	mcentral_unlink(c, nr, npages, nelems);
+	c->nr_empty -= nr;
+	spin_unlock_irqrestore(&c->lock, flags);
+	/* Before they go: the pools may take them as they stop being kept. */
+	atomic_long_sub(npages, &gomem_mheap.kept);
+	return npages;
+}
+
+/*
+ * Give kept empty spans back, class by class, the large ones first, until
+ * at least want pages have gone (ULONG_MAX: every one); returns their
+ * pages.  A small or tiny span's go to the mheap's pools, a large one's
+ * to the page allocator.  Any context where mcentral_put() may run.
  */
 unsigned long mcentral_release_empty(unsigned long want)
 {
-	unsigned long flags, pages = 0, nr, npages, nelems;
-	struct mspan *s, *last, *gone = NULL;
-	struct mcentral *c;
+	unsigned long pages = 0;
+	struct mspan *gone = NULL;
 	unsigned int cls;
-	int node;
 
-	for (cls = 1; cls < GOMEM_NR_SPANCLASSES && pages < want; cls++) {
-		c = &gomem_mcentral[cls];
-		if (!READ_ONCE(c->nr_empty))
-			continue;
-		nr = 0;
-		npages = 0;
-		nelems = 0;
-		spin_lock_irqsave(&c->lock, flags);
-		for (node = 0; node < nr_node_ids; node++) {
-			last = NULL;
-			for (s = c->empty[node]; s && pages + npages < want;
-			     s = s->next_empty) {
-				nr++;
-				npages += s->npages;
-				nelems += s->nelems;
-				last = s;
-			}
-			/* The run from the top to last goes, in one piece. */
-			if (last) {
-				last->next_empty = gone;
-				gone = c->empty[node];
-				c->empty[node] = s;
-			}
-		}
-		mcentral_unlink(c, nr, npages, nelems);
-		c->nr_empty -= nr;
-		spin_unlock_irqrestore(&c->lock, flags);
-		pages += npages;
-	}
-	/* Before they go: the pools may take them as they stop being kept. */
-	atomic_long_sub(pages, &gomem_mheap.kept);
+	for (cls = 0; cls < GOMEM_NR_SPANCLASSES && pages < want; cls++)
+		pages += mcentral_take_empty(&gomem_mcentral[cls], want - pages,
+					     &gone);
 	mcentral_free_gone(gone);
 	return pages;
 }
 EXPORT_SYMBOL_IF_KUNIT(mcentral_release_empty);
+
+/*
+ * Give kept large spans back to the page allocator, until at least want
+ * pages have gone; returns their pages, which no longer count as gomem's.
+ * Any context.
+ */
+unsigned long mcentral_release_large(unsigned long want)
+{
+	struct mspan *gone = NULL;
+	unsigned long pages;
+
+	pages = mcentral_take_empty(&gomem_mcentral[GOMEM_LARGE_CLASS], want,
+				    &gone);
+	mcentral_free_gone(gone);
+	return pages;
+}
+EXPORT_SYMBOL_IF_KUNIT(mcentral_release_large);
+
+/*
+ * Large spans, kept.  A large object's span is the costliest gomem
+ * makes: a block of the page allocator (from its zone lock above order
+ * 3), a struct, hundreds of page marks, and a grace period when it goes.
+ * A freed one is kept, whole and marked, on class 0's empty stack of its
+ * node, within the room the mheap's surplus leaves (mheap_keep_room()),
+ * and the next large allocation of the same pages on that node takes it
+ * as it is: as Go's heap reuses a freed large span's pages, and as the
+ * small classes' kept spans are reused.  Kept large spans are free
+ * memory like the others: growth, the scavenger and the shrinker take
+ * them back first (mcentral_release_empty()).  Not under debug=1 or
+ * callers=1, whose spans carry their own records, nor with init_on_free,
+ * whose pages the page allocator must clear as they go.
+ */
+
+/* Keep the freed large span s, if there is room; the caller owns it. */
+bool mcentral_keep_large(struct mspan *s)
+{
+	struct mcentral *c = &gomem_mcentral[GOMEM_LARGE_CLASS];
+	unsigned long flags;
+	bool keep;
+
+	if (s->debug || want_init_on_free())
+		return false;
+	spin_lock_irqsave(&c->lock, flags);
+	keep = s->npages <= mheap_keep_room();
+	if (keep) {
+		s->next_empty = c->empty[s->node];
+		c->empty[s->node] = s;
+		c->nr_empty++;
+		mcentral_add(c, s);
+		/* Counted before the lock goes, as a release would subtract them. */
+		atomic_long_add(s->npages, &gomem_mheap.kept);
+	}
+	spin_unlock_irqrestore(&c->lock, flags);
+	if (keep)
+		reclaim_scavenge_soon();
+	return keep;
+}
+EXPORT_SYMBOL_IF_KUNIT(mcentral_keep_large);
+
+/*
+ * How deep a large allocation looks into its node's stack for a span of
+ * its own size: the last few sizes freed, not every kept span, under a
+ * lock with interrupts off.
+ */
+#define LARGE_REUSE_DEPTH	8
+
+/*
+ * A kept large span of npages pages on node, no longer kept, or NULL.
+ * Its pages are still marked with it, and it is not live: the caller
+ * makes it live.  Any context.
+ */
+struct mspan *mcentral_reuse_large(unsigned int npages, int node)
+{
+	struct mcentral *c = &gomem_mcentral[GOMEM_LARGE_CLASS];
+	struct mspan *s, **link;
+	unsigned int depth = 0;
+	unsigned long flags;
+
+	if (!READ_ONCE(c->nr_empty))
+		return NULL;
+	spin_lock_irqsave(&c->lock, flags);
+	for (link = &c->empty[node]; (s = *link) && s->npages != npages;
+	     link = &s->next_empty) {
+		if (++depth == LARGE_REUSE_DEPTH) {
+			s = NULL;
+			break;
+		}
+	}
+	if (s) {
+		*link = s->next_empty;
+		c->nr_empty--;
+		mcentral_unlink(c, 1, s->npages, s->nelems);
+		atomic_long_sub(s->npages, &gomem_mheap.kept);
+	}
+	spin_unlock_irqrestore(&c->lock, flags);
+	return s;
+}
+EXPORT_SYMBOL_IF_KUNIT(mcentral_reuse_large);
 
 /*
  * The class whose object serves a request of class cls: cls, unless cls
@@ -596,7 +717,7 @@ void mcentral_exit(void)
 	struct mcentral *c;
 	unsigned int cls;
 
-	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++) {
+	for (cls = 0; cls < GOMEM_NR_SPANCLASSES; cls++) {
 		c = &gomem_mcentral[cls];
 		if (!c->partial)
 			continue;	/* never set up: a failed init */

@@ -8,11 +8,12 @@
  * its span in O(1) with no table: through the struct page of the
  * pointer's page, as SLUB finds a slab.  A large span's pages come from
  * and go back to the page allocator directly; other spans' through the
- * mheap's pools.  Small spans and tiny spans
- * belong to their class's mcentral; a large span is one object, on no
- * list: unload finds it, as it finds full spans, through its pages'
- * marks (mspan_for_each()), so that a large allocation and its free
- * take no lock to list it.
+ * mheap's pools.  Small spans and tiny spans belong to their class's
+ * mcentral; a live large span is one object, on no list: unload finds
+ * it, as it finds full spans, through its pages' marks
+ * (mspan_for_each()), so that a large allocation and its free take no
+ * lock to list it.  A freed large span may be kept, whole, by class 0's
+ * mcentral for the next large allocation of its size (mcentral.c).
  *
  * A freed span waits for its grace period in a batch of its CPU's: one
  * call_rcu() for GOMEM_DEAD_BATCH spans, whose structs then go back to
@@ -255,7 +256,11 @@ void mspan_for_each(void (*fn)(struct mspan *s, void *arg), void *arg)
 }
 EXPORT_SYMBOL_IF_KUNIT(mspan_for_each);
 
-/* A large object: a span of its own, the pages its size needs, counted. */
+/*
+ * A large object: a span of its own, the pages its size needs, counted;
+ * a kept one of as many pages on node if there is one (mcentral.c),
+ * cleared as the page allocator would clear new pages.
+ */
 struct mspan *mspan_alloc_large(size_t size, int node, gfp_t gfp)
 {
 	struct mspan tmpl = {
@@ -266,11 +271,22 @@ struct mspan *mspan_alloc_large(size_t size, int node, gfp_t gfp)
 		.req = size,
 		.live = 1,
 	};
-	struct mspan *s;
+	struct mspan *s = NULL;
 
-	s = mspan_alloc(&tmpl, node, gfp);
-	if (!s)
-		return NULL;
+	if (!gomem_debug())
+		s = mcentral_reuse_large(tmpl.npages, node == NUMA_NO_NODE ?
+					 numa_mem_id() : node);
+	if (s) {
+		if (want_init_on_alloc(gomem_inherit_gfp(gfp)))
+			gomem_zero((void *)s->base, s->size);
+		s->req = size;
+		/* Before any pointer to it is handed out. */
+		WRITE_ONCE(s->live, 1);
+	} else {
+		s = mspan_alloc(&tmpl, node, gfp);
+		if (!s)
+			return NULL;
+	}
 	atomic_long_inc(&gomem_mheap.nr_large);
 	atomic_long_add(s->npages, &gomem_mheap.large_pages);
 	return s;
@@ -278,15 +294,17 @@ struct mspan *mspan_alloc_large(size_t size, int node, gfp_t gfp)
 EXPORT_SYMBOL_IF_KUNIT(mspan_alloc_large);
 
 /*
- * A large span whose free won its cmpxchg on span->live goes, pages
- * straight back to the page allocator, which zeroes them itself if
- * init_on_free asks.  Interrupts as the caller had them.
+ * A large span whose free won its cmpxchg on span->live is kept for
+ * reuse if it can be, else goes, pages straight back to the page
+ * allocator, which zeroes them itself if init_on_free asks.  Interrupts
+ * as the caller had them.
  */
 void mspan_free_large(struct mspan *s)
 {
 	atomic_long_dec(&gomem_mheap.nr_large);
 	atomic_long_sub(s->npages, &gomem_mheap.large_pages);
-	mspan_free(s);
+	if (!mcentral_keep_large(s))
+		mspan_free(s);
 }
 EXPORT_SYMBOL_IF_KUNIT(mspan_free_large);
 

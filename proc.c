@@ -25,7 +25,7 @@
 
 #include "gomem_internal.h"
 
-#define GOMEM_PROC_VERSION	2
+#define GOMEM_PROC_VERSION	3
 #define GOMEM_CPU_VERSION	1
 
 struct proc_snap {
@@ -44,7 +44,8 @@ static void proc_snap_read(struct proc_snap *p)
 	unsigned int cls;
 
 	gomem_stats_read(&p->st);
-	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++) {
+	/* Class 0's: the large spans it keeps. */
+	for (cls = 0; cls < GOMEM_NR_SPANCLASSES; cls++) {
 		c = &gomem_mcentral[cls];
 		spin_lock_irqsave(&c->lock, flags);
 		p->spans[cls] = c->nr_spans;
@@ -122,6 +123,8 @@ static int gomem_proc_show(struct seq_file *m, void *v)
 	seq_printf(m, "metadata_bytes %ld\n", atomic_long_read(&gomem_meta_bytes));
 	seq_printf(m, "large_objects %lu\n", p->large_objects);
 	seq_printf(m, "large_bytes %lu\n", p->large_pages << PAGE_SHIFT);
+	seq_printf(m, "large_kept_bytes %lu\n",
+		   p->pages[GOMEM_LARGE_CLASS] << PAGE_SHIFT);
 	seq_printf(m, "tiny_blocks %llu\n", live(&p->st.cls[GOMEM_TINY_CLASS]));
 	seq_printf(m, "tiny_objects %llu\n", live(&p->st.tiny));
 	seq_printf(m, "alloc_calls %llu\n", calls);

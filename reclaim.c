@@ -20,12 +20,12 @@
  *    kept spans' pages, and gives back as many surplus pages as it takes
  *    before it takes any from the page allocator (mheap.c).
  *  - The shrinker.  Under memory pressure the kernel asks gomem what it
- *    could free and to free some of it.  The pools' pages go first, the
- *    kept empty spans' and the reserve too; only if they fall short are
- *    the per-CPU caches drained, by a work item on each CPU that holds
- *    something (mcache.c), which returns their objects to their spans,
- *    and the spans left empty, kept at first, go to the pools with the
- *    next give-back.
+ *    could free and to free some of it.  The kept large spans go first,
+ *    then the pools' pages, the kept empty spans' and the reserve too;
+ *    only if they fall short are the per-CPU caches drained, by a work
+ *    item on each CPU that holds something (mcache.c), which returns
+ *    their objects to their spans, and the spans left empty, kept at
+ *    first, go to the pools with the next give-back.
  *
  * Writing reserve_kib takes effect at once: a lower reserve trims the
  * pools now.
@@ -140,27 +140,30 @@ unsigned long reclaim_count(struct shrinker *sh, struct shrink_control *sc)
 EXPORT_SYMBOL_IF_KUNIT(reclaim_count);
 
 /*
- * Give back pool pages until want have gone, or the pools are empty,
- * the empty spans the mcentrals keep joining them first.
+ * Give back pages until want have gone, or nothing free is left: the
+ * kept large spans' first, which go straight to the page allocator, then
+ * the pools', the small empty spans the mcentrals keep joining them.
  */
 static unsigned long give_back(unsigned long want)
 {
-	unsigned long free;
+	unsigned long freed = mcentral_release_large(want), free;
 
+	if (freed >= want)
+		return freed;
 	mcentral_release_empty(ULONG_MAX);
 	free = READ_ONCE(gomem_mheap.pages_free);
 
-	return mheap_scavenge(free - min(want, free));
+	return freed + mheap_scavenge(free - min(want - freed, free));
 }
 
 /*
- * Free up to nr_to_scan pages: the pools' first, the kept empty spans
- * joining them, with no cross-CPU work;
+ * Free up to nr_to_scan pages: the kept large spans' and the pools'
+ * first, the kept empty spans joining them, with no cross-CPU work;
  * only if they fall short, drain the CPUs whose caches hold something,
  * which returns spans to the pools, and give back from the pools again.
- * Returns the pages this call gave back from the pools, exactly, however
- * many shrinkers run at once (kswapd and direct reclaim, one per node):
- * each pool run goes back through one caller.  Spans that a drain
+ * Returns the pages this call gave back, exactly, however many shrinkers
+ * run at once (kswapd and direct reclaim, one per node): each pool run
+ * and each kept large span goes back through one caller.  Spans that a drain
  * empties past the pools' surplus go back at once, uncounted here.
  */
 unsigned long reclaim_scan(struct shrinker *sh, struct shrink_control *sc)

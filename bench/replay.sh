@@ -71,7 +71,8 @@ span_floor() {
 # as can hold them (span_floor), with the large objects and nothing
 # else: what gomem must hold, with its span shapes, for those objects.
 gomem() {
-	local t=0 pages=0 free=0 large=0 meta=0 live=0 cached=0 infree=0 tail=0
+	local t=0 pages=0 free=0 large=0 kept=0 meta=0 live=0 cached=0 infree=0
+	local tail=0
 	local floor=0 a b c d e f g h i
 	while read -r a b c d e f g h i _; do
 		if [ $t = 1 ]; then
@@ -88,13 +89,15 @@ gomem() {
 		pages_total) pages=$b ;;
 		pages_free) free=$b ;;
 		large_bytes) large=$b ;;
+		large_kept_bytes) kept=$b ;;
 		metadata_bytes) meta=$b ;;
 		class) t=1 ;;
 		esac
 	done </proc/gomem
 	G=$((pages * PAGE_KIB + meta / 1024))
 	FLOOR=$((floor + large / 1024))
-	GPARTS="$live $cached $infree $tail $large $((free * PAGE_KIB * 1024)) $meta"
+	# Free pages: the pools' and the kept large spans'.
+	GPARTS="$live $cached $infree $tail $large $((free * PAGE_KIB * 1024 + kept)) $meta"
 }
 
 # Shrink every slab cache, then take a snapshot and throw it away: the

@@ -184,9 +184,10 @@ static void zeroing(struct kunit *test)
  * On one CPU, once its class is warm, a freed small object is the next
  * one handed out (the mcache is LIFO), so what each step left in the old
  * bytes shows.  Freed memory is read while gomem still holds it: in an
- * mcache or in a current tiny block, and past KASAN's marks.  A large
- * object's pages go back to the page allocator when it is freed, so only
- * a new one's zeroing is gomem's to test.
+ * mcache or in a current tiny block, and past KASAN's marks.  A freed
+ * large object's span is kept and handed out again, cleared only if
+ * init_on_alloc is on, unless init_on_free is on, which sends its pages
+ * back to the page allocator to be zeroed there.
  */
 static void init_on_alloc_and_free(struct kunit *test)
 {
@@ -220,11 +221,16 @@ static void init_on_alloc_and_free(struct kunit *test)
 			KUNIT_ASSERT_PTR_EQ_MSG(test, q, p, "size %zu", sizes[i]);
 			KUNIT_EXPECT_EQ_MSG(test, gomem_test_first_not(q, after_alloc, usable),
 					    usable, "allocated again, size %zu", sizes[i]);
+		} else if (!on_free) {
+			/* A large one's span was kept, and is handed out again. */
+			KUNIT_ASSERT_PTR_EQ_MSG(test, q, p, "size %zu", sizes[i]);
+			KUNIT_EXPECT_EQ_MSG(test, gomem_test_first_not(q, after_alloc, usable),
+					    usable, "allocated again, size %zu", sizes[i]);
 		} else if (on_alloc) {
 			/*
-			 * A large one's pages went back to the page allocator
-			 * (which zeroes them itself under init_on_free); the
-			 * new ones may be anyone's, and must come zeroed.
+			 * A large one's pages went back to the page allocator,
+			 * which zeroed them; the new ones may be anyone's, and
+			 * must come zeroed.
 			 */
 			KUNIT_EXPECT_EQ_MSG(test, gomem_test_first_not(q, 0, usable), usable,
 					    "allocated, size %zu", sizes[i]);
@@ -311,7 +317,7 @@ static void realloc_moves_and_stays(struct kunit *test)
 		gomem_test_fill(p, s);
 		cls = s < GOMEM_TINY_MAX ? GOMEM_TINY_CLASS :
 		      s <= GOMEM_MAX_SMALL ? gomem_size_class(s) :
-		      GOMEM_LARGE_STATS;
+		      GOMEM_LARGE_CLASS;
 		expect_requested(test, before, cls, s);
 	}
 	gomem_free(p);
@@ -516,8 +522,8 @@ static void bulk_is_all_or_none(struct kunit *test)
 	after = gomem_test_snap(test);
 	KUNIT_EXPECT_EQ(test, after->st.alloc_failures,
 			before->st.alloc_failures + 1);
-	KUNIT_EXPECT_EQ(test, after->st.cls[GOMEM_LARGE_STATS].allocs,
-			before->st.cls[GOMEM_LARGE_STATS].allocs + 3);
+	KUNIT_EXPECT_EQ(test, after->st.cls[GOMEM_LARGE_CLASS].allocs,
+			before->st.cls[GOMEM_LARGE_CLASS].allocs + 3);
 	gomem_test_expect_baseline(test, before);
 }
 

@@ -2,7 +2,8 @@
 /*
  * KUnit suite for mcentral.c: batches of distinct objects in the right
  * states, spans moving onto and off the partial list, growth from
- * and return to the mheap, every span class, and failure to grow.  The
+ * and return to the mheap, every span class, and failure to grow; freed
+ * large spans kept by class 0 and reused.  The
  * tests use the mcentrals directly, after draining every CPU's cache.
  */
 #include <kunit/test.h>
@@ -568,6 +569,143 @@ static void objects_come_from_the_node_asked(struct kunit *test)
 	}
 }
 
+/* A large span's first and last page still name it, as when it was made. */
+static void expect_large_marked(struct kunit *test, struct mspan *s)
+{
+	unsigned long end = s->base + ((unsigned long)s->npages << PAGE_SHIFT);
+
+	KUNIT_EXPECT_PTR_EQ(test, gomem_test_span((void *)s->base), s);
+	KUNIT_EXPECT_PTR_EQ(test, gomem_test_span((void *)(end - 1)), s);
+}
+
+/*
+ * A freed large span is kept by class 0, whole and marked, within the
+ * surplus, and the next large allocation of as many pages on its node
+ * takes it back as it is, cleared as new pages would be: no page taken,
+ * none given back.  Another size grows instead, and its growth gives the
+ * kept span's pages back first; so does the shrinker's give-back, before
+ * any pool page, and so does a drain.  A kept span is not live.
+ */
+static void freed_large_spans_are_kept_and_reused(struct kunit *test)
+{
+	struct mcentral *c = &gomem_mcentral[GOMEM_LARGE_CLASS];
+	struct shrink_control sc = { .gfp_mask = GFP_KERNEL, .nr_to_scan = 1 };
+	size_t size = SZ_64K + 100;
+	unsigned long acquired, released, npages;
+	struct mspan *s, *t;
+	u8 *p;
+
+	gomem_test_no_reserve();
+	KUNIT_ASSERT_EQ(test, c->nr_empty, 0UL);
+	/* On one CPU: a kept span serves its own node's requests only. */
+	gomem_test_pin(test, 0);
+	p = gomem_alloc(size, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	s = gomem_test_span(p);
+	npages = s->npages;
+	KUNIT_EXPECT_EQ(test, npages, (unsigned long)PAGE_ALIGN(size) >> PAGE_SHIFT);
+	memset(p, 0xa5, size);
+	acquired = gomem_mheap.pages_acquired;
+	released = gomem_mheap.pages_released;
+	gomem_free(p);
+	KUNIT_EXPECT_EQ(test, c->nr_empty, 1UL);
+	KUNIT_EXPECT_EQ(test, c->nr_spans, 1UL);
+	KUNIT_EXPECT_EQ(test, c->nr_pages, npages);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.kept), (long)npages);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.large_pages), 0L);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(s->live), 0);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_released, released);
+	expect_large_marked(test, s);
+
+	/* The same pages, cleared as __GFP_ZERO asks: no page taken. */
+	KUNIT_EXPECT_PTR_EQ(test, gomem_alloc(size - 7, GFP_KERNEL | __GFP_ZERO), p);
+	KUNIT_EXPECT_EQ(test, gomem_test_first_not(p, 0, size - 7), size - 7);
+	KUNIT_EXPECT_EQ(test, s->req, size - 7);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(s->live), 1);
+	KUNIT_EXPECT_EQ(test, c->nr_empty, 0UL);
+	KUNIT_EXPECT_EQ(test, c->nr_spans, 0UL);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.kept), 0L);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.large_pages), (long)npages);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_acquired, acquired);
+	expect_large_marked(test, s);
+
+	/* Not cleared without being asked, unless init_on_alloc is on. */
+	memset(p, 0xa5, size);
+	gomem_free(p);
+	KUNIT_EXPECT_PTR_EQ(test, gomem_alloc(size, GFP_KERNEL), p);
+	KUNIT_EXPECT_EQ(test, gomem_test_first_not(p, 0xa5, size),
+			want_init_on_alloc(GFP_KERNEL) ? 0 : size);
+	gomem_free(p);
+
+	/* Another size takes pages anew, the kept span's going first. */
+	t = mspan_alloc_large(size + PAGE_SIZE, NUMA_NO_NODE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	KUNIT_EXPECT_PTR_NE(test, t, s);
+	KUNIT_EXPECT_EQ(test, c->nr_empty, 0UL);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_released, released + npages);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_acquired, acquired + npages + 1);
+	KUNIT_EXPECT_EQ(test, cmpxchg(&t->live, 1, 0), 1);
+	mspan_free_large(t);
+	KUNIT_EXPECT_EQ(test, c->nr_empty, 1UL);
+
+	/* The shrinker gives back a kept span whole, and counts its pages. */
+	KUNIT_EXPECT_EQ(test, reclaim_count(NULL, &sc), npages + 1);
+	KUNIT_EXPECT_EQ(test, reclaim_scan(NULL, &sc), npages + 1);
+	KUNIT_EXPECT_EQ(test, c->nr_empty, 0UL);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.kept), 0L);
+
+	/* A drain gives back every kept span. */
+	p = gomem_alloc(size, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	gomem_free(p);
+	KUNIT_EXPECT_EQ(test, c->nr_empty, 1UL);
+	released = gomem_mheap.pages_released;
+	gomem_drain();
+	KUNIT_EXPECT_EQ(test, c->nr_empty, 0UL);
+	KUNIT_EXPECT_EQ(test, c->nr_spans, 0UL);
+	KUNIT_EXPECT_EQ(test, c->nr_pages, 0UL);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.kept), 0L);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_released, released + npages);
+	gomem_test_unpin();
+}
+
+/*
+ * A large allocation takes a kept span of its node only: on another
+ * node's, it grows on its own, and the kept span is given back first.
+ */
+static void kept_large_spans_stay_on_their_node(struct kunit *test)
+{
+	struct mcentral *c = &gomem_mcentral[GOMEM_LARGE_CLASS];
+	int node, other = NUMA_NO_NODE;
+	struct mspan *s, *t;
+	void *p;
+
+	gomem_test_no_reserve();
+	node = numa_mem_id();
+	for_each_node_state(other, N_MEMORY)
+		if (other != node)
+			break;
+	if (other >= MAX_NUMNODES)
+		kunit_skip(test, "one node with memory");
+	p = gomem_alloc_node(SZ_128K, GFP_KERNEL, node);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	s = gomem_test_span(p);
+	gomem_free(p);
+	KUNIT_ASSERT_EQ(test, c->nr_empty, 1UL);
+	p = gomem_alloc_node(SZ_128K, GFP_KERNEL, other);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	t = gomem_test_span(p);
+	KUNIT_EXPECT_PTR_NE(test, t, s);
+	KUNIT_EXPECT_EQ(test, page_to_nid(virt_to_page(p)), other);
+	KUNIT_EXPECT_EQ(test, c->nr_empty, 0UL);
+	gomem_free(p);
+	KUNIT_EXPECT_PTR_EQ(test, c->empty[other], t);
+	/* The same span, not one made anew: t's struct is not free yet. */
+	KUNIT_EXPECT_PTR_EQ(test, gomem_alloc_node(SZ_128K, GFP_KERNEL, other), p);
+	KUNIT_EXPECT_PTR_EQ(test, gomem_test_span(p), t);
+	gomem_free(p);
+}
+
 static struct kunit_case mcentral_cases[] = {
 	KUNIT_CASE(batches_are_distinct_and_cached),
 	KUNIT_CASE(spans_move_between_lists),
@@ -582,6 +720,8 @@ static struct kunit_case mcentral_cases[] = {
 	KUNIT_CASE(empty_spans_are_kept_within_the_surplus),
 	KUNIT_CASE(one_page_classes_need_order_0),
 	KUNIT_CASE(objects_come_from_the_node_asked),
+	KUNIT_CASE(freed_large_spans_are_kept_and_reused),
+	KUNIT_CASE(kept_large_spans_stay_on_their_node),
 	{}
 };
 

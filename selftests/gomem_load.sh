@@ -39,7 +39,7 @@ else
 	ktap_skip "that CPU's cache serves it" "no CPU 1 to offline"
 fi
 ktap_expect_eq "/proc/gomem starts with its version" \
-	"$(head -n 1 /proc/gomem)" "gomem version 2"
+	"$(head -n 1 /proc/gomem)" "gomem version 3"
 ktap_expect_eq "/proc/gomem_cpu has a line per possible CPU" \
 	"$(($(wc -l </proc/gomem_cpu) - 2))" "$cpus"
 ktap_check "rmmod gomem" rmmod gomem

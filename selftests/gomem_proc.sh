@@ -73,7 +73,8 @@ done
 # Every class row: spans * objs_per_span = inuse + cached + free, and
 # pages = spans * span_pages (every span here has its class's preferred
 # size).  And bytes_allocated = the class rows' live bytes + large_bytes;
-# pages_inuse = the class rows' pages + the large objects' pages;
+# pages_inuse = the class rows' pages + the large objects' pages + the
+# kept large spans' pages;
 # tiny_blocks = the tiny row's objs_inuse.
 consistent() {
 	awk -v page=$PAGE '
@@ -96,8 +97,9 @@ consistent() {
 			if (k["pages_total"] != k["pages_inuse"] + k["pages_free"]) {
 				print "# pages do not add up"; bad = 1
 			}
-			if (pages + k["large_bytes"] / page != k["pages_inuse"]) {
-				print "# pages_inuse " k["pages_inuse"] " != " pages + k["large_bytes"] / page; bad = 1
+			large = (k["large_bytes"] + k["large_kept_bytes"]) / page
+			if (pages + large != k["pages_inuse"]) {
+				print "# pages_inuse " k["pages_inuse"] " != " pages + large; bad = 1
 			}
 			if (blocks != k["tiny_blocks"]) {
 				print "# tiny_blocks " k["tiny_blocks"] " != " blocks; bad = 1
