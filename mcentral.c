@@ -560,24 +560,24 @@ bool mcentral_keep_large(struct mspan *s)
 {
 	struct mcentral *c = &gomem_mcentral[GOMEM_LARGE_CLASS];
 	unsigned long flags;
-	bool keep;
 
-	if (s->debug || want_init_on_free())
+	/*
+	 * The room is asked before the lock, which a batch bigger than the
+	 * surplus would take for nothing on each free past it: frees at
+	 * the same time may each keep one span more (mheap_keep_room()).
+	 */
+	if (s->debug || want_init_on_free() || s->npages > mheap_keep_room())
 		return false;
 	spin_lock_irqsave(&c->lock, flags);
-	keep = s->npages <= mheap_keep_room();
-	if (keep) {
-		s->next_empty = c->empty[s->node];
-		c->empty[s->node] = s;
-		c->nr_empty++;
-		mcentral_add(c, s);
-		/* Counted before the lock goes, as a release would subtract them. */
-		atomic_long_add(s->npages, &gomem_mheap.kept);
-	}
+	s->next_empty = c->empty[s->node];
+	c->empty[s->node] = s;
+	c->nr_empty++;
+	mcentral_add(c, s);
+	/* Counted before the lock goes, as a release would subtract them. */
+	atomic_long_add(s->npages, &gomem_mheap.kept);
 	spin_unlock_irqrestore(&c->lock, flags);
-	if (keep)
-		reclaim_scavenge_soon();
-	return keep;
+	reclaim_scavenge_soon();
+	return true;
 }
 EXPORT_SYMBOL_IF_KUNIT(mcentral_keep_large);
 
