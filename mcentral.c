@@ -25,6 +25,9 @@
  * batch.  Kept spans are free memory all the same: the mheap takes them
  * back before it takes pages from the page allocator, the scavenger
  * within a second, and the shrinker first (mcentral_release_empty()).
+ * Class 0, the large objects', hands out no objects: its empty stacks
+ * keep freed large spans for the next large object of their size
+ * (mcentral_keep_large()).
  * The empty list is a stack, linked through next_empty: a span is only
  * ever pushed on it or taken off its top (the shrinker takes a run from
  * the top), so a span of one object, which goes from full to empty and
@@ -569,6 +572,8 @@ bool mcentral_keep_large(struct mspan *s)
 	if (s->debug || want_init_on_free() || s->npages > mheap_keep_room())
 		return false;
 	spin_lock_irqsave(&c->lock, flags);
+	/* Its one object FREE, as on any class's empty stack. */
+	s->nfree = s->nelems;
 	s->next_empty = c->empty[s->node];
 	c->empty[s->node] = s;
 	c->nr_empty++;
@@ -612,6 +617,7 @@ struct mspan *mcentral_reuse_large(unsigned int npages, int node)
 	}
 	if (s) {
 		*link = s->next_empty;
+		s->nfree = 0;
 		c->nr_empty--;
 		mcentral_unlink(c, 1, s->npages, s->nelems);
 		atomic_long_sub(s->npages, &gomem_mheap.kept);

@@ -611,6 +611,8 @@ static void freed_large_spans_are_kept_and_reused(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, c->nr_empty, 1UL);
 	KUNIT_EXPECT_EQ(test, c->nr_spans, 1UL);
 	KUNIT_EXPECT_EQ(test, c->nr_pages, npages);
+	KUNIT_EXPECT_EQ(test, c->nr_free, 1UL);
+	KUNIT_EXPECT_EQ(test, s->nfree, s->nelems);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.kept), (long)npages);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.large_pages), 0L);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(s->live), 0);
@@ -624,6 +626,8 @@ static void freed_large_spans_are_kept_and_reused(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, READ_ONCE(s->live), 1);
 	KUNIT_EXPECT_EQ(test, c->nr_empty, 0UL);
 	KUNIT_EXPECT_EQ(test, c->nr_spans, 0UL);
+	KUNIT_EXPECT_EQ(test, c->nr_free, 0UL);
+	KUNIT_EXPECT_EQ(test, s->nfree, 0);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.kept), 0L);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.large_pages), (long)npages);
 	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_acquired, acquired);
