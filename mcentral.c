@@ -33,7 +33,9 @@
  * the top), so a span of one object, which goes from full to empty and
  * back on every trip, touches no list_head and pays no list check.
  *
- * A class grows by a span of its preferred size, asked for without
+ * A class grows by a span of its own size (the class table's), or, for a
+ * class above PAGE_SIZE that already holds many objects, by a big span of
+ * GOMEM_SPAN_OBJS objects (mcentral_grow_pages()), asked for without
  * retrying or warning when that is more than one page, and falls back to
  * the smallest span that holds one object: a fragmented machine slows a
  * class down but never starves it, and no object up to PAGE_SIZE ever
@@ -146,6 +148,28 @@ static int divmul_for(unsigned int size, unsigned int bytes, u32 *divmul)
 	return 0;
 }
 
+/*
+ * c's big span, for objects of stride bytes above PAGE_SIZE: as many of
+ * its own spans as hold GOMEM_SPAN_OBJS objects, or fewer if its divmul
+ * is not exact that far; just its own span if not even two are.
+ */
+static void mcentral_big_span(struct mcentral *c, unsigned int stride)
+{
+	unsigned int mult;
+	u32 divmul;
+
+	c->big_npages = c->npages;
+	if (stride <= PAGE_SIZE)
+		return;
+	for (mult = DIV_ROUND_UP(GOMEM_SPAN_OBJS, c->nelems); mult > 1; mult--) {
+		if (!divmul_for(stride, mult * c->npages * PAGE_SIZE, &divmul) &&
+		    divmul == c->divmul) {
+			c->big_npages = mult * c->npages;
+			return;
+		}
+	}
+}
+
 /* A class's partial lists and empty stacks, one of each per node. */
 static size_t mcentral_lists_bytes(void)
 {
@@ -200,6 +224,7 @@ static int mcentral_setup(struct mcentral *c, unsigned int spanclass,
 	}
 	c->size = stride;
 	c->min_npages = DIV_ROUND_UP(stride, PAGE_SIZE);
+	mcentral_big_span(c, stride);
 	return 0;
 }
 
@@ -306,23 +331,40 @@ static struct mspan *mcentral_span(struct mcentral *c, unsigned int npages,
 }
 
 /*
- * A span for c: its preferred size if the page allocator has the block
- * at hand (more than a page is not worth reclaim or a warning), else the
- * smallest that holds an object, with all the caller's flags allow.  A
- * class of few objects grows by its smallest spans, as long as they hold
- * no more pages than one preferred span: one 14080-byte object then
- * holds 4 pages, not 7, and the class's waste stays within what one
- * preferred span would hold.  c->nr_pages is read without the lock: it
- * only steers the choice.
+ * The pages of c's next span, by what the class holds already: its
+ * smallest span, which holds one object, while that keeps it within one
+ * span of its own size (one 14080-byte object then holds 4 pages, not
+ * 7); then its own span; and its big span once it holds GOMEM_SPAN_OBJS
+ * big spans' pages, so that a big span's free objects are at most an
+ * eighth of what the class holds: a class of a few big objects takes no
+ * big span, and a class of thousands takes them all but for its first.
+ * c->nr_pages is read without the lock: it only steers the choice.
+ */
+static unsigned int mcentral_grow_pages(const struct mcentral *c)
+{
+	unsigned long held = READ_ONCE(c->nr_pages);
+
+	if (held >= GOMEM_SPAN_OBJS * c->big_npages)
+		return c->big_npages;
+	if (held + c->min_npages <= c->npages)
+		return c->min_npages;
+	return c->npages;
+}
+
+/*
+ * A span for c, of mcentral_grow_pages() if the page allocator has the
+ * block at hand (more than a page is not worth reclaim or a warning),
+ * else the smallest that holds an object, with all the caller's flags
+ * allow.
  */
 static struct mspan *mcentral_grow(struct mcentral *c, gfp_t gfp, int node)
 {
+	unsigned int npages = mcentral_grow_pages(c);
 	struct mspan *s;
 
-	if (c->npages == c->min_npages ||
-	    READ_ONCE(c->nr_pages) + c->min_npages <= c->npages)
-		return mcentral_span(c, c->min_npages, gfp, node);
-	s = mcentral_span(c, c->npages, gfp | __GFP_NORETRY | __GFP_NOWARN, node);
+	if (npages == c->min_npages)
+		return mcentral_span(c, npages, gfp, node);
+	s = mcentral_span(c, npages, gfp | __GFP_NORETRY | __GFP_NOWARN, node);
 	return s ?: mcentral_span(c, c->min_npages, gfp, node);
 }
 

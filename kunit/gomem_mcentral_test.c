@@ -431,9 +431,9 @@ static void failed_growth_gives_nothing(struct kunit *test)
 
 /*
  * A class of few objects grows by its smallest spans while they hold no
- * more pages than one preferred span, then by preferred spans; when the
- * page allocator has no block for a preferred span, the smallest serves.
- * Here 6144-byte objects: one in a 2-page span, two in a 3-page one.
+ * more pages than one span of its own, then by spans of its own; when the
+ * page allocator has no block for one, the smallest serves.  Here
+ * 6144-byte objects: one in a 2-page span, two in a 3-page one.
  */
 static void spans_start_small_and_fall_back(struct kunit *test)
 {
@@ -446,19 +446,100 @@ static void spans_start_small_and_fall_back(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, c->nr_pages, 0UL);
 	KUNIT_ASSERT_EQ(test, mcentral_get(c, &o[0], 1, GFP_KERNEL, NUMA_NO_NODE), 1U);
 	KUNIT_EXPECT_EQ(test, o[0].span->npages, c->min_npages);
-	/* A second small span would make more pages than a preferred one. */
+	/* A second small span would make more pages than one of its own. */
 	gomem_test_fail_after(0, 1);
 	KUNIT_ASSERT_EQ(test, mcentral_get(c, &o[1], 1, GFP_KERNEL, NUMA_NO_NODE), 1U);
 	KUNIT_EXPECT_EQ(test, gomem_test_fail_left(true), 0);
 	KUNIT_EXPECT_EQ(test, o[1].span->npages, c->min_npages);
 	KUNIT_EXPECT_EQ(test, (unsigned int)o[1].span->nelems,
 			c->min_npages * (unsigned int)PAGE_SIZE / c->size);
-	/* With the block at hand, the preferred span. */
+	/* With the block at hand, a span of its own. */
 	KUNIT_ASSERT_EQ(test, mcentral_get(c, &o[2], 1, GFP_KERNEL, NUMA_NO_NODE), 1U);
 	KUNIT_EXPECT_EQ(test, o[2].span->npages, c->npages);
 	KUNIT_EXPECT_EQ(test, (unsigned int)o[2].span->nelems, c->nelems);
 	expect_consistent(test, c);
 	mcentral_put(c, o, 3);
+	expect_consistent(test, c);
+	mcentral_release_empty(ULONG_MAX);
+	KUNIT_EXPECT_EQ(test, c->nr_pages, 0UL);
+}
+
+/* Is an index into a span of npages pages of c's class exact everywhere? */
+static bool index_exact(const struct mcentral *c, unsigned int npages)
+{
+	struct mspan s = { .base = 0, .divmul = c->divmul };
+	unsigned int i, objs = npages * PAGE_SIZE / c->size;
+
+	for (i = 1; i <= objs; i++)
+		if (mspan_index(&s, i * c->size - 1) != i - 1 ||
+		    mspan_index(&s, i * c->size) != i)
+			return false;
+	return true;
+}
+
+/*
+ * Every class above PAGE_SIZE has a big span: the fewest of its own spans
+ * that hold GOMEM_SPAN_OBJS objects, or as many as its index stays exact
+ * in, and exact there; a class up to PAGE_SIZE has only its page.
+ */
+static void big_spans_are_exact(struct kunit *test)
+{
+	unsigned int cls, objs;
+	struct mcentral *c;
+
+	for (cls = 1; cls < GOMEM_NR_CLASSES; cls++) {
+		c = &gomem_mcentral[cls];
+		if (c->size <= PAGE_SIZE) {
+			KUNIT_EXPECT_EQ(test, c->big_npages, 1U);
+			continue;
+		}
+		objs = c->big_npages * PAGE_SIZE / c->size;
+		KUNIT_EXPECT_EQ_MSG(test, c->big_npages % c->npages, 0U, "class %u", cls);
+		KUNIT_EXPECT_GT_MSG(test, c->big_npages, c->npages, "class %u", cls);
+		KUNIT_EXPECT_TRUE_MSG(test, index_exact(c, c->big_npages), "class %u", cls);
+		KUNIT_EXPECT_LT_MSG(test, objs - c->nelems, GOMEM_SPAN_OBJS, "class %u", cls);
+		if (objs < GOMEM_SPAN_OBJS)
+			KUNIT_EXPECT_FALSE_MSG(test, index_exact(c, c->big_npages + c->npages),
+					       "class %u", cls);
+	}
+}
+
+/*
+ * A class of thousands of big objects grows by its big span once it holds
+ * GOMEM_SPAN_OBJS of them in pages, and falls back to its smallest span
+ * when the page allocator has no block for one: 32 KiB objects, one a
+ * span of 8 pages, then 8 a span of 64.
+ */
+static void many_big_objects_take_big_spans(struct kunit *test)
+{
+	struct mcentral *c = &gomem_mcentral[gomem_size_class(SZ_32K)];
+	unsigned int n = 0, i, max = GOMEM_SPAN_OBJS * GOMEM_SPAN_OBJS + 2 * GOMEM_SPAN_OBJS;
+	struct gomem_obj *o;
+
+	o = kunit_kcalloc(test, max, sizeof(*o), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, o);
+	KUNIT_ASSERT_EQ(test, c->big_npages, GOMEM_SPAN_OBJS * c->npages);
+	gomem_test_no_reserve();
+	KUNIT_ASSERT_EQ(test, c->nr_pages, 0UL);
+	/* Small spans until the class holds GOMEM_SPAN_OBJS big spans' pages. */
+	while (c->nr_pages < GOMEM_SPAN_OBJS * c->big_npages) {
+		KUNIT_ASSERT_EQ(test, mcentral_get(c, &o[n], 1, GFP_KERNEL, NUMA_NO_NODE), 1U);
+		KUNIT_EXPECT_EQ(test, o[n++].span->npages, c->min_npages);
+	}
+	KUNIT_EXPECT_EQ(test, n, GOMEM_SPAN_OBJS * GOMEM_SPAN_OBJS);
+	/* Then a big span, whose objects the next gets take. */
+	for (i = 0; i < GOMEM_SPAN_OBJS; i++, n++) {
+		KUNIT_ASSERT_EQ(test, mcentral_get(c, &o[n], 1, GFP_KERNEL, NUMA_NO_NODE), 1U);
+		KUNIT_EXPECT_EQ(test, o[n].span->npages, c->big_npages);
+		KUNIT_EXPECT_PTR_EQ(test, o[n].span, o[n - i].span);
+	}
+	/* No block for the next big span: the smallest serves. */
+	gomem_test_fail_after(0, 1);
+	KUNIT_ASSERT_EQ(test, mcentral_get(c, &o[n], 1, GFP_KERNEL, NUMA_NO_NODE), 1U);
+	KUNIT_EXPECT_EQ(test, gomem_test_fail_left(true), 0);
+	KUNIT_EXPECT_EQ(test, o[n++].span->npages, c->min_npages);
+	expect_consistent(test, c);
+	mcentral_put(c, o, n);
 	expect_consistent(test, c);
 	mcentral_release_empty(ULONG_MAX);
 	KUNIT_EXPECT_EQ(test, c->nr_pages, 0UL);
@@ -721,6 +802,8 @@ static struct kunit_case mcentral_cases[] = {
 	KUNIT_CASE(every_lending_class_lends),
 	KUNIT_CASE(failed_growth_gives_nothing),
 	KUNIT_CASE(spans_start_small_and_fall_back),
+	KUNIT_CASE(big_spans_are_exact),
+	KUNIT_CASE(many_big_objects_take_big_spans),
 	KUNIT_CASE(empty_spans_are_kept_within_the_surplus),
 	KUNIT_CASE(one_page_classes_need_order_0),
 	KUNIT_CASE(objects_come_from_the_node_asked),
