@@ -121,8 +121,9 @@ static __always_inline void mcentral_unlock(struct mcentral *c,
 /*
  * How many objects of a class a CPU may cache at most: about this many
  * bytes, between 1 and 64 objects, and four times as many bytes in a
- * stream of frees or of refills that do not grow the class.  A refill
- * or flush moves half of what the stack may hold (see mcache.c).
+ * stream of frees or of refills that do not grow the class, but at least
+ * GOMEM_SPAN_OBJS above PAGE_SIZE.  A refill or flush moves half of what
+ * the stack may hold (see mcache.c).
  */
 #define GOMEM_MCACHE_BYTES	SZ_16K
 #define GOMEM_MCACHE_MAX	(2 * GOMEM_BATCH_MAX)
@@ -209,8 +210,14 @@ static int mcentral_setup(struct mcentral *c, unsigned int spanclass,
 	c->state_width = width;
 	c->cache_cap = clamp_t(unsigned int, GOMEM_MCACHE_BYTES / sc->size,
 			       1, GOMEM_MCACHE_MAX);
+	/*
+	 * Above PAGE_SIZE a stack in a stream holds at least a big span's
+	 * objects: with 1 or 2 at 16 and 32 KiB, every object of a batch
+	 * or of another CPU's frees took a refill or a flush of its own.
+	 */
 	c->stream_cap = clamp_t(unsigned int, 4 * GOMEM_MCACHE_BYTES / sc->size,
-				1, GOMEM_MCACHE_MAX);
+				sc->size > PAGE_SIZE ? GOMEM_SPAN_OBJS : 1,
+				GOMEM_MCACHE_MAX);
 	if (gomem_debug()) {
 		/* Every object to the lock, with debug=1 a redzone after it. */
 		c->cache_cap = 0;

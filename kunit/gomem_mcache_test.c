@@ -214,6 +214,30 @@ static void bulks_past_a_small_stack(struct kunit *test)
 	gomem_test_expect_baseline(test, before);
 }
 
+/* Drain every cache, then fill p with nr objects of size: returns nr. */
+static unsigned int drain_and_alloc(struct kunit *test, size_t size, void **p,
+				    unsigned int nr)
+{
+	unsigned int n;
+
+	gomem_drain();
+	for (n = 0; n < nr; n++) {
+		p[n] = gomem_alloc(size, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[n]);
+	}
+	return n;
+}
+
+/* Free p[0..n) last first, a stream, slot never over what it may hold. */
+static void free_in_a_stream(struct kunit *test, struct mcache_slot *slot,
+			     void **p, unsigned int n)
+{
+	while (n) {
+		gomem_free(p[--n]);
+		KUNIT_EXPECT_LE(test, slot->n, slot->cap);
+	}
+}
+
 /*
  * A stream (MCACHE_STREAM flushes in a row, or as many refills in a row
  * that grow no span) lets a stack grow past its class's cache_cap, up to
@@ -236,13 +260,9 @@ static void streams_grow_the_stack(struct kunit *test)
 	p = kunit_kcalloc(test, nr, sizeof(void *), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	gomem_test_pin(test, 0);
-	gomem_drain();
 	slot = &cache_of(0)->slot[cls];
 	/* No span to reuse after the drain: every refill grows the class. */
-	for (n = 0; n < nr; n++) {
-		p[n] = gomem_alloc(SZ_4K, GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(test, p[n]);
-	}
+	n = drain_and_alloc(test, SZ_4K, p, nr);
 	KUNIT_EXPECT_EQ(test, (unsigned int)slot->cap, cap);
 	for (i = 0; i < 4 * MCACHE_STREAM; i++) {
 		for (k = 0; k < 2 * cap; k++)
@@ -277,21 +297,42 @@ static void streams_grow_the_stack(struct kunit *test)
 
 	/* A stack of cache_cap again, and a stream of frees. */
 	gomem_free_bulk(n, p);
-	gomem_drain();
-	for (n = 0; n < nr; n++) {
-		p[n] = gomem_alloc(SZ_4K, GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(test, p[n]);
-	}
+	n = drain_and_alloc(test, SZ_4K, p, nr);
 	KUNIT_EXPECT_EQ(test, (unsigned int)slot->cap, cap);
-	while (n) {
-		gomem_free(p[--n]);
-		KUNIT_EXPECT_LE(test, slot->n, slot->cap);
-	}
+	free_in_a_stream(test, slot, p, n);
 	KUNIT_EXPECT_EQ(test, (unsigned int)slot->cap, stream);
 
 	/* The drain frees it: the next stack starts small again. */
 	gomem_drain();
 	KUNIT_EXPECT_EQ(test, (unsigned int)slot->cap, 0U);
+	gomem_test_unpin();
+	gomem_test_expect_baseline(test, before);
+}
+
+/*
+ * Above PAGE_SIZE, a stack in a stream holds at least a big span's
+ * objects: a stream of frees of 32 KiB objects, whose cache_cap is 1,
+ * grows it to GOMEM_SPAN_OBJS, and never past what it may hold.
+ */
+static void streams_grow_a_big_class_stack(struct kunit *test)
+{
+	unsigned int cls = gomem_size_class(SZ_32K), n;
+	struct gomem_snap *before = gomem_test_snap(test);
+	const unsigned int nr = 4 * GOMEM_SPAN_OBJS;
+	struct mcache_slot *slot;
+	void **p;
+
+	KUNIT_EXPECT_EQ(test, (unsigned int)gomem_mcentral[cls].cache_cap, 1U);
+	KUNIT_EXPECT_EQ(test, (unsigned int)gomem_mcentral[cls].stream_cap,
+			GOMEM_SPAN_OBJS);
+	p = kunit_kcalloc(test, nr, sizeof(void *), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	gomem_test_pin(test, 0);
+	slot = &cache_of(0)->slot[cls];
+	n = drain_and_alloc(test, SZ_32K, p, nr);
+	free_in_a_stream(test, slot, p, n);
+	KUNIT_EXPECT_EQ(test, (unsigned int)slot->cap, GOMEM_SPAN_OBJS);
+	gomem_drain();
 	gomem_test_unpin();
 	gomem_test_expect_baseline(test, before);
 }
@@ -540,6 +581,7 @@ static struct kunit_case mcache_cases[] = {
 	KUNIT_CASE(streaks_and_bulks_move_more),
 	KUNIT_CASE(bulks_past_a_small_stack),
 	KUNIT_CASE(streams_grow_the_stack),
+	KUNIT_CASE(streams_grow_a_big_class_stack),
 	KUNIT_CASE(remote_frees_are_bounded),
 	KUNIT_CASE(alloc_and_free_in_hard_irq),
 	KUNIT_CASE_SLOW(one_kthread_per_cpu),
