@@ -27,9 +27,10 @@
  * What the pool would hold past a bounded surplus goes back at once: free
  * pages held are memory held.  The empty spans the mcentrals keep for
  * reuse share that surplus (mheap_keep_room()), and are free pages too: when
- * the pools cannot serve a request, the mheap takes kept spans back into
- * them, as many pages as the request and at least GOMEM_TAKE_KEPT_PAGES
- * (a bounded work for an allocation path), and tries again
+ * the pools cannot serve a request, the mheap takes kept spans back, as
+ * many pages as the request and at least GOMEM_TAKE_KEPT_PAGES (a bounded
+ * work for an allocation path), a small span's into the pools and a
+ * freed large one's to the page allocator, and tries again
  * (mcentral_release_empty()).  And before
  * gomem takes pages from the page allocator, which it does only when the
  * pools still cannot serve, it gives back as many surplus pages as it
@@ -344,11 +345,12 @@ static __always_inline void pages_give(unsigned long base, unsigned long n,
 
 /*
  * The empty spans the mcentrals keep are free pages too: back into the
- * pools with them, before gomem takes n pages from the page allocator.
+ * pools with them (class 0's freed large spans first, straight to the
+ * page allocator), before gomem takes n pages from the page allocator.
  * As many as n, but at least GOMEM_TAKE_KEPT_PAGES, so that a run of n
  * is likely among them, and no more, so that an allocation, maybe in an
  * interrupt, frees a bounded number of spans however many are kept.
- * Whether any came.
+ * Whether any went.
  */
 static bool take_kept(unsigned int n)
 {
