@@ -390,20 +390,38 @@ static void mcentral_add(struct mcentral *c, struct mspan *s)
 }
 
 /*
+ * Keep the empty span s on the stack of its node; c->lock held.  The
+ * caller adds its pages to gomem_mheap.kept before the lock goes.
+ */
+static void mcentral_push_empty(struct mcentral *c, struct mspan *s)
+{
+	s->next_empty = c->empty[s->node];
+	c->empty[s->node] = s;
+	c->nr_empty++;
+}
+
+/*
+ * The kept span *link (a stack's top, or the next_empty of a span on it)
+ * off its stack, its pages kept no more; c->lock held.
+ */
+static struct mspan *mcentral_pop_empty(struct mcentral *c, struct mspan **link)
+{
+	struct mspan *s = *link;
+
+	*link = s->next_empty;
+	c->nr_empty--;
+	atomic_long_sub(s->npages, &gomem_mheap.kept);
+	return s;
+}
+
+/*
  * A kept empty span of node's, off the empty list for mcentral_get() to
  * list, or NULL; c->lock held.  It is the class's as it was: its pages
  * marked, its states all FREE.
  */
 static struct mspan *mcentral_reuse(struct mcentral *c, int node)
 {
-	struct mspan *s = c->empty[node];
-
-	if (!s)
-		return NULL;
-	c->empty[node] = s->next_empty;
-	c->nr_empty--;
-	atomic_long_sub(s->npages, &gomem_mheap.kept);
-	return s;
+	return c->empty[node] ? mcentral_pop_empty(c, &c->empty[node]) : NULL;
 }
 
 /*
@@ -623,9 +641,7 @@ bool mcentral_keep_large(struct mspan *s)
 	spin_lock_irqsave(&c->lock, flags);
 	/* Its one object FREE, as on any class's empty stack. */
 	s->nfree = s->nelems;
-	s->next_empty = c->empty[s->node];
-	c->empty[s->node] = s;
-	c->nr_empty++;
+	mcentral_push_empty(c, s);
 	mcentral_add(c, s);
 	/* Counted before the lock goes, as a release would subtract them. */
 	atomic_long_add(s->npages, &gomem_mheap.kept);
@@ -665,11 +681,9 @@ struct mspan *mcentral_reuse_large(unsigned int npages, int node)
 		}
 	}
 	if (s) {
-		*link = s->next_empty;
+		mcentral_pop_empty(c, link);
 		s->nfree = 0;
-		c->nr_empty--;
 		mcentral_unlink(c, 1, s->npages, s->nelems);
-		atomic_long_sub(s->npages, &gomem_mheap.kept);
 	}
 	spin_unlock_irqrestore(&c->lock, flags);
 	return s;
@@ -738,9 +752,7 @@ void mcentral_put(struct mcentral *c, const struct gomem_obj *objs,
 			if (s->npages <= room) {
 				room -= s->npages;
 				kept += s->npages;
-				s->next_empty = c->empty[s->node];
-				c->empty[s->node] = s;
-				c->nr_empty++;
+				mcentral_push_empty(c, s);
 				continue;
 			}
 			s->next_empty = gone;
