@@ -241,7 +241,7 @@ static void free_in_a_stream(struct kunit *test, struct mcache_slot *slot,
 /*
  * A stream (MCACHE_STREAM flushes in a row, or as many refills in a row
  * that grow no span) lets a stack grow past its class's cache_cap, up to
- * its stream_cap, and the refills after it move half of that.  Refills
+ * its stream_cap, and a refill in the stream fills it whole.  Refills
  * that grow the class, as a workload growing to its peak makes, are no
  * stream, nor are flushes and refills that alternate.
  */
@@ -293,7 +293,8 @@ static void streams_grow_the_stack(struct kunit *test)
 	}
 	p[n] = gomem_alloc(SZ_4K, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p[n++]);
-	KUNIT_EXPECT_EQ(test, (unsigned int)slot->n, stream / 2 - 1);
+	KUNIT_EXPECT_EQ(test, (unsigned int)slot->n,
+			min_t(unsigned int, stream, GOMEM_BATCH_MAX) - 1);
 
 	/* A stack of cache_cap again, and a stream of frees. */
 	gomem_free_bulk(n, p);
@@ -312,14 +313,16 @@ static void streams_grow_the_stack(struct kunit *test)
 /*
  * Above PAGE_SIZE, a stack in a stream holds at least a big span's
  * objects: a stream of frees of 32 KiB objects, whose cache_cap is 1,
- * grows it to GOMEM_SPAN_OBJS, and never past what it may hold.
+ * grows it to GOMEM_SPAN_OBJS, and never past what it may hold.  A stack
+ * that holds no more, full in the stream, flushes all it holds.
  */
 static void streams_grow_a_big_class_stack(struct kunit *test)
 {
-	unsigned int cls = gomem_size_class(SZ_32K), n;
+	unsigned int cls = gomem_size_class(SZ_32K), n, left;
 	struct gomem_snap *before = gomem_test_snap(test);
-	const unsigned int nr = 4 * GOMEM_SPAN_OBJS;
+	const unsigned int nr = 6 * GOMEM_SPAN_OBJS;
 	struct mcache_slot *slot;
+	u64 flushes;
 	void **p;
 
 	KUNIT_EXPECT_EQ(test, (unsigned int)gomem_mcentral[cls].cache_cap, 1U);
@@ -330,8 +333,19 @@ static void streams_grow_a_big_class_stack(struct kunit *test)
 	gomem_test_pin(test, 0);
 	slot = &cache_of(0)->slot[cls];
 	n = drain_and_alloc(test, SZ_32K, p, nr);
-	free_in_a_stream(test, slot, p, n);
+	/* Enough left to fill the stack and free one more. */
+	left = GOMEM_SPAN_OBJS + 1;
+	free_in_a_stream(test, slot, p + left, n - left);
 	KUNIT_EXPECT_EQ(test, (unsigned int)slot->cap, GOMEM_SPAN_OBJS);
+	n = left;
+	while (slot->n < slot->cap)
+		gomem_free(p[--n]);
+	flushes = cache_of(0)->stats.flushes;
+	gomem_free(p[--n]);
+	KUNIT_EXPECT_EQ(test, cache_of(0)->stats.flushes, flushes + 1);
+	KUNIT_EXPECT_EQ(test, (unsigned int)slot->n, 1U);
+	while (n)
+		gomem_free(p[--n]);
 	gomem_drain();
 	gomem_test_unpin();
 	gomem_test_expect_baseline(test, before);
