@@ -205,16 +205,17 @@ static unsigned int flush_count(const struct mcache *c, unsigned int cls)
 }
 
 /*
- * mcache_push() found no room for p.  The first free of a class with no
- * stack sends p straight back to its mcentral; a bulk free past a small
- * stack puts p aside, with the rest; otherwise the stack gets room for
- * twice as many, or is made, without sleeping; if it has all the room it
- * may have, or none can be had, the oldest half is flushed.
- * Without a stack (none to be had, or debug=1), p goes straight back.
- * The mcache locked, c this CPU's.
+ * mcache_make_room() for all but a bulk free past a small stack: the
+ * first free of a class with no stack sends p straight back to its
+ * mcentral; otherwise the stack gets room for twice as many, or is made,
+ * without sleeping; if it has all the room it may have, or none can be
+ * had, the oldest half is flushed.  Without a stack (none to be had, or
+ * debug=1), p goes straight back.  Out of line, so that a bulk free's
+ * objects put aside do not pay its frame (measured: 57 instructions an
+ * object at 16 KiB, with it inline).
  */
-void mcache_make_room(struct mcache *c, unsigned int cls, void *p,
-		      struct mspan *s)
+static noinline void mcache_grow_or_flush(struct mcache *c, unsigned int cls,
+					  void *p, struct mspan *s)
 {
 	struct mcache_slot *slot = &c->slot[cls];
 	unsigned int cap, spare;
@@ -223,19 +224,6 @@ void mcache_make_room(struct mcache *c, unsigned int cls, void *p,
 	if (!slot->objs && !(slot->warm & MCACHE_WARM_FREE)) {
 		slot->warm |= MCACHE_WARM_FREE;
 		mcentral_put(&gomem_mcentral[cls], &one, 1);
-		return;
-	}
-	/*
-	 * A bulk free of more than a small stack can ever hold: what does
-	 * not fit goes back in batches of MCACHE_AWAY, not a few objects per
-	 * lock round trip (gomem_free_bulk() sends the last batch at the end
-	 * of its section).  A bigger stack's flushes move enough: putting
-	 * each object away costs more than they save.
-	 */
-	if (c->bulk_left && slot->cap &&
-	    gomem_mcentral[cls].cache_cap <= MCACHE_BULK_AWAY_CAP &&
-	    c->bulk_left > gomem_mcentral[cls].cache_cap) {
-		mcache_put_away(c, p, s);
 		return;
 	}
 	cap = grown_cap(cls, slot->cap, slot->flushes);
@@ -257,6 +245,28 @@ void mcache_make_room(struct mcache *c, unsigned int cls, void *p,
 }
 
 /*
+ * mcache_push() found no room for p.  A bulk free of more than a small
+ * stack can ever hold puts p aside: what does not fit goes back in
+ * batches of MCACHE_AWAY, not a few objects per lock round trip
+ * (gomem_free_bulk() sends the last batch at the end of its section).  A
+ * bigger stack's flushes move enough: putting each object away costs
+ * more than they save.  Anything else: mcache_grow_or_flush().
+ * The mcache locked, c this CPU's.
+ */
+void mcache_make_room(struct mcache *c, unsigned int cls, void *p,
+		      struct mspan *s)
+{
+	unsigned int cache_cap = gomem_mcentral[cls].cache_cap;
+
+	/* A stack (cap) means objs, so this is no class's first free. */
+	if (c->bulk_left && c->slot[cls].cap &&
+	    cache_cap <= MCACHE_BULK_AWAY_CAP && c->bulk_left > cache_cap)
+		mcache_put_away(c, p, s);
+	else
+		mcache_grow_or_flush(c, cls, p, s);
+}
+
+/*
  * Send every object gathered in c->away back to its span, one batch per
  * class, so one lock round trip per class: mcentral_put() puts each span
  * back on its own node's list.  The mcache locked, or the CPU is dead.
@@ -266,20 +276,25 @@ void mcache_flush_away(struct mcache *c)
 	struct gomem_obj *a = c->away;
 	unsigned int i, j, cls;
 
-	/* By class, insertion sort: MCACHE_AWAY objects at most. */
-	for (i = 1; i < c->naway; i++)
-		for (j = i; j && a[j - 1].span->spanclass > a[j].span->spanclass; j--)
-			swap(a[j - 1], a[j]);
+	/*
+	 * By class, insertion sort: MCACHE_AWAY objects at most, and none
+	 * to sort when they are all of one class, as a bulk free's are.
+	 * Each class's run is then its away_n long.
+	 */
+	if (c->naway && c->away_n[a[0].span->spanclass] != c->naway)
+		for (i = 1; i < c->naway; i++)
+			for (j = i; j && a[j - 1].span->spanclass > a[j].span->spanclass; j--)
+				swap(a[j - 1], a[j]);
 	for (i = 0; i < c->naway; i = j) {
 		cls = a[i].span->spanclass;
-		for (j = i + 1; j < c->naway && a[j].span->spanclass == cls; j++)
-			;
+		j = i + c->away_n[cls];
 		mcentral_put(&gomem_mcentral[cls], a + i, j - i);
 		c->away_n[cls] = 0;
 		c->stats.flushes++;
 	}
 	c->naway = 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(mcache_flush_away);
 
 /*
  * A CACHED object freed on this CPU that its stack does not take: one of
@@ -295,6 +310,7 @@ void mcache_put_away(struct mcache *c, void *p, struct mspan *s)
 	if (c->naway == MCACHE_AWAY)
 		mcache_flush_away(c);
 }
+EXPORT_SYMBOL_IF_KUNIT(mcache_put_away);
 
 /*
  * One object of cls in *first, straight from the mcentral, for a CPU

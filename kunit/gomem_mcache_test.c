@@ -3,9 +3,9 @@
  * KUnit suite for mcache.c and for gomem across CPUs and contexts:
  * refills and flushes in batches, stacks that grow in streams,
  * frees on another CPU than the allocation and the bound on what one CPU
- * caches, allocation and free in hard interrupts (irq_work and a hard
- * hrtimer) with GFP_ATOMIC, one kthread per CPU hammering mixed sizes,
- * and draining on CPU offline.
+ * caches, objects put aside going back by class, allocation and free in
+ * hard interrupts (irq_work and a hard hrtimer) with GFP_ATOMIC, one
+ * kthread per CPU hammering mixed sizes, and draining on CPU offline.
  */
 #include <kunit/test.h>
 #include <linux/module.h>
@@ -389,6 +389,55 @@ static void remote_frees_are_bounded(struct kunit *test)
 	gomem_test_expect_baseline(test, before);
 }
 
+/*
+ * Objects put aside (another node's, or a bulk free's past a small
+ * stack) go back to their own class's spans however their classes
+ * interleave: mcache_flush_away() sorts them by class and sends each
+ * class's run, as long as its count, in one mcentral_put().  On an mcache
+ * of the test's own, which no CPU uses; with room to keep every span
+ * emptied, so that each class's FREE objects rise by exactly its own.
+ */
+static void put_away_objects_go_home_by_class(struct kunit *test)
+{
+	static const size_t sizes[] = { 64, SZ_1K, 96 };
+	const unsigned int n = MCACHE_AWAY / ARRAY_SIZE(sizes);
+	struct gomem_snap *before = gomem_test_snap(test);
+	struct gomem_obj (*o)[MCACHE_AWAY];
+	unsigned long nr_free[ARRAY_SIZE(sizes)];
+	unsigned int cls[ARRAY_SIZE(sizes)], i, k;
+	struct mcentral *mc;
+	struct mcache *c;
+
+	c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	o = kunit_kcalloc(test, ARRAY_SIZE(sizes), sizeof(*o), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_ASSERT_NOT_NULL(test, o);
+	WRITE_ONCE(gomem_reserve_kib, SZ_64K);
+	for (k = 0; k < ARRAY_SIZE(sizes); k++) {
+		cls[k] = gomem_size_class(sizes[k]);
+		mc = &gomem_mcentral[cls[k]];
+		KUNIT_ASSERT_EQ(test, mcentral_get(mc, o[k], n, GFP_KERNEL, NUMA_NO_NODE), n);
+		nr_free[k] = READ_ONCE(mc->nr_free);
+	}
+	for (i = 0; i < n; i++)
+		for (k = 0; k < ARRAY_SIZE(sizes); k++)
+			mcache_put_away(c, o[k][i].p, o[k][i].span);
+	KUNIT_EXPECT_EQ(test, c->naway, n * (unsigned int)ARRAY_SIZE(sizes));
+	for (k = 0; k < ARRAY_SIZE(sizes); k++)
+		KUNIT_EXPECT_EQ(test, (unsigned int)c->away_n[cls[k]], n);
+
+	mcache_flush_away(c);
+	KUNIT_EXPECT_EQ(test, c->naway, 0U);
+	KUNIT_EXPECT_EQ(test, c->stats.flushes, (u64)ARRAY_SIZE(sizes));
+	for (k = 0; k < ARRAY_SIZE(sizes); k++) {
+		KUNIT_EXPECT_EQ(test, (unsigned int)c->away_n[cls[k]], 0U);
+		KUNIT_EXPECT_EQ_MSG(test, READ_ONCE(gomem_mcentral[cls[k]].nr_free),
+				    nr_free[k] + n, "size %zu", sizes[k]);
+	}
+	gomem_drain();
+	gomem_test_expect_baseline(test, before);
+}
+
 struct irq_ctx {
 	void *mine[5];		/* allocated by the process, freed in the IRQ */
 	void *theirs[5];	/* allocated in the IRQ, freed by the process */
@@ -597,6 +646,7 @@ static struct kunit_case mcache_cases[] = {
 	KUNIT_CASE(streams_grow_the_stack),
 	KUNIT_CASE(streams_grow_a_big_class_stack),
 	KUNIT_CASE(remote_frees_are_bounded),
+	KUNIT_CASE(put_away_objects_go_home_by_class),
 	KUNIT_CASE(alloc_and_free_in_hard_irq),
 	KUNIT_CASE_SLOW(one_kthread_per_cpu),
 	KUNIT_CASE(offline_cpu_is_drained),
