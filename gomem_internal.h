@@ -241,25 +241,43 @@ static __always_inline unsigned int gomem_state_cached(unsigned int width)
 	return width == 1 ? 0xffU : width == 2 ? 0xffffU : GOMEM_TINY_CACHED;
 }
 
+/*
+ * An object's state, of a span whose states are width bytes wide: a loop
+ * over one class's spans passes its mcentral's state_width, tested once
+ * for the loop (mcentral_put()), not once an object.
+ */
+static __always_inline unsigned int mspan_state_as(const struct mspan *s,
+						   unsigned int i,
+						   unsigned int width)
+{
+	if (width == 1)
+		return READ_ONCE(((u8 *)s->state)[i]);
+	if (width == 2)
+		return READ_ONCE(((u16 *)s->state)[i]);
+	return READ_ONCE(((u32 *)s->state)[i]);
+}
+
+static __always_inline void mspan_set_state_as(struct mspan *s, unsigned int i,
+					       unsigned int v, unsigned int width)
+{
+	if (width == 1)
+		WRITE_ONCE(((u8 *)s->state)[i], v);
+	else if (width == 2)
+		WRITE_ONCE(((u16 *)s->state)[i], v);
+	else
+		WRITE_ONCE(((u32 *)s->state)[i], v);
+}
+
 static __always_inline unsigned int mspan_state(const struct mspan *s,
 						unsigned int i)
 {
-	if (s->state_width == 1)
-		return READ_ONCE(((u8 *)s->state)[i]);
-	if (s->state_width == 2)
-		return READ_ONCE(((u16 *)s->state)[i]);
-	return READ_ONCE(((u32 *)s->state)[i]);
+	return mspan_state_as(s, i, s->state_width);
 }
 
 static __always_inline void mspan_set_state(struct mspan *s, unsigned int i,
 					    unsigned int v)
 {
-	if (s->state_width == 1)
-		WRITE_ONCE(((u8 *)s->state)[i], v);
-	else if (s->state_width == 2)
-		WRITE_ONCE(((u16 *)s->state)[i], v);
-	else
-		WRITE_ONCE(((u32 *)s->state)[i], v);
+	mspan_set_state_as(s, i, v, s->state_width);
 }
 
 /*
