@@ -112,11 +112,13 @@ static size_t stack_bytes(unsigned int cap)
  * Make stack, of room for cap objects, c's stack for cls, if c has none
  * or a smaller one, and move what it holds.  Returns the stack the caller
  * must free: the old one, of *old_cap objects, or stack itself if it was
- * not needed.  The mcache locked, c this CPU's.
+ * not needed.  The mcache locked, c this CPU's.  Inline: every refill
+ * and every flush calls it, most with no stack to install (measured: 1
+ * to 2% of a batch's instructions at 4 to 32 KiB).
  */
-static struct gomem_obj *stack_install(struct mcache *c, unsigned int cls,
-				       struct gomem_obj *stack, unsigned int cap,
-				       unsigned int *old_cap)
+static __always_inline struct gomem_obj *
+stack_install(struct mcache *c, unsigned int cls, struct gomem_obj *stack,
+	      unsigned int cap, unsigned int *old_cap)
 {
 	struct mcache_slot *slot = &c->slot[cls];
 	struct gomem_obj *old = slot->objs;
