@@ -613,6 +613,7 @@ struct mcache_slot {
 	u8 warm;		/* MCACHE_WARM_*, since the drain */
 	u8 flushes;		/* flushes in a row, since the last refill */
 	u8 refills;		/* refills in a row that grew no span */
+	u8 swings;		/* turns after 2 or more moves one way */
 	struct gomem_obj *objs;	/* the stack, or NULL */
 };
 
@@ -620,6 +621,8 @@ struct mcache_slot {
 #define MCACHE_WARM_FREE	BIT(1)
 /* Flushes, or refills, in a row that make a stream (mcache.c: cap_limit()). */
 #define MCACHE_STREAM		8
+/* Swings that let a stack grow as a stream's may (mcache.c: grown_cap()). */
+#define MCACHE_SWINGS		2
 
 /*
  * Objects a CPU gathers before it sends them back to their spans: other

@@ -39,8 +39,9 @@
  * class's stack, whose capacity starts at a few objects and doubles with
  * each refill up to the class's cache_cap (about GOMEM_MCACHE_BYTES of
  * objects), and that is freed when the cache is drained; a stack that
- * frees overflow grows too, and one in a stream of frees or of refills
- * up to four times as many bytes, its class's stream_cap (cap_limit()).
+ * frees overflow grows too, and one in a stream of frees or of refills,
+ * or that swings between them in waves bigger than it, up to four times
+ * as many bytes, its class's stream_cap (cap_limit(), grown_cap()).
  * So a loaded gomem holds one small struct mcache per CPU that has been
  * online (made before the CPU first runs, kept when it goes offline, for
  * its statistics; a CPU that is only possible has none), a class used
@@ -172,11 +173,31 @@ static unsigned int cap_limit(unsigned int cls, unsigned int streak)
 	return streak >= MCACHE_STREAM ? mc->stream_cap : mc->cache_cap;
 }
 
-/* The next capacity of a stack that holds cap objects now. */
+/*
+ * A stack that swings may grow to its stream_cap too: MCACHE_SWINGS
+ * times, a run of two or more refills that grew no span ended in a
+ * flush, or a run of two or more flushes in a refill that grew none (a
+ * workload growing to its peak makes no swing, as it makes no stream).
+ * Its class's objects come and go in waves bigger than the stack, each
+ * paying a lock round trip for every half stack, both ways, where a
+ * stack that holds the wave pays one or two: every CPU of the
+ * concurrent pattern (64 objects allocated, then freed) took 7 to 12 a
+ * wave at 1 KiB, whose stacks hold 16, and the pattern took 20 and 24%
+ * fewer instructions at 512 B and 1 KiB once they could grow.  Unlike
+ * a stream, a swing moves no more objects a round trip: the stack only
+ * grows, and the bulk calls, which move what they need, make no swing.
+ * Like a stream's, its size lasts until the drain.
+ *
+ * The next capacity of a stack that holds cap objects now, after streak
+ * moves in a row one way, in a slot that swung swings times.
+ */
 static unsigned int grown_cap(unsigned int cls, unsigned int cap,
-			      unsigned int streak)
+			      unsigned int streak, unsigned int swings)
 {
-	return cap ? min(2 * cap, cap_limit(cls, streak)) : first_cap(cls);
+	unsigned int limit = swings >= MCACHE_SWINGS ?
+			     gomem_mcentral[cls].stream_cap : cap_limit(cls, streak);
+
+	return cap ? min(2 * cap, limit) : first_cap(cls);
 }
 
 /*
@@ -228,7 +249,7 @@ static noinline void mcache_grow_or_flush(struct mcache *c, unsigned int cls,
 		mcentral_put(&gomem_mcentral[cls], &one, 1);
 		return;
 	}
-	cap = grown_cap(cls, slot->cap, slot->flushes);
+	cap = grown_cap(cls, slot->cap, slot->flushes, slot->swings);
 	if (cap > slot->cap)
 		stack = gomem_meta_alloc(stack_bytes(cap), GFP_ATOMIC | __GFP_NOWARN |
 					 __GFP_NOMEMALLOC, numa_mem_id());
@@ -236,6 +257,8 @@ static noinline void mcache_grow_or_flush(struct mcache *c, unsigned int cls,
 	gomem_meta_free(stack, stack_bytes(spare));
 	if (slot->n == slot->cap && slot->cap) {
 		mcache_flush(c, cls, flush_count(c, cls));
+		if (!slot->flushes && slot->refills >= 2 && !c->bulk_left)
+			slot->swings = min(slot->swings + 1, U8_MAX);
 		slot->flushes = min(slot->flushes + 1, U8_MAX);
 		slot->refills = 0;
 	}
@@ -351,7 +374,7 @@ bool mcache_refill(unsigned int cls, gfp_t gfp, struct gomem_obj *first,
 		   unsigned int need)
 {
 	struct mcentral *mc = &gomem_mcentral[cls];
-	unsigned int got, room, cap, want, spare_cap, streak;
+	unsigned int got, room, cap, want, spare_cap, streak, swings;
 	unsigned long grown;
 	bool grew;
 	/*
@@ -375,8 +398,9 @@ bool mcache_refill(unsigned int cls, gfp_t gfp, struct gomem_obj *first,
 		want = max(cap, first_cap(cls)) / 2;
 		stack = NULL;
 		streak = READ_ONCE(slot->refills) + 1;
-		if (grown_cap(cls, cap, streak) > cap) {
-			cap = grown_cap(cls, cap, streak);
+		swings = READ_ONCE(slot->swings);
+		if (grown_cap(cls, cap, streak, swings) > cap) {
+			cap = grown_cap(cls, cap, streak, swings);
 			stack = gomem_meta_alloc(stack_bytes(cap), gomem_inherit_gfp(gfp),
 						 numa_mem_id());
 			/* No stack to be had: one object will do, if wanted. */
@@ -399,6 +423,8 @@ bool mcache_refill(unsigned int cls, gfp_t gfp, struct gomem_obj *first,
 		room = min_t(unsigned int, got, slot->cap - slot->n);
 		memcpy(slot->objs + slot->n, objs, room * sizeof(*objs));
 		slot->n += room;
+		if (slot->flushes >= 2 && !grew && need <= 1)
+			slot->swings = min(slot->swings + 1, U8_MAX);
 		slot->flushes = 0;
 		slot->refills = grew ? 0 : min(slot->refills + 1, U8_MAX);
 		c->stats.refills++;
@@ -436,6 +462,7 @@ static void mcache_drain(struct mcache *c)
 		slot->warm = 0;
 		slot->flushes = 0;
 		slot->refills = 0;
+		slot->swings = 0;
 	}
 }
 

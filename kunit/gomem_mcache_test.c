@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit suite for mcache.c and for gomem across CPUs and contexts:
- * refills and flushes in batches, stacks that grow in streams,
+ * refills and flushes in batches, stacks that grow in streams and swings,
  * frees on another CPU than the allocation and the bound on what one CPU
  * caches, objects put aside going back by class, allocation and free in
  * hard interrupts (irq_work and a hard hrtimer) with GFP_ATOMIC, one
@@ -243,11 +243,12 @@ static void free_in_a_stream(struct kunit *test, struct mcache_slot *slot,
  * that grow no span) lets a stack grow past its class's cache_cap, up to
  * its stream_cap, and a refill in the stream fills it whole.  Refills
  * that grow the class, as a workload growing to its peak makes, are no
- * stream, nor are flushes and refills that alternate.
+ * stream.  (Waves of frees and allocations that turn are swings:
+ * swings_grow_the_stack().)
  */
 static void streams_grow_the_stack(struct kunit *test)
 {
-	unsigned int cls = gomem_size_class(SZ_4K), n, cap, stream, i, k;
+	unsigned int cls = gomem_size_class(SZ_4K), n, cap, stream;
 	struct gomem_snap *before = gomem_test_snap(test);
 	const unsigned int nr = 128;
 	struct mcache_slot *slot;
@@ -263,15 +264,6 @@ static void streams_grow_the_stack(struct kunit *test)
 	slot = &cache_of(0)->slot[cls];
 	/* No span to reuse after the drain: every refill grows the class. */
 	n = drain_and_alloc(test, SZ_4K, p, nr);
-	KUNIT_EXPECT_EQ(test, (unsigned int)slot->cap, cap);
-	for (i = 0; i < 4 * MCACHE_STREAM; i++) {
-		for (k = 0; k < 2 * cap; k++)
-			gomem_free(p[--n]);
-		for (k = 0; k < 2 * cap; k++) {
-			p[n] = gomem_alloc(SZ_4K, GFP_KERNEL);
-			KUNIT_ASSERT_NOT_NULL(test, p[n++]);
-		}
-	}
 	KUNIT_EXPECT_EQ(test, (unsigned int)slot->cap, cap);
 
 	/*
@@ -347,6 +339,67 @@ static void streams_grow_a_big_class_stack(struct kunit *test)
 	while (n)
 		gomem_free(p[--n]);
 	gomem_drain();
+	gomem_test_unpin();
+	gomem_test_expect_baseline(test, before);
+}
+
+/* Allocate p[0..n) of size, then free them last first. */
+static void one_wave(struct kunit *test, size_t size, void **p, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		p[i] = gomem_alloc(size, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+	}
+	while (n)
+		gomem_free(p[--n]);
+}
+
+/*
+ * A stack that swings, emptied and filled by waves of single calls bigger
+ * than it, grows to its stream_cap, never past it, and a wave then takes
+ * at most two lock round trips, where it took one for every half stack;
+ * waves of bulk calls make no swing.  The drain forgets the swings.
+ */
+static void swings_grow_the_stack(struct kunit *test)
+{
+	unsigned int cls = gomem_size_class(SZ_1K), cap, wave, k;
+	struct gomem_snap *before = gomem_test_snap(test);
+	struct mcache_slot *slot;
+	u64 trips;
+	void **p;
+
+	cap = gomem_mcentral[cls].cache_cap;
+	wave = gomem_mcentral[cls].stream_cap;
+	if (wave < 4 * cap || cap < 4)
+		kunit_skip(test, "needs a class that may cache four times more");
+	p = kunit_kcalloc(test, wave, sizeof(void *), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	gomem_test_pin(test, 0);
+	gomem_drain();
+	slot = &cache_of(0)->slot[cls];
+
+	for (k = 0; k < 4; k++) {
+		KUNIT_ASSERT_EQ(test, gomem_alloc_bulk(SZ_1K, GFP_KERNEL, wave, p), (int)wave);
+		gomem_free_bulk(wave, p);
+	}
+	KUNIT_EXPECT_EQ(test, (unsigned int)slot->swings, 0U);
+	KUNIT_EXPECT_LE(test, (unsigned int)slot->cap, cap);
+
+	for (k = 0; k < 8; k++) {
+		one_wave(test, SZ_1K, p, wave);
+		KUNIT_EXPECT_LE(test, (unsigned int)slot->cap, wave);
+	}
+	KUNIT_EXPECT_GE(test, (unsigned int)slot->swings, MCACHE_SWINGS);
+	KUNIT_EXPECT_EQ(test, (unsigned int)slot->cap, wave);
+	trips = cache_of(0)->stats.refills + cache_of(0)->stats.flushes;
+	one_wave(test, SZ_1K, p, wave);
+	KUNIT_EXPECT_LE(test, cache_of(0)->stats.refills + cache_of(0)->stats.flushes,
+			trips + 2);
+
+	gomem_drain();
+	KUNIT_EXPECT_EQ(test, (unsigned int)slot->swings, 0U);
 	gomem_test_unpin();
 	gomem_test_expect_baseline(test, before);
 }
@@ -645,6 +698,7 @@ static struct kunit_case mcache_cases[] = {
 	KUNIT_CASE(bulks_past_a_small_stack),
 	KUNIT_CASE(streams_grow_the_stack),
 	KUNIT_CASE(streams_grow_a_big_class_stack),
+	KUNIT_CASE(swings_grow_the_stack),
 	KUNIT_CASE(remote_frees_are_bounded),
 	KUNIT_CASE(put_away_objects_go_home_by_class),
 	KUNIT_CASE(alloc_and_free_in_hard_irq),
