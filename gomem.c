@@ -87,7 +87,7 @@
  * none); larger sizes take a span of their own.  gomem_free(p) finds
  * p's span through p's page, checks that p is a live object's start,
  * claims it, and pushes it on this CPU's stack (flushing the oldest half
- * to the mcentral if the stack is full).  A large object's span is kept
+ * to the mcentral if the stack is full, more in a stream of frees).  A large object's span is kept
  * whole, within the surplus the kept empty spans share, and reused by
  * the next large request of its pages on its node; its pages go back to
  * the page allocator when the scavenger, the shrinker or gomem's growth

@@ -529,7 +529,7 @@ struct mcentral {
 	unsigned int spanclass;
 	unsigned int size, npages, nelems, divmul;
 	unsigned int min_npages;	/* the smallest span, if npages fails */
-	unsigned int big_npages;	/* a big class's span (mcentral_grow()) */
+	unsigned int big_npages;	/* a big class's span (mcentral_grow_pages()) */
 	u8 kind, state_width;
 	u16 cache_cap;			/* an mcache stack's room */
 	u16 stream_cap;			/* ... in a stream (mcache.c) */

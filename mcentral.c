@@ -121,9 +121,10 @@ static __always_inline void mcentral_unlock(struct mcentral *c,
 /*
  * How many objects of a class a CPU may cache at most: about this many
  * bytes, between 1 and 64 objects, and four times as many bytes in a
- * stream of frees or of refills that do not grow the class, but at least
- * GOMEM_SPAN_OBJS above PAGE_SIZE.  A refill or flush moves half of what
- * the stack may hold (see mcache.c).
+ * stream of frees or of refills that do not grow the class, or in a
+ * stack that swings between them, but at least GOMEM_SPAN_OBJS above
+ * PAGE_SIZE.  A refill or flush moves half of what the stack may hold,
+ * more in a stream (see mcache.c).
  */
 #define GOMEM_MCACHE_BYTES	SZ_16K
 #define GOMEM_MCACHE_MAX	(2 * GOMEM_BATCH_MAX)
