@@ -319,16 +319,43 @@ static __always_inline void *small_alloc_slow(size_t size, unsigned int *cls,
 	return p;
 }
 
+/*
+ * Up to n large objects of size in p, GOMEM_BATCH_MAX at most, each a
+ * span of its own, on node's pages if it can, counted in one section of
+ * the mcache lock: how many.
+ */
+static __always_inline unsigned int large_alloc_bulk(size_t size, int node,
+						     gfp_t gfp, void **p,
+						     unsigned int n)
+{
+	struct mspan *spans[GOMEM_BATCH_MAX] __uninitialized;
+	unsigned long flags;
+	unsigned int got, i;
+	struct mcache *c;
+
+	if (n == 1)
+		got = !!(spans[0] = mspan_alloc_large(size, node, gfp));
+	else
+		got = mspan_alloc_large_bulk(size, node, gfp, spans,
+					     min_t(unsigned int, n, GOMEM_BATCH_MAX));
+	if (!got)
+		return 0;
+	mcache_lock_irqsave(flags);
+	c = this_cpu_read(gomem_mcache);
+	for (i = 0; i < got; i++) {
+		gomem_account(c, GOMEM_LARGE_CLASS, size, true);
+		p[i] = (void *)spans[i]->base;
+	}
+	mcache_unlock_irqrestore(flags);
+	return got;
+}
+
 /* A large object: a span of its own, on node's pages if it can. */
 static void *large_alloc(size_t size, int node, gfp_t gfp)
 {
-	struct mspan *s;
+	void *p;
 
-	s = mspan_alloc_large(size, node, gfp);
-	if (!s)
-		return NULL;
-	gomem_count(GOMEM_LARGE_CLASS, size, true);
-	return (void *)s->base;
+	return large_alloc_bulk(size, node, gfp, &p, 1) ? p : NULL;
 }
 
 /*
@@ -682,6 +709,20 @@ static __always_inline struct mspan *gomem_free_locked(struct mcache *c,
 	return s;
 }
 
+/* Large objects' spans that gomem_free_locked() claimed, n of them, freed. */
+static __always_inline void large_free(struct mspan **spans, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		gomem_kasan_free((void *)spans[i]->base,
+				 (size_t)spans[i]->npages << PAGE_SHIFT);
+	if (n == 1)
+		mspan_free_large(spans[0]);
+	else
+		mspan_free_large_bulk(spans, n);
+}
+
 /*
  * What gomem_free_locked() left, s, once the mcache is unlocked: a large
  * object's span to free, or a report; fn names the call.
@@ -693,8 +734,7 @@ static noinline void gomem_free_finish(const void *p, struct mspan *s,
 		gomem_report_bad_free(fn, p, ip);
 		return;
 	}
-	gomem_kasan_free(p, (size_t)s->npages << PAGE_SHIFT);
-	mspan_free_large(s);
+	large_free(&s, 1);
 }
 
 /*
@@ -863,11 +903,49 @@ void *gomem_realloc(const void *p, size_t new_size, gfp_t flags)
 }
 EXPORT_SYMBOL_GPL(gomem_realloc);
 
+/* A bulk allocation failed: free the n objects it had, and return 0. */
+static int gomem_alloc_bulk_undo(void **ptrs, size_t n, unsigned long ip)
+{
+	while (n--)
+		gomem_free_ip(ptrs[n], ip);
+	return 0;
+}
+
+/*
+ * gomem_alloc_bulk() of large objects: GOMEM_BATCH_MAX at a time, the
+ * kept spans among them taken in one lock round trip.  Out of line, not
+ * to cost the small objects' loop its registers.
+ */
+static noinline int gomem_alloc_bulk_large(size_t size, gfp_t flags,
+					   size_t nr, void **ptrs,
+					   unsigned long ip)
+{
+	size_t i, j, got, want;
+
+	gomem_might_alloc_fast(flags);
+	for (i = 0; i < nr; i += got) {
+		want = min_t(size_t, nr - i, GOMEM_BATCH_MAX);
+		got = large_alloc_bulk(size, NUMA_NO_NODE, flags, ptrs + i, want);
+		for (j = i; j < i + got; j++) {
+			obj_hand_out(ptrs[j], size, PAGE_ALIGN(size), flags, true);
+			gomem_trace_alloc(ptrs[j], size, flags, NUMA_NO_NODE, ip);
+		}
+		if (got < want) {
+			/* No pages to be had: as gomem_alloc() fails, all of it. */
+			gomem_count_failure();
+			gomem_trace_alloc(NULL, size, flags, NUMA_NO_NODE, ip);
+			return gomem_alloc_bulk_undo(ptrs, i + got, ip);
+		}
+	}
+	return nr;
+}
+
 /*
  * Like nr calls of gomem_alloc(), each object checked and traced as
  * there, but small objects come off this CPU's stack as many at a time
  * as it holds, and tiny ones are placed as many at a time as its blocks
- * hold, one lock section for them all.
+ * hold, one lock section for them all; large ones come a batch of spans
+ * at a time (gomem_alloc_bulk_large()).
  */
 int gomem_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
 {
@@ -900,6 +978,9 @@ int gomem_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
 		}
 		return nr;
 	}
+	if (size > GOMEM_MAX_SMALL && size <= GOMEM_MAX_SIZE &&
+	    !(flags & GOMEM_GFP_UNSUPPORTED) && !gomem_debug())
+		return gomem_alloc_bulk_large(size, flags, nr, ptrs, _RET_IP_);
 	if (!gomem_small_size(size) || (flags & GOMEM_GFP_UNSUPPORTED)) {
 		for (i = 0; i < nr; i++) {
 			ptrs[i] = gomem_alloc_ip(size, flags, NUMA_NO_NODE, _RET_IP_);
@@ -944,9 +1025,7 @@ int gomem_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
 	}
 	return nr;
 fail:
-	while (i--)
-		gomem_free_ip(ptrs[i], _RET_IP_);
-	return 0;
+	return gomem_alloc_bulk_undo(ptrs, i, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(gomem_alloc_bulk);
 
@@ -967,12 +1046,16 @@ static void gomem_free_bulk_hole(size_t *holes, unsigned long ip)
 /*
  * Like nr calls of gomem_free(), but up to GOMEM_BULK_SECTION objects in
  * one section of the mcache lock, so a lock round trip is paid once for
- * them.  An object the section cannot finish (a large one, a bad one, a
- * NULL) ends the section and is dealt with before the next.
+ * them.  The large objects it claims are freed together after it, their
+ * spans kept in one round trip of class 0's lock.  An object the section
+ * cannot finish (a bad one, a NULL) ends the section and is reported
+ * before the next.
  */
 void gomem_free_bulk(size_t nr, void **ptrs)
 {
+	struct mspan *large[GOMEM_BULK_SECTION] __uninitialized;
 	size_t i = 0, end, holes = 0;
+	unsigned int nlarge;
 	struct mspan *s = NULL;
 	unsigned long flags;
 	struct mcache *c;
@@ -995,6 +1078,7 @@ void gomem_free_bulk(size_t nr, void **ptrs)
 	}
 	while (i < nr) {
 		end = min(nr, i + GOMEM_BULK_SECTION);
+		nlarge = 0;
 		mcache_lock_irqsave(flags);
 		c = this_cpu_read(gomem_mcache);
 		/* A full stack makes room for the rest (flush_count()). */
@@ -1006,14 +1090,19 @@ void gomem_free_bulk(size_t nr, void **ptrs)
 			if (unlikely(p == ZERO_SIZE_PTR))
 				continue;
 			s = gomem_free_locked(c, p);
-			if (unlikely(s))
+			if (likely(!s))
+				continue;
+			if (unlikely(s == GOMEM_FREE_BAD))
 				break;
+			large[nlarge++] = s;
 		}
 		c->bulk_left = 0;
 		/* What the stacks could not take goes back now, not later. */
 		if (c->naway)
 			mcache_flush_away(c);
 		mcache_unlock_irqrestore(flags);
+		if (nlarge)
+			large_free(large, nlarge);
 		if (i == end)
 			continue;
 		/* ptrs[i] ended the section. */

@@ -514,7 +514,10 @@ void mspan_for_each(void (*fn)(struct mspan *s, void *arg), void *arg);
 void mspan_dead_flush(void);
 bool mspan_dead_waiting(int cpu);
 struct mspan *mspan_alloc_large(size_t size, int node, gfp_t gfp);
+unsigned int mspan_alloc_large_bulk(size_t size, int node, gfp_t gfp,
+				    struct mspan **spans, unsigned int n);
 void mspan_free_large(struct mspan *s);
+void mspan_free_large_bulk(struct mspan **spans, unsigned int n);
 
 /* mcentral.c */
 struct mcentral {
@@ -579,7 +582,10 @@ unsigned int mcentral_class_for(unsigned int cls);
 unsigned long mcentral_release_empty(unsigned long want);
 unsigned long mcentral_release_large(unsigned long want);
 bool mcentral_keep_large(struct mspan *s);
+unsigned int mcentral_keep_large_bulk(struct mspan **spans, unsigned int n);
 struct mspan *mcentral_reuse_large(unsigned int npages, int node);
+unsigned int mcentral_reuse_large_bulk(unsigned int npages, int node,
+				       struct mspan **spans, unsigned int n);
 
 /* mcache.c */
 struct gomem_class_stats {

@@ -515,6 +515,7 @@ unsigned long mheap_keep_room(void)
 
 	return max(room, 0L);
 }
+EXPORT_SYMBOL_IF_KUNIT(mheap_keep_room);
 
 /* A run to give back, longest first, taken from its pool; mheap.lock. */
 static struct page *pool_victim(unsigned long *n)

@@ -256,12 +256,8 @@ void mspan_for_each(void (*fn)(struct mspan *s, void *arg), void *arg)
 }
 EXPORT_SYMBOL_IF_KUNIT(mspan_for_each);
 
-/*
- * A large object: a span of its own, the pages its size needs, counted;
- * a kept one of as many pages on node if there is one (mcentral.c),
- * cleared as the page allocator would clear new pages.
- */
-struct mspan *mspan_alloc_large(size_t size, int node, gfp_t gfp)
+/* A new span of its own for a large object of size, on node's pages. */
+static struct mspan *mspan_new_large(size_t size, int node, gfp_t gfp)
 {
 	struct mspan tmpl = {
 		.kind = MSPAN_LARGE,
@@ -271,42 +267,96 @@ struct mspan *mspan_alloc_large(size_t size, int node, gfp_t gfp)
 		.req = size,
 		.live = 1,
 	};
-	struct mspan *s = NULL;
 
+	return mspan_alloc(&tmpl, node, gfp);
+}
+
+/*
+ * Up to n large objects of size, in spans, each a span of its own, the
+ * pages its size needs: kept spans of as many pages on node first, all
+ * taken in one lock round trip (mcentral.c) and cleared as the page
+ * allocator would clear new pages, then new ones until one cannot be
+ * had.  Returns how many, counted.  One body for one span and for many,
+ * as mcentral_reuse_large()'s.
+ */
+static __always_inline unsigned int alloc_large(size_t size, int node, gfp_t gfp,
+						struct mspan **spans,
+						unsigned int n)
+{
+	unsigned int npages = PAGE_ALIGN(size) >> PAGE_SHIFT, got = 0, i;
+	int near = node == NUMA_NO_NODE ? numa_mem_id() : node;
+	struct mspan *s;
+
+	/* Not under debug=1, whose spans carry their own records. */
 	if (!gomem_debug())
-		s = mcentral_reuse_large(tmpl.npages, node == NUMA_NO_NODE ?
-					 numa_mem_id() : node);
-	if (s) {
+		got = n == 1 ? !!(spans[0] = mcentral_reuse_large(npages, near)) :
+		      mcentral_reuse_large_bulk(npages, near, spans, n);
+	for (i = 0; i < got; i++) {
+		s = spans[i];
 		if (want_init_on_alloc(gomem_inherit_gfp(gfp)))
 			gomem_zero((void *)s->base, s->size);
 		s->req = size;
 		/* Before any pointer to it is handed out. */
 		WRITE_ONCE(s->live, 1);
-	} else {
-		s = mspan_alloc(&tmpl, node, gfp);
-		if (!s)
-			return NULL;
 	}
-	atomic_long_inc(&gomem_mheap.nr_large);
-	atomic_long_add(s->npages, &gomem_mheap.large_pages);
-	return s;
+	for (; got < n; got++) {
+		spans[got] = mspan_new_large(size, node, gfp);
+		if (!spans[got])
+			break;
+	}
+	atomic_long_add(got, &gomem_mheap.nr_large);
+	atomic_long_add((unsigned long)got * npages, &gomem_mheap.large_pages);
+	return got;
+}
+
+struct mspan *mspan_alloc_large(size_t size, int node, gfp_t gfp)
+{
+	struct mspan *s;
+
+	return alloc_large(size, node, gfp, &s, 1) ? s : NULL;
 }
 EXPORT_SYMBOL_IF_KUNIT(mspan_alloc_large);
 
+unsigned int mspan_alloc_large_bulk(size_t size, int node, gfp_t gfp,
+				    struct mspan **spans, unsigned int n)
+{
+	return alloc_large(size, node, gfp, spans, n);
+}
+EXPORT_SYMBOL_IF_KUNIT(mspan_alloc_large_bulk);
+
 /*
- * A large span whose free won its cmpxchg on span->live is kept for
- * reuse if it can be, else goes, pages straight back to the page
- * allocator, which zeroes them itself if init_on_free asks.  Interrupts
- * as the caller had them.
+ * Large spans whose frees won their cmpxchg on span->live: kept for
+ * reuse as far as there is room, in one lock round trip, the others
+ * gone, pages straight back to the page allocator, which zeroes them
+ * itself if init_on_free asks.  Interrupts as the caller had them.  One
+ * body for one span and for many.
  */
+static __always_inline void free_large(struct mspan **spans, unsigned int n)
+{
+	unsigned long pages = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		pages += spans[i]->npages;
+	atomic_long_sub(n, &gomem_mheap.nr_large);
+	atomic_long_sub(pages, &gomem_mheap.large_pages);
+	i = n == 1 ? mcentral_keep_large(spans[0]) :
+	    mcentral_keep_large_bulk(spans, n);
+	for (; i < n; i++)
+		mspan_free(spans[i]);
+}
+
 void mspan_free_large(struct mspan *s)
 {
-	atomic_long_dec(&gomem_mheap.nr_large);
-	atomic_long_sub(s->npages, &gomem_mheap.large_pages);
-	if (!mcentral_keep_large(s))
-		mspan_free(s);
+	free_large(&s, 1);
 }
 EXPORT_SYMBOL_IF_KUNIT(mspan_free_large);
+
+void mspan_free_large_bulk(struct mspan **spans, unsigned int n)
+{
+	free_large(spans, n);
+}
+EXPORT_SYMBOL_IF_KUNIT(mspan_free_large_bulk);
 
 int mspan_init(void)
 {

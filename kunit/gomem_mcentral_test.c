@@ -791,6 +791,61 @@ static void kept_large_spans_stay_on_their_node(struct kunit *test)
 	gomem_free(p);
 }
 
+/* Is p among the n pointers of ps? */
+static bool among(void *const *ps, unsigned int n, const void *p)
+{
+	while (n--)
+		if (ps[n] == p)
+			return true;
+	return false;
+}
+
+/*
+ * A bulk free of large objects keeps their spans as a batch, the first
+ * ones the surplus has room for, and gives the rest back to the page
+ * allocator; a bulk allocation of as many pages takes every kept span
+ * back, and pages anew only for the rest.  The objects are 1 MiB, so that
+ * the room (1/128 of memory) holds only a few of them.
+ */
+static void large_spans_are_kept_and_reused_in_batches(struct kunit *test)
+{
+	struct mcentral *c = &gomem_mcentral[GOMEM_LARGE_CLASS];
+	const unsigned long npages = SZ_1M >> PAGE_SHIFT;
+	unsigned long acquired, released, fit;
+	void *p[GOMEM_BATCH_MAX], *q[GOMEM_BATCH_MAX];
+	unsigned int n, i, again = 0;
+
+	gomem_test_no_reserve();
+	/* On one CPU: a kept span serves its own node's requests only. */
+	gomem_test_pin(test, 0);
+	KUNIT_ASSERT_EQ(test, c->nr_empty, 0UL);
+	fit = mheap_keep_room() / npages;
+	if (fit < 2 || fit + 3 > GOMEM_BATCH_MAX)
+		kunit_skip(test, "room for %lu objects of 1 MiB", fit);
+	n = fit + 3;
+	KUNIT_ASSERT_EQ(test, gomem_alloc_bulk(SZ_1M, GFP_KERNEL, n, p), (int)n);
+	released = gomem_mheap.pages_released;
+	gomem_free_bulk(n, p);
+	KUNIT_EXPECT_EQ(test, c->nr_empty, fit);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.kept), (long)(fit * npages));
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_released, released + (n - fit) * npages);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.large_pages), 0L);
+
+	acquired = gomem_mheap.pages_acquired;
+	KUNIT_ASSERT_EQ(test, gomem_alloc_bulk(SZ_1M, GFP_KERNEL, n, q), (int)n);
+	for (i = 0; i < n; i++)
+		again += among(p, n, q[i]);
+	KUNIT_EXPECT_GE(test, again, (unsigned int)fit);
+	KUNIT_EXPECT_EQ(test, c->nr_empty, 0UL);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.kept), 0L);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_acquired, acquired + (n - fit) * npages);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.large_pages), (long)(n * npages));
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_EQ(test, gomem_size(q[i]), (size_t)SZ_1M);
+	gomem_free_bulk(n, q);
+	gomem_test_unpin();
+}
+
 static struct kunit_case mcentral_cases[] = {
 	KUNIT_CASE(batches_are_distinct_and_cached),
 	KUNIT_CASE(spans_move_between_lists),
@@ -809,6 +864,7 @@ static struct kunit_case mcentral_cases[] = {
 	KUNIT_CASE(objects_come_from_the_node_asked),
 	KUNIT_CASE(freed_large_spans_are_kept_and_reused),
 	KUNIT_CASE(kept_large_spans_stay_on_their_node),
+	KUNIT_CASE(large_spans_are_kept_and_reused_in_batches),
 	{}
 };
 
