@@ -644,7 +644,7 @@ static __always_inline unsigned int keep_large(struct mspan **spans,
 	 * surplus would take for nothing on each free past it: frees at
 	 * the same time may each keep as much again (mheap_keep_room()).
 	 */
-	if (want_init_on_free())
+	if (want_init_on_free() || spans[0]->debug)
 		return 0;
 	room = mheap_keep_room();
 	for (kept = 0; kept < n && !spans[kept]->debug &&
