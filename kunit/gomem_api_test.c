@@ -324,14 +324,6 @@ static void realloc_moves_and_stays(struct kunit *test)
 	gomem_test_expect_baseline(test, before);
 }
 
-static bool among(void *const *objs, unsigned int n, const void *p)
-{
-	while (n--)
-		if (objs[n] == p)
-			return true;
-	return false;
-}
-
 /*
  * A realloc that moves to a smaller object copies only what fits.  On one
  * CPU where the class is warm, a batch of it holds neighbours: an object with one on either
@@ -356,7 +348,8 @@ static void realloc_copies_only_what_fits(struct kunit *test)
 	for (i = 0; i < ARRAY_SIZE(from); i++) {
 		KUNIT_ASSERT_EQ(test, gomem_alloc_bulk(to, GFP_KERNEL, n, objs), (int)n);
 		for (j = 0, mid = NULL; j < n && !mid; j++) {
-			if (among(objs, n, objs[j] + to) && among(objs, n, objs[j] - to))
+			if (gomem_test_among(objs, n, objs[j] + to) &&
+			    gomem_test_among(objs, n, objs[j] - to))
 				mid = objs[j];
 		}
 		KUNIT_ASSERT_NOT_NULL_MSG(test, mid, "no object with two neighbours among %u", n);

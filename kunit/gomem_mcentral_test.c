@@ -791,15 +791,6 @@ static void kept_large_spans_stay_on_their_node(struct kunit *test)
 	gomem_free(p);
 }
 
-/* Is p among the n pointers of ps? */
-static bool among(void *const *ps, unsigned int n, const void *p)
-{
-	while (n--)
-		if (ps[n] == p)
-			return true;
-	return false;
-}
-
 /*
  * A bulk free of large objects keeps their spans as a batch, the first
  * ones the surplus has room for, and gives the rest back to the page
@@ -834,7 +825,7 @@ static void large_spans_are_kept_and_reused_in_batches(struct kunit *test)
 	acquired = gomem_mheap.pages_acquired;
 	KUNIT_ASSERT_EQ(test, gomem_alloc_bulk(SZ_1M, GFP_KERNEL, n, q), (int)n);
 	for (i = 0; i < n; i++)
-		again += among(p, n, q[i]);
+		again += gomem_test_among(p, n, q[i]);
 	KUNIT_EXPECT_GE(test, again, (unsigned int)fit);
 	KUNIT_EXPECT_EQ(test, c->nr_empty, 0UL);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.kept), 0L);

@@ -242,6 +242,16 @@ static inline void gomem_test_no_reserve(void)
 	reclaim_scavenger_sync();
 }
 
+/* Is p among the n pointers of ps? */
+static inline bool gomem_test_among(void *const *ps, unsigned int n,
+				    const void *p)
+{
+	while (n--)
+		if (ps[n] == p)
+			return true;
+	return false;
+}
+
 /* Reports of bad input gomem has made since it was loaded. */
 static inline int gomem_test_reports(void)
 {
