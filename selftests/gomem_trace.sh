@@ -52,8 +52,8 @@ sed -n 's/.* \(gomem_[a-z]*: call_site=\)/\1/p' "$T/trace" |
 # Read while gomem_traced is loaded, so that its call sites have names.
 rmmod gomem_traced 2>/dev/null
 echo "# $(wc -l </tmp/gomem_trace.want) events expected, $(wc -l </tmp/gomem_trace.got) recorded"
-ktap_expect_eq "the sequence expects its 22 events" \
-	"$(wc -l </tmp/gomem_trace.want)" 22
+ktap_expect_eq "the sequence expects its 34 events" \
+	"$(wc -l </tmp/gomem_trace.want)" 34
 diff /tmp/gomem_trace.want /tmp/gomem_trace.got | sed 's/^/# /'
 ktap_expect_eq "every event, every field, in order" \
 	"$(cmp -s /tmp/gomem_trace.want /tmp/gomem_trace.got && echo same)" same

@@ -115,17 +115,23 @@ static noinline int traced_realloc_ends(void)
 	return 0;
 }
 
+/* Bulk calls of each kind of object: tiny, small and large. */
 static noinline int traced_bulk(void)
 {
-	int i;
+	static const size_t sizes[] = { 5, 64, 100000 };
+	int i, k;
 
-	if (gomem_alloc_bulk(64, GFP_KERNEL, ARRAY_SIZE(bulk), bulk) != ARRAY_SIZE(bulk))
-		return -ENOMEM;
-	for (i = 0; i < ARRAY_SIZE(bulk); i++)
-		expect_alloc(__func__, bulk[i], 64, GFP_KERNEL, NUMA_NO_NODE);
-	gomem_free_bulk(ARRAY_SIZE(bulk), bulk);
-	for (i = 0; i < ARRAY_SIZE(bulk); i++)
-		expect_free(__func__, bulk[i]);
+	for (k = 0; k < ARRAY_SIZE(sizes); k++) {
+		if (gomem_alloc_bulk(sizes[k], GFP_KERNEL, ARRAY_SIZE(bulk), bulk) !=
+		    ARRAY_SIZE(bulk))
+			return -ENOMEM;
+		for (i = 0; i < ARRAY_SIZE(bulk); i++)
+			expect_alloc(__func__, bulk[i], sizes[k], GFP_KERNEL,
+				     NUMA_NO_NODE);
+		gomem_free_bulk(ARRAY_SIZE(bulk), bulk);
+		for (i = 0; i < ARRAY_SIZE(bulk); i++)
+			expect_free(__func__, bulk[i]);
+	}
 	return 0;
 }
 
