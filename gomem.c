@@ -338,7 +338,8 @@ static __always_inline void *small_alloc_slow(size_t size, unsigned int *cls,
 /*
  * Up to n large objects of size in p, GOMEM_BATCH_MAX at most, each a
  * span of its own, on node's pages if it can, counted in one section of
- * the mcache lock: how many.
+ * the mcache lock: how many.  A single call (n a constant 1) takes the
+ * single-span entry of each layer below, which runs no loop.
  */
 static __always_inline unsigned int large_alloc_bulk(size_t size, int node,
 						     gfp_t gfp, void **p,
@@ -741,7 +742,10 @@ static __always_inline struct mspan *gomem_free_locked(struct mcache *c,
 	return s;
 }
 
-/* Large objects' spans that gomem_free_locked() claimed, n of them, freed. */
+/*
+ * Large objects' spans that gomem_free_locked() claimed, n of them,
+ * freed; a single free by the single-span entry, as large_alloc_bulk().
+ */
 static __always_inline void large_free(struct mspan **spans, unsigned int n)
 {
 	unsigned int i;

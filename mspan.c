@@ -284,13 +284,15 @@ static __always_inline unsigned int alloc_large(size_t size, int node, gfp_t gfp
 						unsigned int n)
 {
 	unsigned int npages = PAGE_ALIGN(size) >> PAGE_SHIFT, got = 0, i;
-	int near = node == NUMA_NO_NODE ? numa_mem_id() : node;
 	struct mspan *s;
+	int near;
 
 	/* Not under debug=1, whose spans carry their own records. */
-	if (!gomem_debug())
+	if (!gomem_debug()) {
+		near = node == NUMA_NO_NODE ? numa_mem_id() : node;
 		got = n == 1 ? !!(spans[0] = mcentral_reuse_large(npages, near)) :
 		      mcentral_reuse_large_bulk(npages, near, spans, n);
+	}
 	for (i = 0; i < got; i++) {
 		s = spans[i];
 		if (want_init_on_alloc(gomem_inherit_gfp(gfp)))
