@@ -405,6 +405,52 @@ static void bulk_free_of_every_kind(struct kunit *test)
 	gomem_test_expect_baseline(test, before);
 }
 
+/*
+ * A bulk free looks a page up once for the objects in it that follow one
+ * another, and still judges each pointer as gomem_free() would: of two
+ * objects a and b of one page, given as a, a pointer inside b, b, a, the
+ * pointer inside b and the second a are reported, once each, and a and
+ * b are freed.
+ */
+static void bulk_free_within_a_page(struct kunit *test)
+{
+	struct gomem_snap *before = gomem_test_snap(test), *after;
+	const unsigned int n = 64;
+	void **p = kunit_kcalloc(test, n, sizeof(void *), GFP_KERNEL);
+	int total = gomem_test_reports(), inside = reports(GOMEM_BAD_INTERIOR);
+	int twice = reports(GOMEM_BAD_DOUBLE);
+	unsigned int i, j = 0;
+	void *ptrs[4];
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_ASSERT_EQ(test, gomem_alloc_bulk(64, GFP_KERNEL, n, p), n);
+	/* A page holds 64 of them, so two of n share one. */
+	for (i = 1; i < n; i++)
+		for (j = 0; j < i; j++)
+			if (virt_to_page(p[i]) == virt_to_page(p[j]))
+				goto found;
+	KUNIT_FAIL(test, "no two of %u objects of 64 bytes share a page", n);
+	return;
+found:
+	ptrs[0] = p[i];
+	ptrs[1] = p[j] + 8;
+	ptrs[2] = p[j];
+	ptrs[3] = p[i];
+	gomem_free_bulk(ARRAY_SIZE(ptrs), ptrs);
+	KUNIT_EXPECT_EQ(test, reports(GOMEM_BAD_INTERIOR), inside + 1);
+	KUNIT_EXPECT_EQ(test, reports(GOMEM_BAD_DOUBLE), twice + 1);
+	KUNIT_EXPECT_EQ(test, gomem_test_reports(), total + 2);
+	KUNIT_EXPECT_EQ(test, gomem_why((unsigned long)p[i]), GOMEM_BAD_DOUBLE);
+	KUNIT_EXPECT_EQ(test, gomem_why((unsigned long)p[j]), GOMEM_BAD_DOUBLE);
+	after = gomem_test_snap(test);
+	KUNIT_EXPECT_EQ(test, after->st.bad_frees, before->st.bad_frees + 2);
+	p[i] = NULL;
+	p[j] = NULL;
+	for (i = 0; i < n; i++)
+		gomem_free(p[i]);
+	gomem_test_expect_baseline(test, before);
+}
+
 static struct kunit_case bad_cases[] = {
 	KUNIT_CASE(foreign_pointers),
 	KUNIT_CASE(interior_pointers),
@@ -413,6 +459,7 @@ static struct kunit_case bad_cases[] = {
 	KUNIT_CASE(impossible_requests),
 	KUNIT_CASE(bad_bulk_calls),
 	KUNIT_CASE(bulk_free_of_every_kind),
+	KUNIT_CASE(bulk_free_within_a_page),
 	KUNIT_CASE(caught_under_the_lock),
 	{}
 };
