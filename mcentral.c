@@ -427,9 +427,12 @@ static struct mspan *mcentral_reuse(struct mcentral *c, int node)
 
 /*
  * A span of node's with FREE objects: a partial one (*listed), else a
- * kept one, on no list now; c->lock held.
+ * kept one, on no list now; c->lock held.  Inline: out of line, as GCC
+ * left it once mcentral_get() had a body for each width, a batch of
+ * 4 KiB objects, a span each, took 6 more instructions an allocation.
  */
-static struct mspan *mcentral_next(struct mcentral *c, int node, bool *listed)
+static __always_inline struct mspan *mcentral_next(struct mcentral *c, int node,
+						   bool *listed)
 {
 	struct mspan *s = list_first_entry_or_null(&c->partial[node], struct mspan,
 						   node_list);
@@ -453,23 +456,19 @@ static struct mspan *mcentral_any_partial(struct mcentral *c, bool *listed)
 }
 
 /*
- * Move n objects into objs, FREE -> CACHED, from node's spans (NUMA_NO_NODE:
- * this CPU's node), growing by spans from the mheap on that node as the
- * class runs out there, and taking another node's objects only if that
- * fails.  Returns how many it moved: fewer than n only if no node had
- * them and the mheap could not grow.  Called with interrupts enabled;
- * sleeps only if gfp allows, and only in the page or slab allocator.
+ * mcentral_get() for a class whose states are width bytes wide, a
+ * constant in each of its calls, as in mcentral_put_as().
  */
-unsigned int mcentral_get(struct mcentral *c, struct gomem_obj *objs,
-			  unsigned int n, gfp_t gfp, int node)
+static __always_inline unsigned int mcentral_get_as(struct mcentral *c,
+						    struct gomem_obj *objs,
+						    unsigned int n, gfp_t gfp,
+						    int node, unsigned int width)
 {
-	unsigned int got = 0, cached = gomem_state_cached(c->state_width), i;
+	unsigned int got = 0, cached = gomem_state_cached(width), i;
 	struct mcentral_section sec;
 	struct mspan *s;
 	bool listed;
 
-	if (node == NUMA_NO_NODE)
-		node = numa_mem_id();
 	mcentral_lock(c, &sec, got);
 	while (got < n) {
 		s = mcentral_next(c, node, &listed);
@@ -486,9 +485,9 @@ unsigned int mcentral_get(struct mcentral *c, struct gomem_obj *objs,
 				break;
 		}
 		for (i = s->hint; got < n && s->nfree; i++) {
-			if (mspan_state(s, i) != GOMEM_OBJ_FREE)
+			if (mspan_state_as(s, i, width) != GOMEM_OBJ_FREE)
 				continue;
-			mspan_set_state(s, i, cached);
+			mspan_set_state_as(s, i, cached, width);
 			objs[got].p = (void *)(s->base + (unsigned long)i * s->size);
 			objs[got++].span = s;
 			s->nfree--;
@@ -503,6 +502,30 @@ unsigned int mcentral_get(struct mcentral *c, struct gomem_obj *objs,
 	}
 	mcentral_unlock(c, &sec, true, got);
 	return got;
+}
+
+/*
+ * Move n objects into objs, FREE -> CACHED, from node's spans (NUMA_NO_NODE:
+ * this CPU's node), growing by spans from the mheap on that node as the
+ * class runs out there, and taking another node's objects only if that
+ * fails.  Returns how many it moved: fewer than n only if no node had
+ * them and the mheap could not grow.  Called with interrupts enabled;
+ * sleeps only if gfp allows, and only in the page or slab allocator.
+ */
+unsigned int mcentral_get(struct mcentral *c, struct gomem_obj *objs,
+			  unsigned int n, gfp_t gfp, int node)
+{
+	if (node == NUMA_NO_NODE)
+		node = numa_mem_id();
+	/*
+	 * The width tested once, as by mcentral_put(): measured, batches
+	 * of 8 B to 32 KiB took 2 to 4 fewer instructions an allocation.
+	 */
+	if (c->state_width == 1)
+		return mcentral_get_as(c, objs, n, gfp, node, 1);
+	if (c->state_width == 2)
+		return mcentral_get_as(c, objs, n, gfp, node, 2);
+	return mcentral_get_as(c, objs, n, gfp, node, GOMEM_TINY_STATE);
 }
 EXPORT_SYMBOL_IF_KUNIT(mcentral_get);
 
