@@ -464,7 +464,7 @@ static __always_inline unsigned int mcentral_get_as(struct mcentral *c,
 						    unsigned int n, gfp_t gfp,
 						    int node, unsigned int width)
 {
-	unsigned int got = 0, cached = gomem_state_cached(width), i;
+	unsigned int got = 0, cached = gomem_state_cached(width), i, take;
 	struct mcentral_section sec;
 	struct mspan *s;
 	bool listed;
@@ -484,14 +484,20 @@ static __always_inline unsigned int mcentral_get_as(struct mcentral *c,
 			if (!s)
 				break;
 		}
-		for (i = s->hint; got < n && s->nfree; i++) {
+		/*
+		 * nfree objects are FREE, none below the hint: the scan
+		 * finds take of them, counted here once, not once each.
+		 */
+		take = min_t(unsigned int, n - got, s->nfree);
+		s->nfree -= take;
+		c->nr_free -= take;
+		for (i = s->hint; take; i++) {
 			if (mspan_state_as(s, i, width) != GOMEM_OBJ_FREE)
 				continue;
 			mspan_set_state_as(s, i, cached, width);
 			objs[got].p = (void *)(s->base + (unsigned long)i * s->size);
 			objs[got++].span = s;
-			s->nfree--;
-			c->nr_free--;
+			take--;
 		}
 		s->hint = i;
 		/* A span new to the lists goes straight where it belongs. */
@@ -802,7 +808,7 @@ static __always_inline void mcentral_put_as(struct mcentral *c,
 					    const struct gomem_obj *objs,
 					    unsigned int n, unsigned int width)
 {
-	unsigned int cached = gomem_state_cached(width), i, k;
+	unsigned int cached = gomem_state_cached(width), i, k, bad = 0;
 	struct mcentral_section sec;
 	/* Pages this call may keep (ULONG_MAX: not asked yet), and kept. */
 	unsigned long room = ULONG_MAX, kept = 0, p;
@@ -818,11 +824,11 @@ static __always_inline void mcentral_put_as(struct mcentral *c,
 			/* Counting it free would hand it out twice. */
 			gomem_report("object", "mcentral_put", objs->p,
 				     GOMEM_BAD_STATE, _RET_IP_);
+			bad++;
 			continue;
 		}
 		mspan_set_state_as(s, i, GOMEM_OBJ_FREE, width);
 		s->hint = min_t(unsigned int, s->hint, i);
-		c->nr_free++;
 		was_full = !s->nfree++;
 		/* Full to empty at once, as a span of one object goes: one add. */
 		if (s->nfree == s->nelems) {
@@ -843,6 +849,11 @@ static __always_inline void mcentral_put_as(struct mcentral *c,
 			list_add(&s->node_list, &c->partial[s->node]);
 		}
 	}
+	/*
+	 * Every object put back is FREE, counted once for them all (the
+	 * spans that left subtracted theirs above).
+	 */
+	c->nr_free += n - bad;
 	/* Counted before the lock goes, as a release would subtract them. */
 	if (kept)
 		atomic_long_add(kept, &gomem_mheap.kept);
