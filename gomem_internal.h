@@ -536,6 +536,7 @@ struct mcentral {
 	u8 kind, state_width;
 	u16 cache_cap;			/* an mcache stack's room */
 	u16 stream_cap;			/* ... in a stream (mcache.c) */
+	u16 swing_cap;			/* ... that swings (mcache.c) */
 	unsigned int lender;		/* the class it borrows from when cold */
 	atomic_t borrowed;		/* bytes it borrowed since nr_spans was 0 */
 } ____cacheline_aligned_in_smp;
@@ -627,7 +628,7 @@ struct mcache_slot {
 #define MCACHE_WARM_FREE	BIT(1)
 /* Flushes, or refills, in a row that make a stream (mcache.c: cap_limit()). */
 #define MCACHE_STREAM		8
-/* Swings that let a stack grow as a stream's may (mcache.c: grown_cap()). */
+/* Swings that let a stack grow to its swing_cap (mcache.c: grown_cap()). */
 #define MCACHE_SWINGS		2
 
 /*

@@ -39,9 +39,11 @@
  * class's stack, whose capacity starts at a few objects and doubles with
  * each refill up to the class's cache_cap (about GOMEM_MCACHE_BYTES of
  * objects), and that is freed when the cache is drained; a stack that
- * frees overflow grows too, and one in a stream of frees or of refills,
- * or that swings between them in waves bigger than it, up to four times
- * as many bytes, its class's stream_cap (cap_limit(), grown_cap()).
+ * frees overflow grows too, and one in a stream of frees or of refills
+ * up to four times as many bytes, its class's stream_cap, and one that
+ * swings between them in waves bigger than it up to its swing_cap, as
+ * many or, in the classes up to a page, eight times (cap_limit(),
+ * grown_cap()).
  * So a loaded gomem holds one small struct mcache per CPU that has been
  * online (made before the CPU first runs, kept when it goes offline, for
  * its statistics; a CPU that is only possible has none), a class used
@@ -174,7 +176,8 @@ static unsigned int cap_limit(unsigned int cls, unsigned int streak)
 }
 
 /*
- * A stack that swings may grow to its stream_cap too: MCACHE_SWINGS
+ * A stack that swings may grow to its class's swing_cap, a stream's
+ * size or, up to a page, twice as many bytes (mcentral.c): MCACHE_SWINGS
  * times, a run of two or more refills that grew no span ended in a
  * flush, or a run of two or more flushes in a refill that grew none (a
  * workload growing to its peak makes no swing, as it makes no stream).
@@ -183,7 +186,8 @@ static unsigned int cap_limit(unsigned int cls, unsigned int streak)
  * stack that holds the wave pays one or two: every CPU of the
  * concurrent pattern (64 objects allocated, then freed) took 7 to 12 a
  * wave at 1 KiB, whose stacks hold 16, and the pattern took 20 and 24%
- * fewer instructions at 512 B and 1 KiB once they could grow.  Unlike
+ * fewer instructions at 512 B and 1 KiB once they could grow (and at
+ * 2 KiB 23% fewer once they could hold 64, not a stream's 32).  Unlike
  * a stream, a swing moves no more objects a round trip: the stack only
  * grows, and the bulk calls, which move what they need, make no swing.
  * Like a stream's, its size lasts until the drain.
@@ -195,7 +199,7 @@ static unsigned int grown_cap(unsigned int cls, unsigned int cap,
 			      unsigned int streak, unsigned int swings)
 {
 	unsigned int limit = swings >= MCACHE_SWINGS ?
-			     gomem_mcentral[cls].stream_cap : cap_limit(cls, streak);
+			     gomem_mcentral[cls].swing_cap : cap_limit(cls, streak);
 
 	return cap ? min(2 * cap, limit) : first_cap(cls);
 }

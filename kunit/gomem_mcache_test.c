@@ -358,20 +358,21 @@ static void one_wave(struct kunit *test, size_t size, void **p, unsigned int n)
 
 /*
  * A stack that swings, emptied and filled by waves of single calls bigger
- * than it, grows to its stream_cap, never past it, and a wave then takes
+ * than it, grows to its swing_cap, never past it, and a wave then takes
  * at most two lock round trips, where it took one for every half stack;
- * waves of bulk calls make no swing.  The drain forgets the swings.
+ * waves of bulk calls make no swing.  The drain forgets the swings.  At
+ * 1 KiB the swing_cap is a stream's; at 2 KiB twice that.
  */
-static void swings_grow_the_stack(struct kunit *test)
+static void swings_grow(struct kunit *test, size_t size)
 {
-	unsigned int cls = gomem_size_class(SZ_1K), cap, wave, k;
+	unsigned int cls = gomem_size_class(size), cap, wave, k;
 	struct gomem_snap *before = gomem_test_snap(test);
 	struct mcache_slot *slot;
 	u64 trips;
 	void **p;
 
 	cap = gomem_mcentral[cls].cache_cap;
-	wave = gomem_mcentral[cls].stream_cap;
+	wave = gomem_mcentral[cls].swing_cap;
 	if (wave < 4 * cap || cap < 4)
 		kunit_skip(test, "needs a class that may cache four times more");
 	p = kunit_kcalloc(test, wave, sizeof(void *), GFP_KERNEL);
@@ -381,27 +382,39 @@ static void swings_grow_the_stack(struct kunit *test)
 	slot = &cache_of(0)->slot[cls];
 
 	for (k = 0; k < 4; k++) {
-		KUNIT_ASSERT_EQ(test, gomem_alloc_bulk(SZ_1K, GFP_KERNEL, wave, p), (int)wave);
+		KUNIT_ASSERT_EQ(test, gomem_alloc_bulk(size, GFP_KERNEL, wave, p), (int)wave);
 		gomem_free_bulk(wave, p);
 	}
+	/* A bulk free bigger than the stack may make a stream, no swing. */
 	KUNIT_EXPECT_EQ(test, (unsigned int)slot->swings, 0U);
-	KUNIT_EXPECT_LE(test, (unsigned int)slot->cap, cap);
+	KUNIT_EXPECT_LE_MSG(test, (unsigned int)slot->cap,
+			    (unsigned int)gomem_mcentral[cls].stream_cap, "size %zu", size);
 
 	for (k = 0; k < 8; k++) {
-		one_wave(test, SZ_1K, p, wave);
-		KUNIT_EXPECT_LE(test, (unsigned int)slot->cap, wave);
+		one_wave(test, size, p, wave);
+		KUNIT_EXPECT_LE_MSG(test, (unsigned int)slot->cap, wave, "size %zu", size);
 	}
 	KUNIT_EXPECT_GE(test, (unsigned int)slot->swings, MCACHE_SWINGS);
-	KUNIT_EXPECT_EQ(test, (unsigned int)slot->cap, wave);
+	KUNIT_EXPECT_EQ_MSG(test, (unsigned int)slot->cap, wave, "size %zu", size);
 	trips = cache_of(0)->stats.refills + cache_of(0)->stats.flushes;
-	one_wave(test, SZ_1K, p, wave);
-	KUNIT_EXPECT_LE(test, cache_of(0)->stats.refills + cache_of(0)->stats.flushes,
-			trips + 2);
+	one_wave(test, size, p, wave);
+	KUNIT_EXPECT_LE_MSG(test, cache_of(0)->stats.refills + cache_of(0)->stats.flushes,
+			    trips + 2, "size %zu", size);
 
 	gomem_drain();
 	KUNIT_EXPECT_EQ(test, (unsigned int)slot->swings, 0U);
 	gomem_test_unpin();
 	gomem_test_expect_baseline(test, before);
+}
+
+static void swings_grow_the_stack(struct kunit *test)
+{
+	unsigned int cls = gomem_size_class(SZ_2K);
+
+	KUNIT_EXPECT_EQ(test, (unsigned int)gomem_mcentral[cls].swing_cap,
+			2U * gomem_mcentral[cls].stream_cap);
+	swings_grow(test, SZ_1K);
+	swings_grow(test, SZ_2K);
 }
 
 static void remote_frees_are_bounded(struct kunit *test)
