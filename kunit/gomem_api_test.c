@@ -265,6 +265,14 @@ static void init_on_alloc_and_free(struct kunit *test)
 	gomem_free(q);
 	KUNIT_EXPECT_EQ(test, gomem_test_first_not(q, after_free, 7), 7UL);
 	gomem_free(p);
+
+	/* A bulk free clears what gomem_free() clears. */
+	p = gomem_alloc(100, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	usable = gomem_size(p);
+	gomem_test_set(p, 0xa5, usable);
+	gomem_free_bulk(1, (void **)&p);
+	KUNIT_EXPECT_EQ(test, gomem_test_first_not(p, after_free, usable), usable);
 	gomem_test_unpin();
 }
 
