@@ -1123,10 +1123,13 @@ static __always_inline size_t gomem_free_section(struct mcache *c, void **ptrs,
 
 	for (; i < end; i++) {
 		p = ptrs[i];
-		if (unlikely(!p))
-			break;
-		if (unlikely(p == ZERO_SIZE_PTR))
-			continue;
+		/* One test for both, as gomem_free() has; the rest are bad. */
+		if (unlikely(ZERO_OR_NULL_PTR(p))) {
+			if (!p)
+				break;
+			if (p == ZERO_SIZE_PTR)
+				continue;
+		}
 		/* gomem_span_of() computes pfn too, so a miss costs 3. */
 		pfn = ((unsigned long)p - PAGE_OFFSET) >> PAGE_SHIFT;
 		if (pfn != span_pfn) {
