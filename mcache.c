@@ -42,8 +42,8 @@
  * frees overflow grows too, and one in a stream of frees or of refills
  * up to four times as many bytes, its class's stream_cap, and one that
  * swings between them in waves bigger than it up to its swing_cap, as
- * many or, in the classes up to a page, eight times (cap_limit(),
- * grown_cap()).
+ * many or, in the classes up to a page, eight times cache_cap's bytes
+ * (cap_limit(), grown_cap()).
  * So a loaded gomem holds one small struct mcache per CPU that has been
  * online (made before the CPU first runs, kept when it goes offline, for
  * its statistics; a CPU that is only possible has none), a class used

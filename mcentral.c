@@ -225,8 +225,9 @@ static int mcentral_setup(struct mcentral *c, unsigned int spanclass,
 	 * stream's 32 every wave of the concurrent pattern (64 objects a
 	 * CPU) took several lock round trips, and 4 vCPUs took 1.24 to 1.38
 	 * times kmalloc's wall time (0.65 to 0.75 with 64, three boots of
-	 * each).  Above a page it would add 800 KiB to what a CPU may cache
-	 * at most, for classes that beat kmalloc in that pattern already.
+	 * each).  Above a page it would add about 860 KiB to what a CPU may
+	 * cache at most, where the pattern is about as fast as kmalloc's
+	 * already (8 KiB: 0.84 to 1.05 of its wall time in those boots).
 	 */
 	c->swing_cap = sc->size > PAGE_SIZE ? c->stream_cap :
 		       clamp_t(unsigned int, 8 * GOMEM_MCACHE_BYTES / sc->size,
