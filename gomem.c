@@ -248,8 +248,33 @@ static __always_inline void *mcache_pop(size_t size, unsigned int cls,
 }
 
 /*
+ * The top n objects of slot, of spans whose states are width bytes wide,
+ * made live into p as obj_make_live() makes them, popped and counted by
+ * the caller.
+ */
+static __always_inline void mcache_pop_bulk_as(const struct mcache_slot *slot,
+					       size_t size, void **p,
+					       unsigned int n, unsigned int width)
+{
+	const struct gomem_obj *o = slot->objs + slot->n;
+	unsigned long addr;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		o--;
+		addr = (unsigned long)o->p;
+		mspan_set_state_as(o->span, mspan_index(o->span, addr),
+				   o->span->size - size + 1, width);
+		p[i] = (void *)addr;
+	}
+}
+
+/*
  * Pop up to n objects of class cls off this CPU's mcache into p, live,
- * under one lock section; give how many (0 if the stack is empty).
+ * under one lock section; give how many (0 if the stack is empty).  A
+ * class's spans all have its mcentral's state width: tested once, and
+ * the objects counted once, for them all (measured: bulk16 at 8 B to
+ * 4 KiB 9 to 10% fewer instructions an object).
  */
 static unsigned int mcache_pop_bulk(size_t size, unsigned int cls, void **p,
 				    unsigned int n)
@@ -257,14 +282,18 @@ static unsigned int mcache_pop_bulk(size_t size, unsigned int cls, void **p,
 	struct mcache_slot *slot;
 	unsigned long flags;
 	struct mcache *c;
-	unsigned int i;
 
 	mcache_lock_irqsave(flags);
 	c = this_cpu_read(gomem_mcache);
 	slot = &c->slot[cls];
 	n = min_t(unsigned int, n, slot->n);
-	for (i = 0; i < n; i++)
-		p[i] = obj_make_live(c, cls, size, &slot->objs[--slot->n], false);
+	if (gomem_mcentral[cls].state_width == 1)
+		mcache_pop_bulk_as(slot, size, p, n, 1);
+	else
+		mcache_pop_bulk_as(slot, size, p, n, 2);
+	slot->n -= n;
+	c->stats.cls[cls].allocs += n;
+	c->stats.cls[cls].bytes += (s64)n * size;
 	mcache_unlock_irqrestore(flags);
 	return n;
 }
@@ -1105,6 +1134,79 @@ static void gomem_free_bulk_hole(size_t *holes, unsigned long ip)
 }
 
 /*
+ * The run of pointers from ptrs[i] (before end) into small span s's page
+ * pfn, freed as gomem_free_locked() frees them, with the span's states
+ * width bytes wide, but counted once for the run and pushed with one
+ * test of the stack's room.  It stops, for gomem_free_locked() to take
+ * over, at a pointer outside the page, at one that is not a live
+ * object's start, which that reports, and when the stack is full, which
+ * that makes room in.  Returns where it stopped.  The mcache locked, c
+ * this CPU's, s of this CPU's node.
+ */
+static __always_inline size_t gomem_free_run_as(struct mcache *c, void **ptrs,
+						size_t i, size_t end,
+						struct mspan *s, unsigned long pfn,
+						bool zero, unsigned int width)
+{
+	struct mcache_slot *slot = &c->slot[s->spanclass];
+	unsigned int n = 0, room = slot->cap - slot->n, idx, st;
+	struct gomem_obj *o = slot->objs + slot->n;
+	unsigned long addr;
+	s64 bytes = 0;
+
+	for (; i < end && n < room; i++) {
+		addr = (unsigned long)ptrs[i];
+		if ((addr - PAGE_OFFSET) >> PAGE_SHIFT != pfn)
+			break;
+		idx = mspan_index(s, addr);
+		if (unlikely(idx >= s->nelems ||
+			     s->base + (unsigned long)idx * s->size != addr))
+			break;
+		st = mspan_state_as(s, idx, width);
+		if (unlikely(st == GOMEM_OBJ_FREE || st == gomem_state_cached(width) ||
+			     !mspan_claim_as(s, idx, st, width)))
+			break;
+		if (zero)
+			gomem_zero((void *)addr, s->size);
+		gomem_kasan_free((void *)addr, s->size);
+		bytes += s->size - (st - 1);
+		o[n].p = (void *)addr;
+		o[n++].span = s;
+	}
+	slot->n += n;
+	c->stats.cls[s->spanclass].frees += n;
+	c->stats.cls[s->spanclass].bytes -= bytes;
+	return i;
+}
+
+/*
+ * gomem_free_run_as() for s's width.  Out of line: inline, it made the
+ * rest of a bulk free's section slower (tiny objects 5 instructions an
+ * object).
+ */
+static noinline size_t gomem_free_run(struct mcache *c, void **ptrs, size_t i,
+				      size_t end, struct mspan *s,
+				      unsigned long pfn, bool zero)
+{
+	if (s->state_width == 1)
+		return gomem_free_run_as(c, ptrs, i, end, s, pfn, zero, 1);
+	return gomem_free_run_as(c, ptrs, i, end, s, pfn, zero, 2);
+}
+
+/*
+ * Are runs of s's objects freed by gomem_free_run()?  Those of a small
+ * span of this CPU's node (mcache_push()'s test) whose page holds eight
+ * or more: with fewer a page, a run's call and setup cost more than it
+ * saved (bulk16 at 1 to 32 KiB 3 to 33% more instructions).
+ */
+static __always_inline bool gomem_free_runs(const struct mspan *s)
+{
+	return s->kind == MSPAN_SMALL && s->size <= PAGE_SIZE / 8 &&
+	       (!static_branch_unlikely(&gomem_numa_key) ||
+		s->node == numa_mem_id());
+}
+
+/*
  * One section of gomem_free_bulk(): ptrs[i] up to ptrs[end], freed as far
  * as gomem_free_locked() goes, small ones zeroed first if zero, the large
  * ones' spans gathered in large[*nlarge].  Returns the index it stopped
@@ -1116,32 +1218,48 @@ static __always_inline size_t gomem_free_section(struct mcache *c, void **ptrs,
 						 struct mspan **large,
 						 unsigned int *nlarge, bool zero)
 {
-	/* No pfn is ULONG_MAX: the first pointer looks its page up. */
+	/*
+	 * The span of page span_pfn, never NULL; no pfn is ULONG_MAX, so
+	 * the first pointer looks its page up.
+	 */
 	unsigned long pfn, span_pfn = ULONG_MAX;
 	struct mspan *span = NULL, *v;
+	size_t j;
 	void *p;
 
-	for (; i < end; i++) {
+	while (i < end) {
 		p = ptrs[i];
 		/* One test for both, as gomem_free() has; the rest are bad. */
 		if (unlikely(ZERO_OR_NULL_PTR(p))) {
 			if (!p)
 				break;
-			if (p == ZERO_SIZE_PTR)
+			if (p == ZERO_SIZE_PTR) {
+				i++;
 				continue;
+			}
 		}
 		/* gomem_span_of() computes pfn too, so a miss costs 3. */
 		pfn = ((unsigned long)p - PAGE_OFFSET) >> PAGE_SHIFT;
 		if (pfn != span_pfn) {
-			span_pfn = pfn;
 			span = gomem_span_of((unsigned long)p);
+			/* Not gomem's page: a bad pointer, as a lookup says. */
+			if (unlikely(!span))
+				break;
+			span_pfn = pfn;
+		}
+		if (gomem_free_runs(span)) {
+			j = gomem_free_run(c, ptrs, i, end, span, pfn, zero);
+			if (j != i) {
+				i = j;
+				continue;
+			}
 		}
 		v = gomem_free_locked(c, p, span, zero);
-		if (likely(!v))
-			continue;
 		if (unlikely(v == GOMEM_FREE_BAD))
 			break;
-		large[(*nlarge)++] = v;
+		if (v)
+			large[(*nlarge)++] = v;
+		i++;
 	}
 	return i;
 }

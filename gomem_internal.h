@@ -283,14 +283,20 @@ static __always_inline void mspan_set_state(struct mspan *s, unsigned int i,
 /*
  * Move a small object from live state "live" to CACHED, atomically
  * against a racing free of the same object: false if it was not in that
- * state any more.
+ * state any more.  Its states are width bytes wide.
  */
+static __always_inline bool mspan_claim_as(struct mspan *s, unsigned int i,
+					   unsigned int live, unsigned int width)
+{
+	if (width == 1)
+		return cmpxchg(&((u8 *)s->state)[i], (u8)live, 0xff) == (u8)live;
+	return cmpxchg(&((u16 *)s->state)[i], (u16)live, 0xffff) == (u16)live;
+}
+
 static __always_inline bool mspan_claim(struct mspan *s, unsigned int i,
 					unsigned int live)
 {
-	if (s->state_width == 1)
-		return cmpxchg(&((u8 *)s->state)[i], (u8)live, 0xff) == (u8)live;
-	return cmpxchg(&((u16 *)s->state)[i], (u16)live, 0xffff) == (u16)live;
+	return mspan_claim_as(s, i, live, s->state_width);
 }
 
 /*

@@ -196,6 +196,7 @@ static void init_on_alloc_and_free(struct kunit *test)
 	unsigned int i;
 	u8 after_free = on_free ? 0 : 0xa5;
 	u8 after_alloc = on_alloc ? 0 : after_free;
+	void *bulk[4];
 	size_t usable, n;
 	u8 *p, *q;
 
@@ -266,13 +267,20 @@ static void init_on_alloc_and_free(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gomem_test_first_not(q, after_free, 7), 7UL);
 	gomem_free(p);
 
-	/* A bulk free clears what gomem_free() clears. */
-	p = gomem_alloc(100, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, p);
-	usable = gomem_size(p);
-	gomem_test_set(p, 0xa5, usable);
-	gomem_free_bulk(1, (void **)&p);
-	KUNIT_EXPECT_EQ(test, gomem_test_first_not(p, after_free, usable), usable);
+	/*
+	 * A bulk free clears what gomem_free() clears, its runs of objects
+	 * of one page too (the class warm, so that its stack takes them).
+	 */
+	gomem_test_warm(100);
+	KUNIT_ASSERT_EQ(test, gomem_alloc_bulk(100, GFP_KERNEL, ARRAY_SIZE(bulk), bulk),
+			(int)ARRAY_SIZE(bulk));
+	usable = gomem_size(bulk[0]);
+	for (i = 0; i < ARRAY_SIZE(bulk); i++)
+		gomem_test_set(bulk[i], 0xa5, usable);
+	gomem_free_bulk(ARRAY_SIZE(bulk), bulk);
+	for (i = 0; i < ARRAY_SIZE(bulk); i++)
+		KUNIT_EXPECT_EQ_MSG(test, gomem_test_first_not(bulk[i], after_free, usable),
+				    usable, "bulk free, object %u", i);
 	gomem_test_unpin();
 }
 

@@ -407,10 +407,10 @@ static void bulk_free_of_every_kind(struct kunit *test)
 
 /*
  * A bulk free looks a page up once for the objects in it that follow one
- * another, and still judges each pointer as gomem_free() would: of two
- * objects a and b of one page, given as a, a pointer inside b, b, a, the
- * pointer inside b and the second a are reported, once each, and a and
- * b are freed.
+ * another, and frees them as a run, and still judges each pointer as
+ * gomem_free() would: of two objects a and b of one page, given as a, a
+ * pointer inside b, b, a, the pointer inside b and the second a are
+ * reported, once each, and a and b are freed.
  */
 static void bulk_free_within_a_page(struct kunit *test)
 {
@@ -442,6 +442,11 @@ found:
 	KUNIT_EXPECT_EQ(test, gomem_test_reports(), total + 2);
 	KUNIT_EXPECT_EQ(test, gomem_why((unsigned long)p[i]), GOMEM_BAD_DOUBLE);
 	KUNIT_EXPECT_EQ(test, gomem_why((unsigned long)p[j]), GOMEM_BAD_DOUBLE);
+	/* Freed objects are KASAN's redzone again, where it runs. */
+	if (GOMEM_KASAN_MARKS) {
+		KUNIT_EXPECT_NE(test, gomem_kasan_mark(p[i]), 0);
+		KUNIT_EXPECT_NE(test, gomem_kasan_mark(p[j]), 0);
+	}
 	after = gomem_test_snap(test);
 	KUNIT_EXPECT_EQ(test, after->st.bad_frees, before->st.bad_frees + 2);
 	p[i] = NULL;
