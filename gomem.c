@@ -248,33 +248,48 @@ static __always_inline void *mcache_pop(size_t size, unsigned int cls,
 }
 
 /*
- * The top n objects of slot, of spans whose states are width bytes wide,
- * made live into p as obj_make_live() makes them, popped and counted by
- * the caller.
+ * The n objects below top, of spans whose states are width bytes wide,
+ * made live into p, the one below top first, as obj_make_live() makes
+ * them, and counted by the caller.
  */
-static __always_inline void mcache_pop_bulk_as(const struct mcache_slot *slot,
-					       size_t size, void **p,
-					       unsigned int n, unsigned int width)
+static __always_inline void objs_make_live_as(const struct gomem_obj *top,
+					      size_t size, void **p,
+					      unsigned int n, unsigned int width)
 {
-	const struct gomem_obj *o = slot->objs + slot->n;
 	unsigned long addr;
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
-		o--;
-		addr = (unsigned long)o->p;
-		mspan_set_state_as(o->span, mspan_index(o->span, addr),
-				   o->span->size - size + 1, width);
+		top--;
+		addr = (unsigned long)top->p;
+		mspan_set_state_as(top->span, mspan_index(top->span, addr),
+				   top->span->size - size + 1, width);
 		p[i] = (void *)addr;
 	}
 }
 
 /*
+ * obj_make_live() for the n CACHED objects of class cls below top, into
+ * p.  A class's spans all have its mcentral's state width: tested once,
+ * and the objects counted once, for them all (measured: bulk16 at 8 B
+ * to 4 KiB 9 to 10% fewer instructions an object).  The mcache locked.
+ */
+static __always_inline void objs_make_live(struct mcache *c, unsigned int cls,
+					   size_t size,
+					   const struct gomem_obj *top,
+					   void **p, unsigned int n)
+{
+	if (gomem_mcentral[cls].state_width == 1)
+		objs_make_live_as(top, size, p, n, 1);
+	else
+		objs_make_live_as(top, size, p, n, 2);
+	c->stats.cls[cls].allocs += n;
+	c->stats.cls[cls].bytes += (s64)n * size;
+}
+
+/*
  * Pop up to n objects of class cls off this CPU's mcache into p, live,
- * under one lock section; give how many (0 if the stack is empty).  A
- * class's spans all have its mcentral's state width: tested once, and
- * the objects counted once, for them all (measured: bulk16 at 8 B to
- * 4 KiB 9 to 10% fewer instructions an object).
+ * under one lock section; give how many (0 if the stack is empty).
  */
 static unsigned int mcache_pop_bulk(size_t size, unsigned int cls, void **p,
 				    unsigned int n)
@@ -287,13 +302,8 @@ static unsigned int mcache_pop_bulk(size_t size, unsigned int cls, void **p,
 	c = this_cpu_read(gomem_mcache);
 	slot = &c->slot[cls];
 	n = min_t(unsigned int, n, slot->n);
-	if (gomem_mcentral[cls].state_width == 1)
-		mcache_pop_bulk_as(slot, size, p, n, 1);
-	else
-		mcache_pop_bulk_as(slot, size, p, n, 2);
+	objs_make_live(c, cls, size, slot->objs + slot->n, p, n);
 	slot->n -= n;
-	c->stats.cls[cls].allocs += n;
-	c->stats.cls[cls].bytes += (s64)n * size;
 	mcache_unlock_irqrestore(flags);
 	return n;
 }
@@ -312,16 +322,15 @@ static unsigned int bulk_get(size_t size, unsigned int cls, gfp_t gfp,
 {
 	/* Only what mcentral_get() wrote is read (see mcache_refill()). */
 	struct gomem_obj objs[GOMEM_BATCH_MAX] __uninitialized;
-	unsigned int got, i;
 	unsigned long flags;
 	struct mcache *c;
+	unsigned int got;
 
 	got = mcentral_get(&gomem_mcentral[cls], objs,
 			   min_t(unsigned int, n, GOMEM_BATCH_MAX), gfp, NUMA_NO_NODE);
 	mcache_lock_irqsave(flags);
 	c = this_cpu_read(gomem_mcache);
-	for (i = 0; i < got; i++)
-		p[i] = obj_make_live(c, cls, size, &objs[i], false);
+	objs_make_live(c, cls, size, objs + got, p, got);
 	c->stats.refills += !!got;
 	mcache_unlock_irqrestore(flags);
 	return got;
