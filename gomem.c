@@ -1158,32 +1158,37 @@ static __always_inline size_t gomem_free_run_as(struct mcache *c, void **ptrs,
 						bool zero, unsigned int width)
 {
 	struct mcache_slot *slot = &c->slot[s->spanclass];
-	unsigned int n = 0, room = slot->cap - slot->n, idx, st;
-	struct gomem_obj *o = slot->objs + slot->n;
-	unsigned long addr;
+	struct gomem_obj *o = slot->objs + slot->n, *first = o;
+	/* The span's fields, read once: the claims' atomics would reload them. */
+	unsigned long base = s->base, addr;
+	unsigned int size = s->size, nelems = s->nelems, divmul = s->divmul;
+	void *state = s->state;
+	unsigned int idx, st;
 	s64 bytes = 0;
 
-	for (; i < end && n < room; i++) {
+	end = min_t(size_t, end, i + slot->cap - slot->n);
+	for (; i < end; i++) {
 		addr = (unsigned long)ptrs[i];
 		if ((addr - PAGE_OFFSET) >> PAGE_SHIFT != pfn)
 			break;
-		idx = mspan_index(s, addr);
-		if (unlikely(idx >= s->nelems ||
-			     s->base + (unsigned long)idx * s->size != addr))
+		idx = ((u64)(addr - base) * divmul) >> 32;
+		if (unlikely(idx >= nelems || base + (unsigned long)idx * size != addr))
 			break;
-		st = mspan_state_as(s, idx, width);
+		st = width == 1 ? READ_ONCE(((u8 *)state)[idx]) :
+				  READ_ONCE(((u16 *)state)[idx]);
 		if (unlikely(st == GOMEM_OBJ_FREE || st == gomem_state_cached(width) ||
 			     !mspan_claim_as(s, idx, st, width)))
 			break;
 		if (zero)
-			gomem_zero((void *)addr, s->size);
-		gomem_kasan_free((void *)addr, s->size);
-		bytes += s->size - (st - 1);
-		o[n].p = (void *)addr;
-		o[n++].span = s;
+			gomem_zero((void *)addr, size);
+		gomem_kasan_free((void *)addr, size);
+		bytes += size - (st - 1);
+		o->p = (void *)addr;
+		o->span = s;
+		o++;
 	}
-	slot->n += n;
-	c->stats.cls[s->spanclass].frees += n;
+	slot->n += o - first;
+	c->stats.cls[s->spanclass].frees += o - first;
 	c->stats.cls[s->spanclass].bytes -= bytes;
 	return i;
 }
@@ -1197,9 +1202,13 @@ static noinline size_t gomem_free_run(struct mcache *c, void **ptrs, size_t i,
 				      size_t end, struct mspan *s,
 				      unsigned long pfn, bool zero)
 {
-	if (s->state_width == 1)
-		return gomem_free_run_as(c, ptrs, i, end, s, pfn, zero, 1);
-	return gomem_free_run_as(c, ptrs, i, end, s, pfn, zero, 2);
+	if (zero)
+		return s->state_width == 1 ?
+		       gomem_free_run_as(c, ptrs, i, end, s, pfn, true, 1) :
+		       gomem_free_run_as(c, ptrs, i, end, s, pfn, true, 2);
+	return s->state_width == 1 ?
+	       gomem_free_run_as(c, ptrs, i, end, s, pfn, false, 1) :
+	       gomem_free_run_as(c, ptrs, i, end, s, pfn, false, 2);
 }
 
 /*
