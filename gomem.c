@@ -545,6 +545,27 @@ static __always_inline void *gomem_alloc_untraced(size_t size, gfp_t flags,
 }
 
 /*
+ * Is addr the start of a live object of small span s, whose states are
+ * width bytes wide?  If so, its index and state.  Reads only.
+ */
+static __always_inline bool mspan_live_as(const struct mspan *s,
+					  unsigned long addr, unsigned int width,
+					  unsigned int *idx, unsigned int *state)
+{
+	unsigned int i = mspan_index(s, addr), st;
+
+	if (unlikely(i >= s->nelems ||
+		     s->base + (unsigned long)i * s->size != addr))
+		return false;
+	st = mspan_state_as(s, i, width);
+	if (unlikely(st == GOMEM_OBJ_FREE || st == gomem_state_cached(width)))
+		return false;
+	*idx = i;
+	*state = st;
+	return true;
+}
+
+/*
  * s, the span of addr's page as gomem_span_of() found it, if addr is a
  * live object's start there, with the object's index and state if it is
  * small; NULL if it is not (gomem_why() says why).  A tiny object is
@@ -560,13 +581,7 @@ gomem_lookup_in(struct mspan *s, unsigned long addr, unsigned int *idx,
 	if (unlikely(!s))
 		return NULL;
 	if (likely(s->kind == MSPAN_SMALL)) {
-		i = mspan_index(s, addr);
-		if (unlikely(i >= s->nelems ||
-			     s->base + (unsigned long)i * s->size != addr))
-			return NULL;
-		st = mspan_state(s, i);
-		if (unlikely(st == GOMEM_OBJ_FREE ||
-			     st == gomem_state_cached(s->state_width)))
+		if (unlikely(!mspan_live_as(s, addr, s->state_width, &i, &st)))
 			return NULL;
 		*idx = i;
 		*state = st;
@@ -1159,11 +1174,8 @@ static __always_inline size_t gomem_free_run_as(struct mcache *c, void **ptrs,
 {
 	struct mcache_slot *slot = &c->slot[s->spanclass];
 	struct gomem_obj *o = slot->objs + slot->n, *first = o;
-	/* The span's fields, read once: the claims' atomics would reload them. */
-	unsigned long base = s->base, addr;
-	unsigned int size = s->size, nelems = s->nelems, divmul = s->divmul;
-	void *state = s->state;
-	unsigned int idx, st;
+	unsigned int size = s->size, idx, st;
+	unsigned long addr;
 	s64 bytes = 0;
 
 	end = min_t(size_t, end, i + slot->cap - slot->n);
@@ -1171,12 +1183,7 @@ static __always_inline size_t gomem_free_run_as(struct mcache *c, void **ptrs,
 		addr = (unsigned long)ptrs[i];
 		if ((addr - PAGE_OFFSET) >> PAGE_SHIFT != pfn)
 			break;
-		idx = ((u64)(addr - base) * divmul) >> 32;
-		if (unlikely(idx >= nelems || base + (unsigned long)idx * size != addr))
-			break;
-		st = width == 1 ? READ_ONCE(((u8 *)state)[idx]) :
-				  READ_ONCE(((u16 *)state)[idx]);
-		if (unlikely(st == GOMEM_OBJ_FREE || st == gomem_state_cached(width) ||
+		if (unlikely(!mspan_live_as(s, addr, width, &idx, &st) ||
 			     !mspan_claim_as(s, idx, st, width)))
 			break;
 		if (zero)
