@@ -200,13 +200,6 @@ static __always_inline void obj_hand_out_n(void *const *p, size_t n,
 			obj_hand_out(p[j], size, usable, flags, large);
 }
 
-/* obj_hand_out() for a tiny object: tiny.c marked it for KASAN already. */
-static __always_inline void tiny_hand_out(void *p, size_t size, gfp_t flags)
-{
-	if (want_init_on_alloc(flags))
-		memset(p, 0, size);
-}
-
 /*
  * Make o, a CACHED object of class cls that this CPU holds, live as a
  * request of size bytes.  The mcache locked: no other CPU touches the
@@ -519,8 +512,6 @@ static __always_inline void *small_alloc(size_t size, gfp_t flags,
 static __always_inline void *gomem_alloc_untraced(size_t size, gfp_t flags,
 						  unsigned long ip)
 {
-	void *p;
-
 	gomem_might_alloc_fast(flags);
 	if (likely(size - GOMEM_TINY_MAX <= GOMEM_MAX_SMALL - GOMEM_TINY_MAX &&
 		   !(flags & GOMEM_GFP_UNSUPPORTED)))
@@ -532,14 +523,8 @@ static __always_inline void *gomem_alloc_untraced(size_t size, gfp_t flags,
 		/* debug=1 serves tiny sizes from small classes, checked. */
 		if (gomem_debug())
 			return gomem_debug_alloc(size, flags, ip);
-		/* tiny.c keeps the KASAN marks of its blocks. */
-		p = tiny_alloc(size, flags);
-		if (unlikely(!p)) {
-			gomem_count_failure();
-			return NULL;
-		}
-		tiny_hand_out(p, size, flags);
-		return p;
+		/* Zeroed, marked for KASAN and failures counted by tiny.c. */
+		return tiny_alloc(size, flags);
 	}
 	return gomem_alloc_slow(size, flags, ip);
 }
@@ -1067,7 +1052,7 @@ static noinline int gomem_alloc_bulk_large(size_t size, gfp_t flags,
  */
 int gomem_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
 {
-	size_t i, j, got, usable;
+	size_t i, got, usable;
 	unsigned int cls, rest;
 
 	if (unlikely(!nr || !ptrs || nr > INT_MAX)) {
@@ -1083,14 +1068,11 @@ int gomem_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
 		for (i = 0; i < nr; i += got) {
 			got = tiny_alloc_bulk(size, flags, ptrs + i,
 					      min_t(size_t, nr - i, UINT_MAX));
+			/* As tiny_alloc(), it counted a failure. */
 			if (!got) {
-				gomem_count_failure();
 				gomem_trace_alloc(NULL, size, flags, NUMA_NO_NODE, _RET_IP_);
 				goto fail;
 			}
-			if (want_init_on_alloc(flags))
-				for (j = i; j < i + got; j++)
-					tiny_hand_out(ptrs[j], size, flags);
 			gomem_trace_alloc_n(ptrs + i, got, size, flags, _RET_IP_);
 		}
 		return nr;

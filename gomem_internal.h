@@ -650,6 +650,7 @@ struct mcache {
 	unsigned long tiny;
 	unsigned int tiny_off;
 	u32 *tiny_placed;
+	u16 *tiny_freed;
 	struct mspan *tiny_span;
 	/* Freed objects on their way back to their spans: see MCACHE_AWAY. */
 	unsigned int naway;

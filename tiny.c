@@ -7,7 +7,12 @@
  * Each CPU has a current block and an offset into it.  A request is placed
  * at the offset rounded up to its alignment (8, 4 or 2, whichever divides
  * its size, else 1), if it fits; otherwise it starts a fresh block, which
- * becomes current if it has more room left than the old one.
+ * becomes current if it has more room left than the old one.  Go stops
+ * there; gomem, which frees objects one by one, first starts the current
+ * block again at its first byte if every object placed in it was freed
+ * (and also rather than fill it), so that a size that never fits twice,
+ * as 9 to 15 bytes, reuses one block as long as each object is freed
+ * before the next comes.
  *
  * Go never frees a tiny object; its collector frees the whole block.
  * gomem frees them one by one, so every block has a state in its tiny
@@ -15,16 +20,17 @@
  * discipline each, 6 bytes a block (an array of each in span->state):
  *
  * placed	u32, bits 0-15: an object was placed starting at this byte
- *		bits 16-30: an object ends at byte (bit - 16); an object whose
- *		end bit is missing ends at byte 15
+ *		bits 16-31: an object ends at byte (bit - 16)
  *		Written with plain stores, only by the CPU whose current
  *		block it is (or that placed the block's one object, if the
  *		block never became current), and frozen once the block is
  *		retired: no CPU places objects in it any more.
  * freed	u16, bit i: the object starting at byte i was freed, or, once
  *		the block is retired, no object starts there
- *		Changed only by atomic compare-and-exchange, by frees on any
- *		CPU and by the retirement.
+ *		Changed by atomic compare-and-exchange, by frees on any CPU
+ *		and by the retirement, and cleared with a plain store only
+ *		where no object in the block is live: by the CPU that takes
+ *		the block off its stack, and by the owner's restart.
  *
  * An object is live while its start bit is placed and not freed; that
  * catches double and interior frees, and the end bits give gomem_size()
@@ -40,12 +46,18 @@
  * retirement a block's "freed" can only hold bits of placed objects, so
  * it reaches TINY_DONE only if all 16 bytes hold an object: a block that
  * fills is retired at once, by the placement that filled it, before that
- * object can be freed.  Bits are only ever added, so exactly one atomic
- * brings "freed" to TINY_DONE, and its own result says so: no CPU reads
- * "placed" to decide.  (Reading it after the atomic is wrong: by then
- * another CPU may have given the block back and rewritten it.)
- * Everything else is the mcache's and is touched under the mcache
- * lock, as there.
+ * object can be freed.  While any object is live, bits are only ever
+ * added, so exactly one atomic brings "freed" to TINY_DONE, and its own
+ * result says so: no CPU reads "placed" to decide.  (Reading it after the
+ * atomic is wrong: by then another CPU may have given the block back and
+ * rewritten it.)  A free sets its bit only if "freed" still holds what
+ * it read before it read "placed" (tiny_free_as() says what that leaves
+ * to a double free).  Everything else is the mcache's and is touched
+ * under the mcache lock, as there.
+ *
+ * The fast path places an object in the current block, without filling
+ * it, or at the start of that block again, and calls nothing; a block
+ * that fills, a fresh block, a refill and zeroing are tiny_alloc_slow()'s.
  */
 #define pr_fmt(fmt) "gomem: " fmt
 
@@ -57,6 +69,8 @@
 #include "gomem_internal.h"
 
 #define TINY_BLOCK	16
+/* Tiny spans are of the class of GOMEM_TINY_MAX bytes (mcentral_init()). */
+static_assert(TINY_BLOCK == GOMEM_TINY_MAX);
 #define TINY_DONE	0xffffU
 
 static u32 tiny_start_bit(unsigned int o)
@@ -66,21 +80,28 @@ static u32 tiny_start_bit(unsigned int o)
 
 static u32 tiny_end_bit(unsigned int last)
 {
-	return last < TINY_BLOCK - 1 ? 1U << (16 + last) : 0;
+	return 1U << (16 + last);
 }
 
-/* Last byte of the object starting at byte o. */
+/*
+ * Last byte of the object placed at byte o: its end bit is the first at
+ * or after o, and the block's last byte's is there for a word that
+ * lacks it, so that no bit-scan is of 0.
+ */
 static unsigned int tiny_last(u32 placed, unsigned int o)
 {
 	u32 ends = (placed >> 16) & ~(tiny_start_bit(o) - 1);
 
-	return ends ? __ffs(ends) : TINY_BLOCK - 1;
+	return __ffs(ends | tiny_start_bit(TINY_BLOCK - 1));
 }
 
-/* The state of the block holding p: its "placed" and "freed" words. */
+/*
+ * The state of the block holding p: its "placed" and "freed" words.  The
+ * blocks are TINY_BLOCK bytes: a shift, where mspan_index() multiplies.
+ */
 static u32 *tiny_placed(struct mspan *s, unsigned long p)
 {
-	return (u32 *)s->state + mspan_index(s, p);
+	return (u32 *)s->state + (p - s->base) / TINY_BLOCK;
 }
 
 static u16 *tiny_freed(struct mspan *s, u32 *placed)
@@ -115,14 +136,18 @@ static void tiny_kasan_alloc(unsigned long block, unsigned int end)
 			  TINY_BLOCK);
 }
 
-/* The block is complete: back to this CPU's mcache, which is locked. */
-static void tiny_block_dead(struct mcache *c, struct mspan *s, u32 *placed,
-			    unsigned long block)
+/*
+ * The block is complete: back to this CPU's mcache, which is locked.
+ * True, so that the free of its last object may end in a tail call here.
+ */
+static noinline bool tiny_block_dead(struct mcache *c, struct mspan *s,
+				     u32 *placed, unsigned long block)
 {
 	gomem_kasan_free((void *)block, TINY_BLOCK);
 	WRITE_ONCE(*placed, GOMEM_TINY_CACHED);
 	c->stats.cls[GOMEM_TINY_CLASS].frees++;
 	mcache_push(c, GOMEM_TINY_CLASS, (void *)block, s);
+	return true;
 }
 
 /* Drop c's current block; the mcache locked, or c's CPU is dead. */
@@ -137,33 +162,58 @@ void tiny_retire(struct mcache *c)
 	c->tiny = 0;
 	/* "placed" is ours, and final now: offsets never used count as freed. */
 	done = ~READ_ONCE(*placed) & TINY_DONE;
-	if ((tiny_fetch_or(tiny_freed(c->tiny_span, placed), done) | done) == TINY_DONE)
+	if ((tiny_fetch_or(c->tiny_freed, done) | done) == TINY_DONE)
 		tiny_block_dead(c, c->tiny_span, placed, block);
 }
 
 /*
- * Place size bytes, aligned to align, in c's current block, if it has
- * one with room; 0 if not.  The mcache locked, c this CPU's.
+ * Place size bytes at off in c's current block, which has room for them.
+ * The mcache locked, c this CPU's.
  */
-static __always_inline unsigned long tiny_place(struct mcache *c, size_t size,
-						unsigned int align)
+static __always_inline unsigned long tiny_put(struct mcache *c,
+					      unsigned int off, size_t size)
 {
-	unsigned int off = ALIGN(c->tiny_off, align);
 	u32 *placed = c->tiny_placed;
-	unsigned long p;
 
-	if (unlikely(!c->tiny || off + size > TINY_BLOCK))
-		return 0;
 	/* This CPU alone writes its current block's word. */
 	WRITE_ONCE(*placed, *placed | tiny_start_bit(off) |
 		   tiny_end_bit(off + size - 1));
 	tiny_kasan_alloc(c->tiny, off + size);
-	p = c->tiny + off;
 	c->tiny_off = off + size;
-	/* Full: retired before this object can be freed. */
-	if (c->tiny_off == TINY_BLOCK)
-		tiny_retire(c);
-	return p;
+	return c->tiny + off;
+}
+
+/*
+ * Start c's current block again at its first byte with size bytes, which
+ * did not fit after its last object, if every object placed in it was
+ * freed: 0 if not.  Without this, a block whose room is too small for
+ * the sizes asked for stays current with nothing in it, and each of them
+ * takes a block of its own off the stack and gives it back at its free:
+ * 12-byte pairs cost 305 instructions, not 257 (measured).  "freed" can
+ * gain no bit now but a stale double free's, as when a block is given
+ * back and taken again (see tiny_free_as()).  The mcache locked, c this
+ * CPU's.
+ */
+static __always_inline unsigned long tiny_restart(struct mcache *c,
+						  size_t size)
+{
+	u32 *placed = c->tiny_placed;
+	u16 *freed = c->tiny_freed;
+
+	if (!c->tiny || READ_ONCE(*freed) != (READ_ONCE(*placed) & TINY_DONE))
+		return 0;
+	/*
+	 * Against a free, which reads "freed" first (tiny_free_as()):
+	 * "placed" is emptied first, so that in between no object reads as
+	 * live, then "freed", and only then is the new object placed.
+	 */
+	WRITE_ONCE(*placed, 0);
+	/* "placed" empty before "freed" is: pairs with tiny_free_as(). */
+	smp_wmb();
+	WRITE_ONCE(*freed, 0);
+	/* "freed" empty before the new object is placed: as above. */
+	smp_wmb();
+	return tiny_put(c, 0, size);
 }
 
 /*
@@ -193,6 +243,7 @@ static unsigned long tiny_new_block(struct mcache *c, size_t size, bool missed)
 		tiny_retire(c);
 		c->tiny = p;
 		c->tiny_placed = placed;
+		c->tiny_freed = tiny_freed(s, placed);
 		c->tiny_span = s;
 		c->tiny_off = size;
 	} else {
@@ -204,42 +255,87 @@ static unsigned long tiny_new_block(struct mcache *c, size_t size, bool missed)
 }
 
 /*
- * A tiny object of size bytes, aligned to align, in this CPU's current
- * block or in a fresh one off its stack, counted; 0 if both fail.
+ * The placements of size bytes at off that call nothing: in c's current
+ * block, if they leave room there, else at its start again
+ * (tiny_restart()); 0 if neither.  The mcache locked, c this CPU's.
  */
-static __always_inline unsigned long tiny_take(size_t size, unsigned int align,
-					       bool missed)
+static __always_inline unsigned long tiny_place_fast(struct mcache *c,
+						     size_t size,
+						     unsigned int off)
 {
-	unsigned long flags, p;
-	struct mcache *c;
-
-	mcache_lock_irqsave(flags);
-	c = this_cpu_read(gomem_mcache);
-	p = tiny_place(c, size, align) ?: tiny_new_block(c, size, missed);
-	if (likely(p)) {
-		c->stats.tiny.allocs++;
-		c->stats.tiny.bytes += size;
-	}
-	mcache_unlock_irqrestore(flags);
-	return p;
+	if (likely(c->tiny && off + size < TINY_BLOCK))
+		return tiny_put(c, off, size);
+	return tiny_restart(c, size);
 }
 
 /*
- * tiny_alloc() or tiny_alloc_bulk() found this CPU's stack of blocks
- * empty: refill, and again.
+ * Place size bytes, aligned to align, wherever they go: as
+ * tiny_place_fast() does, else in c's current block if they fill it
+ * (retired then), else at the start of a fresh block off c's stack; 0 if
+ * the stack is empty.  Not counted.  The mcache locked, c this CPU's.
  */
-static noinline void *tiny_alloc_refill(size_t size, gfp_t gfp,
-					unsigned int align)
+static __always_inline unsigned long tiny_place(struct mcache *c, size_t size,
+						unsigned int align, bool missed)
 {
+	unsigned int off = ALIGN(c->tiny_off, align);
+	unsigned long p = tiny_place_fast(c, size, off);
+
+	if (likely(p))
+		return p;
+	if (!c->tiny || off + size > TINY_BLOCK)
+		return tiny_new_block(c, size, missed);
+	p = tiny_put(c, off, size);
+	/* Full: retired before this object can be freed. */
+	tiny_retire(c);
+	return p;
+}
+
+/* The n tiny objects at p, of size bytes, go to their caller. */
+static void tiny_hand_out(void *const *p, unsigned int n, size_t size,
+			  gfp_t gfp)
+{
+	unsigned int i;
+
+	/* tiny_kasan_alloc() marked them already. */
+	if (want_init_on_alloc(gfp))
+		for (i = 0; i < n; i++)
+			memset(p[i], 0, size);
+}
+
+/*
+ * Everything tiny_alloc()'s fast path leaves, entered in its section of
+ * the mcache lock, with flags as mcache_lock_irqsave() saved them, and
+ * left unlocked: a placement that fills the current block or needs
+ * another, refills of this CPU's stack of blocks (after each of which it
+ * locks again: interrupts, or a move to another CPU, may empty the stack
+ * in between), zeroing and failure.
+ */
+static noinline void *tiny_alloc_slow(size_t size, gfp_t gfp,
+				      unsigned int align, unsigned long flags)
+{
+	bool missed = false;
+	struct mcache *c;
 	unsigned long p;
 
-	do {
+	for (;;) {
+		c = this_cpu_read(gomem_mcache);
+		p = tiny_place(c, size, align, missed);
+		if (p) {
+			c->stats.tiny.allocs++;
+			c->stats.tiny.bytes += size;
+		}
+		mcache_unlock_irqrestore(flags);
+		if (p)
+			break;
 		might_alloc(gfp);
-		if (!mcache_refill(GOMEM_TINY_CLASS, gfp, NULL, 1))
+		if (!mcache_refill(GOMEM_TINY_CLASS, gfp, NULL, 1)) {
+			gomem_count_failure();
 			return NULL;
-		/* Interrupts, or a move to another CPU, may empty it again. */
-		p = tiny_take(size, align, true);
-	} while (!p);
+		}
+		missed = true;
+		mcache_lock_irqsave(flags);
+	}
+	tiny_hand_out((void **)&p, 1, size, gfp);
 	return (void *)p;
 }
 
@@ -249,19 +345,41 @@ static unsigned int tiny_align(size_t size)
 	return 1U << min(__ffs(size), 3UL);
 }
 
+/*
+ * A tiny object, or NULL, counted.  Its fast path, for an object that
+ * needs no zeroing, is tiny_place_fast(): it calls nothing, so it saves
+ * almost no register (measured, with tiny_alloc_slow() split off and
+ * gomem_alloc() ending in a tail call here, pairs of 1-byte objects took
+ * 237 instructions before, 194 after); all else is tiny_alloc_slow()'s,
+ * in the same lock section.  With the mcache locked, as at every use of
+ * the current block, nothing else on this CPU touches the block's
+ * "placed" word or the offset, and no other CPU writes them.
+ */
 void *tiny_alloc(size_t size, gfp_t gfp)
 {
 	unsigned int align = tiny_align(size);
-	unsigned long p = tiny_take(size, align, false);
+	unsigned long flags, p;
+	struct mcache *c;
 
-	return p ? (void *)p : tiny_alloc_refill(size, gfp, align);
+	mcache_lock_irqsave(flags);
+	if (unlikely(want_init_on_alloc(gfp)))
+		return tiny_alloc_slow(size, gfp, align, flags);
+	c = this_cpu_read(gomem_mcache);
+	p = tiny_place_fast(c, size, ALIGN(c->tiny_off, align));
+	if (unlikely(!p))
+		return tiny_alloc_slow(size, gfp, align, flags);
+	c->stats.tiny.allocs++;
+	c->stats.tiny.bytes += size;
+	mcache_unlock_irqrestore(flags);
+	return (void *)p;
 }
 
 /*
  * Up to n tiny objects of size bytes into p, placed one after the other
- * as tiny_alloc() places them, in one section of the mcache lock; if the
- * stack of blocks is empty, one object after a refill.  Returns how many:
- * 0 only if the refill failed.
+ * as tiny_alloc() places them, in one section of the mcache lock, and
+ * handed out; if the stack of blocks is empty, one object from
+ * tiny_alloc_slow().  Returns how many: 0 only if that failed, which it
+ * counts.
  */
 unsigned int tiny_alloc_bulk(size_t size, gfp_t gfp, void **p, unsigned int n)
 {
@@ -272,7 +390,7 @@ unsigned int tiny_alloc_bulk(size_t size, gfp_t gfp, void **p, unsigned int n)
 	mcache_lock_irqsave(flags);
 	c = this_cpu_read(gomem_mcache);
 	for (i = 0; i < n; i++) {
-		q = tiny_place(c, size, align) ?: tiny_new_block(c, size, false);
+		q = tiny_place(c, size, align, false);
 		if (!q)
 			break;
 		p[i] = (void *)q;
@@ -280,27 +398,31 @@ unsigned int tiny_alloc_bulk(size_t size, gfp_t gfp, void **p, unsigned int n)
 	c->stats.tiny.allocs += i;
 	c->stats.tiny.bytes += i * size;
 	mcache_unlock_irqrestore(flags);
-	if (i)
-		return i;
-	p[0] = tiny_alloc_refill(size, gfp, align);
-	return !!p[0];
+	if (!i) {
+		mcache_lock_irqsave(flags);
+		p[0] = tiny_alloc_slow(size, gfp, align, flags);
+		return !!p[0];
+	}
+	tiny_hand_out(p, i, size, gfp);
+	return i;
 }
 
-/* The starts of the live objects of the block whose state is placed. */
-static u32 tiny_live(struct mspan *s, u32 *placed, u32 now)
+/* The starts of the live objects, by a block's two words. */
+static u32 tiny_live(u32 placed, u16 freed)
 {
-	return now & ~READ_ONCE(*tiny_freed(s, placed)) & TINY_DONE;
+	return placed & ~freed & TINY_DONE;
 }
 
-/* tiny_size(), for the block whose state is placed. */
-static __always_inline size_t tiny_size_in(struct mspan *s, u32 *placed,
+/*
+ * The size of the object placed at byte o, if it is live by a block's two
+ * words, else 0.
+ */
+static __always_inline size_t tiny_size_by(u32 placed, u16 freed,
 					   unsigned int o)
 {
-	u32 now = READ_ONCE(*placed);
-
-	if (!(tiny_live(s, placed, now) & tiny_start_bit(o)))
+	if (!(tiny_live(placed, freed) & tiny_start_bit(o)))
 		return 0;
-	return tiny_last(now, o) - o + 1;
+	return tiny_last(placed, o) - o + 1;
 }
 
 /*
@@ -309,7 +431,12 @@ static __always_inline size_t tiny_size_in(struct mspan *s, u32 *placed,
  */
 size_t tiny_size(struct mspan *s, unsigned long p)
 {
-	return tiny_size_in(s, tiny_placed(s, p), p & (TINY_BLOCK - 1));
+	u32 *placed = tiny_placed(s, p);
+	u16 freed = READ_ONCE(*tiny_freed(s, placed));
+
+	/* In the order tiny_free_as() reads them, for tiny_restart(). */
+	smp_rmb();
+	return tiny_size_by(READ_ONCE(*placed), freed, p & (TINY_BLOCK - 1));
 }
 
 /* Why p, in a tiny span, is not a live object's start. */
@@ -317,36 +444,48 @@ enum gomem_bad tiny_why(struct mspan *s, unsigned long p)
 {
 	unsigned int o = p & (TINY_BLOCK - 1);
 	u32 *placed = tiny_placed(s, p), now = READ_ONCE(*placed);
-	u32 below = tiny_live(s, placed, now) & (tiny_start_bit(o) - 1);
+	u32 below = tiny_live(now, READ_ONCE(*tiny_freed(s, placed))) &
+		    (tiny_start_bit(o) - 1);
 
 	if (below && tiny_last(now, __fls(below)) >= o)
 		return GOMEM_BAD_INTERIOR;
 	return GOMEM_BAD_DOUBLE;
 }
 
-/* tiny_free(), zeroing the object first if zero. */
+/*
+ * tiny_free(), zeroing the object first if zero.
+ *
+ * "freed" is read first, then "placed", and the bit is set only while
+ * "freed" still holds what was read: of two racing frees of p, one sets
+ * it and the other finds it set.  A free that stalls between its reads
+ * and its set while its block is reused (restarted, or given back and
+ * taken again, each of which first needs every object in it freed, p
+ * too) finds "freed" changed, unless it read it as 0, nothing freed yet,
+ * and the reuse left it 0 again: then only a double free of p, in a
+ * stall of a few instructions, could set a bit of the new incarnation.
+ */
 static __always_inline bool tiny_free_as(struct mcache *c, struct mspan *s,
 					 unsigned long p, bool zero)
 {
 	unsigned int o = p & (TINY_BLOCK - 1);
-	u32 *placed = tiny_placed(s, p);
-	size_t size;
-	u16 freed;
+	u32 *placed = tiny_placed(s, p), bit = tiny_start_bit(o), now;
+	u16 *freed = tiny_freed(s, placed), was = READ_ONCE(*freed);
 
-	size = tiny_size_in(s, placed, o);
-	if (!size)
-		return false;
-	/* Before the freed bit is set: then the block may be reused. */
-	if (zero)
-		memset((void *)p, 0, size);
-	freed = tiny_fetch_or(tiny_freed(s, placed), tiny_start_bit(o));
-	if (freed & tiny_start_bit(o))
-		return false;	/* lost a race with another free of p */
+	do {
+		/* "freed" before "placed": pairs with tiny_restart(). */
+		smp_rmb();
+		now = READ_ONCE(*placed);
+		if (!(tiny_live(now, was) & bit))
+			return false;
+		/* Before the freed bit is set: then the block may be reused. */
+		if (zero)
+			memset((void *)p, 0, tiny_last(now, o) - o + 1);
+	} while (!try_cmpxchg(freed, &was, was | bit));
 	c->stats.tiny.frees++;
-	c->stats.tiny.bytes -= size;
-	if ((freed | tiny_start_bit(o)) == TINY_DONE)
-		tiny_block_dead(c, s, placed, p - o);
-	return true;
+	c->stats.tiny.bytes -= tiny_last(now, o) - o + 1;
+	if ((was | bit) != TINY_DONE)
+		return true;
+	return tiny_block_dead(c, s, placed, p - o);
 }
 
 /*

@@ -3,9 +3,10 @@
  * KUnit suite for tiny.c: packing into 16-byte blocks with Go's alignment
  * rule and its choice of the roomier block, bulk allocations, exact
  * sizes, double and interior frees, blocks going back when their last
- * object is freed, frees on another CPU, those frees racing the owner's
- * placements and retirements, and KASAN's marks, which a placement must
- * not change under a check of its neighbour.  The current block is per
+ * object is freed, or starting again while current, frees on another
+ * CPU, those frees racing the owner's placements, restarts and
+ * retirements, and KASAN's marks, which a placement must not change
+ * under a check of its neighbour.  The current block is per
  * CPU, so each case runs on one CPU after a drain has retired that CPU's
  * block.
  */
@@ -271,6 +272,60 @@ static void blocks_go_back_when_empty(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, live_blocks(test), blocks + 2);
 	gomem_free(b);
 	KUNIT_EXPECT_EQ(test, live_blocks(test), blocks + 1);
+	gomem_free(a);
+	gomem_test_unpin();
+	gomem_test_expect_baseline(test, before);
+}
+
+/*
+ * The current block, once every object placed in it is freed, takes an
+ * object that does not fit after them, or that would fill it, at its
+ * start again rather than another block off the stack; with an object
+ * still live it does not.  What was placed before is forgotten: a stale
+ * free of it is refused, and KASAN's marks are the new object's alone.
+ */
+static void an_emptied_block_starts_again(struct kunit *test)
+{
+	struct gomem_snap *before = gomem_test_snap(test);
+	u64 blocks, bad = bad_frees(test);
+	void *a, *b, *c;
+
+	fresh(test, 0);
+	blocks = live_blocks(test);
+	a = gomem_alloc(5, GFP_KERNEL);
+	b = gomem_alloc(5, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_PTR_EQ(test, b, a + 5);
+	gomem_free(a);
+	gomem_free(b);
+	/* 12 bytes do not fit after 10. */
+	c = gomem_alloc(12, GFP_KERNEL);
+	KUNIT_EXPECT_PTR_EQ(test, c, a);
+	KUNIT_EXPECT_EQ(test, live_blocks(test), blocks + 1);
+	KUNIT_EXPECT_EQ(test, gomem_test_stats(test)->tiny.bytes,
+			before->st.tiny.bytes + 12);
+	/* b's place is inside c now. */
+	gomem_test_expect_reports(test);
+	gomem_free(b);
+	KUNIT_EXPECT_EQ(test, bad_frees(test), bad + 1);
+	KUNIT_EXPECT_EQ(test, gomem_size(c), 12UL);
+
+	/* c is live: the next 12 bytes take another block. */
+	b = gomem_alloc(12, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_EXPECT_NE(test, block_of(b), block_of(c));
+	KUNIT_EXPECT_EQ(test, live_blocks(test), blocks + 2);
+	gomem_free(b);
+
+	/* 4 bytes would fill the block after c, once freed: at its start. */
+	gomem_free(c);
+	a = gomem_alloc(4, GFP_KERNEL);
+	KUNIT_EXPECT_PTR_EQ(test, a, c);
+	KUNIT_EXPECT_EQ(test, live_blocks(test), blocks + 1);
+	if (GOMEM_KASAN_MARKS) {
+		KUNIT_EXPECT_EQ(test, gomem_kasan_mark(a), 0);
+		KUNIT_EXPECT_NE(test, gomem_kasan_mark(a + 8), 0);
+	}
 	gomem_free(a);
 	gomem_test_unpin();
 	gomem_test_expect_baseline(test, before);
@@ -596,6 +651,7 @@ static struct kunit_case tiny_cases[] = {
 	KUNIT_CASE(placement_follows_go),
 	KUNIT_CASE(double_and_interior_frees_are_caught),
 	KUNIT_CASE(blocks_go_back_when_empty),
+	KUNIT_CASE(an_emptied_block_starts_again),
 	KUNIT_CASE(frees_on_another_cpu),
 	KUNIT_CASE(realloc_moves_unless_the_size_stays),
 	KUNIT_CASE_SLOW(frees_race_placement_and_retirement),
