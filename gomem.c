@@ -1201,14 +1201,14 @@ static noinline size_t gomem_free_run(struct mcache *c, void **ptrs, size_t i,
 }
 
 /*
- * Are runs of s's objects freed by gomem_free_run()?  Those of a small
- * span of this CPU's node (mcache_push()'s test) whose page holds eight
+ * Are runs of small span s's objects freed by gomem_free_run()?  Those of
+ * a span of this CPU's node (mcache_push()'s test) whose page holds eight
  * or more: with fewer a page, a run's call and setup cost more than it
  * saved (bulk16 at 1 to 32 KiB 3 to 33% more instructions).
  */
 static __always_inline bool gomem_free_runs(const struct mspan *s)
 {
-	return s->kind == MSPAN_SMALL && s->size <= PAGE_SIZE / 8 &&
+	return s->size <= PAGE_SIZE / 8 &&
 	       (!static_branch_unlikely(&gomem_numa_key) ||
 		s->node == numa_mem_id());
 }
@@ -1254,12 +1254,21 @@ static __always_inline size_t gomem_free_section(struct mcache *c, void **ptrs,
 				break;
 			span_pfn = pfn;
 		}
-		if (gomem_free_runs(span)) {
-			j = gomem_free_run(c, ptrs, i, end, span, pfn, zero);
-			if (j != i) {
-				i = j;
-				continue;
+		if (likely(span->kind == MSPAN_SMALL)) {
+			if (gomem_free_runs(span)) {
+				j = gomem_free_run(c, ptrs, i, end, span, pfn, zero);
+				if (j != i) {
+					i = j;
+					continue;
+				}
 			}
+		} else if (span->kind == MSPAN_TINY) {
+			/* In runs within a block: see tiny_free_bulk(). */
+			j = tiny_free_bulk(c, span, ptrs, i, end, zero);
+			if (!j)
+				break;
+			i += j;
+			continue;
 		}
 		v = gomem_free_locked(c, p, span, zero);
 		if (unlikely(v == GOMEM_FREE_BAD))

@@ -500,6 +500,89 @@ static noinline bool tiny_free_zeroing(struct mcache *c, struct mspan *s,
 }
 
 /*
+ * The run of pointers from ptrs[i] (before end) into the block that
+ * ptrs[i] is in, of tiny span s, freed as tiny_free_as() frees them,
+ * zeroed first if zero, but with one compare-and-exchange of the block's
+ * "freed" word for them all (bulk16 of 1 B: 134 instructions an object
+ * before runs, 92 with them).  It stops at a pointer outside the block,
+ * and at one that is not a live object's start or is twice in the run,
+ * for tiny_free_as() to take, and refuse; if "freed" changed since the
+ * run read it, the run frees nothing, and tiny_free_as() takes its
+ * objects one by one.  Returns where it stopped.  The mcache locked, c
+ * this CPU's.
+ */
+static __always_inline size_t
+tiny_free_run_as(struct mcache *c, struct mspan *s, void **ptrs, size_t i,
+		 size_t end, bool zero)
+{
+	unsigned long block = (unsigned long)ptrs[i] & ~(TINY_BLOCK - 1UL), o;
+	u32 *placed = tiny_placed(s, block), now;
+	u16 *freed = tiny_freed(s, placed), was = READ_ONCE(*freed), bits = 0;
+	size_t j, bytes = 0;
+	unsigned int size;
+
+	/* "freed" before "placed", as in tiny_free_as(). */
+	smp_rmb();
+	now = READ_ONCE(*placed);
+	for (j = i; j < end; j++) {
+		/* Below the block too, NULL and ZERO_SIZE_PTR among them. */
+		o = (unsigned long)ptrs[j] - block;
+		if (o >= TINY_BLOCK ||
+		    !(tiny_live(now, was | bits) & tiny_start_bit(o)))
+			break;
+		size = tiny_last(now, o) - o + 1;
+		/* Before the freed bits are set, as in tiny_free_as(). */
+		if (zero)
+			memset(ptrs[j], 0, size);
+		bits |= tiny_start_bit(o);
+		bytes += size;
+	}
+	if (!bits || !try_cmpxchg(freed, &was, was | bits))
+		return i;
+	c->stats.tiny.frees += j - i;
+	c->stats.tiny.bytes -= bytes;
+	if ((was | bits) == TINY_DONE)
+		tiny_block_dead(c, s, placed, block);
+	return j;
+}
+
+/*
+ * tiny_free_run_as() for zero, out of line, where its setup costs less
+ * than the registers it made tiny_free_bulk() save (bulk16 of 12 B, a
+ * block each: 224 instructions an object with it inline, 198 without
+ * runs); if the run frees nothing, ptrs[i] alone.  How many it freed.
+ */
+static noinline size_t tiny_free_run(struct mcache *c, struct mspan *s,
+				     void **ptrs, size_t i, size_t end,
+				     bool zero)
+{
+	size_t j = zero ? tiny_free_run_as(c, s, ptrs, i, end, true) :
+			  tiny_free_run_as(c, s, ptrs, i, end, false);
+
+	if (j != i)
+		return j - i;
+	return tiny_free_as(c, s, (unsigned long)ptrs[i], zero);
+}
+
+/*
+ * Free ptrs[i], of tiny span s, and as many after it as
+ * tiny_free_run_as() takes if the next is in the same block (a run of
+ * one costs more than tiny_free_as()), zeroed first if zero.  Returns
+ * how many it freed: 0 only if ptrs[i] is not a live object's start.
+ * The mcache locked, c this CPU's.
+ */
+size_t tiny_free_bulk(struct mcache *c, struct mspan *s, void **ptrs,
+		      size_t i, size_t end, bool zero)
+{
+	if (i + 1 < end &&
+	    ((unsigned long)ptrs[i] ^ (unsigned long)ptrs[i + 1]) < TINY_BLOCK)
+		return tiny_free_run(c, s, ptrs, i, end, zero);
+	if (zero)
+		return tiny_free_zeroing(c, s, (unsigned long)ptrs[i]);
+	return tiny_free_as(c, s, (unsigned long)ptrs[i], false);
+}
+
+/*
  * Free the tiny object at p; false if p is not a live one's start.
  * The mcache locked, c is this CPU's.
  */

@@ -266,6 +266,12 @@ static void init_on_alloc_and_free(struct kunit *test)
 	gomem_free(q);
 	KUNIT_EXPECT_EQ(test, gomem_test_first_not(q, after_free, 7), 7UL);
 	gomem_free(p);
+	/* Two more, freed in bulk, in one run: cleared as by gomem_free(). */
+	KUNIT_ASSERT_EQ(test, gomem_alloc_bulk(3, GFP_KERNEL, 2, bulk), 2);
+	KUNIT_ASSERT_PTR_EQ(test, bulk[1], bulk[0] + 3);
+	gomem_test_set(bulk[0], 0xa5, 6);
+	gomem_free_bulk(2, bulk);
+	KUNIT_EXPECT_EQ(test, gomem_test_first_not(bulk[0], after_free, 6), 6UL);
 
 	/*
 	 * A bulk free clears what gomem_free() clears, its runs of objects

@@ -2,13 +2,13 @@
 /*
  * KUnit suite for tiny.c: packing into 16-byte blocks with Go's alignment
  * rule and its choice of the roomier block, bulk allocations, exact
- * sizes, double and interior frees, blocks going back when their last
- * object is freed, or starting again while current, frees on another
- * CPU, those frees racing the owner's placements, restarts and
- * retirements, and KASAN's marks, which a placement must not change
- * under a check of its neighbour.  The current block is per
- * CPU, so each case runs on one CPU after a drain has retired that CPU's
- * block.
+ * sizes, double and interior frees, one by one and in a bulk free's runs,
+ * blocks going back when their last object is freed, or starting again
+ * while current, frees on another CPU, those frees racing the owner's
+ * placements, restarts and retirements, and KASAN's marks, which a
+ * placement must not change under a check of its neighbour.  The current
+ * block is per CPU, so each case runs on one CPU after a drain has
+ * retired that CPU's block.
  */
 #include <kunit/test.h>
 #include <linux/module.h>
@@ -246,6 +246,57 @@ static void double_and_interior_frees_are_caught(struct kunit *test)
 	gomem_test_expect_baseline(test, before);
 }
 
+/*
+ * A bulk free frees the pointers into one block in a run, with one
+ * atomic for them all (tiny_free_run()), which must still catch what
+ * tiny_free() catches: a pointer twice in the run, and one inside an
+ * object.  Each is refused once, and reported; the rest are freed, once,
+ * and the block goes back when its last object does.
+ */
+static void bulk_free_runs_within_a_block(struct kunit *test)
+{
+	struct gomem_snap *before = gomem_test_snap(test), *now;
+	u64 blocks, bad = bad_frees(test);
+	void *p[7];
+	u8 *a, *b, *c;
+
+	gomem_test_expect_reports(test);
+	fresh(test, 0);
+	blocks = live_blocks(test);
+	a = gomem_alloc(4, GFP_KERNEL);
+	b = gomem_alloc(4, GFP_KERNEL);
+	c = gomem_alloc(4, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_PTR_EQ(test, b, a + 4);
+	KUNIT_ASSERT_PTR_EQ(test, c, a + 8);
+	gomem_test_fill(c, 4);
+	/* a twice and b + 1 inside b, between runs. */
+	p[0] = a;
+	p[1] = b;
+	p[2] = a;
+	p[3] = b + 1;
+	gomem_free_bulk(4, p);
+	KUNIT_EXPECT_EQ(test, bad_frees(test), bad + 2);
+	KUNIT_EXPECT_EQ(test, gomem_size(a), 0UL);
+	KUNIT_EXPECT_EQ(test, gomem_size(b), 0UL);
+	KUNIT_EXPECT_EQ(test, gomem_test_check(c, 4), 4UL);
+	now = gomem_test_snap(test);
+	KUNIT_EXPECT_EQ(test, now->st.tiny.frees - before->st.tiny.frees, 2ULL);
+	KUNIT_EXPECT_EQ(test, now->st.tiny.bytes - before->st.tiny.bytes, 4LL);
+	KUNIT_EXPECT_EQ(test, live_blocks(test), blocks + 1);
+
+	/* The block retired: a run that frees its last object gives it back. */
+	gomem_drain();
+	KUNIT_EXPECT_EQ(test, live_blocks(test), blocks + 1);
+	p[0] = c;
+	p[1] = c;
+	gomem_free_bulk(2, p);
+	KUNIT_EXPECT_EQ(test, bad_frees(test), bad + 3);
+	KUNIT_EXPECT_EQ(test, live_blocks(test), blocks);
+	gomem_test_unpin();
+	gomem_test_expect_baseline(test, before);
+}
+
 static void blocks_go_back_when_empty(struct kunit *test)
 {
 	struct gomem_snap *before = gomem_test_snap(test);
@@ -392,9 +443,12 @@ static void realloc_moves_unless_the_size_stays(struct kunit *test)
 /*
  * CPU 0 allocates tiny objects and hands each to CPU 1 at once, through a
  * ring, while the test thread keeps retiring current blocks with drains:
- * the last free of a block races its owner placing objects in it and
- * retiring it.  A block given back twice would be handed out twice and
- * spoil a pattern; one never given back would stay counted as live.  A
+ * the last free of a block races its owner placing objects in it,
+ * starting it again and retiring it.  CPU 1 frees two objects at a time
+ * when it can, in a bulk free, whose run in a block must fall back to
+ * single frees when a retirement changes the block's "freed" word under
+ * it.  A block given back twice would be handed out twice and spoil a
+ * pattern; one never given back would stay counted as live.  A
  * fixed number of objects, not a time, so that a slow machine only
  * takes longer; the time limit is a guard against a hang.
  */
@@ -454,28 +508,36 @@ static int race_producer(void *data)
 static int race_consumer(void *data)
 {
 	struct race *r = data;
+	unsigned long n, i;
 	bool produced;
 	size_t size;
-	void *p;
+	void *p[2];
 
 	for (;;) {
 		/* Pairs with the producer's last release: head is final. */
 		produced = smp_load_acquire(&r->produced);
 		/* Pairs with the producer's release of the slot. */
-		if (smp_load_acquire(&r->head) == r->tail) {
+		n = min(smp_load_acquire(&r->head) - r->tail, 2UL);
+		if (!n) {
 			if (produced)
 				break;
 			cpu_relax();
 			continue;
 		}
-		p = r->ring[r->tail % RING];
-		size = gomem_size(p);
-		if (!size || gomem_test_check(p, size) != size)
-			atomic_inc(&r->errors);
-		gomem_free(p);
-		r->freed++;
-		/* Give the slot back to the producer. */
-		smp_store_release(&r->tail, r->tail + 1);
+		for (i = 0; i < n; i++) {
+			p[i] = r->ring[(r->tail + i) % RING];
+			size = gomem_size(p[i]);
+			if (!size || gomem_test_check(p[i], size) != size)
+				atomic_inc(&r->errors);
+		}
+		/* Two at once in a bulk free: mostly a run in one block. */
+		if (n == 2)
+			gomem_free_bulk(n, p);
+		else
+			gomem_free(p[0]);
+		r->freed += n;
+		/* Give the slots back to the producer. */
+		smp_store_release(&r->tail, r->tail + n);
 	}
 	race_done(r);
 	return 0;
@@ -650,6 +712,7 @@ static struct kunit_case tiny_cases[] = {
 	KUNIT_CASE(tiny_bulk_is_all_or_none),
 	KUNIT_CASE(placement_follows_go),
 	KUNIT_CASE(double_and_interior_frees_are_caught),
+	KUNIT_CASE(bulk_free_runs_within_a_block),
 	KUNIT_CASE(blocks_go_back_when_empty),
 	KUNIT_CASE(an_emptied_block_starts_again),
 	KUNIT_CASE(frees_on_another_cpu),
