@@ -499,15 +499,30 @@ static __always_inline bool gomem_tiny_size(size_t size)
 	return size - 1 < GOMEM_TINY_MAX - 1 && size != 8;
 }
 
-/* The small fast path: an object of size's class off this CPU's stack. */
+/*
+ * The small fast path: an object of size's class off this CPU's stack.
+ * mcache_pop(), but with an unlock on each way out, so that the object
+ * is not tested again after the unlock (measured: a pair 4 instructions
+ * fewer).
+ */
 static __always_inline void *small_alloc(size_t size, gfp_t flags,
 					 unsigned long ip)
 {
 	unsigned int cls = gomem_size_class(size);
-	void *p = mcache_pop(size, cls, false);
+	struct mcache_slot *slot;
+	unsigned long irqs;
+	struct mcache *c;
+	void *p;
 
-	if (unlikely(!p))
+	mcache_lock_irqsave(irqs);
+	c = this_cpu_read(gomem_mcache);
+	slot = &c->slot[cls];
+	if (unlikely(!slot->n)) {
+		mcache_unlock_irqrestore(irqs);
 		return gomem_alloc_slow(size, flags, ip);
+	}
+	p = obj_make_live(c, cls, size, &slot->objs[--slot->n], false);
+	mcache_unlock_irqrestore(irqs);
 	obj_hand_out(p, size, gomem_classes[cls].size, flags, false);
 	return p;
 }
