@@ -104,9 +104,9 @@ static u32 *tiny_placed(struct mspan *s, unsigned long p)
 	return (u32 *)s->state + (p - s->base) / TINY_BLOCK;
 }
 
-static u16 *tiny_freed(struct mspan *s, u32 *placed)
+static u16 *tiny_freed(struct mspan *s, unsigned long p)
 {
-	return (u16 *)((u32 *)s->state + s->nelems) + (placed - (u32 *)s->state);
+	return (u16 *)((u32 *)s->state + s->nelems) + (p - s->base) / TINY_BLOCK;
 }
 
 /* Atomically add bits to *freed; what it held before. */
@@ -238,17 +238,17 @@ static unsigned long tiny_new_block(struct mcache *c, size_t size, bool missed)
 	c->stats.cls[GOMEM_TINY_CLASS].allocs++;
 	c->stats.misses += missed;
 	if (!c->tiny || size < c->tiny_off) {
-		WRITE_ONCE(*tiny_freed(s, placed), 0);
+		WRITE_ONCE(*tiny_freed(s, p), 0);
 		WRITE_ONCE(*placed, tiny_start_bit(0) | tiny_end_bit(size - 1));
 		tiny_retire(c);
 		c->tiny = p;
 		c->tiny_placed = placed;
-		c->tiny_freed = tiny_freed(s, placed);
+		c->tiny_freed = tiny_freed(s, p);
 		c->tiny_span = s;
 		c->tiny_off = size;
 	} else {
 		/* Never current: its one object's free gives it back. */
-		WRITE_ONCE(*tiny_freed(s, placed), TINY_DONE & ~tiny_start_bit(0));
+		WRITE_ONCE(*tiny_freed(s, p), TINY_DONE & ~tiny_start_bit(0));
 		WRITE_ONCE(*placed, tiny_start_bit(0) | tiny_end_bit(size - 1));
 	}
 	return p;
@@ -432,7 +432,7 @@ static __always_inline size_t tiny_size_by(u32 placed, u16 freed,
 size_t tiny_size(struct mspan *s, unsigned long p)
 {
 	u32 *placed = tiny_placed(s, p);
-	u16 freed = READ_ONCE(*tiny_freed(s, placed));
+	u16 freed = READ_ONCE(*tiny_freed(s, p));
 
 	/* In the order tiny_free_as() reads them, for tiny_restart(). */
 	smp_rmb();
@@ -444,7 +444,7 @@ enum gomem_bad tiny_why(struct mspan *s, unsigned long p)
 {
 	unsigned int o = p & (TINY_BLOCK - 1);
 	u32 *placed = tiny_placed(s, p), now = READ_ONCE(*placed);
-	u32 below = tiny_live(now, READ_ONCE(*tiny_freed(s, placed))) &
+	u32 below = tiny_live(now, READ_ONCE(*tiny_freed(s, p))) &
 		    (tiny_start_bit(o) - 1);
 
 	if (below && tiny_last(now, __fls(below)) >= o)
@@ -469,7 +469,7 @@ static __always_inline bool tiny_free_as(struct mcache *c, struct mspan *s,
 {
 	unsigned int o = p & (TINY_BLOCK - 1);
 	u32 *placed = tiny_placed(s, p), bit = tiny_start_bit(o), now;
-	u16 *freed = tiny_freed(s, placed), was = READ_ONCE(*freed);
+	u16 *freed = tiny_freed(s, p), was = READ_ONCE(*freed);
 
 	do {
 		/* "freed" before "placed": pairs with tiny_restart(). */
@@ -517,7 +517,7 @@ tiny_free_run_as(struct mcache *c, struct mspan *s, void **ptrs, size_t i,
 {
 	unsigned long block = (unsigned long)ptrs[i] & ~(TINY_BLOCK - 1UL), o;
 	u32 *placed = tiny_placed(s, block), now;
-	u16 *freed = tiny_freed(s, placed), was = READ_ONCE(*freed), bits = 0;
+	u16 *freed = tiny_freed(s, block), was = READ_ONCE(*freed), bits = 0;
 	size_t j, bytes = 0;
 	unsigned int size;
 
