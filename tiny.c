@@ -512,7 +512,7 @@ static noinline bool tiny_free_zeroing(struct mcache *c, struct mspan *s,
  * ptrs[i] is in, of tiny span s, freed as tiny_free_as() frees them,
  * zeroed first if zero, but with one compare-and-exchange of the block's
  * "freed" word for them all (bulk16 of 1 B: 134 instructions an object
- * before runs, 92 with them).  It stops at a pointer outside the block,
+ * before runs, 94 with them).  It stops at a pointer outside the block,
  * and at one that is not a live object's start or is twice in the run,
  * for tiny_free_as() to take, and refuse; if "freed" changed since the
  * run read it, the run frees nothing, and tiny_free_as() takes its
