@@ -806,8 +806,8 @@ static __always_inline struct mspan *gomem_free_small(struct mcache *c,
  * Of two racing frees of one object, one claims it, the other finds it
  * not live.  A small span's state width is tested as in obj_make_live()
  * (measured: a pair 4 to 7 instructions fewer than with
- * gomem_lookup_in()'s dispatch and mspan_claim()'s).  The mcache locked, c this CPU's, p
- * neither NULL nor ZERO_SIZE_PTR.
+ * gomem_lookup_in()'s dispatch and mspan_claim()'s).  The mcache locked,
+ * c this CPU's, p neither NULL nor ZERO_SIZE_PTR.
  */
 static __always_inline struct mspan *gomem_free_locked(struct mcache *c,
 						       const void *p,

@@ -185,8 +185,8 @@ static __always_inline unsigned long tiny_put(struct mcache *c,
 
 /*
  * Start c's current block again at its first byte with size bytes, which
- * did not fit after its last object, if every object placed in it was
- * freed: 0 if not.  Without this, a block whose room is too small for
+ * do not fit after its last object, or would fill the block, if every
+ * object placed in it was freed: 0 if not.  Without this, a block whose room is too small for
  * the sizes asked for stays current with nothing in it, and each of them
  * takes a block of its own off the stack and gives it back at its free:
  * 12-byte pairs cost 305 instructions, not 257 (measured).  "freed" can
