@@ -578,8 +578,7 @@ static __always_inline bool mspan_live_as(const struct mspan *s,
  * s, the span of addr's page as gomem_span_of() found it, if addr is a
  * live object's start there, with the object's index and state if it is
  * small; NULL if it is not (gomem_why() says why).  A tiny object is
- * checked by its caller, in tiny.c, and a large one by its claim.  Reads
- * only.  RCU-sched reader.
+ * checked by its caller, in tiny.c.  Reads only.  RCU-sched reader.
  */
 static __always_inline struct mspan *
 gomem_lookup_in(struct mspan *s, unsigned long addr, unsigned int *idx,

@@ -95,6 +95,12 @@ static unsigned int tiny_last(u32 placed, unsigned int o)
 	return __ffs(ends | tiny_start_bit(TINY_BLOCK - 1));
 }
 
+/* Bytes of the object placed at byte o, by the block's "placed" word. */
+static unsigned int tiny_len(u32 placed, unsigned int o)
+{
+	return tiny_last(placed, o) - o + 1;
+}
+
 /*
  * The state of the block holding p: its "placed" and "freed" words.  The
  * blocks are TINY_BLOCK bytes: a shift, where mspan_index() multiplies.
@@ -290,16 +296,21 @@ static __always_inline unsigned long tiny_place(struct mcache *c, size_t size,
 	return p;
 }
 
-/* The n tiny objects at p, of size bytes, go to their caller. */
-static void tiny_hand_out(void *const *p, unsigned int n, size_t size,
-			  gfp_t gfp)
+/* n tiny objects of size bytes placed: counted.  The mcache locked. */
+static void tiny_count(struct mcache *c, unsigned int n, size_t size)
 {
-	unsigned int i;
+	c->stats.tiny.allocs += n;
+	c->stats.tiny.bytes += n * size;
+}
 
-	/* tiny_kasan_alloc() marked them already. */
-	if (want_init_on_alloc(gfp))
-		for (i = 0; i < n; i++)
-			memset(p[i], 0, size);
+/*
+ * A tiny object zeroed, for its caller: out of line, so that
+ * tiny_alloc() reaches it in a tail call.  tiny_kasan_alloc() marked it.
+ */
+static noinline void *tiny_zeroed(void *p, size_t size)
+{
+	memset(p, 0, size);
+	return p;
 }
 
 /*
@@ -320,10 +331,8 @@ static noinline void *tiny_alloc_slow(size_t size, gfp_t gfp,
 	for (;;) {
 		c = this_cpu_read(gomem_mcache);
 		p = tiny_place(c, size, align, missed);
-		if (p) {
-			c->stats.tiny.allocs++;
-			c->stats.tiny.bytes += size;
-		}
+		if (p)
+			tiny_count(c, 1, size);
 		mcache_unlock_irqrestore(flags);
 		if (p)
 			break;
@@ -335,15 +344,9 @@ static noinline void *tiny_alloc_slow(size_t size, gfp_t gfp,
 		missed = true;
 		mcache_lock_irqsave(flags);
 	}
-	tiny_hand_out((void **)&p, 1, size, gfp);
+	if (want_init_on_alloc(gfp))
+		return tiny_zeroed((void *)p, size);
 	return (void *)p;
-}
-
-/* A tiny object zeroed, for tiny_alloc(): out of line, see there. */
-static noinline void *tiny_zeroed(void *p, size_t size)
-{
-	memset(p, 0, size);
-	return p;
 }
 
 /* Go's alignment of a tiny object: 8, 4 or 2 if it divides size, else 1. */
@@ -373,8 +376,7 @@ void *tiny_alloc(size_t size, gfp_t gfp)
 	p = tiny_place_fast(c, size, ALIGN(c->tiny_off, align));
 	if (unlikely(!p))
 		return tiny_alloc_slow(size, gfp, align, flags);
-	c->stats.tiny.allocs++;
-	c->stats.tiny.bytes += size;
+	tiny_count(c, 1, size);
 	mcache_unlock_irqrestore(flags);
 	/* A tail call: no register saved for it. */
 	if (want_init_on_alloc(gfp))
@@ -391,7 +393,7 @@ void *tiny_alloc(size_t size, gfp_t gfp)
  */
 unsigned int tiny_alloc_bulk(size_t size, gfp_t gfp, void **p, unsigned int n)
 {
-	unsigned int align = tiny_align(size), i;
+	unsigned int align = tiny_align(size), i, j;
 	unsigned long flags, q;
 	struct mcache *c;
 
@@ -403,15 +405,16 @@ unsigned int tiny_alloc_bulk(size_t size, gfp_t gfp, void **p, unsigned int n)
 			break;
 		p[i] = (void *)q;
 	}
-	c->stats.tiny.allocs += i;
-	c->stats.tiny.bytes += i * size;
+	tiny_count(c, i, size);
 	mcache_unlock_irqrestore(flags);
 	if (!i) {
 		mcache_lock_irqsave(flags);
 		p[0] = tiny_alloc_slow(size, gfp, align, flags);
 		return !!p[0];
 	}
-	tiny_hand_out(p, i, size, gfp);
+	if (want_init_on_alloc(gfp))
+		for (j = 0; j < i; j++)
+			tiny_zeroed(p[j], size);
 	return i;
 }
 
@@ -430,7 +433,7 @@ static __always_inline size_t tiny_size_by(u32 placed, u16 freed,
 {
 	if (!(tiny_live(placed, freed) & tiny_start_bit(o)))
 		return 0;
-	return tiny_last(placed, o) - o + 1;
+	return tiny_len(placed, o);
 }
 
 /*
@@ -487,10 +490,10 @@ static __always_inline bool tiny_free_as(struct mcache *c, struct mspan *s,
 			return false;
 		/* Before the freed bit is set: then the block may be reused. */
 		if (zero)
-			memset((void *)p, 0, tiny_last(now, o) - o + 1);
+			memset((void *)p, 0, tiny_len(now, o));
 	} while (!try_cmpxchg(freed, &was, was | bit));
 	c->stats.tiny.frees++;
-	c->stats.tiny.bytes -= tiny_last(now, o) - o + 1;
+	c->stats.tiny.bytes -= tiny_len(now, o);
 	if ((was | bit) != TINY_DONE)
 		return true;
 	return tiny_block_dead(c, s, placed, p - o);
@@ -538,7 +541,7 @@ tiny_free_run_as(struct mcache *c, struct mspan *s, void **ptrs, size_t i,
 		if (o >= TINY_BLOCK ||
 		    !(tiny_live(now, was | bits) & tiny_start_bit(o)))
 			break;
-		size = tiny_last(now, o) - o + 1;
+		size = tiny_len(now, o);
 		/* Before the freed bits are set, as in tiny_free_as(). */
 		if (zero)
 			memset(ptrs[j], 0, size);
@@ -585,9 +588,7 @@ size_t tiny_free_bulk(struct mcache *c, struct mspan *s, void **ptrs,
 	if (i + 1 < end &&
 	    ((unsigned long)ptrs[i] ^ (unsigned long)ptrs[i + 1]) < TINY_BLOCK)
 		return tiny_free_run(c, s, ptrs, i, end, zero);
-	if (zero)
-		return tiny_free_zeroing(c, s, (unsigned long)ptrs[i]);
-	return tiny_free_as(c, s, (unsigned long)ptrs[i], false);
+	return tiny_free(c, s, (unsigned long)ptrs[i]);
 }
 
 /*
