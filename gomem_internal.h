@@ -45,6 +45,10 @@
  *	Nesting: the mcache lock, then an mcentral's lock or the mheap's
  *	(flushing a stack, sending objects home, a dead CPU's drain), never
  *	the other way round, and never one CPU's mcache lock inside another.
+ *	A fast path may end in a tail call that gets the flags it saved and
+ *	unlocks in its stead (tiny_alloc_slow(), gomem_free_span() and the
+ *	like), so that the fast path keeps no register across a call: the
+ *	section is the same, on the same CPU, until that unlock.
  *
  * mspan_dead.lock, one per CPU (IRQ-safe spinlock, in mspan.c)
  *	That CPU's batch of freed spans waiting for their grace period,
@@ -288,9 +292,12 @@ static __always_inline void mspan_set_state(struct mspan *s, unsigned int i,
 static __always_inline bool mspan_claim_as(struct mspan *s, unsigned int i,
 					   unsigned int live, unsigned int width)
 {
+	u8 old8 = live;
+	u16 old16 = live;
+
 	if (width == 1)
-		return cmpxchg(&((u8 *)s->state)[i], (u8)live, 0xff) == (u8)live;
-	return cmpxchg(&((u16 *)s->state)[i], (u16)live, 0xffff) == (u16)live;
+		return try_cmpxchg(&((u8 *)s->state)[i], &old8, 0xff);
+	return try_cmpxchg(&((u16 *)s->state)[i], &old16, 0xffff);
 }
 
 static __always_inline bool mspan_claim(struct mspan *s, unsigned int i,
@@ -381,15 +388,22 @@ extern unsigned long gomem_nr_sections;
 bool gomem_pfn_valid(unsigned long pfn);
 
 /*
+ * Is pfn in a section the counts cover (the direct map as it was at
+ * load)?  If so, gomem_pfn_held() is a load, and calls nothing.
+ */
+static __always_inline bool gomem_pfn_counted(unsigned long pfn)
+{
+	return pfn_to_section_nr(pfn) < gomem_nr_sections;
+}
+
+/*
  * May the page at pfn be gomem's?  If so, its struct page exists: see
  * "Finding a pointer's span" above.  Any pfn.  RCU-sched reader.
  */
 static __always_inline bool gomem_pfn_held(unsigned long pfn)
 {
-	unsigned long sec = pfn_to_section_nr(pfn);
-
-	if (likely(sec < gomem_nr_sections))
-		return READ_ONCE(gomem_section_held[sec]);
+	if (likely(gomem_pfn_counted(pfn)))
+		return READ_ONCE(gomem_section_held[pfn_to_section_nr(pfn)]);
 	return gomem_pfn_valid(pfn);
 }
 
@@ -703,6 +717,39 @@ void reclaim_init(void);
 void reclaim_exit(void);
 
 /*
+ * Is s of another node than this CPU's, whose stacks do not take its
+ * objects?  Never on one node, where the static key is off.
+ */
+static __always_inline bool mcache_foreign(const struct mspan *s)
+{
+	return static_branch_unlikely(&gomem_numa_key) && s->node != numa_mem_id();
+}
+
+/*
+ * Would mcache_push() put an object of span s straight on the stack for
+ * cls, calling neither mcache_put_away() nor mcache_make_room()?
+ * gomem_free() asks before it claims the object, which leaves it no way
+ * back.  The mcache locked.
+ */
+static __always_inline bool mcache_push_fits(const struct mcache *c,
+					     unsigned int cls,
+					     const struct mspan *s)
+{
+	return !mcache_foreign(s) && likely(c->slot[cls].n != c->slot[cls].cap);
+}
+
+/* mcache_push() of an object that mcache_push_fits() said fits. */
+static __always_inline void mcache_push_fit(struct mcache *c, unsigned int cls,
+					    void *p, struct mspan *s)
+{
+	struct mcache_slot *slot = &c->slot[cls];
+	struct gomem_obj *o = &slot->objs[slot->n++];
+
+	o->p = p;
+	o->span = s;
+}
+
+/*
  * Push a CACHED object on this CPU's stack; a full stack, or none yet,
  * is mcache_make_room()'s business, and an object of another node's span
  * mcache_put_away()'s: a CPU's stacks hold only its own node's objects,
@@ -712,26 +759,20 @@ void reclaim_exit(void);
 static __always_inline void mcache_push(struct mcache *c, unsigned int cls,
 					void *p, struct mspan *s)
 {
-	struct mcache_slot *slot = &c->slot[cls];
-	struct gomem_obj *o;
-
-	if (static_branch_unlikely(&gomem_numa_key) && s->node != numa_mem_id()) {
+	if (likely(mcache_push_fits(c, cls, s)))
+		mcache_push_fit(c, cls, p, s);
+	else if (mcache_foreign(s))
 		mcache_put_away(c, p, s);
-		return;
-	}
-	if (unlikely(slot->n == slot->cap)) {
+	else
 		mcache_make_room(c, cls, p, s);
-		return;
-	}
-	o = &slot->objs[slot->n++];
-	o->p = p;
-	o->span = s;
 }
 
 /* tiny.c */
 void *tiny_alloc(size_t size, gfp_t gfp);
 unsigned int tiny_alloc_bulk(size_t size, gfp_t gfp, void **p, unsigned int n);
 bool tiny_free(struct mcache *c, struct mspan *s, unsigned long p);
+void tiny_free_unlock(struct mspan *s, unsigned long p, unsigned long flags,
+		      unsigned long ip);
 size_t tiny_free_bulk(struct mcache *c, struct mspan *s, void **ptrs,
 		      size_t i, size_t end, bool zero);
 size_t tiny_size(struct mspan *s, unsigned long p);

@@ -345,6 +345,41 @@ static void bad_bulk_calls(struct kunit *test)
 }
 
 /*
+ * Memory hot-added after the load lies past the sections the mheap
+ * counts, where gomem_free() leaves its fast path and looks the page up
+ * the full way: a tiny, a small and a two-byte-state object there are
+ * freed and counted as anywhere, and a second free of each is reported.
+ * The sections are hidden only while nothing moves pages: every class is
+ * warm, so the frees land on this CPU's stacks, and no scavenger runs.
+ */
+static void frees_past_the_counted_sections(struct kunit *test)
+{
+	static const size_t sizes[] = { 5, 64, 5000 };
+	unsigned long nr = gomem_nr_sections;
+	void *p[ARRAY_SIZE(sizes)];
+	struct gomem_snap *before;
+	unsigned int i;
+
+	gomem_test_pin(test, raw_smp_processor_id());
+	before = gomem_test_snap(test);
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		gomem_test_warm(sizes[i]);
+		p[i] = gomem_alloc(sizes[i], GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+	}
+	KUNIT_ASSERT_EQ(test, gomem_test_span(p[2])->state_width, 2);
+	reclaim_scavenger_sync();
+	WRITE_ONCE(gomem_nr_sections, 0);
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
+		gomem_free(p[i]);
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
+		EXPECT_ONE_REPORT(test, GOMEM_BAD_DOUBLE, gomem_free(p[i]));
+	WRITE_ONCE(gomem_nr_sections, nr);
+	gomem_test_unpin();
+	gomem_test_expect_baseline(test, before);
+}
+
+/*
  * An object that reaches its mcentral in a state it cannot be in (here:
  * given back twice, as if two caches held it) is reported under the lock
  * and not counted free, so it is never handed out twice.
@@ -466,6 +501,7 @@ static struct kunit_case bad_cases[] = {
 	KUNIT_CASE(bulk_free_of_every_kind),
 	KUNIT_CASE(bulk_free_within_a_page),
 	KUNIT_CASE(caught_under_the_lock),
+	KUNIT_CASE(frees_past_the_counted_sections),
 	{}
 };
 
