@@ -1359,8 +1359,9 @@ static __always_inline size_t gomem_free_section(struct mcache *c, void **ptrs,
 	 * the first pointer looks its page up.
 	 */
 	unsigned long pfn, span_pfn = ULONG_MAX;
+	unsigned int left = c->bulk_left;
 	struct mspan *span = NULL, *v;
-	size_t j;
+	size_t j, first = i;
 	void *p;
 
 	while (i < end) {
@@ -1390,6 +1391,12 @@ static __always_inline size_t gomem_free_section(struct mcache *c, void **ptrs,
 					i = j;
 					continue;
 				}
+				/*
+				 * A full stack, most likely: the push below
+				 * makes room for exactly what is left (see
+				 * flush_count()), not for a section's worth.
+				 */
+				c->bulk_left = left - (i - first);
 			}
 		} else if (span->kind == MSPAN_TINY) {
 			/* In runs within a block: see tiny_free_bulk(). */

@@ -672,7 +672,9 @@ struct mcache {
 	u8 away_n[GOMEM_NR_SPANCLASSES];	/* ... of each class */
 	/*
 	 * Objects gomem_free_bulk() had still to free in this call when its
-	 * section of the mcache lock began; 0 outside it.  Under that lock.
+	 * section of the mcache lock began, and exactly, the one being freed
+	 * among them, when a run of a page's objects found the stack full
+	 * (gomem_free_section()); 0 outside it.  Under that lock.
 	 */
 	unsigned int bulk_left;
 	struct gomem_cpu_stats stats;

@@ -167,6 +167,51 @@ static void streaks_and_bulks_move_more(struct kunit *test)
 }
 
 /*
+ * A bulk free of more than its stack holds, in a class freed in runs
+ * (64 B), and not in whole lock sections: each flush makes room for
+ * exactly what the call has still to free, so the stack ends full for
+ * the allocations that follow, not with what a section's count left
+ * (a stack of 64 with 11 on it before a bulk free of 133 ended with 43,
+ * after two flushes as now).
+ */
+static void a_bulk_free_leaves_its_stack_full(struct kunit *test)
+{
+	unsigned int cls = gomem_size_class(64), cpu = 0, max, n = 0, i;
+	struct gomem_snap *before = gomem_test_snap(test);
+	const unsigned int first = 11;
+	struct mcache_slot *slot;
+	u64 flushes;
+	void **p;
+
+	max = gomem_mcentral[cls].cache_cap;
+	KUNIT_ASSERT_GT(test, max, first);
+	p = kunit_kcalloc(test, 8 * max, sizeof(void *), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	gomem_test_pin(test, cpu);
+	gomem_drain();
+	slot = &cache_of(cpu)->slot[cls];
+	/* Grown to its capacity, then emptied by allocations. */
+	while (slot->cap < max || slot->n || n < 2 * max + 5 + first) {
+		KUNIT_ASSERT_LT(test, n, 8 * max);
+		p[n] = gomem_alloc(64, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[n++]);
+	}
+	for (i = 0; i < first; i++)
+		gomem_free(p[--n]);
+	KUNIT_ASSERT_EQ(test, (unsigned int)slot->n, first);
+	flushes = cache_of(cpu)->stats.flushes;
+	gomem_free_bulk(2 * max + 5, p + n - (2 * max + 5));
+	n -= 2 * max + 5;
+	KUNIT_EXPECT_EQ(test, (unsigned int)slot->n, max);
+	KUNIT_EXPECT_EQ(test, cache_of(cpu)->stats.flushes, flushes + 2);
+
+	while (n)
+		gomem_free(p[--n]);
+	gomem_test_unpin();
+	gomem_test_expect_baseline(test, before);
+}
+
+/*
  * A class whose stacks hold a few objects (8 KiB: 2): a bulk allocation
  * of more than that comes straight from the mcentral in one refill, not
  * one for every stack's worth, and a bulk free of more than that fills
@@ -709,6 +754,7 @@ static struct kunit_case mcache_cases[] = {
 	KUNIT_CASE(stacks_grow_with_use),
 	KUNIT_CASE(streaks_and_bulks_move_more),
 	KUNIT_CASE(bulks_past_a_small_stack),
+	KUNIT_CASE(a_bulk_free_leaves_its_stack_full),
 	KUNIT_CASE(streams_grow_the_stack),
 	KUNIT_CASE(streams_grow_a_big_class_stack),
 	KUNIT_CASE(swings_grow_the_stack),
