@@ -159,7 +159,7 @@ extern const u8 gomem_size_to_class128[GOMEM_CLASS128_LEN];
 /* The size class for 1 <= size <= GOMEM_MAX_SMALL, in O(1) as in Go. */
 static __always_inline unsigned int gomem_size_class(size_t size)
 {
-	if (size <= GOMEM_SMALL_MAX)
+	if (likely(size <= GOMEM_SMALL_MAX))
 		return gomem_size_to_class8[DIV_ROUND_UP(size, GOMEM_SMALL_DIV)];
 	return gomem_size_to_class128[DIV_ROUND_UP(size - GOMEM_SMALL_MAX,
 						   GOMEM_LARGE_DIV)];
