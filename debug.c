@@ -205,7 +205,7 @@ void *gomem_debug_alloc(size_t size, gfp_t flags, unsigned long ip)
 		fill(o.p, POISON_FREE, s->size);
 	}
 	mspan_set_state(s, i, s->size - size + 1);
-	gomem_count(cls, size, true);
+	gomem_count(cls, s->size - size + 1, true);
 	return hand_out(s, i, o.p, size, s->size, flags, ip);
 fail:
 	gomem_count_failure();
@@ -238,7 +238,7 @@ void gomem_debug_free(const void *p, unsigned long ip)
 		    !mspan_claim(s, i, st))
 			goto refuse;
 		room = s->size;
-		gomem_count(s->spanclass, -(s64)(s->size - (st - 1)), false);
+		gomem_count(s->spanclass, -(s64)st, false);
 	} else {
 		if (addr != s->base || cmpxchg(&s->live, 1, 0) != 1)
 			goto refuse;

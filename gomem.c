@@ -141,7 +141,11 @@ void gomem_count_failure(void)
 	mcache_unlock_irqrestore(flags);
 }
 
-/* Record a live object's requested size; the mcache locked. */
+/*
+ * Count an allocation or a free in class cls, and charge: the requested
+ * size for a large object, a small object's state (gomem_class_stats
+ * says why); negated for a free.  The mcache locked.
+ */
 static __always_inline void gomem_account(struct mcache *c, unsigned int cls,
 					  s64 bytes, bool alloc)
 {
@@ -223,7 +227,7 @@ static __always_inline void *obj_make_live(struct mcache *c, unsigned int cls,
 		mspan_set_state_as(s, i, v, 1);
 	else
 		mspan_set_state_as(s, i, v, 2);
-	gomem_account(c, cls, size, true);
+	gomem_account(c, cls, v, true);
 	c->stats.misses += missed;
 	return (void *)p;
 }
@@ -286,7 +290,7 @@ static __always_inline void objs_make_live(struct mcache *c, unsigned int cls,
 	else
 		objs_make_live_as(top, size, p, n, 2);
 	c->stats.cls[cls].allocs += n;
-	c->stats.cls[cls].bytes += (s64)n * size;
+	c->stats.cls[cls].bytes += (s64)n * (gomem_mcentral[cls].size - size + 1);
 }
 
 /*
@@ -792,7 +796,7 @@ static __always_inline struct mspan *gomem_free_small(struct mcache *c,
 	if (zero)
 		gomem_zero((void *)addr, s->size);
 	gomem_kasan_free((void *)addr, s->size);
-	gomem_account(c, s->spanclass, -(s64)(s->size - (st - 1)), false);
+	gomem_account(c, s->spanclass, -(s64)st, false);
 	if (fits)
 		mcache_push_fit(c, s->spanclass, (void *)addr, s);
 	else
@@ -1060,16 +1064,19 @@ static void gomem_resize(struct mspan *s, unsigned int i, size_t old,
 			 size_t new)
 {
 	unsigned int cls = GOMEM_LARGE_CLASS;
+	s64 charge = new - old;
 	unsigned long flags;
 
 	if (s->kind == MSPAN_SMALL) {
+		/* The state falls by as much as the request grows. */
 		mspan_set_state(s, i, s->size - new + 1);
 		cls = s->spanclass;
+		charge = -charge;
 	} else {
 		s->req = new;
 	}
 	mcache_lock_irqsave(flags);
-	this_cpu_read(gomem_mcache)->stats.cls[cls].bytes += new - old;
+	this_cpu_read(gomem_mcache)->stats.cls[cls].bytes += charge;
 	mcache_unlock_irqrestore(flags);
 }
 
@@ -1288,8 +1295,7 @@ static __always_inline size_t gomem_free_run_as(struct mcache *c, void **ptrs,
 	struct mcache_slot *slot = &c->slot[s->spanclass];
 	struct gomem_obj *o = slot->objs + slot->n, *first = o;
 	unsigned int size = s->size, idx, st;
-	unsigned long addr;
-	s64 bytes = 0;
+	unsigned long addr, states = 0;
 
 	end = min_t(size_t, end, i + slot->cap - slot->n);
 	for (; i < end; i++) {
@@ -1302,14 +1308,14 @@ static __always_inline size_t gomem_free_run_as(struct mcache *c, void **ptrs,
 		if (zero)
 			gomem_zero((void *)addr, size);
 		gomem_kasan_free((void *)addr, size);
-		bytes += size - (st - 1);
+		states += st;
 		o->p = (void *)addr;
 		o->span = s;
 		o++;
 	}
 	slot->n += o - first;
 	c->stats.cls[s->spanclass].frees += o - first;
-	c->stats.cls[s->spanclass].bytes -= bytes;
+	c->stats.cls[s->spanclass].bytes -= states;
 	return i;
 }
 

@@ -609,10 +609,18 @@ unsigned int mcentral_reuse_large_bulk(unsigned int npages, int node,
 				       struct mspan **spans, unsigned int n);
 
 /* mcache.c */
+/*
+ * A class's counts.  bytes is what its live objects requested.  A CPU's
+ * counts of a small class hold there the sum of its objects' states
+ * instead, + on alloc, - on free: a state is 1 + (size - request), with
+ * size the class's, its mcentral's, so that the bytes are live * (size +
+ * 1) - that sum, which gomem_stats_read() works out; a free has the state
+ * at hand, where the requested size would cost it three instructions.
+ */
 struct gomem_class_stats {
 	u64 allocs;
 	u64 frees;
-	s64 bytes;	/* requested bytes: + on alloc, - on free */
+	s64 bytes;
 };
 
 struct gomem_cpu_stats {

@@ -636,6 +636,10 @@ void gomem_stats_read(struct gomem_stats *st)
 		st->alloc_failures += READ_ONCE(cs->alloc_failures);
 		st->bad_frees += READ_ONCE(cs->bad_frees);
 	}
+	/* The small classes' sums of states, as bytes: see gomem_class_stats. */
+	for (i = 1; i < GOMEM_NR_CLASSES; i++)
+		st->cls[i].bytes = (s64)(st->cls[i].allocs - st->cls[i].frees) *
+				   (gomem_mcentral[i].size + 1) - st->cls[i].bytes;
 }
 EXPORT_SYMBOL_IF_KUNIT(gomem_stats_read);
 
