@@ -652,6 +652,18 @@ struct mcache_slot {
 	struct gomem_obj *objs;	/* the stack, or NULL */
 };
 
+/*
+ * Objects came from the mcentral for a slot's class, by a refill or by a
+ * bulk allocation that bypassed the stack (bulk_get()): a move the other
+ * way from a flush, for the streaks that grow the stack (mcache.c); grew
+ * if the class grew by a span meanwhile.  The mcache locked.
+ */
+static inline void mcache_moved_in(struct mcache_slot *slot, bool grew)
+{
+	slot->flushes = 0;
+	slot->refills = grew ? 0 : min(slot->refills + 1, U8_MAX);
+}
+
 #define MCACHE_WARM_ALLOC	BIT(0)
 #define MCACHE_WARM_FREE	BIT(1)
 /* Flushes, or refills, in a row that make a stream (mcache.c: cap_limit()). */

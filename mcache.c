@@ -28,10 +28,10 @@
  * and objects freed on another CPU 16% fewer (make bench, with the whole
  * flushes above).  A bulk call moves as many as it needs, so that it
  * leaves nothing over for the next call to move back, and a bulk free's
- * stack ends full (flush_count()); what a class's stacks could never
- * hold bypasses them, up to GOMEM_BATCH_MAX a lock round trip
- * (bulk_get() in gomem.c, and mcache_make_room() for a small stack's
- * bulk free).  A free lands on
+ * stack ends full (flush_count()); a bulk allocation that finds its
+ * stack empty, and what a small stack's bulk free could never hold,
+ * bypass the stack, up to GOMEM_BATCH_MAX a lock round trip (bulk_get()
+ * in gomem.c, mcache_make_room()).  A free lands on
  * the freeing CPU's stack whichever CPU allocated the object, so remote
  * frees cost the same as local ones, and they cannot pile up: a stack
  * never holds more than its capacity.  The stacks are the mcache's
@@ -437,8 +437,7 @@ bool mcache_refill(unsigned int cls, gfp_t gfp, struct gomem_obj *first,
 		slot->n += room;
 		if (slot->flushes >= 2 && !grew && need <= 1)
 			slot->swings = min(slot->swings + 1, U8_MAX);
-		slot->flushes = 0;
-		slot->refills = grew ? 0 : min(slot->refills + 1, U8_MAX);
+		mcache_moved_in(slot, grew);
 		c->stats.refills++;
 		ok = slot->n;
 		bare = !slot->cap;
