@@ -274,6 +274,14 @@ static __always_inline void objs_make_live_as(const struct gomem_obj *top,
 	}
 }
 
+/* Count n objects of class cls made live for requests of size bytes. */
+static __always_inline void objs_count_live(struct mcache *c, unsigned int cls,
+					    size_t size, unsigned int n)
+{
+	c->stats.cls[cls].allocs += n;
+	c->stats.cls[cls].bytes += (s64)n * (gomem_mcentral[cls].size - size + 1);
+}
+
 /*
  * obj_make_live() for the n CACHED objects of class cls below top, into
  * p.  A class's spans all have its mcentral's state width: tested once,
@@ -289,8 +297,7 @@ static __always_inline void objs_make_live(struct mcache *c, unsigned int cls,
 		objs_make_live_as(top, size, p, n, 1);
 	else
 		objs_make_live_as(top, size, p, n, 2);
-	c->stats.cls[cls].allocs += n;
-	c->stats.cls[cls].bytes += (s64)n * (gomem_mcentral[cls].size - size + 1);
+	objs_count_live(c, cls, size, n);
 }
 
 /*
@@ -320,26 +327,24 @@ static unsigned int mcache_pop_bulk(size_t size, unsigned int cls, void **p,
  * live, in one lock round trip, where a refill would have copied them
  * onto the stack first, and, for more than a stack ever holds, taken a
  * round trip for every stack's worth.  Give how many; 0 if the mcentral
- * had none.  As mcache_first() does with one object, they are made live
- * by this CPU: CACHED and on no stack, no other CPU touches them.
+ * had none.  The mcentral makes them live itself (mcentral_get_live()),
+ * and then they are the caller's: on no stack, and no CPU's business.
  * Interrupts enabled; sleeps only if gfp allows.
  */
 static unsigned int bulk_get(size_t size, unsigned int cls, gfp_t gfp,
 			     void **p, unsigned int n)
 {
-	/* Only what mcentral_get() wrote is read (see mcache_refill()). */
-	struct gomem_obj objs[GOMEM_BATCH_MAX] __uninitialized;
 	struct mcentral *mc = &gomem_mcentral[cls];
 	unsigned long flags, grown;
 	struct mcache *c;
 	unsigned int got;
 
 	grown = READ_ONCE(mc->nr_grown);
-	got = mcentral_get(mc, objs, min_t(unsigned int, n, GOMEM_BATCH_MAX), gfp,
-			   NUMA_NO_NODE);
+	got = mcentral_get_live(mc, p, size, min_t(unsigned int, n, GOMEM_BATCH_MAX),
+				gfp);
 	mcache_lock_irqsave(flags);
 	c = this_cpu_read(gomem_mcache);
-	objs_make_live(c, cls, size, objs + got, p, got);
+	objs_count_live(c, cls, size, got);
 	mcache_moved_in(&c->slot[cls], READ_ONCE(mc->nr_grown) != grown);
 	c->stats.refills += !!got;
 	mcache_unlock_irqrestore(flags);

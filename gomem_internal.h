@@ -595,6 +595,8 @@ struct gomem_obj {
 
 int mcentral_init(void);
 void mcentral_exit(void);
+unsigned int mcentral_get_live(struct mcentral *c, void **ptrs, size_t req,
+			       unsigned int n, gfp_t gfp);
 unsigned int mcentral_get(struct mcentral *c, struct gomem_obj *objs,
 			  unsigned int n, gfp_t gfp, int node);
 void mcentral_put(struct mcentral *c, const struct gomem_obj *objs,

@@ -471,14 +471,18 @@ static struct mspan *mcentral_any_partial(struct mcentral *c, bool *listed)
 
 /*
  * mcentral_get() for a class whose states are width bytes wide, a
- * constant in each of its calls, as in mcentral_put_as().
+ * constant in each of its calls, as in mcentral_put_as(); or, with ptrs,
+ * mcentral_get_live(), req the bytes requested of each object.
  */
 static __always_inline unsigned int mcentral_get_as(struct mcentral *c,
 						    struct gomem_obj *objs,
+						    void **ptrs, size_t req,
 						    unsigned int n, gfp_t gfp,
 						    int node, unsigned int width)
 {
-	unsigned int got = 0, cached = gomem_state_cached(width), i, take;
+	unsigned int got = 0, i, take;
+	/* A live state is 1 + what the request leaves unused (mspan.c). */
+	unsigned int state = ptrs ? c->size - req + 1 : gomem_state_cached(width);
 	struct mcentral_section sec;
 	struct mspan *s;
 	bool listed;
@@ -508,9 +512,13 @@ static __always_inline unsigned int mcentral_get_as(struct mcentral *c,
 		for (i = s->hint; take; i++) {
 			if (mspan_state_as(s, i, width) != GOMEM_OBJ_FREE)
 				continue;
-			mspan_set_state_as(s, i, cached, width);
-			objs[got].p = (void *)(s->base + (unsigned long)i * s->size);
-			objs[got++].span = s;
+			mspan_set_state_as(s, i, state, width);
+			if (ptrs) {
+				ptrs[got++] = (void *)(s->base + (unsigned long)i * s->size);
+			} else {
+				objs[got].p = (void *)(s->base + (unsigned long)i * s->size);
+				objs[got++].span = s;
+			}
 			take--;
 		}
 		s->hint = i;
@@ -542,12 +550,31 @@ unsigned int mcentral_get(struct mcentral *c, struct gomem_obj *objs,
 	 * of 8 B to 32 KiB took 2 to 4 fewer instructions an allocation.
 	 */
 	if (c->state_width == 1)
-		return mcentral_get_as(c, objs, n, gfp, node, 1);
+		return mcentral_get_as(c, objs, NULL, 0, n, gfp, node, 1);
 	if (c->state_width == 2)
-		return mcentral_get_as(c, objs, n, gfp, node, 2);
-	return mcentral_get_as(c, objs, n, gfp, node, GOMEM_TINY_STATE);
+		return mcentral_get_as(c, objs, NULL, 0, n, gfp, node, 2);
+	return mcentral_get_as(c, objs, NULL, 0, n, gfp, node, GOMEM_TINY_STATE);
 }
 EXPORT_SYMBOL_IF_KUNIT(mcentral_get);
+
+/*
+ * As mcentral_get(), from this CPU's node, but FREE -> live, for requests
+ * of req bytes each, and only their addresses, into ptrs: objects for a
+ * caller straight away (a bulk allocation past an empty stack, bulk_get()
+ * in gomem.c), which skips the CACHED state and the index each would be
+ * found by again (measured: bulk128 of 8 to 256 B 3 to 4 instructions an
+ * object fewer).  Small classes only.  As mcentral_get() otherwise.
+ */
+unsigned int mcentral_get_live(struct mcentral *c, void **ptrs, size_t req,
+			       unsigned int n, gfp_t gfp)
+{
+	int node = numa_mem_id();
+
+	if (c->state_width == 1)
+		return mcentral_get_as(c, NULL, ptrs, req, n, gfp, node, 1);
+	return mcentral_get_as(c, NULL, ptrs, req, n, gfp, node, 2);
+}
+EXPORT_SYMBOL_IF_KUNIT(mcentral_get_live);
 
 /*
  * nr empty spans, of npages pages and nelems objects in all, leave c for

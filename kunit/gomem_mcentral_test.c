@@ -178,6 +178,51 @@ static void batches_are_distinct_and_cached(struct kunit *test)
 	}
 }
 
+/*
+ * mcentral_get_live() hands out distinct objects of its class, more than
+ * a span's worth, each live for its request (1 + the bytes it leaves
+ * unused), in one- and two-byte-state classes alike; the caller frees
+ * them as any live object, and the class is as it was.
+ */
+static void live_gets_are_distinct_and_live(struct kunit *test)
+{
+	static const size_t reqs[] = { 17, 700, 5000 };
+	unsigned int k, n, i, j, got;
+	struct mcentral *c;
+	unsigned long free;
+	void **p;
+
+	gomem_drain();
+	for (k = 0; k < ARRAY_SIZE(reqs); k++) {
+		c = &gomem_mcentral[gomem_size_class(reqs[k])];
+		n = c->nelems + 1;
+		free = c->nr_free;
+		p = kunit_kcalloc(test, n, sizeof(*p), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		for (got = 0; got < n; got += i) {
+			i = mcentral_get_live(c, p + got, reqs[k],
+					      min(n - got, (unsigned int)GOMEM_BATCH_MAX),
+					      GFP_KERNEL);
+			KUNIT_ASSERT_GT(test, i, 0U);
+		}
+		expect_consistent(test, c);
+		for (i = 0; i < n; i++) {
+			KUNIT_EXPECT_EQ(test, (unsigned int)gomem_test_span(p[i])->spanclass,
+					c->spanclass);
+			KUNIT_EXPECT_EQ(test, state_of(p[i]), c->size - reqs[k] + 1);
+			KUNIT_EXPECT_EQ(test, gomem_size(p[i]), (size_t)c->size);
+			for (j = 0; j < i; j++)
+				KUNIT_EXPECT_PTR_NE(test, p[i], p[j]);
+		}
+		for (i = 0; i < n; i++)
+			gomem_free(p[i]);
+		gomem_drain();
+		mcentral_release_empty(ULONG_MAX);
+		KUNIT_EXPECT_EQ(test, c->nr_free, free);
+	}
+	KUNIT_EXPECT_EQ(test, gomem_mcentral[gomem_size_class(5000)].state_width, 2);
+}
+
 /* A class whose spans hold few objects shows every move. */
 static void spans_move_between_lists(struct kunit *test)
 {
@@ -839,6 +884,7 @@ static void large_spans_are_kept_and_reused_in_batches(struct kunit *test)
 
 static struct kunit_case mcentral_cases[] = {
 	KUNIT_CASE(batches_are_distinct_and_cached),
+	KUNIT_CASE(live_gets_are_distinct_and_live),
 	KUNIT_CASE(spans_move_between_lists),
 	KUNIT_CASE(grows_from_and_returns_to_the_mheap),
 	KUNIT_CASE(every_span_class),
