@@ -948,14 +948,13 @@ static noinline void gomem_free_refused(const void *p, unsigned long flags,
  * not claimed: a tiny one (tiny_free_unlock()), a large one
  * (gomem_free_large()), a refused one (gomem_free_refused()), and all the
  * rest, a full stack, a pointer in memory hot-added since the load or a
- * foreign one (gomem_free_span()).  So no
- * register lives across a call, and the function saves none (measured,
- * with the claim a try_cmpxchg(): pairs of 8 B to 32 KiB objects took 6
- * to 7 instructions fewer, 167 down to 160 from 8 B to 1 KiB, and of
- * 64 KiB 7 fewer; it saved four registers before).  Under the
- * mcache lock the stack cannot fill, nor its span go, between the test
- * and the push; the claim's cmpxchg is what settles a race with another
- * CPU's free of the same object.
+ * foreign one (gomem_free_span()).  So no register lives across a call,
+ * and the function saves none (measured, with the claim a try_cmpxchg():
+ * pairs of 8 B to 32 KiB objects took 6 to 7 instructions fewer, 167
+ * down to 160 from 8 B to 1 KiB, and of 64 KiB 7 fewer; it saved four
+ * registers before).  Under the mcache lock the stack cannot fill, nor
+ * its span go, between the test and the push; the claim's cmpxchg is
+ * what settles a race with another CPU's free of the same object.
  */
 static __always_inline void gomem_free_as(const void *p, unsigned long ip,
 					  bool zero)
