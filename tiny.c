@@ -543,6 +543,7 @@ static noinline bool tiny_free_zeroing(struct mcache *c, struct mspan *s,
 	return tiny_free_as(c, s, p, true, false, 0, 0);
 }
 
+/* tiny_free_unlock() under init_on_free, out of line as tiny_free_zeroing(). */
 static noinline void tiny_free_unlock_zeroing(struct mspan *s, unsigned long p,
 					      unsigned long flags,
 					      unsigned long ip)
