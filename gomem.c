@@ -921,10 +921,7 @@ static noinline void gomem_free_large(const void *p, struct mspan *s,
 	s = gomem_free_large_locked(this_cpu_read(gomem_mcache),
 				    (unsigned long)p, s);
 	mcache_unlock_irqrestore(flags);
-	if (unlikely(s == GOMEM_FREE_BAD))
-		gomem_report_bad_free("gomem_free", p, ip);
-	else
-		large_free(&s, 1);
+	gomem_free_finish(p, s, "gomem_free", ip);
 }
 
 /*
@@ -968,12 +965,12 @@ static __always_inline void gomem_free_as(const void *p, unsigned long ip,
 		return gomem_free_span(p, NULL, flags, ip, zero);
 	c = this_cpu_read(gomem_mcache);
 	s = gomem_span_of(addr);
-	if (unlikely(!s || s->kind != MSPAN_SMALL)) {
-		if (s && s->kind == MSPAN_TINY)
+	if (unlikely(!s))
+		return gomem_free_span(p, NULL, flags, ip, zero);
+	if (unlikely(s->kind != MSPAN_SMALL)) {
+		if (s->kind == MSPAN_TINY)
 			return tiny_free_unlock(s, addr, flags, ip);
-		if (s && s->kind == MSPAN_LARGE)
-			return gomem_free_large(p, s, flags, ip);
-		return gomem_free_span(p, s, flags, ip, zero);
+		return gomem_free_large(p, s, flags, ip);
 	}
 	if (unlikely(!mcache_push_fits(c, s->spanclass, s)))
 		return gomem_free_span(p, s, flags, ip, zero);

@@ -783,12 +783,12 @@ static __always_inline void mcache_push_fit(struct mcache *c, unsigned int cls,
 static __always_inline void mcache_push(struct mcache *c, unsigned int cls,
 					void *p, struct mspan *s)
 {
-	if (likely(mcache_push_fits(c, cls, s)))
-		mcache_push_fit(c, cls, p, s);
-	else if (mcache_foreign(s))
+	if (mcache_foreign(s))
 		mcache_put_away(c, p, s);
-	else
+	else if (unlikely(c->slot[cls].n == c->slot[cls].cap))
 		mcache_make_room(c, cls, p, s);
+	else
+		mcache_push_fit(c, cls, p, s);
 }
 
 /* tiny.c */
