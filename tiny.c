@@ -24,7 +24,12 @@
  *		Written with plain stores, only by the CPU whose current
  *		block it is (or that placed the block's one object, if the
  *		block never became current), and frozen once the block is
- *		retired: no CPU places objects in it any more.
+ *		retired: no CPU places objects in it any more.  The word is
+ *		also the block's state for the mcentral (FREE 0, CACHED
+ *		GOMEM_TINY_CACHED), which reads it under its lock only, on
+ *		any CPU, scanning the span for FREE blocks: so a block
+ *		handed out never holds either value, not even for a moment
+ *		(see TINY_EMPTY).
  * freed	u16, bit i: the object starting at byte i was freed, or, once
  *		the block is retired, no object starts there
  *		Changed by atomic compare-and-exchange, by frees on any CPU
@@ -72,6 +77,18 @@
 /* Tiny spans are of the class of GOMEM_TINY_MAX bytes (mcentral_init()). */
 static_assert(TINY_BLOCK == GOMEM_TINY_MAX);
 #define TINY_DONE	0xffffU
+/*
+ * "placed" of a block handed out with no object in it, as tiny_restart()
+ * leaves it for a moment: no start bit, so no object reads as live, but
+ * not FREE (0), which the mcentral, scanning the span on another CPU,
+ * would take for a free block, and hand out, while its owner places
+ * objects in it (found by the stress test: an object handed out twice).
+ * The end bit of the block's last byte, which tiny_last() assumes
+ * anyway, so it changes no object's size.
+ */
+#define TINY_EMPTY	BIT(31)
+static_assert(TINY_EMPTY != GOMEM_OBJ_FREE && TINY_EMPTY != GOMEM_TINY_CACHED &&
+	      !(TINY_EMPTY & TINY_DONE));
 
 static u32 tiny_start_bit(unsigned int o)
 {
@@ -212,8 +229,9 @@ static __always_inline unsigned long tiny_restart(struct mcache *c,
 	 * Against a free, which reads "freed" first (tiny_free_as()):
 	 * "placed" is emptied first, so that in between no object reads as
 	 * live, then "freed", and only then is the new object placed.
+	 * Emptied to TINY_EMPTY, never to FREE: see there.
 	 */
-	WRITE_ONCE(*placed, 0);
+	WRITE_ONCE(*placed, TINY_EMPTY);
 	/* "placed" empty before "freed" is: pairs with tiny_free_as(). */
 	smp_wmb();
 	WRITE_ONCE(*freed, 0);

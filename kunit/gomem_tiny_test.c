@@ -706,6 +706,85 @@ static void a_check_races_a_neighbours_placement(struct kunit *test)
 	gomem_test_expect_baseline(test, before);
 }
 
+/*
+ * A block's "placed" word is also its state for the mcentral, which
+ * reads it on any CPU, under its own lock only, when it scans the span
+ * for FREE blocks.  A restart empties the word before it places the new
+ * object: emptied to FREE, for those few instructions, it let a refill
+ * on another CPU take the current block for a free one and hand it out
+ * a second time (the stress test's object handed out twice, at a block's
+ * start).  CPU 1 reads the word of CPU 0's current block while CPU 0
+ * restarts it, a pair of 12-byte objects at a time, and must never find
+ * it FREE or CACHED.  The old code let CPU 1 see FREE in most runs of
+ * RESTART_ROUNDS (measured).
+ */
+#define RESTART_ROUNDS	200000
+
+struct restart_race {
+	u32 *placed;		/* CPU 0's current block's word */
+	atomic_t reads, bad;
+	bool stop;
+};
+
+static int restart_race_read(void *data)
+{
+	struct restart_race *r = data;
+	u32 v;
+
+	while (!READ_ONCE(r->stop)) {
+		v = READ_ONCE(*r->placed);
+		if (v == GOMEM_OBJ_FREE || v == GOMEM_TINY_CACHED)
+			atomic_inc(&r->bad);
+		atomic_inc(&r->reads);
+	}
+	return 0;
+}
+
+static void a_restart_never_shows_a_free_block(struct kunit *test)
+{
+	struct restart_race *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	struct gomem_snap *before = gomem_test_snap(test);
+	unsigned int i, restarts = 0;
+	struct task_struct *t;
+	void *p, *q;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs");
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	fresh(test, 0);
+	p = gomem_alloc(12, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_ASSERT_EQ(test, gomem_mcache_of(0)->tiny, (unsigned long)p);
+	r->placed = gomem_mcache_of(0)->tiny_placed;
+	t = kthread_create(restart_race_read, r, "gomem_tiny_read");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	kthread_bind(t, 1);
+	get_task_struct(t);
+	wake_up_process(t);
+	/* 12 bytes do not fit after 12: each allocation restarts the block. */
+	for (i = 0; i < RESTART_ROUNDS; i++) {
+		gomem_free(p);
+		q = gomem_alloc(12, GFP_KERNEL);
+		restarts += q == p;
+		p = q;
+		if (!p)
+			break;
+		if (!(i % 1024))
+			cond_resched();
+	}
+	WRITE_ONCE(r->stop, true);
+	kthread_stop(t);
+	put_task_struct(t);
+	gomem_free(p);
+	kunit_info(test, "%u restarts, %d reads on CPU 1\n", restarts,
+		   atomic_read(&r->reads));
+	KUNIT_EXPECT_EQ(test, restarts, RESTART_ROUNDS);
+	KUNIT_EXPECT_GT(test, atomic_read(&r->reads), RESTART_ROUNDS);
+	KUNIT_EXPECT_EQ(test, atomic_read(&r->bad), 0);
+	gomem_test_unpin();
+	gomem_test_expect_baseline(test, before);
+}
+
 static struct kunit_case tiny_cases[] = {
 	KUNIT_CASE(sixteen_bytes_fill_a_block),
 	KUNIT_CASE(bulks_pack_blocks),
@@ -720,6 +799,7 @@ static struct kunit_case tiny_cases[] = {
 	KUNIT_CASE_SLOW(frees_race_placement_and_retirement),
 	KUNIT_CASE(placements_keep_their_neighbours_kasan_marks),
 	KUNIT_CASE(a_check_races_a_neighbours_placement),
+	KUNIT_CASE_SLOW(a_restart_never_shows_a_free_block),
 	{}
 };
 
