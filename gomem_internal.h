@@ -107,6 +107,11 @@
  *	live		handed out.  For a small object, 1 + (class size -
  *			requested size), which makes bytes_requested exact;
  *			for a tiny block, where its objects were placed.
+ *			Never FREE or CACHED, not even for a moment: the
+ *			mcentral reads live states under its own lock only,
+ *			on any CPU, as it scans a span for FREE objects, and
+ *			would take such an object for a free one (see
+ *			TINY_EMPTY in tiny.c).
  *
  * The free of a small object moves it from live to CACHED with one
  * cmpxchg: of two frees that race, one wins and the other finds the
