@@ -753,6 +753,9 @@ static void a_restart_never_shows_a_free_block(struct kunit *test)
 
 	if (num_online_cpus() < 2)
 		kunit_skip(test, "needs two CPUs");
+	/* Where the mcache lock sleeps, gomem may not run with preemption off. */
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
+		kunit_skip(test, "needs preemption off around gomem calls");
 	KUNIT_ASSERT_NOT_NULL(test, r);
 	fresh(test, 0);
 	p = gomem_alloc(12, GFP_KERNEL);
