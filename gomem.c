@@ -1061,28 +1061,49 @@ size_t gomem_size(const void *p)
 }
 EXPORT_SYMBOL_GPL(gomem_size);
 
-/*
- * Change the recorded request of a live small or large object, which the
- * caller owns and which stays where it is.
- */
-static void gomem_resize(struct mspan *s, unsigned int i, size_t old,
-			 size_t new)
+/* gomem_resize()'s change of class cls's bytes, the mcache unlocked. */
+static void gomem_count_bytes(unsigned int cls, s64 bytes)
 {
-	unsigned int cls = GOMEM_LARGE_CLASS;
-	s64 charge = new - old;
 	unsigned long flags;
 
+	mcache_lock_irqsave(flags);
+	this_cpu_read(gomem_mcache)->stats.cls[cls].bytes += bytes;
+	mcache_unlock_irqrestore(flags);
+}
+
+/*
+ * Change the recorded request of the small or large object at p from old
+ * to new bytes, where it stays: gomem_lookup() found it live in s (a
+ * small one at index i, in state st), and the RCU section of the lookup
+ * still holds, so s is still a span.  The caller owns the object, but a
+ * free of it on another CPU (the caller's bug) may claim it at any
+ * moment, and its state or its span are then no longer the caller's to
+ * write: they may be in a CPU's cache, or handed out again.  So a small
+ * object's new state replaces st by compare-and-exchange, and a large
+ * span is held at GOMEM_LARGE_RESIZING while its request changes, which
+ * fails the free's claim; each way one of the two calls is refused.
+ * Returns false if the free won.  Otherwise *charge is what the class's
+ * bytes change by, for the caller to count once out of the RCU section
+ * (where the mcache lock may sleep, under PREEMPT_RT).
+ */
+static bool gomem_resize(struct mspan *s, unsigned int i, unsigned int st,
+			 size_t old, size_t new, s64 *charge)
+{
 	if (s->kind == MSPAN_SMALL) {
 		/* The state falls by as much as the request grows. */
-		mspan_set_state(s, i, s->size - new + 1);
-		cls = s->spanclass;
-		charge = -charge;
-	} else {
-		s->req = new;
+		if (!mspan_swap_state_as(s, i, st, s->size - new + 1,
+					 s->state_width))
+			return false;
+		*charge = (s64)old - (s64)new;
+		return true;
 	}
-	mcache_lock_irqsave(flags);
-	this_cpu_read(gomem_mcache)->stats.cls[cls].bytes += charge;
-	mcache_unlock_irqrestore(flags);
+	if (cmpxchg(&s->live, 1, GOMEM_LARGE_RESIZING) != 1)
+		return false;
+	s->req = new;
+	/* The request before the span is free to claim again. */
+	smp_store_release(&s->live, 1);
+	*charge = (s64)new - (s64)old;
+	return true;
 }
 
 /*
@@ -1094,9 +1115,11 @@ static void gomem_resize(struct mspan *s, unsigned int i, size_t old,
 void *gomem_realloc(const void *p, size_t new_size, gfp_t flags)
 {
 	unsigned long addr = (unsigned long)p;
+	unsigned int i = 0, st = 0, cls = 0;
 	size_t old = 0, usable = 0, copy;
-	unsigned int i = 0, st = 0;
+	bool stay, tiny = false;
 	struct mspan *s;
+	s64 charge = 0;
 	void *n;
 
 	if (unlikely(ZERO_OR_NULL_PTR(p)))
@@ -1110,13 +1133,10 @@ void *gomem_realloc(const void *p, size_t new_size, gfp_t flags)
 	if (s) {
 		usable = gomem_usable(s, addr);
 		old = gomem_requested(s, addr, st);
+		/* Read now: past the RCU section, a racing free may free s. */
+		cls = s->kind == MSPAN_SMALL ? s->spanclass : GOMEM_LARGE_CLASS;
+		tiny = s->kind == MSPAN_TINY;
 	}
-	rcu_read_unlock_sched();
-	if (unlikely(!old)) {
-		gomem_report_bad_free("gomem_realloc", p, _RET_IP_);
-		return NULL;
-	}
-
 	/*
 	 * Stay put if a fresh object of the new size would have the same
 	 * usable size, so that the waste bound still holds after; every
@@ -1124,12 +1144,22 @@ void *gomem_realloc(const void *p, size_t new_size, gfp_t flags)
 	 * pointer to the old place shows, and so does callers=1, so that
 	 * the new object's record names this call.
 	 */
-	if (gomem_usable_for(new_size) == usable &&
-	    (!gomem_debug() || new_size == old)) {
-		if (new_size != old) {
+	stay = old && gomem_usable_for(new_size) == usable &&
+	       (!gomem_debug() || new_size == old);
+	if (stay && new_size != old) {
+		if (gomem_resize(s, i, st, old, new_size, &charge))
 			gomem_kasan_alloc(p, new_size, usable);
-			gomem_resize(s, i, old, new_size);
-		}
+		else
+			old = 0;
+	}
+	rcu_read_unlock_sched();
+	if (unlikely(!old)) {
+		gomem_report_bad_free("gomem_realloc", p, _RET_IP_);
+		return NULL;
+	}
+	if (stay) {
+		if (new_size != old)
+			gomem_count_bytes(cls, charge);
 		/* Traced as a free and an allocation, so the events pair. */
 		trace_gomem_free(_RET_IP_, p);
 		gomem_trace_alloc(p, new_size, flags, NUMA_NO_NODE, _RET_IP_);
@@ -1140,7 +1170,7 @@ void *gomem_realloc(const void *p, size_t new_size, gfp_t flags)
 		return NULL;
 	copy = min(usable, new_size);
 	/* Every usable byte is the caller's, past its request or not. */
-	if (s->kind != MSPAN_TINY)
+	if (!tiny)
 		gomem_kasan_alloc(p, usable, usable);
 	/* memcpy() is not checked by KASAN with every compiler (GCC 12). */
 	kasan_check_read(p, copy);

@@ -116,11 +116,14 @@
  * The free of a small object moves it from live to CACHED with one
  * cmpxchg: of two frees that race, one wins and the other finds the
  * object no longer live and is refused, so an object is never in two
- * caches, and nothing is ever handed out twice.  The other moves are made
+ * caches, and nothing is ever handed out twice.  A realloc in place moves
+ * it from one live state to another by cmpxchg too, so that a free racing
+ * with it claims the old state or is refused.  The other moves are made
  * by the one owner of the object in that state, with plain stores.  A
- * large span is live while span->live is 1, and its free is the cmpxchg
- * that clears it; a tiny object is freed by the atomic fetch_or of its bit
- * in the block's "freed" word (see tiny.c).  An object that reaches a lock
+ * large span is live while span->live is not 0, and its free is the
+ * cmpxchg from 1 to 0 (a realloc in place holds it at
+ * GOMEM_LARGE_RESIZING meanwhile); a tiny object is freed by the atomic
+ * fetch_or of its bit in the block's "freed" word (see tiny.c).  An object that reaches a lock
  * in a state it cannot be in is reported there and kept out of use.
  *
  * Under generic KASAN the same states are in the shadow (compat.h): a
@@ -202,7 +205,8 @@ struct mspan {
 					 * or GOMEM_TINY_STATE
 					 */
 	union {
-		u8 live;		/* large: 1 until freed (cmpxchg) */
+		/* large: 1 until freed (cmpxchg), or GOMEM_LARGE_RESIZING */
+		u8 live;
 		/*
 		 * small, tiny: its pages, more than one, are one block of
 		 * the page allocator, not split (mheap_pages_alloc())
@@ -240,6 +244,9 @@ struct mspan {
  * any object, and a u16 "freed" word (see tiny.c).
  */
 #define GOMEM_TINY_STATE	6
+
+/* span->live of a large object whose request gomem_realloc() changes. */
+#define GOMEM_LARGE_RESIZING	2
 
 /* Per-object states; see the top of this file. */
 #define GOMEM_OBJ_FREE		0U
@@ -290,19 +297,30 @@ static __always_inline void mspan_set_state(struct mspan *s, unsigned int i,
 }
 
 /*
- * Move a small object from live state "live" to CACHED, atomically
- * against a racing free of the same object: false if it was not in that
- * state any more.  Its states are width bytes wide.
+ * Move a small object from state "from" to state "to", atomically
+ * against a racing free of the same object: false if it was not in state
+ * "from" any more.  Its states are width bytes wide.
  */
+static __always_inline bool mspan_swap_state_as(struct mspan *s,
+						unsigned int i,
+						unsigned int from,
+						unsigned int to,
+						unsigned int width)
+{
+	u8 old8 = from;
+	u16 old16 = from;
+
+	if (width == 1)
+		return try_cmpxchg(&((u8 *)s->state)[i], &old8, to);
+	return try_cmpxchg(&((u16 *)s->state)[i], &old16, to);
+}
+
+/* A small object's free: from live state "live" to CACHED, as above. */
 static __always_inline bool mspan_claim_as(struct mspan *s, unsigned int i,
 					   unsigned int live, unsigned int width)
 {
-	u8 old8 = live;
-	u16 old16 = live;
-
-	if (width == 1)
-		return try_cmpxchg(&((u8 *)s->state)[i], &old8, 0xff);
-	return try_cmpxchg(&((u16 *)s->state)[i], &old16, 0xffff);
+	return mspan_swap_state_as(s, i, live, gomem_state_cached(width),
+				   width);
 }
 
 static __always_inline bool mspan_claim(struct mspan *s, unsigned int i,

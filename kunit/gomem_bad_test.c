@@ -3,7 +3,8 @@
  * KUnit suite for what gomem promises against bad input (README, "Bad
  * input"): foreign, interior and double frees of every kind of object,
  * sequential and racing, use after free through realloc and
- * gomem_size(), impossible sizes and bad bulk calls.  Each is refused,
+ * gomem_size(), a realloc racing with a free, impossible sizes and bad
+ * bulk calls.  Each is refused,
  * counted, and leaves the allocator working: objects handed out
  * afterwards are distinct, and every counter comes back to its baseline.
  *
@@ -253,6 +254,77 @@ static void racing_double_frees(struct kunit *test)
 }
 
 /*
+ * A realloc that stays in place and a free of the same object, at the
+ * same moment: this test on CPU 0 reallocs to a byte less, which keeps
+ * every kind's usable size, while the kthread on CPU 1 frees.  The two
+ * calls either follow one another, or one of them is refused; in no
+ * order does the realloc record a request in an object the free has
+ * already claimed (it did: the object was then live in a CPU's cache,
+ * or its freed span written to).  So after the round the object is live
+ * only if the realloc kept it and the free was refused, and a free by
+ * this test is refused in every other case.
+ */
+static void racing_realloc_and_free(struct kunit *test)
+{
+	const unsigned int rounds = 500;
+	static const size_t sizes[] = { 64, 40 * SZ_1K, SZ_1M };
+	struct gomem_snap *before = gomem_test_snap(test);
+	unsigned int k, i, won[3] = { 0, 0, 0 };
+	struct task_struct *t;
+	int go = 0, n, got;
+	struct race *r;
+	bool live;
+	void *q;
+
+	if (num_online_cpus() < 2 || !cpu_online(1))
+		kunit_skip(test, "needs CPU 1");
+	/* Where a stale pointer shows, nothing stays in place. */
+	if (gomem_debug())
+		kunit_skip(test, "debug=1: every realloc moves");
+	r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	gomem_test_pin(test, 0);
+	t = kthread_run_on_cpu(racer, r, 1, "gomem_race/%u");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	for (k = 0; k < ARRAY_SIZE(sizes); k++) {
+		for (i = 0; i < rounds; i++) {
+			WRITE_ONCE(r->p, gomem_alloc(sizes[k], GFP_KERNEL));
+			/* Not an assertion: the kthread must be stopped. */
+			KUNIT_EXPECT_NOT_NULL(test, r->p);
+			if (!r->p)
+				break;
+			n = gomem_test_reports();
+			atomic_set_release(&r->go, ++go);
+			q = gomem_realloc(r->p, sizes[k] - 1, GFP_KERNEL);
+			while (atomic_read_acquire(&r->done) != go)
+				cpu_relax();
+			got = gomem_test_reports() - n;
+			KUNIT_EXPECT_TRUE_MSG(test, q == r->p || (!q && got == 1),
+					      "size %zu: realloc gave %p for %p, %d reports",
+					      sizes[k], q, r->p, got);
+			KUNIT_EXPECT_LE_MSG(test, got, 1, "size %zu", sizes[k]);
+			live = q && got == 1;
+			won[!q ? 0 : live ? 1 : 2]++;
+			n = gomem_test_reports();
+			gomem_free(r->p);
+			KUNIT_EXPECT_EQ_MSG(test, gomem_test_reports() - n, live ? 0 : 1,
+					    "size %zu: round %u, realloc gave %p, %d reports",
+					    sizes[k], i, q, got);
+			if (gomem_test_reports() - n != (live ? 0 : 1))
+				break;
+		}
+		expect_distinct(test, sizes[k], 256);
+	}
+	WRITE_ONCE(r->stop, true);
+	kthread_stop(t);
+	gomem_test_unpin();
+	/* How the race went, for the log only: it depends on timing. */
+	kunit_info(test, "the free won %u rounds, the realloc %u, both %u\n",
+		   won[0], won[1], won[2]);
+	gomem_test_expect_baseline(test, before);
+}
+
+/*
  * Sizes no allocator can give, and flags gomem cannot honour, fail
  * cleanly: one report each, none with __GFP_NOWARN, counted as failed
  * allocations and not as frees.  A realloc that cannot grow leaves the
@@ -496,6 +568,7 @@ static struct kunit_case bad_cases[] = {
 	KUNIT_CASE(interior_pointers),
 	KUNIT_CASE(double_free_and_use_after_free),
 	KUNIT_CASE_SLOW(racing_double_frees),
+	KUNIT_CASE_SLOW(racing_realloc_and_free),
 	KUNIT_CASE(impossible_requests),
 	KUNIT_CASE(bad_bulk_calls),
 	KUNIT_CASE(bulk_free_of_every_kind),
