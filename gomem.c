@@ -1082,7 +1082,10 @@ static void gomem_count_bytes(unsigned int cls, s64 bytes)
  * object's new state replaces st by compare-and-exchange, and a large
  * span is held at GOMEM_LARGE_RESIZING while its request changes, which
  * fails the free's claim; each way one of the two calls is refused.
- * Returns false if the free won.  Otherwise *charge is what the class's
+ * (Not if the free, and an allocation that got the same object (of the
+ * same request, for a small one), both fall between the lookup and the
+ * exchange: the new owner's request is then recorded as new, as a stale
+ * pointer would have it.)  Returns false if the free won.  Otherwise *charge is what the class's
  * bytes change by, for the caller to count once out of the RCU section
  * (where the mcache lock may sleep, under PREEMPT_RT).
  */
