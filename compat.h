@@ -149,6 +149,33 @@ static inline u8 gomem_kasan_mark(const void *p)
 #endif
 
 /*
+ * KUnit's static stubs, with which a test puts its own function in the
+ * place of one of gomem's for the test's own task, came in 6.3 (Kbuild
+ * looks for their header).  Before, the redirection is nothing, and a
+ * suite that needs a stub skips its case.
+ */
+#ifdef GOMEM_STATIC_STUBS
+#include <kunit/static_stub.h>
+#define gomem_static_stubs()	true
+#else
+struct kunit;
+
+#define KUNIT_STATIC_STUB_REDIRECT(real_fn_name, ...) ((void)(real_fn_name))
+#define gomem_static_stubs()	false
+
+static inline void kunit_activate_static_stub(struct kunit *test,
+					      const void *real_fn_addr,
+					      const void *replacement_addr)
+{
+}
+
+static inline void kunit_deactivate_static_stub(struct kunit *test,
+						const void *real_fn_addr)
+{
+}
+#endif
+
+/*
  * The kernel's fault injection (fail_page_alloc, and its task-filter)
  * exists only in kernels built with CONFIG_FAULT_INJECTION.  gomem's own
  * fail_gomem does not need it (fault.c); the selftests' helper modules

@@ -1110,6 +1110,47 @@ static bool gomem_resize(struct mspan *s, unsigned int i, unsigned int st,
 }
 
 /*
+ * Hold the small or large object at p, which a realloc moves, as
+ * gomem_resize() found it: a small one as CACHED (on no CPU's stack,
+ * which only the holder takes it off), a large one at
+ * GOMEM_LARGE_RESIZING.  Until gomem_unhold(), a free of it on another
+ * CPU is refused, so nothing else can be put in its place while the
+ * realloc copies it and before the realloc frees it; a small object not
+ * FREE keeps its span, and a large span held is freed by nobody, so s
+ * outlives the RCU section.  Returns false if such a free claimed it
+ * first.  Tiny objects have no state to hold them with.
+ */
+static bool gomem_hold(struct mspan *s, unsigned int i, unsigned int st)
+{
+	if (s->kind == MSPAN_SMALL)
+		return mspan_swap_state_as(s, i, st,
+					   gomem_state_cached(s->state_width),
+					   s->state_width);
+	return cmpxchg(&s->live, 1, GOMEM_LARGE_RESIZING) == 1;
+}
+
+/*
+ * Live in state st again, once every read of the held object is done.
+ * The bad input suite frees the object from a test's stub in its place,
+ * while it is still held.
+ */
+void gomem_unhold(struct mspan *s, unsigned int i, unsigned int st)
+{
+	KUNIT_STATIC_STUB_REDIRECT(gomem_unhold, s, i, st);
+	if (s->kind != MSPAN_SMALL) {
+		/* A release: the copy's reads come before a free can win. */
+		smp_store_release(&s->live, 1);
+	} else if (s->state_width == 1) {
+		/* The same release. */
+		smp_store_release(&((u8 *)s->state)[i], st);
+	} else {
+		/* The same release. */
+		smp_store_release(&((u16 *)s->state)[i], st);
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(gomem_unhold);
+
+/*
  * krealloc()'s contract: the contents up to min(usable size, new size)
  * are kept, since gomem_size() let the caller write every usable byte,
  * and only __GFP_ZERO or init_on_alloc zero anything: the bytes a move
@@ -1136,7 +1177,7 @@ void *gomem_realloc(const void *p, size_t new_size, gfp_t flags)
 	if (s) {
 		usable = gomem_usable(s, addr);
 		old = gomem_requested(s, addr, st);
-		/* Read now: past the RCU section, a racing free may free s. */
+		/* Now: past the RCU section, a racing free may free s, unheld. */
 		cls = s->kind == MSPAN_SMALL ? s->spanclass : GOMEM_LARGE_CLASS;
 		tiny = s->kind == MSPAN_TINY;
 	}
@@ -1154,6 +1195,8 @@ void *gomem_realloc(const void *p, size_t new_size, gfp_t flags)
 			gomem_kasan_alloc(p, new_size, usable);
 		else
 			old = 0;
+	} else if (old && !stay && !tiny && !gomem_hold(s, i, st)) {
+		old = 0;
 	}
 	rcu_read_unlock_sched();
 	if (unlikely(!old)) {
@@ -1169,8 +1212,11 @@ void *gomem_realloc(const void *p, size_t new_size, gfp_t flags)
 		return (void *)p;
 	}
 	n = gomem_alloc_ip(new_size, flags, NUMA_NO_NODE, _RET_IP_);
-	if (!n)
+	if (!n) {
+		if (!tiny)
+			gomem_unhold(s, i, st);
 		return NULL;
+	}
 	copy = min(usable, new_size);
 	/* Every usable byte is the caller's, past its request or not. */
 	if (!tiny)
@@ -1179,6 +1225,13 @@ void *gomem_realloc(const void *p, size_t new_size, gfp_t flags)
 	kasan_check_read(p, copy);
 	kasan_check_write(n, copy);
 	memcpy(n, p, copy);
+	/*
+	 * A free that races from here to the free's claim is refused, or
+	 * wins and the realloc's is: the window of a few instructions that
+	 * the README counts with the stale pointers.
+	 */
+	if (!tiny)
+		gomem_unhold(s, i, st);
 	gomem_free_ip(p, _RET_IP_);
 	return n;
 }

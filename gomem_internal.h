@@ -854,6 +854,7 @@ void gomem_fault_exit(void);
 
 /* gomem.c */
 void gomem_count(unsigned int cls, s64 bytes, bool alloc);
+void gomem_unhold(struct mspan *s, unsigned int i, unsigned int st);
 void gomem_count_failure(void);
 
 /*

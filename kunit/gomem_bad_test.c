@@ -190,6 +190,11 @@ static void double_free_and_use_after_free(struct kunit *test)
  */
 struct race {
 	void *p;
+	/* With size, the kthread allocates c of it after each free. */
+	void *c;
+	size_t size;
+	struct kunit *test;
+	struct task_struct *task;
 	atomic_t go, done;
 	bool stop;
 };
@@ -206,6 +211,8 @@ static int racer(void *arg)
 			break;
 		seen = go;
 		gomem_free(READ_ONCE(r->p));
+		if (r->size)
+			WRITE_ONCE(r->c, gomem_alloc(r->size, GFP_KERNEL));
 		atomic_set_release(&r->done, go);
 	}
 	while (!kthread_should_stop())
@@ -213,23 +220,39 @@ static int racer(void *arg)
 	return 0;
 }
 
-static void racing_double_frees(struct kunit *test)
+/* The race's kthread on CPU 1, this test pinned to CPU 0. */
+static struct race *race_start(struct kunit *test)
 {
-	const unsigned int rounds = 500;
-	struct gomem_snap *before = gomem_test_snap(test);
-	struct task_struct *t;
 	struct race *r;
-	unsigned int k, i;
-	int go = 0, n;
-	u64 bad;
 
 	if (num_online_cpus() < 2 || !cpu_online(1))
 		kunit_skip(test, "needs CPU 1");
 	r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, r);
+	r->test = test;
 	gomem_test_pin(test, 0);
-	t = kthread_run_on_cpu(racer, r, 1, "gomem_race/%u");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	r->task = kthread_run_on_cpu(racer, r, 1, "gomem_race/%u");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(r->task));
+	return r;
+}
+
+static void race_stop(struct race *r)
+{
+	WRITE_ONCE(r->stop, true);
+	kthread_stop(r->task);
+	gomem_test_unpin();
+}
+
+static void racing_double_frees(struct kunit *test)
+{
+	const unsigned int rounds = 500;
+	struct gomem_snap *before = gomem_test_snap(test);
+	struct race *r;
+	unsigned int k, i;
+	int go = 0, n;
+	u64 bad;
+
+	r = race_start(test);
 	for (k = 0; k < ARRAY_SIZE(kinds); k++) {
 		bad = bad_frees(test);
 		n = gomem_test_reports();
@@ -247,9 +270,7 @@ static void racing_double_frees(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, gomem_test_reports(), n + i, "size %zu", kinds[k]);
 		expect_distinct(test, kinds[k], 256);
 	}
-	WRITE_ONCE(r->stop, true);
-	kthread_stop(t);
-	gomem_test_unpin();
+	race_stop(r);
 	gomem_test_expect_baseline(test, before);
 }
 
@@ -270,22 +291,15 @@ static void racing_realloc_and_free(struct kunit *test)
 	static const size_t sizes[] = { 64, 40 * SZ_1K, SZ_1M };
 	struct gomem_snap *before = gomem_test_snap(test);
 	unsigned int k, i, won[3] = { 0, 0, 0 };
-	struct task_struct *t;
 	int go = 0, n, got;
 	struct race *r;
 	bool live;
 	void *q;
 
-	if (num_online_cpus() < 2 || !cpu_online(1))
-		kunit_skip(test, "needs CPU 1");
 	/* Where a stale pointer shows, nothing stays in place. */
 	if (gomem_debug())
 		kunit_skip(test, "debug=1: every realloc moves");
-	r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, r);
-	gomem_test_pin(test, 0);
-	t = kthread_run_on_cpu(racer, r, 1, "gomem_race/%u");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	r = race_start(test);
 	for (k = 0; k < ARRAY_SIZE(sizes); k++) {
 		for (i = 0; i < rounds; i++) {
 			WRITE_ONCE(r->p, gomem_alloc(sizes[k], GFP_KERNEL));
@@ -315,12 +329,83 @@ static void racing_realloc_and_free(struct kunit *test)
 		}
 		expect_distinct(test, sizes[k], 256);
 	}
-	WRITE_ONCE(r->stop, true);
-	kthread_stop(t);
-	gomem_test_unpin();
+	race_stop(r);
 	/* How the race went, for the log only: it depends on timing. */
 	kunit_info(test, "the free won %u rounds, the realloc %u, both %u\n",
 		   won[0], won[1], won[2]);
+	gomem_test_expect_baseline(test, before);
+}
+
+/*
+ * A free of an object that a realloc is moving, on another CPU, after
+ * the realloc's copy and before its own free: the object is held, so the
+ * free is refused, and an allocation right after it cannot take the old
+ * place; the realloc then frees the object.  Before the hold, that free
+ * succeeded, the allocation took the same place (off that CPU's stack,
+ * or the large span kept on its node), and the realloc's own free then
+ * freed the new owner's object.  The free is made from a stub in
+ * gomem_unhold()'s place, so that it lands in the window every round:
+ * the kthread on CPU 1 frees and allocates, on whose node the object is.
+ */
+static struct race *hold_race;
+
+static void unhold_after_a_free(struct mspan *s, unsigned int i, unsigned int st)
+{
+	struct race *r = hold_race;
+	int go = atomic_read(&r->go) + 1;
+
+	atomic_set_release(&r->go, go);
+	while (atomic_read_acquire(&r->done) != go)
+		cpu_relax();
+	kunit_deactivate_static_stub(r->test, gomem_unhold);
+	gomem_unhold(s, i, st);
+	kunit_activate_static_stub(r->test, gomem_unhold, unhold_after_a_free);
+}
+
+static void realloc_holds_what_it_moves(struct kunit *test)
+{
+	static const size_t sizes[] = { SZ_2K, SZ_1M };
+	const unsigned int rounds = 8;
+	struct gomem_snap *before = gomem_test_snap(test);
+	unsigned int i, k;
+	struct race *r;
+	int n;
+	void *q;
+
+	if (!gomem_static_stubs())
+		kunit_skip(test, "needs KUnit's static stubs (6.3)");
+	r = race_start(test);
+	hold_race = r;
+	kunit_activate_static_stub(test, gomem_unhold, unhold_after_a_free);
+	for (k = 0; k < ARRAY_SIZE(sizes); k++) {
+		r->size = sizes[k];
+		for (i = 0; i < rounds; i++) {
+			WRITE_ONCE(r->p, gomem_alloc_node(sizes[k], GFP_KERNEL,
+							  cpu_to_node(1)));
+			/* Not an assertion: the kthread must be stopped. */
+			KUNIT_EXPECT_NOT_NULL(test, r->p);
+			if (!r->p)
+				break;
+			n = gomem_test_reports();
+			q = gomem_realloc(r->p, 2 * sizes[k], GFP_KERNEL);
+			/* Exactly one report: the kthread's free. */
+			KUNIT_EXPECT_EQ_MSG(test, gomem_test_reports() - n, 1,
+					    "size %zu, round %u", sizes[k], i);
+			KUNIT_EXPECT_NOT_NULL(test, q);
+			KUNIT_EXPECT_NOT_NULL(test, r->c);
+			KUNIT_EXPECT_PTR_NE(test, r->c, r->p);
+			n = gomem_test_reports();
+			KUNIT_EXPECT_EQ_MSG(test, gomem_size(r->c), sizes[k],
+					    "size %zu, round %u: the new object", sizes[k], i);
+			gomem_free(r->c);
+			gomem_free(q);
+			KUNIT_EXPECT_EQ(test, gomem_test_reports(), n);
+			if (gomem_test_reports() != n)
+				break;
+		}
+	}
+	kunit_deactivate_static_stub(test, gomem_unhold);
+	race_stop(r);
 	gomem_test_expect_baseline(test, before);
 }
 
@@ -569,6 +654,7 @@ static struct kunit_case bad_cases[] = {
 	KUNIT_CASE(double_free_and_use_after_free),
 	KUNIT_CASE_SLOW(racing_double_frees),
 	KUNIT_CASE_SLOW(racing_realloc_and_free),
+	KUNIT_CASE(realloc_holds_what_it_moves),
 	KUNIT_CASE(impossible_requests),
 	KUNIT_CASE(bad_bulk_calls),
 	KUNIT_CASE(bulk_free_of_every_kind),
