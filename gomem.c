@@ -1085,9 +1085,10 @@ static void gomem_count_bytes(unsigned int cls, s64 bytes)
  * (Not if the free, and an allocation that got the same object (of the
  * same request, for a small one), both fall between the lookup and the
  * exchange: the new owner's request is then recorded as new, as a stale
- * pointer would have it.)  Returns false if the free won.  Otherwise *charge is what the class's
- * bytes change by, for the caller to count once out of the RCU section
- * (where the mcache lock may sleep, under PREEMPT_RT).
+ * pointer would have it.)  Returns false if the free won.  Otherwise
+ * *charge is what the class's bytes change by, for the caller to count
+ * once out of the RCU section (where the mcache lock may sleep, under
+ * PREEMPT_RT).
  */
 static bool gomem_resize(struct mspan *s, unsigned int i, unsigned int st,
 			 size_t old, size_t new, s64 *charge)
@@ -1111,7 +1112,7 @@ static bool gomem_resize(struct mspan *s, unsigned int i, unsigned int st,
 
 /*
  * Hold the small or large object at p, which a realloc moves, as
- * gomem_resize() found it: a small one as CACHED (on no CPU's stack,
+ * gomem_lookup() found it (see gomem_resize()): a small one as CACHED (on no CPU's stack,
  * which only the holder takes it off), a large one at
  * GOMEM_LARGE_RESIZING.  Until gomem_unhold(), a free of it on another
  * CPU is refused, so nothing else can be put in its place while the
@@ -1177,7 +1178,7 @@ void *gomem_realloc(const void *p, size_t new_size, gfp_t flags)
 	if (s) {
 		usable = gomem_usable(s, addr);
 		old = gomem_requested(s, addr, st);
-		/* Now: past the RCU section, a racing free may free s, unheld. */
+		/* Read now: unless held, s may go once the RCU section ends. */
 		cls = s->kind == MSPAN_SMALL ? s->spanclass : GOMEM_LARGE_CLASS;
 		tiny = s->kind == MSPAN_TINY;
 	}
@@ -1226,8 +1227,8 @@ void *gomem_realloc(const void *p, size_t new_size, gfp_t flags)
 	kasan_check_write(n, copy);
 	memcpy(n, p, copy);
 	/*
-	 * A free that races from here to the free's claim is refused, or
-	 * wins and the realloc's is: the window of a few instructions that
+	 * From here to its own free's claim, a racing free may win, and the
+	 * realloc's free be refused: a window of a few instructions, which
 	 * the README counts with the stale pointers.
 	 */
 	if (!tiny)
