@@ -1072,54 +1072,17 @@ static void gomem_count_bytes(unsigned int cls, s64 bytes)
 }
 
 /*
- * Change the recorded request of the small or large object at p from old
- * to new bytes, where it stays: gomem_lookup() found it live in s (a
- * small one at index i, in state st), and the RCU section of the lookup
- * still holds, so s is still a span.  The caller owns the object, but a
- * free of it on another CPU (the caller's bug) may claim it at any
- * moment, and its state or its span are then no longer the caller's to
- * write: they may be in a CPU's cache, or handed out again.  So a small
- * object's new state replaces st by compare-and-exchange, and a large
- * span is held at GOMEM_LARGE_RESIZING while its request changes, which
- * fails the free's claim; each way one of the two calls is refused.
- * (Not if the free, and an allocation that got the same object (of the
- * same request, for a small one), both fall between the lookup and the
- * exchange: the new owner's request is then recorded as new, as a stale
- * pointer would have it.)  Returns false if the free won.  Otherwise
- * *charge is what the class's bytes change by, for the caller to count
- * once out of the RCU section (where the mcache lock may sleep, under
- * PREEMPT_RT).
- */
-static bool gomem_resize(struct mspan *s, unsigned int i, unsigned int st,
-			 size_t old, size_t new, s64 *charge)
-{
-	if (s->kind == MSPAN_SMALL) {
-		/* The state falls by as much as the request grows. */
-		if (!mspan_swap_state_as(s, i, st, s->size - new + 1,
-					 s->state_width))
-			return false;
-		*charge = (s64)old - (s64)new;
-		return true;
-	}
-	if (cmpxchg(&s->live, 1, GOMEM_LARGE_RESIZING) != 1)
-		return false;
-	s->req = new;
-	/* The request before the span is free to claim again. */
-	smp_store_release(&s->live, 1);
-	*charge = (s64)new - (s64)old;
-	return true;
-}
-
-/*
- * Hold the small or large object at p, which a realloc moves, as
- * gomem_lookup() found it (see gomem_resize()): a small one as CACHED (on no CPU's stack,
- * which only the holder takes it off), a large one at
- * GOMEM_LARGE_RESIZING.  Until gomem_unhold(), a free of it on another
- * CPU is refused, so nothing else can be put in its place while the
- * realloc copies it and before the realloc frees it; a small object not
- * FREE keeps its span, and a large span held is freed by nobody, so s
- * outlives the RCU section.  Returns false if such a free claimed it
- * first.  Tiny objects have no state to hold them with.
+ * Hold the small or large object at p, which gomem_lookup() found live
+ * in s (a small one at index i, in state st), in the lookup's RCU
+ * section: a small one as CACHED (on no CPU's stack, which only the
+ * holder takes it off), a large one at GOMEM_LARGE_RESIZING.  Until
+ * gomem_unhold(), a free of it on another CPU is refused: so nothing
+ * else can be put in its place while a realloc that moves it copies it
+ * and before the realloc frees it, and a large span's request can change
+ * (gomem_resize()).  A small object not FREE keeps its span, and a large
+ * span held is freed by nobody, so s outlives the RCU section.  Returns
+ * false if such a free claimed it first.  Tiny objects have no state to
+ * hold them with.
  */
 static bool gomem_hold(struct mspan *s, unsigned int i, unsigned int st)
 {
@@ -1150,6 +1113,44 @@ void gomem_unhold(struct mspan *s, unsigned int i, unsigned int st)
 	}
 }
 EXPORT_SYMBOL_IF_KUNIT(gomem_unhold);
+
+/*
+ * Change the recorded request of the small or large object at p from old
+ * to new bytes, where it stays: gomem_lookup() found it live in s (a
+ * small one at index i, in state st), and the RCU section of the lookup
+ * still holds, so s is still a span.  The caller owns the object, but a
+ * free of it on another CPU (the caller's bug) may claim it at any
+ * moment, and its state or its span are then no longer the caller's to
+ * write: they may be in a CPU's cache, or handed out again.  So a small
+ * object's new state replaces st by compare-and-exchange, and a large
+ * span is held (gomem_hold()) while its request changes, which fails the
+ * free's claim; each way one of the two calls is refused.
+ * (Not if the free, and an allocation that got the same object (of the
+ * same request, for a small one), both fall between the lookup and the
+ * exchange: the new owner's request is then recorded as new, as a stale
+ * pointer would have it.)  Returns false if the free won.  Otherwise
+ * *charge is what the class's bytes change by, for the caller to count
+ * once out of the RCU section (where the mcache lock may sleep, under
+ * PREEMPT_RT).
+ */
+static bool gomem_resize(struct mspan *s, unsigned int i, unsigned int st,
+			 size_t old, size_t new, s64 *charge)
+{
+	if (s->kind == MSPAN_SMALL) {
+		/* The state falls by as much as the request grows. */
+		if (!mspan_swap_state_as(s, i, st, s->size - new + 1,
+					 s->state_width))
+			return false;
+		*charge = (s64)old - (s64)new;
+		return true;
+	}
+	if (!gomem_hold(s, i, st))
+		return false;
+	s->req = new;
+	gomem_unhold(s, i, st);
+	*charge = (s64)new - (s64)old;
+	return true;
+}
 
 /*
  * krealloc()'s contract: the contents up to min(usable size, new size)

@@ -103,7 +103,9 @@
  *			moves it to CACHED.
  *	CACHED (all ones; GOMEM_TINY_CACHED for tiny blocks)
  *			in some mcache; only the CPU whose cache holds it
- *			moves it to live.
+ *			moves it to live.  Or, a small object only, held
+ *			by a realloc that moves it (gomem_hold()), which
+ *			makes it live again before its free.
  *	live		handed out.  For a small object, 1 + (class size -
  *			requested size), which makes bytes_requested exact;
  *			for a tiny block, where its objects were placed.
@@ -116,15 +118,16 @@
  * The free of a small object moves it from live to CACHED with one
  * cmpxchg: of two frees that race, one wins and the other finds the
  * object no longer live and is refused, so an object is never in two
- * caches, and nothing is ever handed out twice.  A realloc in place moves
- * it from one live state to another by cmpxchg too, so that a free racing
- * with it claims the old state or is refused.  The other moves are made
- * by the one owner of the object in that state, with plain stores.  A
- * large span is live while span->live is not 0, and its free is the
- * cmpxchg from 1 to 0 (a realloc in place holds it at
- * GOMEM_LARGE_RESIZING meanwhile); a tiny object is freed by the atomic
- * fetch_or of its bit in the block's "freed" word (see tiny.c).  An object that reaches a lock
- * in a state it cannot be in is reported there and kept out of use.
+ * caches, and nothing is ever handed out twice.  A realloc moves it by
+ * cmpxchg too, from one live state to another in place, or from live to
+ * CACHED to hold it while it moves it, so that a free racing with it
+ * claims the old state or is refused.  The other moves are made by the
+ * one owner of the object in that state, with plain stores.  A large
+ * span is live while span->live is not 0, and its free is the cmpxchg
+ * from 1 to 0 (a realloc holds it at GOMEM_LARGE_RESIZING meanwhile); a
+ * tiny object is freed by the atomic fetch_or of its bit in the block's
+ * "freed" word (see tiny.c).  An object that reaches a lock in a state
+ * it cannot be in is reported there and kept out of use.
  *
  * Under generic KASAN the same states are in the shadow (compat.h): a
  * live small or large object's requested bytes are accessible (all of

@@ -349,7 +349,8 @@ static void racing_realloc_and_free(struct kunit *test)
  */
 static struct race *hold_race;
 
-static void unhold_after_a_free(struct mspan *s, unsigned int i, unsigned int st)
+static void unhold_after_a_free(struct mspan *s, unsigned int i,
+				unsigned int st)
 {
 	struct race *r = hold_race;
 	int go = atomic_read(&r->go) + 1;
