@@ -96,7 +96,7 @@
  *
  * Every object in a small span has a state, one entry of span->state,
  * 1 or 2 bytes wide (mspan->state_width); a tiny block's is a 32-bit
- * "placed" word, followed in span->state by the blocks' 16-bit "freed"
+ * "placed" word, followed in span->state by the blocks' 32-bit "freed"
  * words (state_width GOMEM_TINY_STATE, see tiny.c):
  *
  *	FREE (0)	in its span; only the mcentral (under its lock)
@@ -125,8 +125,9 @@
  * one owner of the object in that state, with plain stores.  A large
  * span is live while span->live is not 0, and its free is the cmpxchg
  * from 1 to 0 (a realloc holds it at GOMEM_LARGE_RESIZING meanwhile); a
- * tiny object is freed by the atomic fetch_or of its bit in the block's
- * "freed" word (see tiny.c).  An object that reaches a lock in a state
+ * tiny object is freed by the cmpxchg that sets its bit in the block's
+ * "freed" word, whose generation refuses a racing free that finds the
+ * block reused (see tiny.c).  An object that reaches a lock in a state
  * it cannot be in is reported there and kept out of use.
  *
  * Under generic KASAN the same states are in the shadow (compat.h): a
@@ -244,9 +245,9 @@ struct mspan {
 
 /*
  * A tiny block's state: a u32 "placed" word, also FREE or CACHED as for
- * any object, and a u16 "freed" word (see tiny.c).
+ * any object, and a u32 "freed" word (see tiny.c).
  */
-#define GOMEM_TINY_STATE	6
+#define GOMEM_TINY_STATE	8
 
 /* span->live of a large object whose request gomem_realloc() changes. */
 #define GOMEM_LARGE_RESIZING	2
@@ -712,7 +713,7 @@ struct mcache {
 	unsigned long tiny;
 	unsigned int tiny_off;
 	u32 *tiny_placed;
-	u16 *tiny_freed;
+	u32 *tiny_freed;
 	struct mspan *tiny_span;
 	/* Freed objects on their way back to their spans: see MCACHE_AWAY. */
 	unsigned int naway;
@@ -828,6 +829,7 @@ size_t tiny_free_bulk(struct mcache *c, struct mspan *s, void **ptrs,
 size_t tiny_size(struct mspan *s, unsigned long p);
 enum gomem_bad tiny_why(struct mspan *s, unsigned long p);
 void tiny_retire(struct mcache *c);
+bool tiny_free_stalled(const void *p, void (*stall)(void *arg), void *arg);
 
 /* proc.c */
 int gomem_proc_init(void);

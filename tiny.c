@@ -17,7 +17,7 @@
  * Go never frees a tiny object; its collector frees the whole block.
  * gomem frees them one by one, so every block has a state in its tiny
  * span (see gomem_internal.h), made of two words with one writer
- * discipline each, 6 bytes a block (an array of each in span->state):
+ * discipline each, 8 bytes a block (an array of each in span->state):
  *
  * placed	u32, bits 0-15: an object was placed starting at this byte
  *		bits 16-31: an object ends at byte (bit - 16)
@@ -30,12 +30,15 @@
  *		any CPU, scanning the span for FREE blocks: so a block
  *		handed out never holds either value, not even for a moment
  *		(see TINY_EMPTY).
- * freed	u16, bit i: the object starting at byte i was freed, or, once
- *		the block is retired, no object starts there
+ * freed	u32, bit i of 0-15: the object starting at byte i was freed,
+ *		or, once the block is retired, no object starts there
+ *		bits 16-31: the block's generation, one more each time it
+ *		is handed out anew, empty (TINY_GEN)
  *		Changed by atomic compare-and-exchange, by frees on any CPU
- *		and by the retirement, and cleared with a plain store only
- *		where no object in the block is live: by the CPU that takes
- *		the block off its stack, and by the owner's restart.
+ *		and by the retirement, and cleared, to the next generation,
+ *		with a plain store only where no object in the block is
+ *		live: by the CPU that takes the block off its stack, and by
+ *		the owner's restart.
  *
  * An object is live while its start bit is placed and not freed; that
  * catches double and interior frees, and the end bits give gomem_size()
@@ -47,7 +50,7 @@
  * which nobody else writes.  A free sets its bit in "freed" atomically;
  * the retirement, by the owner, which knows "placed" is final, sets the
  * bit of every offset where no object was placed.  The block goes back to
- * the tiny span class when "freed" is TINY_DONE, all 16 bits.  Before its
+ * the tiny span class when "freed" has TINY_DONE, all 16 bits.  Before its
  * retirement a block's "freed" can only hold bits of placed objects, so
  * it reaches TINY_DONE only if all 16 bytes hold an object: a block that
  * fills is retired at once, by the placement that filled it, before that
@@ -56,9 +59,11 @@
  * result says so: no CPU reads "placed" to decide.  (Reading it after the
  * atomic is wrong: by then another CPU may have given the block back and
  * rewritten it.)  A free sets its bit only if "freed" still holds what
- * it read before it read "placed" (tiny_free_as() says what that leaves
- * to a double free).  Everything else is the mcache's and is touched
- * under the mcache lock, as there.
+ * it read before it read "placed", or more bits of the same generation:
+ * a free that finds the block handed out anew since then is refused, so
+ * that a double free that stalls while its block is reused cannot free
+ * the new owner's object (tiny_free_seen()).  Everything else is the
+ * mcache's and is touched under the mcache lock, as there.
  *
  * The fast path places an object in the current block, without filling
  * it, or at the start of that block again, and calls nothing; a block
@@ -77,6 +82,8 @@
 /* Tiny spans are of the class of GOMEM_TINY_MAX bytes (mcentral_init()). */
 static_assert(TINY_BLOCK == GOMEM_TINY_MAX);
 #define TINY_DONE	0xffffU
+/* One generation of a block's "freed" word. */
+#define TINY_GEN	0x10000U
 /*
  * "placed" of a block handed out with no object in it, as tiny_restart()
  * leaves it for a moment: no start bit, so no object reads as live, but
@@ -127,15 +134,30 @@ static u32 *tiny_placed(struct mspan *s, unsigned long p)
 	return (u32 *)s->state + (p - s->base) / TINY_BLOCK;
 }
 
-static u16 *tiny_freed(struct mspan *s, unsigned long p)
+static u32 *tiny_freed(struct mspan *s, unsigned long p)
 {
-	return (u16 *)((u32 *)s->state + s->nelems) + (p - s->base) / TINY_BLOCK;
+	return (u32 *)s->state + s->nelems + (p - s->base) / TINY_BLOCK;
+}
+
+/*
+ * "freed" of a block handed out anew, with its offsets' bits: the next
+ * generation after old's, which its last life left.
+ */
+static u32 tiny_anew(u32 old, u16 bits)
+{
+	return ((old & ~TINY_DONE) + TINY_GEN) | bits;
+}
+
+/* Does a block's "freed" word have all 16 bits, the block complete? */
+static bool tiny_done(u32 freed)
+{
+	return (u16)freed == TINY_DONE;
 }
 
 /* Atomically add bits to *freed; what it held before. */
-static __always_inline u16 tiny_fetch_or(u16 *freed, u16 bits)
+static __always_inline u32 tiny_fetch_or(u32 *freed, u16 bits)
 {
-	u16 old = READ_ONCE(*freed);
+	u32 old = READ_ONCE(*freed);
 
 	while (!try_cmpxchg(freed, &old, old | bits))
 		;
@@ -185,7 +207,7 @@ void tiny_retire(struct mcache *c)
 	c->tiny = 0;
 	/* "placed" is ours, and final now: offsets never used count as freed. */
 	done = ~READ_ONCE(*placed) & TINY_DONE;
-	if ((tiny_fetch_or(c->tiny_freed, done) | done) == TINY_DONE)
+	if (tiny_done(tiny_fetch_or(c->tiny_freed, done) | done))
 		tiny_block_dead(c, c->tiny_span, placed, block);
 }
 
@@ -209,21 +231,24 @@ static __always_inline unsigned long tiny_put(struct mcache *c,
 /*
  * Start c's current block again at its first byte with size bytes, which
  * do not fit after its last object, or would fill the block, if every
- * object placed in it was freed: 0 if not.  Without this, a block whose room is too small for
- * the sizes asked for stays current with nothing in it, and each of them
- * takes a block of its own off the stack and gives it back at its free:
- * 12-byte pairs cost 305 instructions, not 257 (measured).  "freed" can
- * gain no bit now but a stale double free's, as when a block is given
- * back and taken again (see tiny_free_as()).  The mcache locked, c this
- * CPU's.
+ * object placed in it was freed: 0 if not.  Without this, a block whose
+ * room is too small for the sizes asked for stays current with nothing
+ * in it, and each of them takes a block of its own off the stack and
+ * gives it back at its free: 12-byte pairs cost 305 instructions, not
+ * 257 (measured).  "freed" starts the block's next generation, as when a
+ * block is given back and taken again, so that a double free that read
+ * it before, and stalled, is refused (tiny_free_seen()).  The mcache
+ * locked, c this CPU's.
  */
 static __always_inline unsigned long tiny_restart(struct mcache *c,
 						  size_t size)
 {
-	u32 *placed = c->tiny_placed;
-	u16 *freed = c->tiny_freed;
+	u32 *placed = c->tiny_placed, *freed = c->tiny_freed, was;
 
-	if (!c->tiny || READ_ONCE(*freed) != (READ_ONCE(*placed) & TINY_DONE))
+	if (!c->tiny)
+		return 0;
+	was = READ_ONCE(*freed);
+	if ((u16)was != (READ_ONCE(*placed) & TINY_DONE))
 		return 0;
 	/*
 	 * Against a free, which reads "freed" first (tiny_free_as()):
@@ -234,7 +259,7 @@ static __always_inline unsigned long tiny_restart(struct mcache *c,
 	WRITE_ONCE(*placed, TINY_EMPTY);
 	/* "placed" empty before "freed" is: pairs with tiny_free_as(). */
 	smp_wmb();
-	WRITE_ONCE(*freed, 0);
+	WRITE_ONCE(*freed, tiny_anew(was, 0));
 	/* "freed" empty before the new object is placed: as above. */
 	smp_wmb();
 	return tiny_put(c, 0, size);
@@ -248,9 +273,9 @@ static __always_inline unsigned long tiny_restart(struct mcache *c,
 static unsigned long tiny_new_block(struct mcache *c, size_t size, bool missed)
 {
 	struct mcache_slot *slot = &c->slot[GOMEM_TINY_CLASS];
+	u32 *placed, *freed;
 	unsigned long p;
 	struct mspan *s;
-	u32 *placed;
 
 	if (!slot->n)
 		return 0;
@@ -258,21 +283,23 @@ static unsigned long tiny_new_block(struct mcache *c, size_t size, bool missed)
 	p = (unsigned long)slot->objs[--slot->n].p;
 	s = slot->objs[slot->n].span;
 	placed = tiny_placed(s, p);
+	freed = tiny_freed(s, p);
 	tiny_kasan_alloc(p, size);
 	c->stats.cls[GOMEM_TINY_CLASS].allocs++;
 	c->stats.misses += missed;
 	if (!c->tiny || size < c->tiny_off) {
-		WRITE_ONCE(*tiny_freed(s, p), 0);
+		WRITE_ONCE(*freed, tiny_anew(READ_ONCE(*freed), 0));
 		WRITE_ONCE(*placed, tiny_start_bit(0) | tiny_end_bit(size - 1));
 		tiny_retire(c);
 		c->tiny = p;
 		c->tiny_placed = placed;
-		c->tiny_freed = tiny_freed(s, p);
+		c->tiny_freed = freed;
 		c->tiny_span = s;
 		c->tiny_off = size;
 	} else {
 		/* Never current: its one object's free gives it back. */
-		WRITE_ONCE(*tiny_freed(s, p), TINY_DONE & ~tiny_start_bit(0));
+		WRITE_ONCE(*freed, tiny_anew(READ_ONCE(*freed),
+					     TINY_DONE & ~tiny_start_bit(0)));
 		WRITE_ONCE(*placed, tiny_start_bit(0) | tiny_end_bit(size - 1));
 	}
 	return p;
@@ -437,7 +464,7 @@ unsigned int tiny_alloc_bulk(size_t size, gfp_t gfp, void **p, unsigned int n)
 }
 
 /* The starts of the live objects, by a block's two words. */
-static u32 tiny_live(u32 placed, u16 freed)
+static u32 tiny_live(u32 placed, u32 freed)
 {
 	return placed & ~freed & TINY_DONE;
 }
@@ -446,7 +473,7 @@ static u32 tiny_live(u32 placed, u16 freed)
  * The size of the object placed at byte o, if it is live by a block's two
  * words, else 0.
  */
-static __always_inline size_t tiny_size_by(u32 placed, u16 freed,
+static __always_inline size_t tiny_size_by(u32 placed, u32 freed,
 					   unsigned int o)
 {
 	if (!(tiny_live(placed, freed) & tiny_start_bit(o)))
@@ -461,7 +488,7 @@ static __always_inline size_t tiny_size_by(u32 placed, u16 freed,
 size_t tiny_size(struct mspan *s, unsigned long p)
 {
 	u32 *placed = tiny_placed(s, p);
-	u16 freed = READ_ONCE(*tiny_freed(s, p));
+	u32 freed = READ_ONCE(*tiny_freed(s, p));
 
 	/* In the order tiny_free_as() reads them, for tiny_restart(). */
 	smp_rmb();
@@ -506,41 +533,49 @@ static noinline bool tiny_free_refused(unsigned long p, unsigned long flags,
 /*
  * tiny_free(), zeroing the object first if zero, and if unlock, with
  * the mcache unlocked on each way out, flags as mcache_lock_irqsave()
- * saved them, and a refused p reported as gomem_free()'s, with ip.
+ * saved them, and a refused p reported as gomem_free()'s, with ip; by
+ * a free that read p's block's "freed" word as seen, then "placed".
  *
- * "freed" is read first, then "placed", and the bit is set only while
- * "freed" still holds what was read: of two racing frees of p, one sets
- * it and the other finds it set.  A free that stalls between its reads
- * and its set while its block is reused (restarted, or given back and
- * taken again, each of which first needs every object in it freed, p
- * too) finds "freed" changed, unless it read it as 0, nothing freed yet,
- * and the reuse left it 0 again: then only a double free of p, in a
- * stall of a few instructions, could set a bit of the new incarnation.
+ * The bit is set only while "freed" holds what was read, or, after
+ * another object's free changed it, more bits of the same generation:
+ * of two racing frees of p, one sets it and the other finds it set.  A
+ * free that stalls between its reads and its set while its block is
+ * reused (restarted, or given back and taken again, each of which first
+ * needs every object in it freed, p too, and then starts the next
+ * generation) finds the generation changed and is refused, even if an
+ * object of the block's new life sits at p: otherwise it would free that
+ * object under its new owner.  (The generation is 16 bits: only a stall
+ * across 65,536 reuses of one block could miss it.)
  */
-static __always_inline bool tiny_free_as(struct mcache *c, struct mspan *s,
-					 unsigned long p, bool zero, bool unlock,
-					 unsigned long flags, unsigned long ip)
+static __always_inline bool tiny_free_seen(struct mcache *c, struct mspan *s,
+					   unsigned long p, u32 seen, bool zero,
+					   bool unlock, unsigned long flags,
+					   unsigned long ip)
 {
 	unsigned int o = p & (TINY_BLOCK - 1);
 	u32 *placed = tiny_placed(s, p), bit = tiny_start_bit(o), now;
-	u16 *freed = tiny_freed(s, p), was = READ_ONCE(*freed);
+	u32 *freed = tiny_freed(s, p), was = seen;
 
-	do {
+	for (;;) {
 		/* "freed" before "placed": pairs with tiny_restart(). */
 		smp_rmb();
 		now = READ_ONCE(*placed);
 		if (!(tiny_live(now, was) & bit))
-			return unlock ? tiny_free_refused(p, flags, ip) : false;
+			goto refused;
 		/* Before the freed bit is set: then the block may be reused. */
 		if (zero)
 			memset((void *)p, 0, tiny_len(now, o));
-	} while (!try_cmpxchg(freed, &was, was | bit));
+		if (likely(try_cmpxchg(freed, &was, was | bit)))
+			break;
+		if ((was ^ seen) & ~TINY_DONE)
+			goto refused;
+	}
 	/* Read only now: one register fewer to keep across the loop. */
 	if (unlock)
 		c = this_cpu_read(gomem_mcache);
 	c->stats.tiny.frees++;
 	c->stats.tiny.bytes -= tiny_len(now, o);
-	if ((was | bit) != TINY_DONE) {
+	if (!tiny_done(was | bit)) {
 		if (unlock)
 			mcache_unlock_irqrestore(flags);
 		return true;
@@ -548,6 +583,16 @@ static __always_inline bool tiny_free_as(struct mcache *c, struct mspan *s,
 	if (unlock)
 		return tiny_block_dead_unlock(c, s, placed, p - o, flags);
 	return tiny_block_dead(c, s, placed, p - o);
+refused:
+	return unlock ? tiny_free_refused(p, flags, ip) : false;
+}
+
+static __always_inline bool tiny_free_as(struct mcache *c, struct mspan *s,
+					 unsigned long p, bool zero, bool unlock,
+					 unsigned long flags, unsigned long ip)
+{
+	return tiny_free_seen(c, s, p, READ_ONCE(*tiny_freed(s, p)), zero,
+			      unlock, flags, ip);
 }
 
 /*
@@ -587,7 +632,8 @@ tiny_free_run_as(struct mcache *c, struct mspan *s, void **ptrs, size_t i,
 {
 	unsigned long block = (unsigned long)ptrs[i] & ~(TINY_BLOCK - 1UL), o;
 	u32 *placed = tiny_placed(s, block), now;
-	u16 *freed = tiny_freed(s, block), was = READ_ONCE(*freed), bits = 0;
+	u32 *freed = tiny_freed(s, block), was = READ_ONCE(*freed);
+	u16 bits = 0;
 	size_t j, bytes = 0;
 	unsigned int size;
 
@@ -611,7 +657,7 @@ tiny_free_run_as(struct mcache *c, struct mspan *s, void **ptrs, size_t i,
 		return i;
 	c->stats.tiny.frees += j - i;
 	c->stats.tiny.bytes -= bytes;
-	if ((was | bits) == TINY_DONE)
+	if (tiny_done(was | bits))
 		tiny_block_dead(c, s, placed, block);
 	return j;
 }
@@ -678,3 +724,34 @@ void tiny_free_unlock(struct mspan *s, unsigned long p, unsigned long flags,
 	else
 		tiny_free_as(NULL, s, p, false, true, flags, ip);
 }
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/*
+ * For KUnit: the free of p, which must be a tiny object's pointer, by a
+ * free that reads the "freed" word of p's block, then stalls in
+ * stall(arg), with the mcache unlocked, before it goes on with what it
+ * read: the window that the generation closes (tiny_free_seen()).  False,
+ * and no report, if refused.  The span must outlive the call.
+ */
+bool tiny_free_stalled(const void *p, void (*stall)(void *arg), void *arg)
+{
+	unsigned long addr = (unsigned long)p, flags;
+	struct mspan *s;
+	bool freed;
+	u32 seen;
+
+	preempt_disable();
+	s = gomem_span_of(addr);
+	preempt_enable();
+	if (!s || s->kind != MSPAN_TINY)
+		return false;
+	seen = READ_ONCE(*tiny_freed(s, addr));
+	stall(arg);
+	mcache_lock_irqsave(flags);
+	freed = tiny_free_seen(this_cpu_read(gomem_mcache), s, addr, seen,
+			       false, false, 0, 0);
+	mcache_unlock_irqrestore(flags);
+	return freed;
+}
+EXPORT_SYMBOL_IF_KUNIT(tiny_free_stalled);
+#endif

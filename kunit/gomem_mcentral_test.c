@@ -296,7 +296,7 @@ static void every_span_class(struct kunit *test)
 		mcentral_put(c, objs, 2);
 		expect_consistent(test, c);
 	}
-	/* Tiny blocks are 16-byte objects with 6 bytes of state each. */
+	/* Tiny blocks are 16-byte objects with 8 bytes of state each. */
 	c = &gomem_mcentral[GOMEM_TINY_CLASS];
 	KUNIT_EXPECT_EQ(test, c->size, 16U);
 	KUNIT_EXPECT_EQ(test, (unsigned int)c->state_width,

@@ -3,12 +3,12 @@
  * KUnit suite for tiny.c: packing into 16-byte blocks with Go's alignment
  * rule and its choice of the roomier block, bulk allocations, exact
  * sizes, double and interior frees, one by one and in a bulk free's runs,
- * blocks going back when their last object is freed, or starting again
- * while current, frees on another CPU, those frees racing the owner's
- * placements, restarts and retirements, and KASAN's marks, which a
- * placement must not change under a check of its neighbour.  The current
- * block is per CPU, so each case runs on one CPU after a drain has
- * retired that CPU's block.
+ * a double free stalled across its block's reuse, blocks going back when
+ * their last object is freed, or starting again while current, frees on
+ * another CPU, those frees racing the owner's placements, restarts and
+ * retirements, and KASAN's marks, which a placement must not change under
+ * a check of its neighbour.  The current block is per CPU, so each case
+ * runs on one CPU after a drain has retired that CPU's block.
  */
 #include <kunit/test.h>
 #include <linux/module.h>
@@ -242,6 +242,95 @@ static void double_and_interior_frees_are_caught(struct kunit *test)
 	gomem_free(a);
 	gomem_free(c);
 	KUNIT_EXPECT_EQ(test, bad_frees(test), bad + 3);
+	gomem_test_unpin();
+	gomem_test_expect_baseline(test, before);
+}
+
+/*
+ * What a double free of p, stalled after it read p's block's "freed"
+ * word, does meanwhile: p freed, then the block's next life placed, as
+ * gomem_free() and gomem_alloc() on this CPU leave it.
+ */
+struct stall {
+	void *p;
+	size_t size;		/* of the new life's two objects */
+	void *next[2];
+	bool free_first;	/* its first object freed again */
+};
+
+static void stall_reuse(void *arg)
+{
+	struct stall *st = arg;
+
+	gomem_free(st->p);
+	st->next[0] = gomem_alloc(st->size, GFP_KERNEL);
+	st->next[1] = gomem_alloc(st->size, GFP_KERNEL);
+	if (st->free_first)
+		gomem_free(st->next[0]);
+}
+
+/*
+ * A double free that stalls between its read of the block's "freed" word
+ * and its compare-and-exchange, while the block is reused, is refused,
+ * and the object of the block's next life at its place stays live (before
+ * the generation, it freed that object under its new owner).  Restarted,
+ * twice: the stalled free read "freed" with no bit (p alone in its
+ * block), and with a neighbour's bit, which the next life sets again
+ * before it goes on; and given back and taken again, with every bit but
+ * p's.
+ */
+static void a_stalled_double_free_spares_the_next_life(struct kunit *test)
+{
+	struct gomem_snap *before = gomem_test_snap(test);
+	u64 bad = bad_frees(test);
+	struct stall st = { };
+	void *a, *b;
+
+	fresh(test, 0);
+	/* 12 bytes do not fit after 12: the next life starts at p. */
+	st.p = gomem_alloc(12, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, st.p);
+	KUNIT_ASSERT_EQ(test, gomem_test_span(st.p)->kind, MSPAN_TINY);
+	st.size = 12;
+	KUNIT_EXPECT_FALSE(test, tiny_free_stalled(st.p, stall_reuse, &st));
+	KUNIT_ASSERT_PTR_EQ(test, st.next[0], st.p);
+	KUNIT_EXPECT_EQ(test, gomem_size(st.next[0]), 12UL);
+	gomem_free(st.next[0]);
+	gomem_free(st.next[1]);
+
+	/* 7 and 7, then 7 again restarts: p is the second, at byte 7. */
+	a = gomem_alloc(7, GFP_KERNEL);
+	b = gomem_alloc(7, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_PTR_EQ(test, b, a + 7);
+	gomem_free(a);
+	st = (struct stall){ .p = b, .size = 7, .free_first = true };
+	KUNIT_EXPECT_FALSE(test, tiny_free_stalled(b, stall_reuse, &st));
+	KUNIT_ASSERT_PTR_EQ(test, st.next[0], a);
+	KUNIT_ASSERT_PTR_EQ(test, st.next[1], b);
+	KUNIT_EXPECT_EQ(test, gomem_size(b), 7UL);
+	gomem_free(b);
+
+	/*
+	 * 12 bytes after 12 take a block that is never current, which goes
+	 * back to this CPU's stack when its one object is freed, and is the
+	 * next block taken off it.
+	 */
+	a = gomem_alloc(12, GFP_KERNEL);
+	b = gomem_alloc(12, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_ASSERT_NE(test, block_of(b), block_of(a));
+	st = (struct stall){ .p = b, .size = 12 };
+	KUNIT_EXPECT_FALSE(test, tiny_free_stalled(b, stall_reuse, &st));
+	KUNIT_ASSERT_PTR_EQ(test, st.next[0], b);
+	KUNIT_EXPECT_EQ(test, gomem_size(b), 12UL);
+	gomem_free(a);
+	gomem_free(st.next[0]);
+	gomem_free(st.next[1]);
+
+	/* Refused without a report: every free above was good. */
+	KUNIT_EXPECT_EQ(test, bad_frees(test), bad);
 	gomem_test_unpin();
 	gomem_test_expect_baseline(test, before);
 }
@@ -799,6 +888,7 @@ static struct kunit_case tiny_cases[] = {
 	KUNIT_CASE(tiny_bulk_is_all_or_none),
 	KUNIT_CASE(placement_follows_go),
 	KUNIT_CASE(double_and_interior_frees_are_caught),
+	KUNIT_CASE(a_stalled_double_free_spares_the_next_life),
 	KUNIT_CASE(bulk_free_runs_within_a_block),
 	KUNIT_CASE(blocks_go_back_when_empty),
 	KUNIT_CASE(an_emptied_block_starts_again),
