@@ -184,7 +184,7 @@ static __always_inline void obj_hand_out(void *p, size_t size, size_t usable,
 {
 	if (want_init_on_alloc(flags) &&
 	    !(large && want_init_on_alloc(gomem_inherit_gfp(flags))))
-		gomem_zero(p, usable);
+		gomem_zero_words(p, usable);
 	gomem_kasan_alloc(p, size, usable);
 }
 
@@ -574,10 +574,9 @@ static __always_inline bool mspan_live_as(const struct mspan *s,
 					  unsigned long addr, unsigned int width,
 					  unsigned int *idx, unsigned int *state)
 {
-	unsigned int i = mspan_index(s, addr), st;
+	unsigned int i, st;
 
-	if (unlikely(i >= s->nelems ||
-		     s->base + (unsigned long)i * s->size != addr))
+	if (unlikely(!mspan_start(s, addr, &i)))
 		return false;
 	st = mspan_state_as(s, i, width);
 	if (unlikely(st == GOMEM_OBJ_FREE || st == gomem_state_cached(width)))
@@ -803,7 +802,7 @@ static __always_inline struct mspan *gomem_free_small(struct mcache *c,
 		     !mspan_claim_as(s, i, st, width)))
 		return GOMEM_FREE_BAD;
 	if (zero)
-		gomem_zero((void *)addr, s->size);
+		gomem_zero_words((void *)addr, s->size);
 	gomem_kasan_free((void *)addr, s->size);
 	gomem_account(c, s->spanclass, -(s64)st, false);
 	if (fits)
@@ -1402,7 +1401,7 @@ static __always_inline size_t gomem_free_run_as(struct mcache *c, void **ptrs,
 			     !mspan_claim_as(s, idx, st, width)))
 			break;
 		if (zero)
-			gomem_zero((void *)addr, size);
+			gomem_zero_words((void *)addr, size);
 		gomem_kasan_free((void *)addr, size);
 		states += st;
 		o->p = (void *)addr;

@@ -135,7 +135,14 @@ static __always_inline void mcentral_unlock(struct mcentral *c,
 /*
  * Go's divMul for objects of size bytes, checked exact at every object
  * boundary of a span of bytes: (offset * divmul) >> 32 is monotonic, so
- * that makes it exact for every offset.
+ * that makes it exact for every offset.  divmul is ceil(2^32 / size):
+ * the low 32 bits of offset * divmul, the index's fraction, are k * e at
+ * the start of object k, where e = size * divmul - 2^32 < size, and grow
+ * by divmul with each byte past it.  The index of object k's last byte
+ * being exact, k * e + (size - 1) * divmul < 2^32 = size * divmul - e,
+ * so k * e < divmul - e: the fraction is below divmul at every object's
+ * start and at or above it everywhere else, which is how mspan_start()
+ * tells an object's start.
  */
 static int divmul_for(unsigned int size, unsigned int bytes, u32 *divmul)
 {

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit suite for mcentral.c: batches of distinct objects in the right
- * states, spans moving onto and off the partial list, growth from
- * and return to the mheap, every span class, and failure to grow; freed
- * large spans kept by class 0 and reused.  The
- * tests use the mcentrals directly, after draining every CPU's cache.
+ * states, spans moving onto and off the partial list, growth from and
+ * return to the mheap, every span class, the start of every object
+ * told by its index, and failure to grow; freed large spans kept by class
+ * 0 and reused.  The tests use the mcentrals directly, after draining
+ * every CPU's cache.
  */
 #include <kunit/test.h>
 #include <linux/module.h>
@@ -550,6 +551,53 @@ static void big_spans_are_exact(struct kunit *test)
 }
 
 /*
+ * mspan_start() over a span of npages pages of c's class: true, with the
+ * object's index, at every object's start, and false one byte past it,
+ * halfway and at its last byte, and in the span's tail.  Returns the
+ * first offset where it is wrong, or 0.
+ */
+static unsigned long starts_wrong(const struct mcentral *c, unsigned int npages)
+{
+	const unsigned int size = c->size, objs = npages * PAGE_SIZE / size;
+	struct mspan s = { .base = 0, .divmul = c->divmul, .nelems = objs };
+	const unsigned int past[] = { 1, size / 2, size - 1 };
+	unsigned int k, j, idx;
+	unsigned long off;
+
+	for (k = 0; k < objs; k++) {
+		off = (unsigned long)k * size;
+		if (!mspan_start(&s, off, &idx) || idx != k)
+			return off ?: ULONG_MAX;
+		for (j = 0; j < ARRAY_SIZE(past); j++)
+			if (past[j] && mspan_start(&s, off + past[j], &idx))
+				return off + past[j];
+	}
+	for (off = (unsigned long)objs * size; off < npages * PAGE_SIZE; off++)
+		if (mspan_start(&s, off, &idx))
+			return off;
+	return 0;
+}
+
+/*
+ * gomem_free() tells an object's start from an interior pointer by the
+ * fraction of its index (divmul_for()): checked at every object of every
+ * class, in its span and in its big span.
+ */
+static void every_object_start_is_told(struct kunit *test)
+{
+	unsigned int cls;
+	struct mcentral *c;
+
+	for (cls = 1; cls < GOMEM_NR_CLASSES; cls++) {
+		c = &gomem_mcentral[cls];
+		KUNIT_EXPECT_EQ_MSG(test, starts_wrong(c, c->npages), 0UL,
+				    "class %u", cls);
+		KUNIT_EXPECT_EQ_MSG(test, starts_wrong(c, c->big_npages), 0UL,
+				    "class %u, big span", cls);
+	}
+}
+
+/*
  * A class of thousands of big objects grows by its big span once it holds
  * GOMEM_SPAN_OBJS of them in pages, and falls back to its smallest span
  * when the page allocator has no block for one: 32 KiB objects, one a
@@ -895,6 +943,7 @@ static struct kunit_case mcentral_cases[] = {
 	KUNIT_CASE(failed_growth_gives_nothing),
 	KUNIT_CASE(spans_start_small_and_fall_back),
 	KUNIT_CASE(big_spans_are_exact),
+	KUNIT_CASE(every_object_start_is_told),
 	KUNIT_CASE(many_big_objects_take_big_spans),
 	KUNIT_CASE(empty_spans_are_kept_within_the_surplus),
 	KUNIT_CASE(one_page_classes_need_order_0),
