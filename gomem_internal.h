@@ -348,7 +348,7 @@ static inline void gomem_zero(void *p, size_t n)
  * gomem_zero() of n bytes, a multiple of 8, as every class size, span and
  * page is: memset64(), whose rep stosq is in line, where memset() costs
  * a call and the setup of its byte count (measured: an allocation under
- * init_on_alloc took 10 instructions fewer, at every size).
+ * init_on_alloc took 13 instructions fewer, at every size).
  */
 static inline void gomem_zero_words(void *p, size_t n)
 {
