@@ -1081,7 +1081,8 @@ static void gomem_count_bytes(unsigned int cls, s64 bytes)
  * (gomem_resize()).  A small object not FREE keeps its span, and a large
  * span held is freed by nobody, so s outlives the RCU section.  Returns
  * false if such a free claimed it first.  Tiny objects have no state to
- * hold them with.
+ * hold them with: their move frees them by the generation it saw
+ * (tiny_free_moved()).
  */
 static bool gomem_hold(struct mspan *s, unsigned int i, unsigned int st)
 {
@@ -1165,6 +1166,7 @@ void *gomem_realloc(const void *p, size_t new_size, gfp_t flags)
 	bool stay, tiny = false;
 	struct mspan *s;
 	s64 charge = 0;
+	u32 seen = 0;
 	void *n;
 
 	if (unlikely(ZERO_OR_NULL_PTR(p)))
@@ -1176,11 +1178,13 @@ void *gomem_realloc(const void *p, size_t new_size, gfp_t flags)
 	rcu_read_lock_sched();
 	s = gomem_lookup(addr, &i, &st);
 	if (s) {
-		usable = gomem_usable(s, addr);
-		old = gomem_requested(s, addr, st);
 		/* Read now: unless held, s may go once the RCU section ends. */
-		cls = s->kind == MSPAN_SMALL ? s->spanclass : GOMEM_LARGE_CLASS;
 		tiny = s->kind == MSPAN_TINY;
+		cls = s->kind == MSPAN_SMALL ? s->spanclass : GOMEM_LARGE_CLASS;
+		/* A tiny object: with the word its move frees it by. */
+		usable = tiny ? tiny_size_seen(s, addr, &seen) :
+				gomem_usable(s, addr);
+		old = tiny ? usable : gomem_requested(s, addr, st);
 	}
 	/*
 	 * Stay put if a fresh object of the new size would have the same
@@ -1226,13 +1230,19 @@ void *gomem_realloc(const void *p, size_t new_size, gfp_t flags)
 	kasan_check_read(p, copy);
 	kasan_check_write(n, copy);
 	memcpy(n, p, copy);
+	if (tiny) {
+		/* Traced as by gomem_free_ip(), refused or not. */
+		trace_gomem_free(_RET_IP_, p);
+		if (!tiny_free_moved(p, s, seen))
+			gomem_report_bad_free("gomem_realloc", p, _RET_IP_);
+		return n;
+	}
 	/*
 	 * From here to its own free's claim, a racing free may win, and the
 	 * realloc's free be refused: a window of a few instructions, which
 	 * the README counts with the stale pointers.
 	 */
-	if (!tiny)
-		gomem_unhold(s, i, st);
+	gomem_unhold(s, i, st);
 	gomem_free_ip(p, _RET_IP_);
 	return n;
 }

@@ -856,6 +856,9 @@ void tiny_free_unlock(struct mspan *s, unsigned long p, unsigned long flags,
 size_t tiny_free_bulk(struct mcache *c, struct mspan *s, void **ptrs,
 		      size_t i, size_t end, bool zero);
 size_t tiny_size(struct mspan *s, unsigned long p);
+size_t tiny_size_seen(struct mspan *s, unsigned long p, u32 *seen);
+bool tiny_free_moved(const void *p, struct mspan *s, u32 seen);
+void tiny_span_init(struct mspan *s);
 enum gomem_bad tiny_why(struct mspan *s, unsigned long p);
 void tiny_retire(struct mcache *c);
 bool tiny_free_stalled(const void *p, void (*stall)(void *arg), void *arg);

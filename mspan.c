@@ -155,7 +155,10 @@ struct mspan *mspan_alloc(const struct mspan *tmpl, int node, gfp_t gfp)
 	*s = *tmpl;
 	s->debug = NULL;
 	INIT_LIST_HEAD(&s->node_list);
-	/* Every state FREE (0); a large span has none. */
+	/*
+	 * Every state FREE (0), then a tiny span's generations; a large
+	 * span has none.
+	 */
 	if (s->kind != MSPAN_LARGE && state_bytes(s) <= sizeof(s->state_inline)) {
 		memset(s->state_inline, 0, sizeof(s->state_inline));
 		s->state = s->state_inline;
@@ -164,6 +167,8 @@ struct mspan *mspan_alloc(const struct mspan *tmpl, int node, gfp_t gfp)
 		if (!s->state)
 			goto fail;
 	}
+	if (s->kind == MSPAN_TINY)
+		tiny_span_init(s);
 	if (s->kind == MSPAN_LARGE) {
 		s->base = mheap_block_alloc(s->npages, node, gfp);
 	} else {

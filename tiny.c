@@ -32,8 +32,9 @@
  *		(see TINY_EMPTY).
  * freed	u32, bit i of 0-15: the object starting at byte i was freed,
  *		or, once the block is retired, no object starts there
- *		bits 16-31: the block's generation, one more each time it
- *		is handed out anew, empty (TINY_GEN)
+ *		bits 16-31: the block's generation, random in a new span,
+ *		and one more each time the block is handed out anew, empty
+ *		(TINY_GEN)
  *		Changed by atomic compare-and-exchange, by frees on any CPU
  *		and by the retirement, and cleared, to the next generation,
  *		with a plain store only where no object in the block is
@@ -75,6 +76,7 @@
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
+#include <linux/random.h>
 
 #include "gomem_internal.h"
 
@@ -482,17 +484,27 @@ static __always_inline size_t tiny_size_by(u32 placed, u32 freed,
 }
 
 /*
- * Size of the live tiny object at p, or 0 if p is not one's start.  The
+ * Size of the live tiny object at p, or 0 if p is not one's start, and
+ * in *seen the block's "freed" word that says it is live: its generation
+ * is the one a later free of p must still find (tiny_free_moved()).  The
  * caller reads as an RCU-sched reader.
  */
-size_t tiny_size(struct mspan *s, unsigned long p)
+size_t tiny_size_seen(struct mspan *s, unsigned long p, u32 *seen)
 {
 	u32 *placed = tiny_placed(s, p);
-	u32 freed = READ_ONCE(*tiny_freed(s, p));
 
+	*seen = READ_ONCE(*tiny_freed(s, p));
 	/* In the order tiny_free_as() reads them, for tiny_restart(). */
 	smp_rmb();
-	return tiny_size_by(READ_ONCE(*placed), freed, p & (TINY_BLOCK - 1));
+	return tiny_size_by(READ_ONCE(*placed), *seen, p & (TINY_BLOCK - 1));
+}
+
+/* Size of the live tiny object at p, or 0: as tiny_size_seen(). */
+size_t tiny_size(struct mspan *s, unsigned long p)
+{
+	u32 seen;
+
+	return tiny_size_seen(s, p, &seen);
 }
 
 /* Why p, in a tiny span, is not a live object's start. */
@@ -723,6 +735,51 @@ void tiny_free_unlock(struct mspan *s, unsigned long p, unsigned long flags,
 		tiny_free_unlock_zeroing(s, p, flags, ip);
 	else
 		tiny_free_as(NULL, s, p, false, true, flags, ip);
+}
+
+/*
+ * The free of p, a tiny object that gomem_realloc() found live in span s
+ * by the "freed" word seen (tiny_size_seen()), once it has copied it
+ * elsewhere; false, without a report, if p was freed meanwhile by a
+ * racing free, even if its block was reused since and an object of its
+ * new life sits at p: the generation in seen tells.  A tiny object has
+ * no state that a realloc could hold it by, as it holds a small one
+ * (gomem_hold()), so here the racing free wins and the realloc is
+ * refused; either way one of the two is, and the realloc never frees
+ * another owner's object.  s is not read before p's page is found marked
+ * with it again under the mcache lock, which keeps it a span until the
+ * unlock.  The bad input suite frees p from a stub in this function's
+ * place.
+ */
+bool tiny_free_moved(const void *p, struct mspan *s, u32 seen)
+{
+	unsigned long addr = (unsigned long)p, flags;
+	bool freed = false;
+
+	KUNIT_STATIC_STUB_REDIRECT(tiny_free_moved, p, s, seen);
+	mcache_lock_irqsave(flags);
+	if (gomem_span_of(addr) == s && s->kind == MSPAN_TINY)
+		freed = tiny_free_seen(this_cpu_read(gomem_mcache), s, addr,
+				       seen, want_init_on_free(), false, 0, 0);
+	mcache_unlock_irqrestore(flags);
+	return freed;
+}
+EXPORT_SYMBOL_IF_KUNIT(tiny_free_moved);
+
+/*
+ * A new tiny span's "freed" words: one random generation for all its
+ * blocks, so that a span made again on the same pages, in the same
+ * struct, does not start its blocks at the generations its last life
+ * may have left them at, which tiny_free_moved() could take for the
+ * ones it saw before a realloc's copy.
+ */
+void tiny_span_init(struct mspan *s)
+{
+	u32 gen = get_random_u32() & ~TINY_DONE, *freed = tiny_freed(s, s->base);
+	unsigned int i;
+
+	for (i = 0; i < s->nelems; i++)
+		freed[i] = gen;
 }
 
 #if IS_ENABLED(CONFIG_KUNIT)

@@ -411,6 +411,83 @@ static void realloc_holds_what_it_moves(struct kunit *test)
 }
 
 /*
+ * A tiny object has no state that a realloc could hold it by.  A free of
+ * it on another CPU, after the realloc's copy and before its own free,
+ * wins, and an allocation right after it takes the same place: the
+ * object was alone in its block, current on that CPU, which starts
+ * again.  The realloc's own free then finds the block's generation
+ * changed and is refused (one report), and the new owner's object stays
+ * live; before, the realloc freed it.  The free is made from a stub in
+ * tiny_free_moved()'s place, so that it lands in the window every round.
+ */
+static struct race *moved_race;
+
+static bool free_moved_after_a_free(const void *p, struct mspan *s, u32 seen)
+{
+	struct race *r = moved_race;
+	int go = atomic_read(&r->go) + 1;
+	bool freed;
+
+	atomic_set_release(&r->go, go);
+	while (atomic_read_acquire(&r->done) != go)
+		cpu_relax();
+	kunit_deactivate_static_stub(r->test, tiny_free_moved);
+	freed = tiny_free_moved(p, s, seen);
+	kunit_activate_static_stub(r->test, tiny_free_moved,
+				   free_moved_after_a_free);
+	return freed;
+}
+
+static void realloc_of_a_tiny_object_spares_the_next_life(struct kunit *test)
+{
+	const unsigned int rounds = 8, size = 12;
+	struct gomem_snap *before = gomem_test_snap(test);
+	unsigned int i;
+	struct race *r;
+	void *p, *q;
+	int n;
+
+	if (!gomem_static_stubs())
+		kunit_skip(test, "needs KUnit's static stubs (6.3)");
+	if (gomem_debug())
+		kunit_skip(test, "debug=1 serves tiny sizes from small classes");
+	r = race_start(test);
+	moved_race = r;
+	r->size = size;
+	gomem_drain();
+	kunit_activate_static_stub(test, tiny_free_moved, free_moved_after_a_free);
+	for (i = 0; i < rounds; i++) {
+		/* Alone in CPU 1's current block, which the kthread's uses. */
+		gomem_test_pin(test, 1);
+		p = gomem_alloc(size, GFP_KERNEL);
+		gomem_test_pin(test, 0);
+		/* Not an assertion: the kthread must be stopped. */
+		KUNIT_EXPECT_NOT_NULL(test, p);
+		if (!p)
+			break;
+		WRITE_ONCE(r->p, p);
+		n = gomem_test_reports();
+		q = gomem_realloc(p, 3 * size, GFP_KERNEL);
+		/* Exactly one report: the realloc's own free. */
+		KUNIT_EXPECT_EQ_MSG(test, gomem_test_reports() - n, 1, "round %u", i);
+		KUNIT_EXPECT_NOT_NULL(test, q);
+		/* The window was hit: the kthread's object took p's place. */
+		KUNIT_EXPECT_PTR_EQ_MSG(test, r->c, p, "round %u", i);
+		n = gomem_test_reports();
+		KUNIT_EXPECT_EQ_MSG(test, gomem_size(r->c), (size_t)size,
+				    "round %u: the new object", i);
+		gomem_free(r->c);
+		gomem_free(q);
+		KUNIT_EXPECT_EQ(test, gomem_test_reports(), n);
+		if (gomem_test_reports() != n)
+			break;
+	}
+	kunit_deactivate_static_stub(test, tiny_free_moved);
+	race_stop(r);
+	gomem_test_expect_baseline(test, before);
+}
+
+/*
  * Sizes no allocator can give, and flags gomem cannot honour, fail
  * cleanly: one report each, none with __GFP_NOWARN, counted as failed
  * allocations and not as frees.  A realloc that cannot grow leaves the
@@ -656,6 +733,7 @@ static struct kunit_case bad_cases[] = {
 	KUNIT_CASE_SLOW(racing_double_frees),
 	KUNIT_CASE_SLOW(racing_realloc_and_free),
 	KUNIT_CASE(realloc_holds_what_it_moves),
+	KUNIT_CASE(realloc_of_a_tiny_object_spares_the_next_life),
 	KUNIT_CASE(impossible_requests),
 	KUNIT_CASE(bad_bulk_calls),
 	KUNIT_CASE(bulk_free_of_every_kind),
