@@ -155,10 +155,7 @@ struct mspan *mspan_alloc(const struct mspan *tmpl, int node, gfp_t gfp)
 	*s = *tmpl;
 	s->debug = NULL;
 	INIT_LIST_HEAD(&s->node_list);
-	/*
-	 * Every state FREE (0), then a tiny span's generations; a large
-	 * span has none.
-	 */
+	/* Every state FREE (0); a large span has none. */
 	if (s->kind != MSPAN_LARGE && state_bytes(s) <= sizeof(s->state_inline)) {
 		memset(s->state_inline, 0, sizeof(s->state_inline));
 		s->state = s->state_inline;
@@ -167,8 +164,6 @@ struct mspan *mspan_alloc(const struct mspan *tmpl, int node, gfp_t gfp)
 		if (!s->state)
 			goto fail;
 	}
-	if (s->kind == MSPAN_TINY)
-		tiny_span_init(s);
 	if (s->kind == MSPAN_LARGE) {
 		s->base = mheap_block_alloc(s->npages, node, gfp);
 	} else {
@@ -177,6 +172,8 @@ struct mspan *mspan_alloc(const struct mspan *tmpl, int node, gfp_t gfp)
 	}
 	if (!s->base)
 		goto fail;
+	if (s->kind == MSPAN_TINY)
+		tiny_span_init(s);
 	if (gomem_debug() && gomem_debug_span_init(s, meta_gfp)) {
 		mspan_pages_free(s);
 		goto fail;

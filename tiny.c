@@ -744,9 +744,9 @@ void tiny_free_unlock(struct mspan *s, unsigned long p, unsigned long flags,
  * racing free, even if its block was reused since and an object of its
  * new life sits at p: the generation in seen tells.  A tiny object has
  * no state that a realloc could hold it by, as it holds a small one
- * (gomem_hold()), so here the racing free wins and the realloc is
- * refused; either way one of the two is, and the realloc never frees
- * another owner's object.  s is not read before p's page is found marked
+ * (gomem_hold()), so here the racing free wins and the realloc's own free
+ * is refused: either way one of the two frees is, and the realloc never
+ * frees another owner's object.  s is not read before p's page is found marked
  * with it again under the mcache lock, which keeps it a span until the
  * unlock.  The bad input suite frees p from a stub in this function's
  * place.
