@@ -349,15 +349,40 @@ static void racing_realloc_and_free(struct kunit *test)
  */
 static struct race *hold_race;
 
-static void unhold_after_a_free(struct mspan *s, unsigned int i,
-				unsigned int st)
+/* One round of the kthread's, from a stub: its free and allocation. */
+static void race_round(struct race *r)
 {
-	struct race *r = hold_race;
 	int go = atomic_read(&r->go) + 1;
 
 	atomic_set_release(&r->go, go);
 	while (atomic_read_acquire(&r->done) != go)
 		cpu_relax();
+}
+
+/*
+ * After a round in a realloc's window: the kthread's new object, of size
+ * bytes, is live, and it and the realloc's q free without a report.
+ * False if not.
+ */
+static bool race_new_object_lives(struct kunit *test, struct race *r,
+				  void *q, size_t size, unsigned int round)
+{
+	int n = gomem_test_reports();
+
+	KUNIT_EXPECT_EQ_MSG(test, gomem_size(r->c), size,
+			    "size %zu, round %u: the new object", size, round);
+	gomem_free(r->c);
+	gomem_free(q);
+	KUNIT_EXPECT_EQ(test, gomem_test_reports(), n);
+	return gomem_test_reports() == n;
+}
+
+static void unhold_after_a_free(struct mspan *s, unsigned int i,
+				unsigned int st)
+{
+	struct race *r = hold_race;
+
+	race_round(r);
 	kunit_deactivate_static_stub(r->test, gomem_unhold);
 	gomem_unhold(s, i, st);
 	kunit_activate_static_stub(r->test, gomem_unhold, unhold_after_a_free);
@@ -395,13 +420,7 @@ static void realloc_holds_what_it_moves(struct kunit *test)
 			KUNIT_EXPECT_NOT_NULL(test, q);
 			KUNIT_EXPECT_NOT_NULL(test, r->c);
 			KUNIT_EXPECT_PTR_NE(test, r->c, r->p);
-			n = gomem_test_reports();
-			KUNIT_EXPECT_EQ_MSG(test, gomem_size(r->c), sizes[k],
-					    "size %zu, round %u: the new object", sizes[k], i);
-			gomem_free(r->c);
-			gomem_free(q);
-			KUNIT_EXPECT_EQ(test, gomem_test_reports(), n);
-			if (gomem_test_reports() != n)
+			if (!race_new_object_lives(test, r, q, sizes[k], i))
 				break;
 		}
 	}
@@ -425,12 +444,9 @@ static struct race *moved_race;
 static bool free_moved_after_a_free(const void *p, struct mspan *s, u32 seen)
 {
 	struct race *r = moved_race;
-	int go = atomic_read(&r->go) + 1;
 	bool freed;
 
-	atomic_set_release(&r->go, go);
-	while (atomic_read_acquire(&r->done) != go)
-		cpu_relax();
+	race_round(r);
 	kunit_deactivate_static_stub(r->test, tiny_free_moved);
 	freed = tiny_free_moved(p, s, seen);
 	kunit_activate_static_stub(r->test, tiny_free_moved,
@@ -473,13 +489,7 @@ static void realloc_of_a_tiny_object_spares_the_next_life(struct kunit *test)
 		KUNIT_EXPECT_NOT_NULL(test, q);
 		/* The window was hit: the kthread's object took p's place. */
 		KUNIT_EXPECT_PTR_EQ_MSG(test, r->c, p, "round %u", i);
-		n = gomem_test_reports();
-		KUNIT_EXPECT_EQ_MSG(test, gomem_size(r->c), (size_t)size,
-				    "round %u: the new object", i);
-		gomem_free(r->c);
-		gomem_free(q);
-		KUNIT_EXPECT_EQ(test, gomem_test_reports(), n);
-		if (gomem_test_reports() != n)
+		if (!race_new_object_lives(test, r, q, size, i))
 			break;
 	}
 	kunit_deactivate_static_stub(test, tiny_free_moved);
