@@ -253,9 +253,9 @@ static void double_and_interior_frees_are_caught(struct kunit *test)
  */
 struct stall {
 	void *p;
-	size_t size;		/* of the new life's two objects */
+	size_t size[2];		/* of the new life's two objects */
 	void *next[2];
-	bool free_first;	/* its first object freed again */
+	int free_again;		/* which of them is freed again, or -1 */
 };
 
 static void stall_reuse(void *arg)
@@ -263,10 +263,10 @@ static void stall_reuse(void *arg)
 	struct stall *st = arg;
 
 	gomem_free(st->p);
-	st->next[0] = gomem_alloc(st->size, GFP_KERNEL);
-	st->next[1] = gomem_alloc(st->size, GFP_KERNEL);
-	if (st->free_first)
-		gomem_free(st->next[0]);
+	st->next[0] = gomem_alloc(st->size[0], GFP_KERNEL);
+	st->next[1] = gomem_alloc(st->size[1], GFP_KERNEL);
+	if (st->free_again >= 0)
+		gomem_free(st->next[st->free_again]);
 }
 
 /*
@@ -277,21 +277,21 @@ static void stall_reuse(void *arg)
  * twice: the stalled free read "freed" with no bit (p alone in its
  * block), and with a neighbour's bit, which the next life sets again
  * before it goes on; and given back and taken again, with every bit but
- * p's.
+ * p's, once as a block that is never current and once as the current
+ * block.
  */
 static void a_stalled_double_free_spares_the_next_life(struct kunit *test)
 {
 	struct gomem_snap *before = gomem_test_snap(test);
 	u64 bad = bad_frees(test);
-	struct stall st = { };
-	void *a, *b;
+	struct stall st = { .size = { 12, 12 }, .free_again = -1 };
+	void *a, *b, *f;
 
 	fresh(test, 0);
 	/* 12 bytes do not fit after 12: the next life starts at p. */
 	st.p = gomem_alloc(12, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, st.p);
 	KUNIT_ASSERT_EQ(test, gomem_test_span(st.p)->kind, MSPAN_TINY);
-	st.size = 12;
 	KUNIT_EXPECT_FALSE(test, tiny_free_stalled(st.p, stall_reuse, &st));
 	KUNIT_ASSERT_PTR_EQ(test, st.next[0], st.p);
 	KUNIT_EXPECT_EQ(test, gomem_size(st.next[0]), 12UL);
@@ -304,7 +304,7 @@ static void a_stalled_double_free_spares_the_next_life(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, a);
 	KUNIT_ASSERT_PTR_EQ(test, b, a + 7);
 	gomem_free(a);
-	st = (struct stall){ .p = b, .size = 7, .free_first = true };
+	st = (struct stall){ .p = b, .size = { 7, 7 }, .free_again = 0 };
 	KUNIT_EXPECT_FALSE(test, tiny_free_stalled(b, stall_reuse, &st));
 	KUNIT_ASSERT_PTR_EQ(test, st.next[0], a);
 	KUNIT_ASSERT_PTR_EQ(test, st.next[1], b);
@@ -321,13 +321,33 @@ static void a_stalled_double_free_spares_the_next_life(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, a);
 	KUNIT_ASSERT_NOT_NULL(test, b);
 	KUNIT_ASSERT_NE(test, block_of(b), block_of(a));
-	st = (struct stall){ .p = b, .size = 12 };
+	st = (struct stall){ .p = b, .size = { 12, 12 }, .free_again = -1 };
 	KUNIT_EXPECT_FALSE(test, tiny_free_stalled(b, stall_reuse, &st));
 	KUNIT_ASSERT_PTR_EQ(test, st.next[0], b);
 	KUNIT_EXPECT_EQ(test, gomem_size(b), 12UL);
 	gomem_free(a);
 	gomem_free(st.next[0]);
 	gomem_free(st.next[1]);
+
+	/*
+	 * 12 and 4 fill a current block, which retires it: p, the 12, is
+	 * then its one live object.  Freed, the block goes back to the
+	 * stack, and is taken off it as the current block again, since no
+	 * block is current: 12 and 4 again, and the 4 freed, leave its
+	 * "freed" word as the stalled free read it, but for the generation.
+	 */
+	gomem_drain();
+	b = gomem_alloc(12, GFP_KERNEL);
+	f = gomem_alloc(4, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_ASSERT_PTR_EQ(test, f, b + 12);
+	KUNIT_ASSERT_EQ(test, gomem_mcache_of(0)->tiny, 0UL);
+	gomem_free(f);
+	st = (struct stall){ .p = b, .size = { 12, 4 }, .free_again = 1 };
+	KUNIT_EXPECT_FALSE(test, tiny_free_stalled(b, stall_reuse, &st));
+	KUNIT_ASSERT_PTR_EQ(test, st.next[0], b);
+	KUNIT_EXPECT_EQ(test, gomem_size(b), 12UL);
+	gomem_free(b);
 
 	/* Refused without a report: every free above was good. */
 	KUNIT_EXPECT_EQ(test, bad_frees(test), bad);
