@@ -163,14 +163,11 @@ static void *hand_out(struct mspan *s, unsigned int i, void *p, size_t req,
 
 	d->alloc_ip = ip;
 	d->req = req;
-	if (!debug) {
-		if (want_init_on_alloc(flags))
-			gomem_zero(p, room);
-	} else if (want_init_on_alloc(flags)) {
-		gomem_zero(p, req);
-	} else {
+	/* Zeroed whole (room is a multiple of 8), redzone filled after. */
+	if (want_init_on_alloc(flags))
+		gomem_zero(p, room);
+	else if (debug)
 		fill(p, POISON_INUSE, req);
-	}
 	if (debug)
 		fill(p + req, SLUB_RED_ACTIVE, room - req);
 	gomem_kasan_alloc(p, req, room);

@@ -184,7 +184,7 @@ static __always_inline void obj_hand_out(void *p, size_t size, size_t usable,
 {
 	if (want_init_on_alloc(flags) &&
 	    !(large && want_init_on_alloc(gomem_inherit_gfp(flags))))
-		gomem_zero_words(p, usable);
+		gomem_zero(p, usable);
 	gomem_kasan_alloc(p, size, usable);
 }
 
@@ -628,14 +628,11 @@ static size_t gomem_usable(struct mspan *s, unsigned long addr)
 	return (size_t)s->npages << PAGE_SHIFT;
 }
 
-/* Bytes asked for: for a tiny object, its size, as gomem_usable(). */
-static size_t gomem_requested(struct mspan *s, unsigned long addr,
-			      unsigned int state)
+/* Bytes asked for, of a small or large object (tiny: tiny_size_seen()). */
+static size_t gomem_requested(struct mspan *s, unsigned int state)
 {
 	if (s->kind == MSPAN_SMALL)
 		return s->size - (state - 1);
-	if (s->kind == MSPAN_TINY)
-		return tiny_size(s, addr);
 	return s->req;
 }
 
@@ -802,7 +799,7 @@ static __always_inline struct mspan *gomem_free_small(struct mcache *c,
 		     !mspan_claim_as(s, i, st, width)))
 		return GOMEM_FREE_BAD;
 	if (zero)
-		gomem_zero_words((void *)addr, s->size);
+		gomem_zero((void *)addr, s->size);
 	gomem_kasan_free((void *)addr, s->size);
 	gomem_account(c, s->spanclass, -(s64)st, false);
 	if (fits)
@@ -1184,7 +1181,7 @@ void *gomem_realloc(const void *p, size_t new_size, gfp_t flags)
 		/* A tiny object: with the word its move frees it by. */
 		usable = tiny ? tiny_size_seen(s, addr, &seen) :
 				gomem_usable(s, addr);
-		old = tiny ? usable : gomem_requested(s, addr, st);
+		old = tiny ? usable : gomem_requested(s, st);
 	}
 	/*
 	 * Stay put if a fresh object of the new size would have the same
@@ -1411,7 +1408,7 @@ static __always_inline size_t gomem_free_run_as(struct mcache *c, void **ptrs,
 			     !mspan_claim_as(s, idx, st, width)))
 			break;
 		if (zero)
-			gomem_zero_words((void *)addr, size);
+			gomem_zero((void *)addr, size);
 		gomem_kasan_free((void *)addr, size);
 		states += st;
 		o->p = (void *)addr;

@@ -334,23 +334,14 @@ static __always_inline bool mspan_claim(struct mspan *s, unsigned int i,
 }
 
 /*
- * Zero memory gomem owns, through whatever KASAN marks it carries:
- * init_on_alloc and init_on_free reach past an object's request.
- */
-static inline void gomem_zero(void *p, size_t n)
-{
-	kasan_disable_current();
-	memset(p, 0, n);
-	kasan_enable_current();
-}
-
-/*
- * gomem_zero() of n bytes, a multiple of 8, as every class size, span and
- * page is: memset64(), whose rep stosq is in line, where memset() costs
- * a call and the setup of its byte count (measured: an allocation under
+ * Zero n bytes of memory gomem owns, through whatever KASAN marks it
+ * carries (init_on_alloc and init_on_free reach past an object's
+ * request).  n is a multiple of 8, as every class size, span and page
+ * is: memset64(), whose rep stosq is in line, where memset() costs a
+ * call and the setup of its byte count (measured: an allocation under
  * init_on_alloc took 13 instructions fewer, at every size).
  */
-static inline void gomem_zero_words(void *p, size_t n)
+static inline void gomem_zero(void *p, size_t n)
 {
 	kasan_disable_current();
 	memset64(p, 0, n / sizeof(u64));

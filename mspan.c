@@ -298,7 +298,7 @@ static __always_inline unsigned int alloc_large(size_t size, int node, gfp_t gfp
 	for (i = 0; i < got; i++) {
 		s = spans[i];
 		if (want_init_on_alloc(gomem_inherit_gfp(gfp)))
-			gomem_zero_words((void *)s->base, s->size);
+			gomem_zero((void *)s->base, s->size);
 		s->req = size;
 		/* Before any pointer to it is handed out. */
 		WRITE_ONCE(s->live, 1);

@@ -787,28 +787,22 @@ void tiny_span_init(struct mspan *s)
  * For KUnit: the free of p, which must be a tiny object's pointer, by a
  * free that reads the "freed" word of p's block, then stalls in
  * stall(arg), with the mcache unlocked, before it goes on with what it
- * read: the window that the generation closes (tiny_free_seen()).  False,
- * and no report, if refused.  The span must outlive the call.
+ * read, as a realloc's move does (tiny_free_moved()): the window that
+ * the generation closes.  False, and no report, if refused.  The span
+ * must outlive the call.
  */
 bool tiny_free_stalled(const void *p, void (*stall)(void *arg), void *arg)
 {
-	unsigned long addr = (unsigned long)p, flags;
+	unsigned long addr = (unsigned long)p;
 	struct mspan *s;
-	bool freed;
 	u32 seen;
 
 	preempt_disable();
 	s = gomem_span_of(addr);
+	tiny_size_seen(s, addr, &seen);
 	preempt_enable();
-	if (!s || s->kind != MSPAN_TINY)
-		return false;
-	seen = READ_ONCE(*tiny_freed(s, addr));
 	stall(arg);
-	mcache_lock_irqsave(flags);
-	freed = tiny_free_seen(this_cpu_read(gomem_mcache), s, addr, seen,
-			       false, false, 0, 0);
-	mcache_unlock_irqrestore(flags);
-	return freed;
+	return tiny_free_moved(p, s, seen);
 }
 EXPORT_SYMBOL_IF_KUNIT(tiny_free_stalled);
 #endif
