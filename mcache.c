@@ -31,7 +31,7 @@
  * stack ends full (flush_count()); a bulk allocation that finds its
  * stack empty, and what a small stack's bulk free could never hold,
  * bypass the stack, up to GOMEM_BATCH_MAX a lock round trip (bulk_get()
- * in gomem.c, mcache_make_room()).  A free lands on
+ * in gomem.c, mcache_bulk_away()).  A free lands on
  * the freeing CPU's stack whichever CPU allocated the object, so remote
  * frees cost the same as local ones, and they cannot pile up: a stack
  * never holds more than its capacity.  The stacks are the mcache's
@@ -91,15 +91,6 @@ struct mcache *gomem_mcache_of(unsigned int cpu)
 EXPORT_SYMBOL_IF_KUNIT(gomem_mcache_of);
 
 static int mcache_hp_state;
-
-/*
- * The largest stack whose class a bulk free sends back in batches of its
- * own (mcache_make_room()): 4 objects, the classes of 4 KiB and more.
- * Measured: bulk16 at 4 KiB went from 478 to 442 instructions an object,
- * at 16 KiB from 1,002 to 510; at 2 KiB, whose stacks hold 8, it went
- * from 294 to 321, and bulk128 at 1 KiB from 284 to 322.
- */
-#define MCACHE_BULK_AWAY_CAP	4
 
 /* A stack's capacity when it is new, or after a drain. */
 static unsigned int first_cap(unsigned int cls)
@@ -240,17 +231,18 @@ static unsigned int flush_count(const struct mcache *c, unsigned int cls)
 }
 
 /*
- * mcache_make_room() for all but a bulk free past a small stack: the
- * first free of a class with no stack sends p straight back to its
- * mcentral; otherwise the stack gets room for twice as many, or is made,
- * without sleeping; if it has all the room it may have, or none can be
- * had, the oldest half is flushed.  Without a stack (none to be had, or
- * debug=1), p goes straight back.  Out of line, so that a bulk free's
- * objects put aside do not pay its frame (measured: 57 instructions an
- * object at 16 KiB, with it inline).
+ * mcache_push() found no room for p, and p is not a bulk free's past a
+ * small stack (mcache_bulk_away()): the first free of a class with no
+ * stack sends p straight back to its mcentral; otherwise the stack gets
+ * room for twice as many, or is made, without sleeping; if it has all
+ * the room it may have, or none can be had, the oldest half is flushed.
+ * Without a stack (none to be had, or debug=1), p goes straight back.
+ * Out of line, so that a bulk free's objects put aside do not pay its
+ * frame (measured: 57 instructions an object at 16 KiB, with it inline).
+ * The mcache locked, c this CPU's.
  */
-static noinline void mcache_grow_or_flush(struct mcache *c, unsigned int cls,
-					  void *p, struct mspan *s)
+void mcache_make_room(struct mcache *c, unsigned int cls, void *p,
+		      struct mspan *s)
 {
 	struct mcache_slot *slot = &c->slot[cls];
 	unsigned int cap, spare;
@@ -282,28 +274,6 @@ static noinline void mcache_grow_or_flush(struct mcache *c, unsigned int cls,
 }
 
 /*
- * mcache_push() found no room for p.  A bulk free of more than a small
- * stack can ever hold puts p aside: what does not fit goes back in
- * batches of MCACHE_AWAY, not a few objects per lock round trip
- * (gomem_free_bulk() sends the last batch at the end of its section).  A
- * bigger stack's flushes move enough: putting each object away costs
- * more than they save.  Anything else: mcache_grow_or_flush().
- * The mcache locked, c this CPU's.
- */
-void mcache_make_room(struct mcache *c, unsigned int cls, void *p,
-		      struct mspan *s)
-{
-	unsigned int cache_cap = gomem_mcentral[cls].cache_cap;
-
-	/* A stack (cap) means objs, so this is no class's first free. */
-	if (c->bulk_left && c->slot[cls].cap &&
-	    cache_cap <= MCACHE_BULK_AWAY_CAP && c->bulk_left > cache_cap)
-		mcache_put_away(c, p, s);
-	else
-		mcache_grow_or_flush(c, cls, p, s);
-}
-
-/*
  * Send every object gathered in c->away back to its span, one batch per
  * class, so one lock round trip per class: mcentral_put() puts each span
  * back on its own node's list.  The mcache locked, or the CPU is dead.
@@ -332,22 +302,6 @@ void mcache_flush_away(struct mcache *c)
 	c->naway = 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(mcache_flush_away);
-
-/*
- * A CACHED object freed on this CPU that its stack does not take: one of
- * another node's span, or past what a bulk free's stack can hold.
- * Gathered here, to go back to its span in batches, never handed out by
- * this CPU.  The mcache locked, c this CPU's.
- */
-void mcache_put_away(struct mcache *c, void *p, struct mspan *s)
-{
-	c->away[c->naway].p = p;
-	c->away[c->naway++].span = s;
-	c->away_n[s->spanclass]++;
-	if (c->naway == MCACHE_AWAY)
-		mcache_flush_away(c);
-}
-EXPORT_SYMBOL_IF_KUNIT(mcache_put_away);
 
 /*
  * One object of cls in *first, straight from the mcentral, for a CPU
