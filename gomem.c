@@ -58,10 +58,13 @@
  * check a pointer it was handed, looks.  A CPU caches a class only once
  * it has come back for more: an object used once pins no span.
  *
- * tiny (tiny.c) packs requests under 16 bytes, but 8, into 16-byte
- * blocks, one current block per CPU, as Go does.  Unlike Go, each block records where
- * its objects start and end, so they can be freed one by one, sized
- * exactly, and checked against double and interior frees.
+ * tiny (tiny.c) packs requests of 1 to 5 bytes into 16-byte blocks, one
+ * current block per CPU, as Go does for all under 16.  Unlike Go, each
+ * block records where its objects start and end, so they can be freed
+ * one by one, sized exactly, and checked against double and interior
+ * frees; that costs 8 bytes a block, so requests of 6 to 15 bytes, which
+ * fit only once or twice in one, take less room in the 8- and 16-byte
+ * classes (GOMEM_TINY_REQ_MAX).
  *
  * Objects above 32 KiB are "large": a span of their own, of exactly the
  * pages they need, up to the page allocator's largest block.  A freed one
@@ -79,8 +82,8 @@
  * A request's path
  * ================
  *
- * gomem_alloc(size): 0 gives ZERO_SIZE_PTR; under 16 bytes, but 8, to tiny;
- * up to 32 KiB pops the class's stack on this CPU (if it is empty, that
+ * gomem_alloc(size): 0 gives ZERO_SIZE_PTR; 1 to 5 bytes to tiny; up to
+ * 32 KiB pops the class's stack on this CPU (if it is empty, that
  * of the class's lender while the class is cold, else after refilling a
  * batch from the mcentral, which asks the mheap for a span if the class
  * has none, which asks the page allocator for pages if its pool has
@@ -125,7 +128,7 @@
  */
 static size_t gomem_usable_for(size_t size)
 {
-	if (size < GOMEM_TINY_MAX)
+	if (size <= GOMEM_TINY_REQ_MAX)
 		return size;
 	if (size <= GOMEM_MAX_SMALL)
 		return gomem_classes[gomem_size_class(size)].size;
@@ -501,20 +504,21 @@ static __always_inline void gomem_might_alloc_fast(gfp_t flags)
 }
 
 /*
- * Sizes served by the small classes: 16 bytes to 32 KiB, and 8, which
- * fills an object of the 8-byte class exactly, as densely as a tiny
- * block would hold it, and a pop is cheaper than a placement.
+ * Sizes served by the small classes: above GOMEM_TINY_REQ_MAX, up to
+ * 32 KiB.  Those under 16 bytes sit in the 8- and 16-byte classes more
+ * densely than in tiny blocks (gomem_internal.h), and a pop is cheaper
+ * than a placement.
  */
 static __always_inline bool gomem_small_size(size_t size)
 {
-	return size - GOMEM_TINY_MAX <= GOMEM_MAX_SMALL - GOMEM_TINY_MAX ||
-	       size == 8;
+	return size - (GOMEM_TINY_REQ_MAX + 1) <=
+	       GOMEM_MAX_SMALL - (GOMEM_TINY_REQ_MAX + 1);
 }
 
-/* Sizes served by the tiny blocks: the rest of 1 to 15 bytes. */
+/* Sizes served by the tiny blocks: 1 to GOMEM_TINY_REQ_MAX bytes. */
 static __always_inline bool gomem_tiny_size(size_t size)
 {
-	return size - 1 < GOMEM_TINY_MAX - 1 && size != 8;
+	return size - 1 < GOMEM_TINY_REQ_MAX;
 }
 
 /*
@@ -555,13 +559,9 @@ static __always_inline void *gomem_alloc_untraced(size_t size, gfp_t flags,
 						  unsigned long ip)
 {
 	gomem_might_alloc_fast(flags);
-	if (likely(size - GOMEM_TINY_MAX <= GOMEM_MAX_SMALL - GOMEM_TINY_MAX &&
-		   !(flags & GOMEM_GFP_UNSUPPORTED)))
+	if (likely(gomem_small_size(size) && !(flags & GOMEM_GFP_UNSUPPORTED)))
 		return small_alloc(size, flags, ip);
-	if (size - 1 < GOMEM_TINY_MAX - 1 && !(flags & GOMEM_GFP_UNSUPPORTED)) {
-		/* See gomem_small_size(); tested second, for the common sizes. */
-		if (size == 8)
-			return small_alloc(size, flags, ip);
+	if (gomem_tiny_size(size) && !(flags & GOMEM_GFP_UNSUPPORTED)) {
 		/* debug=1 serves tiny sizes from small classes, checked. */
 		if (gomem_debug())
 			return gomem_debug_alloc(size, flags, ip);

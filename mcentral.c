@@ -274,7 +274,7 @@ static unsigned int kmalloc_bucket(unsigned int size)
 static unsigned int smallest_request(unsigned int cls)
 {
 	return min(max(gomem_classes[cls - 1].size + 1,
-		       gomem_debug() ? 1U : GOMEM_TINY_MAX),
+		       gomem_debug() ? 1U : GOMEM_TINY_REQ_MAX + 1),
 		   gomem_classes[cls].size);
 }
 

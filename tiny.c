@@ -1,18 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The tiny allocator: requests under 16 bytes, but 8 (which the 8-byte
- * class serves, as densely and faster), packed into 16-byte blocks, as
- * Go's mcache.tiny and tinyoffset do.
+ * The tiny allocator: requests of 1 to GOMEM_TINY_REQ_MAX (5) bytes,
+ * packed into 16-byte blocks, as Go's mcache.tiny and tinyoffset do for
+ * all under 16.  Larger ones fit only once or twice in a block, whose
+ * state costs 8 bytes (below), and sit more densely in the 8- and
+ * 16-byte classes (gomem_internal.h).
  *
  * Each CPU has a current block and an offset into it.  A request is placed
- * at the offset rounded up to its alignment (8, 4 or 2, whichever divides
+ * at the offset rounded up to its alignment (4 or 2, whichever divides
  * its size, else 1), if it fits; otherwise it starts a fresh block, which
- * becomes current if it has more room left than the old one.  Go stops
+ * becomes current, having more room left than the old one, as Go asks
+ * (tiny_new_block() says why it always has).  Go stops
  * there; gomem, which frees objects one by one, first starts the current
  * block again at its first byte if every object placed in it was freed
- * (and also rather than fill it), so that a size that never fits twice,
- * as 9 to 15 bytes, reuses one block as long as each object is freed
- * before the next comes.
+ * (and also rather than fill it), so that a block is reused as long as
+ * each object is freed before the block fills.
  *
  * Go never frees a tiny object; its collector frees the whole block.
  * gomem frees them one by one, so every block has a state in its tiny
@@ -22,9 +24,8 @@
  * placed	u32, bits 0-15: an object was placed starting at this byte
  *		bits 16-31: an object ends at byte (bit - 16)
  *		Written with plain stores, only by the CPU whose current
- *		block it is (or that placed the block's one object, if the
- *		block never became current), and frozen once the block is
- *		retired: no CPU places objects in it any more.  The word is
+ *		block it is, and frozen once the block is retired: no CPU
+ *		places objects in it any more.  The word is
  *		also the block's state for the mcentral (FREE 0, CACHED
  *		GOMEM_TINY_CACHED), which reads it under its lock only, on
  *		any CPU, scanning the span for FREE blocks: so a block
@@ -142,12 +143,12 @@ static u32 *tiny_freed(struct mspan *s, unsigned long p)
 }
 
 /*
- * "freed" of a block handed out anew, with its offsets' bits: the next
+ * "freed" of a block handed out anew, no object freed in it: the next
  * generation after old's, which its last life left.
  */
-static u32 tiny_anew(u32 old, u16 bits)
+static u32 tiny_anew(u32 old)
 {
-	return ((old & ~TINY_DONE) + TINY_GEN) | bits;
+	return (old & ~TINY_DONE) + TINY_GEN;
 }
 
 /* Does a block's "freed" word have all 16 bits, the block complete? */
@@ -236,8 +237,8 @@ static __always_inline unsigned long tiny_put(struct mcache *c,
  * object placed in it was freed: 0 if not.  Without this, a block whose
  * room is too small for the sizes asked for stays current with nothing
  * in it, and each of them takes a block of its own off the stack and
- * gives it back at its free: 12-byte pairs cost 305 instructions, not
- * 257 (measured).  "freed" starts the block's next generation, as when a
+ * gives it back at its free: pairs of 12 bytes, when they were tiny,
+ * cost 305 instructions, not 257 (measured).  "freed" starts the block's next generation, as when a
  * block is given back and taken again, so that a double free that read
  * it before, and stalled, is refused (tiny_free_seen()).  The mcache
  * locked, c this CPU's.
@@ -261,7 +262,7 @@ static __always_inline unsigned long tiny_restart(struct mcache *c,
 	WRITE_ONCE(*placed, TINY_EMPTY);
 	/* "placed" empty before "freed" is: pairs with tiny_free_as(). */
 	smp_wmb();
-	WRITE_ONCE(*freed, tiny_anew(was, 0));
+	WRITE_ONCE(*freed, tiny_anew(was));
 	/* "freed" empty before the new object is placed: as above. */
 	smp_wmb();
 	return tiny_put(c, 0, size);
@@ -269,9 +270,15 @@ static __always_inline unsigned long tiny_restart(struct mcache *c,
 
 /*
  * Place size bytes at the start of a fresh block off c's stack, if it
- * has one; 0 if not.  The block becomes current if it has more room left
- * than the current one.  The mcache locked, c this CPU's.
+ * has one; 0 if not.  The block becomes current, as in Go when it has
+ * more room left than the current one, which it always has here: size
+ * bytes did not fit after the current block's offset, which is then more
+ * than 17 - 2 * size (its alignment pads at most size - 1 bytes), so at
+ * least size when three of the largest fit in a block.  The mcache
+ * locked, c this CPU's.
  */
+static_assert(3 * GOMEM_TINY_REQ_MAX <= TINY_BLOCK + 1);
+
 static unsigned long tiny_new_block(struct mcache *c, size_t size, bool missed)
 {
 	struct mcache_slot *slot = &c->slot[GOMEM_TINY_CLASS];
@@ -289,21 +296,14 @@ static unsigned long tiny_new_block(struct mcache *c, size_t size, bool missed)
 	tiny_kasan_alloc(p, size);
 	c->stats.cls[GOMEM_TINY_CLASS].allocs++;
 	c->stats.misses += missed;
-	if (!c->tiny || size < c->tiny_off) {
-		WRITE_ONCE(*freed, tiny_anew(READ_ONCE(*freed), 0));
-		WRITE_ONCE(*placed, tiny_start_bit(0) | tiny_end_bit(size - 1));
-		tiny_retire(c);
-		c->tiny = p;
-		c->tiny_placed = placed;
-		c->tiny_freed = freed;
-		c->tiny_span = s;
-		c->tiny_off = size;
-	} else {
-		/* Never current: its one object's free gives it back. */
-		WRITE_ONCE(*freed, tiny_anew(READ_ONCE(*freed),
-					     TINY_DONE & ~tiny_start_bit(0)));
-		WRITE_ONCE(*placed, tiny_start_bit(0) | tiny_end_bit(size - 1));
-	}
+	WRITE_ONCE(*freed, tiny_anew(READ_ONCE(*freed)));
+	WRITE_ONCE(*placed, tiny_start_bit(0) | tiny_end_bit(size - 1));
+	tiny_retire(c);
+	c->tiny = p;
+	c->tiny_placed = placed;
+	c->tiny_freed = freed;
+	c->tiny_span = s;
+	c->tiny_off = size;
 	return p;
 }
 
@@ -396,10 +396,13 @@ static noinline void *tiny_alloc_slow(size_t size, gfp_t gfp,
 	return (void *)p;
 }
 
-/* Go's alignment of a tiny object: 8, 4 or 2 if it divides size, else 1. */
+/*
+ * Go's alignment of a tiny object: 4 or 2 if it divides size, else 1
+ * (Go's 8 divides no size up to GOMEM_TINY_REQ_MAX).
+ */
 static unsigned int tiny_align(size_t size)
 {
-	return 1U << min(__ffs(size), 3UL);
+	return 1U << __ffs(size);
 }
 
 /*

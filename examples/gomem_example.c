@@ -7,7 +7,8 @@
  * that grows as sessions are added:
  *
  *  - the records come from one gomem_alloc_bulk() call: all or none;
- *  - names are short strings, which land in gomem's tiny allocator;
+ *  - names are short strings, 12 bytes, which land in the 16-byte class
+ *    (only requests of 1 to 5 bytes go to the tiny allocator);
  *  - buffers use gomem_zalloc(), and gomem_size() tells how much of the
  *    allocation the session may really use;
  *  - the index grows with gomem_realloc(), which keeps its contents;
@@ -34,7 +35,7 @@ MODULE_PARM_DESC(sessions, "Sessions to create at load (default 1000)");
 
 struct session {
 	u64 id;
-	char *name;		/* a short string: tiny */
+	char *name;		/* a short string, 12 bytes */
 	u8 *buf;		/* zeroed, of a size that varies */
 	size_t buf_room;	/* what gomem_size() says the buffer holds */
 };

@@ -19,7 +19,7 @@
 /* What gomem_size() must say for a fresh object of s bytes. */
 static size_t expect_usable(size_t s)
 {
-	if (s < GOMEM_TINY_MAX)
+	if (s <= GOMEM_TINY_REQ_MAX)
 		return s;
 	if (s <= GOMEM_MAX_SMALL)
 		return gomem_classes[gomem_size_class(s)].size;
@@ -110,17 +110,14 @@ static void large_objects(struct kunit *test)
 
 static void check_alignment(struct kunit *test, void *p, size_t s)
 {
+	/* Small and large: 8; tiny: 4 or 2 if that divides the size. */
+	unsigned long want = s > GOMEM_TINY_REQ_MAX ? 8 : s % 4 == 0 ? 4 :
+			     s % 2 == 0 ? 2 : 1;
 	unsigned long a = (unsigned long)p;
 
-	if (s >= 16 || s % 8 == 0)
-		KUNIT_EXPECT_EQ_MSG(test, a % 8, 0UL, "size %zu at %p", s, p);
+	KUNIT_EXPECT_EQ_MSG(test, a % want, 0UL, "size %zu at %p", s, p);
 	if (is_power_of_2(s) && s <= PAGE_SIZE)
 		KUNIT_EXPECT_EQ_MSG(test, a % s, 0UL, "size %zu at %p", s, p);
-	if (s < 16) {
-		unsigned long want = s % 8 == 0 ? 8 : s % 4 == 0 ? 4 :
-				     s % 2 == 0 ? 2 : 1;
-		KUNIT_EXPECT_EQ_MSG(test, a % want, 0UL, "size %zu at %p", s, p);
-	}
 }
 
 /*
@@ -259,12 +256,12 @@ static void init_on_alloc_and_free(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	KUNIT_ASSERT_EQ(test, (unsigned long)p % 16, 0UL);
 	gomem_test_set(p, 0xa5, 16);
-	q = gomem_alloc(7, GFP_KERNEL);
+	q = gomem_alloc(5, GFP_KERNEL);
 	KUNIT_ASSERT_PTR_EQ(test, q, p + 1);
-	KUNIT_EXPECT_EQ(test, gomem_test_first_not(q, on_alloc ? 0 : 0xa5, 7), 7UL);
-	gomem_test_set(q, 0xa5, 7);
+	KUNIT_EXPECT_EQ(test, gomem_test_first_not(q, on_alloc ? 0 : 0xa5, 5), 5UL);
+	gomem_test_set(q, 0xa5, 5);
 	gomem_free(q);
-	KUNIT_EXPECT_EQ(test, gomem_test_first_not(q, after_free, 7), 7UL);
+	KUNIT_EXPECT_EQ(test, gomem_test_first_not(q, after_free, 5), 5UL);
 	gomem_free(p);
 	/* Two more, freed in bulk, in one run: cleared as by gomem_free(). */
 	KUNIT_ASSERT_EQ(test, gomem_alloc_bulk(3, GFP_KERNEL, 2, bulk), 2);
@@ -337,7 +334,7 @@ static void realloc_moves_and_stays(struct kunit *test)
 		p = q;
 		old = s;
 		gomem_test_fill(p, s);
-		cls = s < GOMEM_TINY_MAX ? GOMEM_TINY_CLASS :
+		cls = s <= GOMEM_TINY_REQ_MAX ? GOMEM_TINY_CLASS :
 		      s <= GOMEM_MAX_SMALL ? gomem_size_class(s) :
 		      GOMEM_LARGE_CLASS;
 		expect_requested(test, before, cls, s);

@@ -456,11 +456,11 @@ static bool free_moved_after_a_free(const void *p, struct mspan *s, u32 seen)
 
 static void realloc_of_a_tiny_object_spares_the_next_life(struct kunit *test)
 {
-	const unsigned int rounds = 8, size = 12;
+	const unsigned int rounds = 8, size = GOMEM_TINY_REQ_MAX;
 	struct gomem_snap *before = gomem_test_snap(test);
+	void *p, *q, *fill[2];
 	unsigned int i;
 	struct race *r;
-	void *p, *q;
 	int n;
 
 	if (!gomem_static_stubs())
@@ -470,15 +470,25 @@ static void realloc_of_a_tiny_object_spares_the_next_life(struct kunit *test)
 	r = race_start(test);
 	moved_race = r;
 	r->size = size;
-	gomem_drain();
 	kunit_activate_static_stub(test, tiny_free_moved, free_moved_after_a_free);
 	for (i = 0; i < rounds; i++) {
-		/* Alone in CPU 1's current block, which the kthread's uses. */
+		/*
+		 * Alone at the start of CPU 1's current block, fresh after
+		 * the drain, which the kthread's uses: the fillers after it
+		 * leave no room for the kthread's object, which starts the
+		 * block again at p.
+		 */
+		gomem_drain();
 		gomem_test_pin(test, 1);
 		p = gomem_alloc(size, GFP_KERNEL);
+		fill[0] = gomem_alloc(size, GFP_KERNEL);
+		fill[1] = gomem_alloc(size, GFP_KERNEL);
 		gomem_test_pin(test, 0);
 		/* Not an assertion: the kthread must be stopped. */
 		KUNIT_EXPECT_NOT_NULL(test, p);
+		KUNIT_EXPECT_PTR_EQ(test, fill[1], p + 2 * size);
+		gomem_free(fill[0]);
+		gomem_free(fill[1]);
 		if (!p)
 			break;
 		WRITE_ONCE(r->p, p);

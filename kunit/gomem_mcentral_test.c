@@ -308,7 +308,7 @@ static void every_span_class(struct kunit *test)
 /* The smallest request of class cls's own. */
 static unsigned int lowest(unsigned int cls)
 {
-	return max(gomem_classes[cls - 1].size + 1, GOMEM_TINY_MAX);
+	return max(gomem_classes[cls - 1].size + 1, GOMEM_TINY_REQ_MAX + 1);
 }
 
 /*
@@ -319,7 +319,7 @@ static void states_are_wide_enough(struct kunit *test)
 {
 	unsigned int cls, lender;
 
-	for (cls = 2; cls < GOMEM_NR_CLASSES; cls++) {
+	for (cls = 1; cls < GOMEM_NR_CLASSES; cls++) {
 		KUNIT_EXPECT_LT_MSG(test, gomem_classes[cls].size - lowest(cls) + 1,
 				    gomem_state_cached(gomem_mcentral[cls].state_width),
 				    "class %u", cls);

@@ -110,22 +110,21 @@ static void bulks_pack_blocks(struct kunit *test)
 
 /*
  * A bulk allocation of tiny objects that fails part-way leaves nothing
- * behind: 15-byte objects, one to a block, more than the first span's
- * blocks, and every span after the first refused.
+ * behind: 5-byte objects, three to a block, more than the first span's
+ * blocks hold, and every span after the first refused.
  */
 static void tiny_bulk_is_all_or_none(struct kunit *test)
 {
-	struct gomem_snap *before, *after;
-	const unsigned int nr = 300;
+	const unsigned int nr = 3 * gomem_mcentral[GOMEM_TINY_CLASS].nelems + 3;
 	void **p = kunit_kcalloc(test, nr, sizeof(*p), GFP_KERNEL);
+	struct gomem_snap *before, *after;
 
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	KUNIT_ASSERT_LT(test, gomem_mcentral[GOMEM_TINY_CLASS].nelems, nr);
 	fresh(test, 0);
 	gomem_test_no_reserve();
 	before = gomem_test_snap(test);
 	gomem_test_fail_after(1, INT_MAX);
-	KUNIT_EXPECT_EQ(test, gomem_alloc_bulk(15, GFP_KERNEL, nr, p), 0);
+	KUNIT_EXPECT_EQ(test, gomem_alloc_bulk(5, GFP_KERNEL, nr, p), 0);
 	gomem_test_fail_left(true);
 	after = gomem_test_snap(test);
 	KUNIT_EXPECT_EQ(test, after->st.alloc_failures,
@@ -154,14 +153,16 @@ static unsigned int span_class_of(const void *p)
  * A model of the placement rule, checked allocation by allocation: at the
  * offset rounded up to the alignment (4 or 2 if it divides the size, else
  * 1) if it fits; otherwise at the start of a fresh block, which becomes
- * current only if it has more room left than the old one.  8 bytes are
- * the 8-byte class's, and leave the blocks alone.
+ * current (it always has more room left than the old one, as Go asks).
+ * 6 to 15 bytes are the 8- and 16-byte classes', and leave the blocks
+ * alone.
  */
 static void placement_follows_go(struct kunit *test)
 {
 	static const u8 sizes[] = {
-		1, 2, 4, 8, 3, 2, 1, 4, 6, 1, 15, 1, 12, 8, 1, 7, 7, 7, 5, 10,
-		9, 14, 2, 2, 2, 2, 2, 2, 2, 2, 13, 3, 11, 5, 4, 4, 4, 4, 1, 8,
+		1, 2, 4, 8, 3, 2, 1, 4, 6, 1, 5, 3, 12, 5, 1, 5, 7, 5, 5, 4,
+		4, 3, 2, 2, 2, 2, 2, 2, 2, 2, 13, 3, 5, 5, 4, 4, 9, 4, 1, 15,
+		5, 3, 10, 1, 1, 1, 14, 11,
 	};
 	struct gomem_snap *before = gomem_test_snap(test);
 	unsigned long cur = 0, off = 0, want, align;
@@ -171,12 +172,12 @@ static void placement_follows_go(struct kunit *test)
 	fresh(test, 0);
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		s = sizes[i];
-		align = s % 8 == 0 ? 8 : s % 4 == 0 ? 4 : s % 2 == 0 ? 2 : 1;
+		align = s % 4 == 0 ? 4 : s % 2 == 0 ? 2 : 1;
 		p[i] = gomem_alloc(s, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, p[i]);
-		if (s == 8) {
-			/* The 8-byte class's, in no tiny block. */
-			KUNIT_EXPECT_EQ(test, span_class_of(p[i]), gomem_size_class(8));
+		if (s > GOMEM_TINY_REQ_MAX) {
+			/* Its class's, in no tiny block. */
+			KUNIT_EXPECT_EQ(test, span_class_of(p[i]), gomem_size_class(s));
 			continue;
 		}
 		want = ALIGN(off, align);
@@ -190,13 +191,13 @@ static void placement_follows_go(struct kunit *test)
 				    "allocation %u (%u bytes)", i, s);
 		KUNIT_EXPECT_NE_MSG(test, block_of(p[i]), cur,
 				    "allocation %u (%u bytes)", i, s);
-		if (!cur || s < off) {
-			cur = (unsigned long)p[i];
-			off = s;
-		}
+		cur = (unsigned long)p[i];
+		off = s;
 	}
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
-		KUNIT_EXPECT_EQ(test, gomem_size(p[i]), (size_t)sizes[i]);
+		s = sizes[i];
+		KUNIT_EXPECT_EQ(test, gomem_size(p[i]), s > GOMEM_TINY_REQ_MAX ?
+				gomem_classes[gomem_size_class(s)].size : s);
 		gomem_test_fill(p[i], sizes[i]);
 	}
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
@@ -248,106 +249,101 @@ static void double_and_interior_frees_are_caught(struct kunit *test)
 
 /*
  * What a double free of p, stalled after it read p's block's "freed"
- * word, does meanwhile: p freed, then the block's next life placed, as
- * gomem_free() and gomem_alloc() on this CPU leave it.
+ * word, does meanwhile: p freed, then the block's next life placed, n
+ * objects of 5 bytes but the last (of last bytes), and those of mask
+ * freed again, as gomem_free() and gomem_alloc() on this CPU leave it.
  */
+#define STALL_MAX	4
+
 struct stall {
 	void *p;
-	size_t size[2];		/* of the new life's two objects */
-	void *next[2];
-	int free_again;		/* which of them is freed again, or -1 */
+	unsigned int n, last, mask;
+	void *next[STALL_MAX];
 };
 
 static void stall_reuse(void *arg)
 {
 	struct stall *st = arg;
+	unsigned int i;
 
 	gomem_free(st->p);
-	st->next[0] = gomem_alloc(st->size[0], GFP_KERNEL);
-	st->next[1] = gomem_alloc(st->size[1], GFP_KERNEL);
-	if (st->free_again >= 0)
-		gomem_free(st->next[st->free_again]);
+	for (i = 0; i < st->n; i++)
+		st->next[i] = gomem_alloc(i == st->n - 1 ? st->last : 5, GFP_KERNEL);
+	for (i = 0; i < st->n; i++)
+		if (st->mask & BIT(i))
+			gomem_free(st->next[i]);
+}
+
+/*
+ * Three objects of 5 bytes at bytes 0, 5 and 10 of this CPU's current
+ * block, which must have been empty: all but the one at byte 5 * which
+ * freed again, and that one returned.
+ */
+static void *three_fives(struct kunit *test, unsigned int which)
+{
+	void *o[3], *p;
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		o[i] = gomem_alloc(5, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, o[i]);
+	}
+	KUNIT_ASSERT_EQ(test, (unsigned long)o[0] % BLOCK, 0UL);
+	KUNIT_ASSERT_PTR_EQ(test, o[1], o[0] + 5);
+	KUNIT_ASSERT_PTR_EQ(test, o[2], o[0] + 10);
+	p = o[which];
+	for (i = 0; i < 3; i++)
+		if (i != which)
+			gomem_free(o[i]);
+	return p;
 }
 
 /*
  * A double free that stalls between its read of the block's "freed" word
  * and its compare-and-exchange, while the block is reused, is refused,
  * and the object of the block's next life at its place stays live (before
- * the generation, it freed that object under its new owner).  Restarted,
- * twice: the stalled free read "freed" with no bit (p alone in its
- * block), and with a neighbour's bit, which the next life sets again
- * before it goes on; and given back and taken again, with every bit but
- * p's, once as a block that is never current and once as the current
- * block.
+ * the generation, it freed that object under its new owner).  Each next
+ * life leaves "freed" as the stalled free read it, but for the
+ * generation.  Restarted, with p at each of the three places of 5 bytes:
+ * no fourth fits after them, so the next life starts at byte 0.  And
+ * given back and taken again as the current block: a block that 5, 5, 5
+ * and 1 bytes fill is retired, p its one live object.
  */
 static void a_stalled_double_free_spares_the_next_life(struct kunit *test)
 {
 	struct gomem_snap *before = gomem_test_snap(test);
 	u64 bad = bad_frees(test);
-	struct stall st = { .size = { 12, 12 }, .free_again = -1 };
-	void *a, *b, *f;
+	struct stall st;
+	unsigned int k;
+	void *p, *f[3];
 
 	fresh(test, 0);
-	/* 12 bytes do not fit after 12: the next life starts at p. */
-	st.p = gomem_alloc(12, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, st.p);
-	KUNIT_ASSERT_EQ(test, gomem_test_span(st.p)->kind, MSPAN_TINY);
-	KUNIT_EXPECT_FALSE(test, tiny_free_stalled(st.p, stall_reuse, &st));
-	KUNIT_ASSERT_PTR_EQ(test, st.next[0], st.p);
-	KUNIT_EXPECT_EQ(test, gomem_size(st.next[0]), 12UL);
-	gomem_free(st.next[0]);
-	gomem_free(st.next[1]);
+	for (k = 0; k < 3; k++) {
+		p = three_fives(test, k);
+		KUNIT_ASSERT_EQ(test, gomem_test_span(p)->kind, MSPAN_TINY);
+		st = (struct stall){ .p = p, .n = 3, .last = 5,
+				     .mask = 7 & ~BIT(k) };
+		KUNIT_EXPECT_FALSE_MSG(test, tiny_free_stalled(p, stall_reuse, &st),
+				       "p at byte %u", 5 * k);
+		KUNIT_ASSERT_PTR_EQ(test, st.next[k], p);
+		KUNIT_EXPECT_EQ(test, gomem_size(p), 5UL);
+		gomem_free(p);
+	}
 
-	/* 7 and 7, then 7 again restarts: p is the second, at byte 7. */
-	a = gomem_alloc(7, GFP_KERNEL);
-	b = gomem_alloc(7, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, a);
-	KUNIT_ASSERT_PTR_EQ(test, b, a + 7);
-	gomem_free(a);
-	st = (struct stall){ .p = b, .size = { 7, 7 }, .free_again = 0 };
-	KUNIT_EXPECT_FALSE(test, tiny_free_stalled(b, stall_reuse, &st));
-	KUNIT_ASSERT_PTR_EQ(test, st.next[0], a);
-	KUNIT_ASSERT_PTR_EQ(test, st.next[1], b);
-	KUNIT_EXPECT_EQ(test, gomem_size(b), 7UL);
-	gomem_free(b);
-
-	/*
-	 * 12 bytes after 12 take a block that is never current, which goes
-	 * back to this CPU's stack when its one object is freed, and is the
-	 * next block taken off it.
-	 */
-	a = gomem_alloc(12, GFP_KERNEL);
-	b = gomem_alloc(12, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, a);
-	KUNIT_ASSERT_NOT_NULL(test, b);
-	KUNIT_ASSERT_NE(test, block_of(b), block_of(a));
-	st = (struct stall){ .p = b, .size = { 12, 12 }, .free_again = -1 };
-	KUNIT_EXPECT_FALSE(test, tiny_free_stalled(b, stall_reuse, &st));
-	KUNIT_ASSERT_PTR_EQ(test, st.next[0], b);
-	KUNIT_EXPECT_EQ(test, gomem_size(b), 12UL);
-	gomem_free(a);
-	gomem_free(st.next[0]);
-	gomem_free(st.next[1]);
-
-	/*
-	 * 12 and 4 fill a current block, which retires it: p, the 12, is
-	 * then its one live object.  Freed, the block goes back to the
-	 * stack, and is taken off it as the current block again, since no
-	 * block is current: 12 and 4 again, and the 4 freed, leave its
-	 * "freed" word as the stalled free read it, but for the generation.
-	 */
 	gomem_drain();
-	b = gomem_alloc(12, GFP_KERNEL);
-	f = gomem_alloc(4, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, b);
-	KUNIT_ASSERT_PTR_EQ(test, f, b + 12);
+	p = gomem_alloc(5, GFP_KERNEL);
+	for (k = 0; k < 3; k++)
+		f[k] = gomem_alloc(k == 2 ? 1 : 5, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_ASSERT_PTR_EQ(test, f[2], p + 15);
 	KUNIT_ASSERT_EQ(test, gomem_mcache_of(0)->tiny, 0UL);
-	gomem_free(f);
-	st = (struct stall){ .p = b, .size = { 12, 4 }, .free_again = 1 };
-	KUNIT_EXPECT_FALSE(test, tiny_free_stalled(b, stall_reuse, &st));
-	KUNIT_ASSERT_PTR_EQ(test, st.next[0], b);
-	KUNIT_EXPECT_EQ(test, gomem_size(b), 12UL);
-	gomem_free(b);
+	for (k = 0; k < 3; k++)
+		gomem_free(f[k]);
+	st = (struct stall){ .p = p, .n = 4, .last = 1, .mask = 0xe };
+	KUNIT_EXPECT_FALSE(test, tiny_free_stalled(p, stall_reuse, &st));
+	KUNIT_ASSERT_PTR_EQ(test, st.next[0], p);
+	KUNIT_EXPECT_EQ(test, gomem_size(p), 5UL);
+	gomem_free(p);
 
 	/* Refused without a report: every free above was good. */
 	KUNIT_EXPECT_EQ(test, bad_frees(test), bad);
@@ -409,8 +405,8 @@ static void bulk_free_runs_within_a_block(struct kunit *test)
 static void blocks_go_back_when_empty(struct kunit *test)
 {
 	struct gomem_snap *before = gomem_test_snap(test);
+	void *a, *b, *c, *d;
 	u64 blocks;
-	void *a, *b;
 
 	fresh(test, 0);
 	blocks = live_blocks(test);
@@ -425,16 +421,40 @@ static void blocks_go_back_when_empty(struct kunit *test)
 	gomem_drain();
 	KUNIT_EXPECT_EQ(test, live_blocks(test), blocks);
 
-	/* A block that is not current goes back with its last object. */
-	a = gomem_alloc(10, GFP_KERNEL);
-	b = gomem_alloc(10, GFP_KERNEL);	/* no roomier: a's stays current */
+	/*
+	 * A block that is not current goes back with its last object: b's,
+	 * retired when the 5 bytes after b, c and c take another block.
+	 */
+	b = gomem_alloc(5, GFP_KERNEL);
+	c = gomem_alloc(5, GFP_KERNEL);
+	d = gomem_alloc(5, GFP_KERNEL);
+	a = gomem_alloc(5, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_PTR_EQ(test, d, b + 10);
 	KUNIT_ASSERT_NE(test, block_of(a), block_of(b));
+	KUNIT_EXPECT_EQ(test, gomem_mcache_of(0)->tiny, block_of(a));
+	KUNIT_EXPECT_EQ(test, live_blocks(test), blocks + 2);
+	gomem_free(c);
+	gomem_free(d);
 	KUNIT_EXPECT_EQ(test, live_blocks(test), blocks + 2);
 	gomem_free(b);
 	KUNIT_EXPECT_EQ(test, live_blocks(test), blocks + 1);
 	gomem_free(a);
 	gomem_test_unpin();
 	gomem_test_expect_baseline(test, before);
+}
+
+/* Place 5 bytes at p + 5 and p + 10, after p's 5, and free them. */
+static void fill_after(struct kunit *test, u8 *p)
+{
+	void *f[2];
+
+	f[0] = gomem_alloc(5, GFP_KERNEL);
+	f[1] = gomem_alloc(5, GFP_KERNEL);
+	KUNIT_ASSERT_PTR_EQ(test, f[0], p + 5);
+	KUNIT_ASSERT_PTR_EQ(test, f[1], p + 10);
+	gomem_free(f[0]);
+	gomem_free(f[1]);
 }
 
 /*
@@ -448,39 +468,39 @@ static void an_emptied_block_starts_again(struct kunit *test)
 {
 	struct gomem_snap *before = gomem_test_snap(test);
 	u64 blocks, bad = bad_frees(test);
-	void *a, *b, *c;
+	void *a, *b, *c, *d;
 
 	fresh(test, 0);
 	blocks = live_blocks(test);
-	a = gomem_alloc(5, GFP_KERNEL);
-	b = gomem_alloc(5, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, a);
-	KUNIT_ASSERT_PTR_EQ(test, b, a + 5);
+	a = three_fives(test, 0);
+	b = a + 5;
 	gomem_free(a);
-	gomem_free(b);
-	/* 12 bytes do not fit after 10. */
-	c = gomem_alloc(12, GFP_KERNEL);
+	/* 5 bytes do not fit after 15. */
+	c = gomem_alloc(5, GFP_KERNEL);
 	KUNIT_EXPECT_PTR_EQ(test, c, a);
 	KUNIT_EXPECT_EQ(test, live_blocks(test), blocks + 1);
 	KUNIT_EXPECT_EQ(test, gomem_test_stats(test)->tiny.bytes,
-			before->st.tiny.bytes + 12);
-	/* b's place is inside c now. */
+			before->st.tiny.bytes + 5);
+	/* b's place holds no object now. */
 	gomem_test_expect_reports(test);
 	gomem_free(b);
 	KUNIT_EXPECT_EQ(test, bad_frees(test), bad + 1);
-	KUNIT_EXPECT_EQ(test, gomem_size(c), 12UL);
+	KUNIT_EXPECT_EQ(test, gomem_size(c), 5UL);
 
-	/* c is live: the next 12 bytes take another block. */
-	b = gomem_alloc(12, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, b);
-	KUNIT_EXPECT_NE(test, block_of(b), block_of(c));
+	/* c is live: 5 bytes after 15 take another block. */
+	fill_after(test, c);
+	d = gomem_alloc(5, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, d);
+	KUNIT_EXPECT_NE(test, block_of(d), block_of(c));
 	KUNIT_EXPECT_EQ(test, live_blocks(test), blocks + 2);
-	gomem_free(b);
-
-	/* 4 bytes would fill the block after c, once freed: at its start. */
 	gomem_free(c);
-	a = gomem_alloc(4, GFP_KERNEL);
-	KUNIT_EXPECT_PTR_EQ(test, a, c);
+	KUNIT_EXPECT_EQ(test, live_blocks(test), blocks + 1);
+
+	/* 1 byte would fill d's block after 15, once freed: at its start. */
+	fill_after(test, d);
+	gomem_free(d);
+	a = gomem_alloc(1, GFP_KERNEL);
+	KUNIT_EXPECT_PTR_EQ(test, a, d);
 	KUNIT_EXPECT_EQ(test, live_blocks(test), blocks + 1);
 	if (GOMEM_KASAN_MARKS) {
 		KUNIT_EXPECT_EQ(test, gomem_kasan_mark(a), 0);
@@ -501,14 +521,14 @@ static void frees_on_another_cpu(struct kunit *test)
 		kunit_skip(test, "needs two CPUs");
 	fresh(test, 0);
 	for (i = 0; i < ARRAY_SIZE(p); i++) {
-		p[i] = gomem_alloc(1 + i % 15, GFP_KERNEL);
+		p[i] = gomem_alloc(1 + i % GOMEM_TINY_REQ_MAX, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, p[i]);
-		gomem_test_fill(p[i], 1 + i % 15);
+		gomem_test_fill(p[i], 1 + i % GOMEM_TINY_REQ_MAX);
 	}
 	gomem_test_pin(test, 1);
 	for (i = 0; i < ARRAY_SIZE(p); i++) {
-		KUNIT_EXPECT_EQ(test, gomem_test_check(p[i], 1 + i % 15),
-				(size_t)(1 + i % 15));
+		KUNIT_EXPECT_EQ(test, gomem_test_check(p[i], 1 + i % GOMEM_TINY_REQ_MAX),
+				(size_t)(1 + i % GOMEM_TINY_REQ_MAX));
 		gomem_free(p[i]);
 	}
 	gomem_test_unpin();
@@ -526,25 +546,32 @@ static void realloc_moves_unless_the_size_stays(struct kunit *test)
 	void *p, *q, *r;
 
 	fresh(test, 0);
-	p = gomem_alloc(12, GFP_KERNEL);
+	p = gomem_alloc(5, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	gomem_test_fill(p, 12);
-	KUNIT_EXPECT_PTR_EQ(test, gomem_realloc(p, 12, GFP_KERNEL), p);
-	q = gomem_realloc(p, 5, GFP_KERNEL);
+	gomem_test_fill(p, 5);
+	KUNIT_EXPECT_PTR_EQ(test, gomem_realloc(p, 5, GFP_KERNEL), p);
+	q = gomem_realloc(p, 3, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, q);
 	KUNIT_EXPECT_PTR_NE(test, q, p);
-	KUNIT_EXPECT_EQ(test, gomem_size(q), 5UL);
-	KUNIT_EXPECT_EQ(test, gomem_test_moved(q, p, 5), 5UL);
+	KUNIT_EXPECT_EQ(test, gomem_size(q), 3UL);
+	KUNIT_EXPECT_EQ(test, gomem_test_moved(q, p, 3), 3UL);
 	now = gomem_test_snap(test);
-	KUNIT_EXPECT_EQ(test, now->st.tiny.bytes, before->st.tiny.bytes + 5);
+	KUNIT_EXPECT_EQ(test, now->st.tiny.bytes, before->st.tiny.bytes + 3);
 	KUNIT_EXPECT_EQ(test, now->st.tiny.allocs - now->st.tiny.frees,
 			before->st.tiny.allocs - before->st.tiny.frees + 1);
-	r = gomem_realloc(q, 14, GFP_KERNEL);
+	r = gomem_realloc(q, 4, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, r);
 	KUNIT_EXPECT_PTR_NE(test, r, q);
-	KUNIT_EXPECT_EQ(test, gomem_size(r), 14UL);
-	KUNIT_EXPECT_EQ(test, gomem_test_moved(r, p, 5), 5UL);
-	gomem_free(r);
+	KUNIT_EXPECT_EQ(test, gomem_size(r), 4UL);
+	KUNIT_EXPECT_EQ(test, gomem_test_moved(r, p, 3), 3UL);
+	/* Past the tiny sizes: into the 16-byte class. */
+	q = gomem_realloc(r, 14, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, q);
+	KUNIT_EXPECT_EQ(test, gomem_size(q), 16UL);
+	KUNIT_EXPECT_EQ(test, gomem_test_moved(q, p, 3), 3UL);
+	now = gomem_test_snap(test);
+	KUNIT_EXPECT_EQ(test, now->st.tiny.bytes, before->st.tiny.bytes);
+	gomem_free(q);
 	gomem_test_unpin();
 	gomem_test_expect_baseline(test, before);
 }
@@ -594,7 +621,7 @@ static int race_producer(void *data)
 			cpu_relax();
 			continue;
 		}
-		size = 1 + n++ % 15;
+		size = 1 + n++ % GOMEM_TINY_REQ_MAX;
 		p = gomem_alloc(size, GFP_KERNEL);
 		if (!p) {
 			atomic_inc(&r->errors);
@@ -823,9 +850,10 @@ static void a_check_races_a_neighbours_placement(struct kunit *test)
  * on another CPU take the current block for a free one and hand it out
  * a second time (the stress test's object handed out twice, at a block's
  * start).  CPU 1 reads the word of CPU 0's current block while CPU 0
- * restarts it, a pair of 12-byte objects at a time, and must never find
- * it FREE or CACHED: with the old restart it read FREE 52,954 times in
- * RESTART_ROUNDS restarts (measured).  CPU 0 runs them with
+ * restarts it, three objects of 5 bytes at a time, which leave no room
+ * for a fourth, and must never find it FREE or CACHED: with the old
+ * restart it read FREE 52,954 times in RESTART_ROUNDS restarts of pairs
+ * of 12-byte objects, tiny then (measured).  CPU 0 runs them with
  * preemption off, so that no drain (a work item on CPU 0, which the
  * shrinker may queue) retires the block meanwhile.
  */
@@ -858,7 +886,7 @@ static void a_restart_never_shows_a_free_block(struct kunit *test)
 	unsigned long deadline = jiffies + RACE_GUARD;
 	unsigned int i, restarts = 0;
 	struct task_struct *t;
-	void *p, *q;
+	void *p, *q, *f[2];
 
 	if (num_online_cpus() < 2)
 		kunit_skip(test, "needs two CPUs");
@@ -867,8 +895,7 @@ static void a_restart_never_shows_a_free_block(struct kunit *test)
 		kunit_skip(test, "needs preemption off around gomem calls");
 	KUNIT_ASSERT_NOT_NULL(test, r);
 	fresh(test, 0);
-	p = gomem_alloc(12, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, p);
+	p = three_fives(test, 0);
 	KUNIT_ASSERT_EQ(test, gomem_mcache_of(0)->tiny, (unsigned long)p);
 	r->placed = gomem_mcache_of(0)->tiny_placed;
 	t = kthread_create(restart_race_read, r, "gomem_tiny_read");
@@ -878,15 +905,19 @@ static void a_restart_never_shows_a_free_block(struct kunit *test)
 	wake_up_process(t);
 	while (!atomic_read(&r->reads) && time_before(jiffies, deadline))
 		cond_resched();
-	/* 12 bytes do not fit after 12: each allocation restarts the block. */
+	/* 5 bytes do not fit after 15: each round restarts the block. */
 	preempt_disable();
 	for (i = 0; i < RESTART_ROUNDS; i++) {
 		gomem_free(p);
-		q = gomem_alloc(12, GFP_ATOMIC);
+		q = gomem_alloc(5, GFP_ATOMIC);
 		restarts += q == p;
 		p = q;
 		if (!p)
 			break;
+		f[0] = gomem_alloc(5, GFP_ATOMIC);
+		f[1] = gomem_alloc(5, GFP_ATOMIC);
+		gomem_free(f[0]);
+		gomem_free(f[1]);
 	}
 	preempt_enable();
 	WRITE_ONCE(r->stop, true);

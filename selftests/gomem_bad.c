@@ -75,7 +75,7 @@ static __always_inline int interior(size_t size, size_t off)
 
 static noinline int bad_interior_tiny(void)
 {
-	return interior(12, 4);
+	return interior(5, 2);
 }
 
 static noinline int bad_interior_small(void)

@@ -6,8 +6,10 @@
 # and the caches are dropped, and reads the same through any buffer.
 . "$(dirname "$0")/ktap_helpers.sh"
 
-# Two tiny sizes, four small ones in four classes, and two large ones.
-SIZES="5 12 16 100 1000 4000 40000 300000"
+# Two tiny sizes (1 to 5 bytes), four small ones in four classes (12
+# bytes in the 16-byte one), and two large ones.
+TINY_MAX=5
+SIZES="3 5 12 100 1000 4000 40000 300000"
 N=10
 BAD=2
 FAIL=3
@@ -30,27 +32,24 @@ col_delta() {	# col_delta CLASS COLUMN FROM TO
 }
 
 # The tiny blocks N objects of each tiny size take on one CPU, by Go's
-# rule: at the offset rounded up to 8, 4 or 2 (whichever divides the
-# size) if it fits, else in a fresh block, which becomes current only if
-# it has more room left than the old one.
+# rule: at the offset rounded up to 4 or 2 (whichever divides the size)
+# if it fits, else in a fresh block, which becomes current (it always
+# has more room left than the old one, as Go asks).
 tiny_blocks_for() {	# SIZES N
-	echo "$1" | awk -v n="$2" '{
+	echo "$1" | awk -v n="$2" -v max=$TINY_MAX '{
 		for (i = 1; i <= NF; i++) {
 			s = $i
-			if (s >= 16)
+			if (s > max)
 				continue
-			a = s % 8 == 0 ? 8 : s % 4 == 0 ? 4 : s % 2 == 0 ? 2 : 1
+			a = s % 4 == 0 ? 4 : s % 2 == 0 ? 2 : 1
 			for (j = 0; j < n; j++) {
 				o = int((off + a - 1) / a) * a
-				if (cur && o + s <= 16) {
+				if (blocks && o + s <= 16) {
 					off = o + s
 					continue
 				}
 				blocks++
-				if (!cur || s < off) {
-					cur = 1
-					off = s
-				}
+				off = s
 			}
 		}
 	} END { print blocks + 0 }'
@@ -61,7 +60,7 @@ nsizes=0 sum=0 tiny=0 tiny_sum=0 large=0 large_bytes=0
 for s in $SIZES; do
 	nsizes=$((nsizes + 1))
 	sum=$((sum + s))
-	if [ "$s" -lt 16 ]; then
+	if [ "$s" -le $TINY_MAX ]; then
 		tiny=$((tiny + 1))
 		tiny_sum=$((tiny_sum + s))
 	elif [ "$s" -gt 32768 ]; then
@@ -122,7 +121,7 @@ same_column() {	# FROM TO COLUMN
 class_deltas() {	# FROM TO COLUMN PER_OBJECT(count|bytes) N
 	rc=0
 	for s in $SIZES; do
-		[ "$s" -ge 16 ] && [ "$s" -le 32768 ] || continue
+		[ "$s" -gt $TINY_MAX ] && [ "$s" -le 32768 ] || continue
 		cls=$(gomem_class_of "$s" "$TMP/$2")
 		want=$5
 		[ "$4" = bytes ] && want=$(($5 * s))
@@ -151,7 +150,7 @@ snap held
 tiny_blocks=$(tiny_blocks_for "$SIZES" $N)
 small_bytes=0
 for s in $SIZES; do
-	[ "$s" -ge 16 ] && [ "$s" -le 32768 ] || continue
+	[ "$s" -gt $TINY_MAX ] && [ "$s" -le 32768 ] || continue
 	small_bytes=$((small_bytes + $(gomem_class_col "$(gomem_class_of "$s" "$TMP/held")" size "$TMP/held")))
 done
 

@@ -84,7 +84,7 @@ gomem_class_col() {
 		table && $1 == c { print $idx[col]; exit }' "${3:-/proc/gomem}"
 }
 
-# The class a request of SIZE bytes (16 to 32768) lands in.
+# The class a request of SIZE bytes (6 to 32768) lands in.
 gomem_class_of() {
 	awk -v s="$1" '
 		$1 == "class" { table = 1; next }
