@@ -10,11 +10,11 @@
  * at the offset rounded up to its alignment (4 or 2, whichever divides
  * its size, else 1), if it fits; otherwise it starts a fresh block, which
  * becomes current, having more room left than the old one, as Go asks
- * (tiny_new_block() says why it always has).  Go stops
- * there; gomem, which frees objects one by one, first starts the current
- * block again at its first byte if every object placed in it was freed
- * (and also rather than fill it), so that a block is reused as long as
- * each object is freed before the block fills.
+ * (tiny_new_block() says why it always has).  Go stops there; gomem,
+ * which frees objects one by one, first starts the current block again
+ * at its first byte if every object placed in it was freed (and also
+ * rather than fill it), so that a block is reused as long as each object
+ * is freed before the block fills.
  *
  * Go never frees a tiny object; its collector frees the whole block.
  * gomem frees them one by one, so every block has a state in its tiny
@@ -25,8 +25,8 @@
  *		bits 16-31: an object ends at byte (bit - 16)
  *		Written with plain stores, only by the CPU whose current
  *		block it is, and frozen once the block is retired: no CPU
- *		places objects in it any more.  The word is
- *		also the block's state for the mcentral (FREE 0, CACHED
+ *		places objects in it any more.  The word is also the
+ *		block's state for the mcentral (FREE 0, CACHED
  *		GOMEM_TINY_CACHED), which reads it under its lock only, on
  *		any CPU, scanning the span for FREE blocks: so a block
  *		handed out never holds either value, not even for a moment
@@ -238,10 +238,10 @@ static __always_inline unsigned long tiny_put(struct mcache *c,
  * room is too small for the sizes asked for stays current with nothing
  * in it, and each of them takes a block of its own off the stack and
  * gives it back at its free: pairs of 12 bytes, when they were tiny,
- * cost 305 instructions, not 257 (measured).  "freed" starts the block's next generation, as when a
- * block is given back and taken again, so that a double free that read
- * it before, and stalled, is refused (tiny_free_seen()).  The mcache
- * locked, c this CPU's.
+ * cost 305 instructions, not 257 (measured).  "freed" starts the
+ * block's next generation, as when a block is given back and taken
+ * again, so that a double free that read it before, and stalled, is
+ * refused (tiny_free_seen()).  The mcache locked, c this CPU's.
  */
 static __always_inline unsigned long tiny_restart(struct mcache *c,
 						  size_t size)
@@ -273,9 +273,9 @@ static __always_inline unsigned long tiny_restart(struct mcache *c,
  * has one; 0 if not.  The block becomes current, as in Go when it has
  * more room left than the current one, which it always has here: size
  * bytes did not fit after the current block's offset, which is then more
- * than 17 - 2 * size (its alignment pads at most size - 1 bytes), so at
- * least size when three of the largest fit in a block.  The mcache
- * locked, c this CPU's.
+ * than 17 - 2 * size (its alignment pads at most size - 1 bytes), and so
+ * more than size, the fresh block's offset, as long as three of the
+ * largest fit in a block.  The mcache locked, c this CPU's.
  */
 static_assert(3 * GOMEM_TINY_REQ_MAX <= TINY_BLOCK + 1);
 
