@@ -392,44 +392,51 @@ static __always_inline bool mspan_start(const struct mspan *s,
 extern unsigned long gomem_page_key;
 
 /*
- * One page's mark, the signature first, and its removal, the signature
- * last: a reader that sees half of either sees no signature, not ours.
+ * One page's mark (mark true), the signature first, or its removal, the
+ * signature last: a reader that sees half of either sees no signature,
+ * not ours.
  */
-static __always_inline void gomem_page_set(struct page *page, unsigned long sig,
-					   unsigned long what)
+static __always_inline void gomem_page_write(struct page *page, unsigned long sig,
+					     unsigned long what, bool mark)
 {
-	WRITE_ONCE(page->index, sig);
-	WRITE_ONCE(page->private, what);
-}
-
-static __always_inline void gomem_page_clear(struct page *page)
-{
-	WRITE_ONCE(page->private, 0);
-	WRITE_ONCE(page->index, 0);
+	if (mark) {
+		WRITE_ONCE(page->index, sig);
+		WRITE_ONCE(page->private, what);
+	} else {
+		WRITE_ONCE(page->private, 0);
+		WRITE_ONCE(page->index, 0);
+	}
 }
 
 /*
- * Mark the n pages from page with what.  The key and the end are read
- * once: the compiler must assume that each marking store could change
- * them, and a large span marks hundreds of pages.  Four pages a turn,
- * as in gomem_pages_unmark(): make bench's batches of 256 KiB objects,
- * which take their pages from the page allocator and give them back,
- * took 5% fewer instructions than a page a turn, and of 32 KiB 3%.
+ * gomem_page_write() of the n pages from page, four a turn: make bench's
+ * batches of 256 KiB objects, which take their pages from the page
+ * allocator and give them back, took 5% fewer instructions than a page
+ * a turn, and of 32 KiB 3%.  sig and what are read once: the compiler
+ * must assume that each store could change them, and a large span marks
+ * hundreds of pages.
  */
-static inline void gomem_pages_mark(struct page *page, unsigned long n,
-				    unsigned long what)
+static __always_inline void gomem_pages_write(struct page *page, unsigned long n,
+					      unsigned long sig, unsigned long what,
+					      bool mark)
 {
-	unsigned long sig = what ^ gomem_page_key;
 	struct page *end = page + n;
 
 	for (; end - page >= 4; page += 4) {
-		gomem_page_set(page, sig, what);
-		gomem_page_set(page + 1, sig, what);
-		gomem_page_set(page + 2, sig, what);
-		gomem_page_set(page + 3, sig, what);
+		gomem_page_write(page, sig, what, mark);
+		gomem_page_write(page + 1, sig, what, mark);
+		gomem_page_write(page + 2, sig, what, mark);
+		gomem_page_write(page + 3, sig, what, mark);
 	}
 	for (; page < end; page++)
-		gomem_page_set(page, sig, what);
+		gomem_page_write(page, sig, what, mark);
+}
+
+/* Mark the n pages from page with what. */
+static inline void gomem_pages_mark(struct page *page, unsigned long n,
+				    unsigned long what)
+{
+	gomem_pages_write(page, n, what ^ gomem_page_key, what, true);
 }
 
 static inline void gomem_page_mark(struct page *page, unsigned long what)
@@ -439,16 +446,7 @@ static inline void gomem_page_mark(struct page *page, unsigned long what)
 
 static inline void gomem_pages_unmark(struct page *page, unsigned long n)
 {
-	struct page *end = page + n;
-
-	for (; end - page >= 4; page += 4) {
-		gomem_page_clear(page);
-		gomem_page_clear(page + 1);
-		gomem_page_clear(page + 2);
-		gomem_page_clear(page + 3);
-	}
-	for (; page < end; page++)
-		gomem_page_clear(page);
+	gomem_pages_write(page, n, 0, 0, false);
 }
 
 static inline void gomem_page_unmark(struct page *page)
