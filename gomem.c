@@ -123,12 +123,31 @@
 #define GOMEM_GFP_UNSUPPORTED	(GFP_ZONEMASK | __GFP_NOFAIL)
 
 /*
- * What gomem_size() gives for a fresh object of this size, in its own
- * class (a cold class's borrowed object is bigger: mcentral_class_for()).
+ * Sizes served by the small classes: above GOMEM_TINY_REQ_MAX, up to
+ * 32 KiB.  Those under 16 bytes sit in the 8- and 16-byte classes more
+ * densely than in tiny blocks (gomem_internal.h), and a pop is cheaper
+ * than a placement.
+ */
+static __always_inline bool gomem_small_size(size_t size)
+{
+	return size - (GOMEM_TINY_REQ_MAX + 1) <=
+	       GOMEM_MAX_SMALL - (GOMEM_TINY_REQ_MAX + 1);
+}
+
+/* Sizes served by the tiny blocks: 1 to GOMEM_TINY_REQ_MAX bytes. */
+static __always_inline bool gomem_tiny_size(size_t size)
+{
+	return size - 1 < GOMEM_TINY_REQ_MAX;
+}
+
+/*
+ * What gomem_size() gives for a fresh object of this size, not 0, in its
+ * own class (a cold class's borrowed object is bigger:
+ * mcentral_class_for()).
  */
 static size_t gomem_usable_for(size_t size)
 {
-	if (size <= GOMEM_TINY_REQ_MAX)
+	if (gomem_tiny_size(size))
 		return size;
 	if (size <= GOMEM_MAX_SMALL)
 		return gomem_classes[gomem_size_class(size)].size;
@@ -501,24 +520,6 @@ static __always_inline void gomem_might_alloc_fast(gfp_t flags)
 {
 	if (IS_ENABLED(CONFIG_DEBUG_ATOMIC_SLEEP) || IS_ENABLED(CONFIG_LOCKDEP))
 		might_alloc(flags);
-}
-
-/*
- * Sizes served by the small classes: above GOMEM_TINY_REQ_MAX, up to
- * 32 KiB.  Those under 16 bytes sit in the 8- and 16-byte classes more
- * densely than in tiny blocks (gomem_internal.h), and a pop is cheaper
- * than a placement.
- */
-static __always_inline bool gomem_small_size(size_t size)
-{
-	return size - (GOMEM_TINY_REQ_MAX + 1) <=
-	       GOMEM_MAX_SMALL - (GOMEM_TINY_REQ_MAX + 1);
-}
-
-/* Sizes served by the tiny blocks: 1 to GOMEM_TINY_REQ_MAX bytes. */
-static __always_inline bool gomem_tiny_size(size_t size)
-{
-	return size - 1 < GOMEM_TINY_REQ_MAX;
 }
 
 /*
