@@ -34,7 +34,8 @@
  * mcentral (mcentral.c), one per class, holds the class's spans under a
  * spinlock and moves objects to and from the per-CPU caches in batches.
  * A class with few objects grows by its smallest spans first.  A span
- * whose objects have all come back is kept for the class's next growth,
+ * whose objects have all come back is kept for the class's next growth
+ * (unless it is smaller than the big spans the class has come to grow by),
  * as SLUB keeps empty slabs, within the same bound as the mheap's free
  * pages, and given back before gomem grows from the page allocator.  A
  * class with no span at all is cold, and borrows objects of its kmalloc

@@ -601,12 +601,16 @@ static void every_object_start_is_told(struct kunit *test)
  * A class of thousands of big objects grows by its big span once it holds
  * GOMEM_SPAN_OBJS of them in pages, and falls back to its smallest span
  * when the page allocator has no block for one: 32 KiB objects, one a
- * span of 8 pages, then 8 a span of 64.
+ * span of 8 pages, then 8 a span of 64.  It keeps an emptied small span
+ * while it holds little, and an emptied big span, but gives back a small
+ * span it has outgrown (mcentral_keeps()).
  */
 static void many_big_objects_take_big_spans(struct kunit *test)
 {
 	struct mcentral *c = &gomem_mcentral[gomem_size_class(SZ_32K)];
-	unsigned int n = 0, i, max = GOMEM_SPAN_OBJS * GOMEM_SPAN_OBJS + 2 * GOMEM_SPAN_OBJS;
+	unsigned int n = 0, i, smalls = GOMEM_SPAN_OBJS * GOMEM_SPAN_OBJS,
+		     max = smalls + 2 * GOMEM_SPAN_OBJS;
+	unsigned long pages, empty;
 	struct gomem_obj *o;
 
 	o = kunit_kcalloc(test, max, sizeof(*o), GFP_KERNEL);
@@ -614,12 +618,18 @@ static void many_big_objects_take_big_spans(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, c->big_npages, GOMEM_SPAN_OBJS * c->npages);
 	gomem_test_no_reserve();
 	KUNIT_ASSERT_EQ(test, c->nr_pages, 0UL);
+	/* Holding little, the class keeps its emptied small span. */
+	KUNIT_ASSERT_EQ(test, mcentral_get(c, o, 1, GFP_KERNEL, NUMA_NO_NODE), 1U);
+	mcentral_put(c, o, 1);
+	KUNIT_EXPECT_EQ(test, c->nr_empty, 1UL);
+	KUNIT_EXPECT_EQ(test, c->nr_pages, (unsigned long)c->min_npages);
 	/* Small spans until the class holds GOMEM_SPAN_OBJS big spans' pages. */
 	while (c->nr_pages < GOMEM_SPAN_OBJS * c->big_npages) {
 		KUNIT_ASSERT_EQ(test, mcentral_get(c, &o[n], 1, GFP_KERNEL, NUMA_NO_NODE), 1U);
 		KUNIT_EXPECT_EQ(test, o[n++].span->npages, c->min_npages);
 	}
-	KUNIT_EXPECT_EQ(test, n, GOMEM_SPAN_OBJS * GOMEM_SPAN_OBJS);
+	KUNIT_EXPECT_EQ(test, n, smalls);
+	KUNIT_EXPECT_EQ(test, c->nr_empty, 0UL);
 	/* Then a big span, whose objects the next gets take. */
 	for (i = 0; i < GOMEM_SPAN_OBJS; i++, n++) {
 		KUNIT_ASSERT_EQ(test, mcentral_get(c, &o[n], 1, GFP_KERNEL, NUMA_NO_NODE), 1U);
@@ -632,7 +642,33 @@ static void many_big_objects_take_big_spans(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gomem_test_fail_left(true), 0);
 	KUNIT_EXPECT_EQ(test, o[n++].span->npages, c->min_npages);
 	expect_consistent(test, c);
-	mcentral_put(c, o, n);
+	/*
+	 * Still growing by big spans without it, the class gives back an
+	 * emptied small span, and keeps its emptied big span.
+	 */
+	pages = c->nr_pages;
+	mcentral_put(c, o, 1);
+	KUNIT_EXPECT_EQ(test, c->nr_empty, 0UL);
+	KUNIT_EXPECT_EQ(test, c->nr_pages, pages - c->min_npages);
+	mcentral_put(c, o + smalls, GOMEM_SPAN_OBJS);
+	KUNIT_EXPECT_EQ(test, c->nr_empty, 1UL);
+	KUNIT_EXPECT_EQ(test, c->nr_pages, pages - c->min_npages);
+	expect_consistent(test, c);
+	/*
+	 * Small spans go while the class would grow by big spans without
+	 * them, which leaves it at the threshold; then they are kept.
+	 */
+	for (i = 1; i < smalls; i++) {
+		empty = c->nr_empty;
+		pages = c->nr_pages;
+		mcentral_put(c, o + i, 1);
+		KUNIT_EXPECT_EQ(test, c->nr_empty,
+				empty + (pages - c->min_npages <
+					 GOMEM_SPAN_OBJS * c->big_npages));
+	}
+	KUNIT_EXPECT_EQ(test, c->nr_pages, GOMEM_SPAN_OBJS * c->big_npages);
+	KUNIT_EXPECT_LT(test, c->nr_empty, (unsigned long)smalls);
+	mcentral_put(c, o + n - 1, 1);
 	expect_consistent(test, c);
 	mcentral_release_empty(ULONG_MAX);
 	KUNIT_EXPECT_EQ(test, c->nr_pages, 0UL);
