@@ -26,6 +26,15 @@
 #endif
 
 /*
+ * Whether single pages that split_page() made may be joined back into a
+ * block of the page allocator (mheap.c, pages_join()).  Not where memory
+ * allocation profiling (6.10) may count pages: split_page() gives every
+ * page a tag of its own, and freeing the block clears only the first's,
+ * which gomem cannot reach.
+ */
+#define GOMEM_PAGES_JOINABLE	(!IS_ENABLED(CONFIG_MEM_ALLOC_PROFILING))
+
+/*
  * A shrinker named "gomem".  6.7 replaced register_shrinker() on a
  * caller's struct with shrinker_alloc() and shrinker_register(), and
  * added the SHRINKER_ALLOCATED flag with them.

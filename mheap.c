@@ -7,12 +7,15 @@
  * single pages with split_page() and the tail beyond them given back at
  * once, as alloc_pages_exact() does.  So an object up to PAGE_SIZE never
  * needs more than an order-0 page, a span never holds more than its own
- * pages, and a freed span's pages can go back one by one.  A span whose
- * pages are a power of two stays one block while it lives (its "whole"),
- * and is split only if its pages join the pool: a burst of such spans
- * past what the pools hold goes back to the page allocator a block a
- * span, as SLUB's slabs do, not a page at a time (eight frees of a page
- * cost a 32 KiB object 2,000 instructions more than one of eight pages).
+ * pages, and a freed span's pages can go back one by one; pages that go
+ * back together are joined into the fewest aligned blocks they make
+ * (pages_give_single()), unless someone else holds a reference to one.
+ * A span whose pages are a power of two stays one block while it lives
+ * (its "whole"), and is split only if its pages join the pool: a burst
+ * of such spans past what the pools hold goes back to the page allocator
+ * a block a span, as SLUB's slabs do, not a page at a time (eight frees
+ * of a page cost a 32 KiB object 2,000 instructions more than one of
+ * eight pages), with no reference to test.
  *
  * Freed pages need not go straight back.  Each node has a pool of free
  * runs, as Go's mheap has: a run is a maximal set of neighbouring free
@@ -325,22 +328,71 @@ static bool block_kept_whole(unsigned int n)
 }
 
 /*
+ * Make the single pages [page, page + 2^order) one block again, as the
+ * page allocator handed it out before split_page(): every page but the
+ * first gives up its reference, page_ref_freeze() taking it only if it
+ * is the last one.  A page someone else still holds a reference to
+ * (get_page() on an object's page) keeps the pages single, and they go
+ * one by one, each when its last reference does.  A block lies in one
+ * zone, as the page allocator's must.
+ */
+static bool pages_join(struct page *page, unsigned int order)
+{
+	unsigned long nr = 1UL << order, i;
+
+	if (!GOMEM_PAGES_JOINABLE || page_zone(page) != page_zone(page + nr - 1))
+		return false;
+	for (i = 1; i < nr; i++) {
+		if (!page_ref_freeze(page + i, 1)) {
+			while (--i)
+				page_ref_unfreeze(page + i, 1);
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Give the single pages [page, page + n) to the page allocator in the
+ * fewest blocks their alignment allows, joined again (pages_join()): a
+ * freed page costs the page allocator about as much as a freed block,
+ * which it need not merge again a page at a time.  Measured with
+ * scripts/bench replay: on scripts/synth-trace 33000 1048576 3000 3,
+ * large objects that are not a power of two of pages, 585,930,270
+ * instructions before (1.94 times SLUB's), 320,244,690 after (1.06).
+ */
+static void pages_give_single(struct page *page, unsigned long n)
+{
+	unsigned long pfn = page_to_pfn(page), end = pfn + n, i;
+	unsigned int order;
+
+	for (; pfn < end; pfn += 1UL << order, page += 1UL << order) {
+		order = min_t(unsigned int, ilog2(end - pfn), GOMEM_MAX_PAGE_ORDER);
+		if (pfn & ((1UL << order) - 1))
+			order = __ffs(pfn);
+		if (order && pages_join(page, order)) {
+			__free_pages(page, order);
+			continue;
+		}
+		for (i = 0; i < 1UL << order; i++)
+			__free_page(page + i);
+	}
+}
+
+/*
  * Give n released pages at base to the page allocator: one block if
- * whole (pages that pages_from_buddy() kept whole), else page by page.
- * Not under mheap.lock.
+ * whole (pages that pages_from_buddy() kept whole), else as single pages
+ * are given.  Not under mheap.lock.
  */
 static __always_inline void pages_give(unsigned long base, unsigned long n,
 				       bool whole)
 {
 	struct page *page = virt_to_page((void *)base);
-	unsigned long i;
 
-	if (whole) {
+	if (whole)
 		__free_pages(page, ilog2(n));
-		return;
-	}
-	for (i = 0; i < n; i++)
-		__free_page(page + i);
+	else
+		pages_give_single(page, n);
 }
 
 /*
@@ -377,7 +429,7 @@ static bool over_surplus(unsigned long free, unsigned long more)
 static unsigned long pages_from_buddy(unsigned int n, int node, gfp_t gfp,
 				      bool whole)
 {
-	unsigned int order = get_order((size_t)n << PAGE_SHIFT), i;
+	unsigned int order = get_order((size_t)n << PAGE_SHIFT);
 	unsigned long keep = reclaim_reserve_pages(), free;
 	struct page *page;
 	void *base;
@@ -399,8 +451,7 @@ static unsigned long pages_from_buddy(unsigned int n, int node, gfp_t gfp,
 		return 0;
 	if (order && !(whole && block_kept_whole(n))) {
 		split_page(page, order);
-		for (i = n; i < 1U << order; i++)
-			__free_page(page + i);
+		pages_give_single(page + n, (1UL << order) - n);
 	}
 	base = page_address(page);
 	gomem_kasan_free(base, (size_t)n << PAGE_SHIFT);

@@ -373,6 +373,49 @@ static void power_of_two_spans_stay_whole(struct kunit *test)
 	expect_invariants(test);
 }
 
+/*
+ * Single pages go back to the page allocator in the fewest blocks their
+ * alignment allows, joined again, from any offset: the tail of a 9-page
+ * run's order-4 block at once, as pages 9, 10-11 and 12-15; a run from
+ * its second page as pages 1, 2-3, 4-7 and 8.  A page someone else holds
+ * a reference to stays when the rest goes, and goes when its holder lets
+ * go: the first of a block (page 2), which the page allocator frees all
+ * but, or one after it (page 7), which keeps the block single, the pages
+ * before it in the block taken out of it again.  (DEBUG_VM stops the
+ * test kernel if a block goes back misaligned, or with a page still
+ * referenced, or a page goes back with no reference.)
+ */
+static void single_pages_go_back_in_blocks(struct kunit *test)
+{
+	static const int held_pages[] = { -1, 2, 7 };
+	unsigned long base, total = gomem_mheap.pages_total;
+	struct page *page;
+	unsigned int k;
+	int held;
+
+	for (k = 0; k < ARRAY_SIZE(held_pages); k++) {
+		held = held_pages[k];
+		gomem_test_no_reserve();
+		base = take(test, 9, NUMA_NO_NODE);
+		page = virt_to_page((void *)base);
+		/* From the page allocator, the pools being empty: aligned. */
+		KUNIT_EXPECT_EQ(test, page_to_pfn(page) % 16, 0UL);
+		if (held >= 0)
+			get_page(page + held);
+		mheap_pages_free(base + PAGE_SIZE, 8, false);
+		mheap_scavenge(0);
+		KUNIT_EXPECT_EQ(test, gomem_mheap.pages_total, total + 1);
+		mheap_pages_free(base, 1, false);
+		mheap_scavenge(0);
+		KUNIT_EXPECT_EQ(test, gomem_mheap.pages_total, total);
+		if (held >= 0) {
+			KUNIT_EXPECT_EQ(test, page_count(page + held), 1);
+			put_page(page + held);
+		}
+		expect_invariants(test);
+	}
+}
+
 /* Pages come from the node asked for, on every node that has memory. */
 static void pages_come_from_their_node(struct kunit *test)
 {
@@ -477,6 +520,7 @@ static struct kunit_case mheap_cases[] = {
 	KUNIT_CASE(long_runs),
 	KUNIT_CASE(scavenger_keeps_the_reserve),
 	KUNIT_CASE(power_of_two_spans_stay_whole),
+	KUNIT_CASE(single_pages_go_back_in_blocks),
 	KUNIT_CASE(pages_come_from_their_node),
 	KUNIT_CASE(growth_gives_the_surplus_back_first),
 	KUNIT_CASE(failed_growth_leaves_nothing),
