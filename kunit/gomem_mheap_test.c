@@ -388,7 +388,7 @@ static void power_of_two_spans_stay_whole(struct kunit *test)
 static void single_pages_go_back_in_blocks(struct kunit *test)
 {
 	static const int held_pages[] = { -1, 2, 7 };
-	unsigned long base, total = gomem_mheap.pages_total;
+	unsigned long base, total;
 	struct page *page;
 	unsigned int k;
 	int held;
@@ -396,6 +396,7 @@ static void single_pages_go_back_in_blocks(struct kunit *test)
 	for (k = 0; k < ARRAY_SIZE(held_pages); k++) {
 		held = held_pages[k];
 		gomem_test_no_reserve();
+		total = gomem_mheap.pages_total;
 		base = take(test, 9, NUMA_NO_NODE);
 		page = virt_to_page((void *)base);
 		/* From the page allocator, the pools being empty: aligned. */
