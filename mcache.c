@@ -179,9 +179,11 @@ static unsigned int cap_limit(unsigned int cls, unsigned int streak)
  * concurrent pattern (64 objects allocated, then freed) took 7 to 12 a
  * wave at 1 KiB, whose stacks hold 16, and the pattern took 20 and 24%
  * fewer instructions at 512 B and 1 KiB once they could grow (and at
- * 2 KiB 23% fewer once they could hold 64, not a stream's 32).  Unlike
- * a stream, a swing moves no more objects a round trip: the stack only
- * grows, and the bulk calls, which move what they need, make no swing.
+ * 2 KiB 23% fewer once they could hold 64, not a stream's 32).  A bulk
+ * allocation that empties the stack and still needs more swings it too
+ * (bulk_get() in gomem.c); a bulk free past a full stack counts none
+ * itself, so that each wave of bulk calls counts once.  Unlike a stream,
+ * a swing moves no more objects a round trip: the stack only grows.
  * Like a stream's, its size lasts until the drain.
  *
  * The next capacity of a stack that holds cap objects now, after streak

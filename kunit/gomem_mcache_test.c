@@ -388,11 +388,20 @@ static void streams_grow_a_big_class_stack(struct kunit *test)
 	gomem_test_expect_baseline(test, before);
 }
 
-/* Allocate p[0..n) of size, then free them last first. */
-static void one_wave(struct kunit *test, size_t size, void **p, unsigned int n)
+/*
+ * Allocate p[0..n) of size, then free them: by single calls, last first,
+ * or by one bulk call each way.
+ */
+static void one_wave(struct kunit *test, size_t size, void **p, unsigned int n,
+		     bool bulk)
 {
 	unsigned int i;
 
+	if (bulk) {
+		KUNIT_ASSERT_EQ(test, gomem_alloc_bulk(size, GFP_KERNEL, n, p), (int)n);
+		gomem_free_bulk(n, p);
+		return;
+	}
 	for (i = 0; i < n; i++) {
 		p[i] = gomem_alloc(size, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, p[i]);
@@ -402,13 +411,14 @@ static void one_wave(struct kunit *test, size_t size, void **p, unsigned int n)
 }
 
 /*
- * A stack that swings, emptied and filled by waves of single calls bigger
- * than it, grows to its swing_cap, never past it, and a wave then takes
- * at most two lock round trips, where it took one for every half stack;
- * waves of bulk calls make no swing.  The drain forgets the swings.  At
- * 1 KiB the swing_cap is a stream's; at 2 KiB twice that.
+ * A stack that swings, emptied and filled by waves bigger than it, of
+ * single calls or of bulk calls, grows to its swing_cap, never past it,
+ * and a wave then takes at most two lock round trips, where it took one
+ * for every half stack (a bulk wave, for all it did not hold).  The
+ * drain forgets the swings.  At 1 KiB the swing_cap is a stream's; at
+ * 2 KiB twice that.
  */
-static void swings_grow(struct kunit *test, size_t size)
+static void swings_grow(struct kunit *test, size_t size, bool bulk)
 {
 	unsigned int cls = gomem_size_class(size), cap, wave, k;
 	struct gomem_snap *before = gomem_test_snap(test);
@@ -426,25 +436,18 @@ static void swings_grow(struct kunit *test, size_t size)
 	gomem_drain();
 	slot = &cache_of(0)->slot[cls];
 
-	for (k = 0; k < 4; k++) {
-		KUNIT_ASSERT_EQ(test, gomem_alloc_bulk(size, GFP_KERNEL, wave, p), (int)wave);
-		gomem_free_bulk(wave, p);
-	}
-	/* A bulk free bigger than the stack may make a stream, no swing. */
-	KUNIT_EXPECT_EQ(test, (unsigned int)slot->swings, 0U);
-	KUNIT_EXPECT_LE_MSG(test, (unsigned int)slot->cap,
-			    (unsigned int)gomem_mcentral[cls].stream_cap, "size %zu", size);
-
 	for (k = 0; k < 8; k++) {
-		one_wave(test, size, p, wave);
+		one_wave(test, size, p, wave, bulk);
 		KUNIT_EXPECT_LE_MSG(test, (unsigned int)slot->cap, wave, "size %zu", size);
 	}
-	KUNIT_EXPECT_GE(test, (unsigned int)slot->swings, MCACHE_SWINGS);
-	KUNIT_EXPECT_EQ_MSG(test, (unsigned int)slot->cap, wave, "size %zu", size);
+	KUNIT_EXPECT_GE_MSG(test, (unsigned int)slot->swings, MCACHE_SWINGS,
+			    "size %zu bulk %d", size, bulk);
+	KUNIT_EXPECT_EQ_MSG(test, (unsigned int)slot->cap, wave, "size %zu bulk %d",
+			    size, bulk);
 	trips = cache_of(0)->stats.refills + cache_of(0)->stats.flushes;
-	one_wave(test, size, p, wave);
+	one_wave(test, size, p, wave, bulk);
 	KUNIT_EXPECT_LE_MSG(test, cache_of(0)->stats.refills + cache_of(0)->stats.flushes,
-			    trips + 2, "size %zu", size);
+			    trips + 2, "size %zu bulk %d", size, bulk);
 
 	gomem_drain();
 	KUNIT_EXPECT_EQ(test, (unsigned int)slot->swings, 0U);
@@ -458,8 +461,10 @@ static void swings_grow_the_stack(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, (unsigned int)gomem_mcentral[cls].swing_cap,
 			2U * gomem_mcentral[cls].stream_cap);
-	swings_grow(test, SZ_1K);
-	swings_grow(test, SZ_2K);
+	swings_grow(test, SZ_1K, false);
+	swings_grow(test, SZ_2K, false);
+	swings_grow(test, SZ_1K, true);
+	swings_grow(test, SZ_2K, true);
 }
 
 static void remote_frees_are_bounded(struct kunit *test)

@@ -376,19 +376,20 @@ static void power_of_two_spans_stay_whole(struct kunit *test)
 /*
  * Single pages go back to the page allocator in the fewest blocks their
  * alignment allows, joined again, from any offset: the tail of a 9-page
- * run's order-4 block at once, as pages 9, 10-11 and 12-15; a run from
- * its second page as pages 1, 2-3, 4-7 and 8.  A page someone else holds
- * a reference to stays when the rest goes, and goes when its holder lets
- * go: the first of a block (page 2), which the page allocator frees all
- * but, or one after it (page 7), which keeps the block single, the pages
- * before it in the block taken out of it again.  (DEBUG_VM stops the
- * test kernel if a block goes back misaligned, or with a page still
- * referenced, or a page goes back with no reference.)
+ * run's order-4 block at once, as pages 9, 10-11 and 12-15, none of them
+ * referenced any more; a run from its second page as pages 1, 2-3, 4-7
+ * and 8.  A page someone else holds a reference to stays when the rest
+ * goes, and goes when its holder lets go: the first of a block (page 2),
+ * which the page allocator frees all but, or one after it (page 7), which
+ * keeps the block single, the pages before it in the block taken out of
+ * it again.  (DEBUG_VM stops the test kernel if a block goes back
+ * misaligned, or with a page still referenced, or a page goes back with
+ * no reference.)
  */
 static void single_pages_go_back_in_blocks(struct kunit *test)
 {
 	static const int held_pages[] = { -1, 2, 7 };
-	unsigned long base, total;
+	unsigned long base, total, flags, i, tail_held;
 	struct page *page;
 	unsigned int k;
 	int held;
@@ -397,8 +398,21 @@ static void single_pages_go_back_in_blocks(struct kunit *test)
 		held = held_pages[k];
 		gomem_test_no_reserve();
 		total = gomem_mheap.pages_total;
-		base = take(test, 9, NUMA_NO_NODE);
-		page = virt_to_page((void *)base);
+		/*
+		 * Not a page of the tail is referenced once the 9 pages are
+		 * taken: it went back whole (a page short of it would stay
+		 * referenced, and leak).  Interrupts off till the look, so
+		 * that no allocation on this CPU takes a tail page back off
+		 * its per-CPU lists first.
+		 */
+		local_irq_save(flags);
+		base = mheap_pages_alloc(9, NUMA_NO_NODE, GFP_ATOMIC, NULL);
+		page = base ? virt_to_page((void *)base) : NULL;
+		for (i = 9, tail_held = 0; page && i < 16; i++)
+			tail_held += page_count(page + i) != 0;
+		local_irq_restore(flags);
+		KUNIT_ASSERT_NE(test, base, 0UL);
+		KUNIT_EXPECT_EQ(test, tail_held, 0UL);
 		/* From the page allocator, the pools being empty: aligned. */
 		KUNIT_EXPECT_EQ(test, page_to_pfn(page) % 16, 0UL);
 		if (held >= 0)
