@@ -765,12 +765,17 @@ static inline void mcache_moved_in(struct mcache_slot *slot, bool grew)
 
 /*
  * The largest stack whose class a bulk free sends back in batches of its
- * own (mcache_bulk_away()): 4 objects, the classes of 4 KiB and more.
- * Measured: bulk16 at 4 KiB went from 478 to 442 instructions an object,
- * at 16 KiB from 1,002 to 510; at 2 KiB, whose stacks hold 8, it went
- * from 294 to 321, and bulk128 at 1 KiB from 284 to 322.
+ * own (mcache_bulk_away()): 2 objects, the classes above 4 KiB, whose
+ * stacks never hold more than a big span's objects.  Measured: bulk16 at
+ * 16 KiB went from 1,002 to 510 instructions an object; at 2 KiB, whose
+ * stacks hold 8, it went from 294 to 321, and bulk128 at 1 KiB from 284
+ * to 322.  4 KiB was among them, whose stacks hold 4 but may swing to 32
+ * (bulk_get() in gomem.c), which a stack whose bulk frees go aside never
+ * does: bulk16 and bulk128 of 4 KiB alone took 214 and 213 instructions
+ * an object, 111 and 177 once it was not (after the other patterns,
+ * bulk128 187 and 177).
  */
-#define MCACHE_BULK_AWAY_CAP	4
+#define MCACHE_BULK_AWAY_CAP	2
 
 struct mcache {
 	struct mcache_slot slot[GOMEM_NR_SPANCLASSES];

@@ -303,6 +303,8 @@ static void streams_grow_the_stack(struct kunit *test)
 	stream = gomem_mcentral[cls].stream_cap;
 	if (stream <= cap || nr < 8 * stream)
 		kunit_skip(test, "needs a class that may cache more in a stream");
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs");
 	p = kunit_kcalloc(test, nr, sizeof(void *), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	gomem_test_pin(test, 0);
@@ -312,11 +314,13 @@ static void streams_grow_the_stack(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, (unsigned int)slot->cap, cap);
 
 	/*
-	 * Back to their spans, kept: a bulk free puts what a stack of 4 or
-	 * fewer cannot hold aside, and makes no stream.  Refills from the
+	 * Back to their spans, kept, freed on CPU 1, whose flushes make a
+	 * stream of its own stack's, not of this one's.  Refills from the
 	 * spans the objects left then grow none: a stream.
 	 */
+	gomem_test_pin(test, 1);
 	gomem_free_bulk(n, p);
+	gomem_test_pin(test, 0);
 	KUNIT_EXPECT_EQ(test, (unsigned int)slot->cap, cap);
 	for (n = 0; n < nr && slot->cap < stream; n++) {
 		p[n] = gomem_alloc(SZ_4K, GFP_KERNEL);
@@ -416,7 +420,8 @@ static void one_wave(struct kunit *test, size_t size, void **p, unsigned int n,
  * and a wave then takes at most two lock round trips, where it took one
  * for every half stack (a bulk wave, for all it did not hold).  The
  * drain forgets the swings.  At 1 KiB the swing_cap is a stream's; at
- * 2 KiB twice that.
+ * 2 and 4 KiB twice that (4 KiB: stacks of 4, which a bulk free past
+ * them flushes as the bigger ones are, not puts aside).
  */
 static void swings_grow(struct kunit *test, size_t size, bool bulk)
 {
@@ -463,8 +468,10 @@ static void swings_grow_the_stack(struct kunit *test)
 			2U * gomem_mcentral[cls].stream_cap);
 	swings_grow(test, SZ_1K, false);
 	swings_grow(test, SZ_2K, false);
+	swings_grow(test, SZ_4K, false);
 	swings_grow(test, SZ_1K, true);
 	swings_grow(test, SZ_2K, true);
+	swings_grow(test, SZ_4K, true);
 }
 
 static void remote_frees_are_bounded(struct kunit *test)
