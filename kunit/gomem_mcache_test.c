@@ -416,10 +416,11 @@ static void one_wave(struct kunit *test, size_t size, void **p, unsigned int n,
 
 /*
  * A stack that swings, emptied and filled by waves bigger than it, of
- * single calls or of bulk calls, grows to its swing_cap, never past it,
- * and a wave then takes at most two lock round trips, where it took one
- * for every half stack (a bulk wave, for all it did not hold).  The
- * drain forgets the swings.  At 1 KiB the swing_cap is a stream's; at
+ * single calls or of bulk calls, that grow no span (the first, after the
+ * drain, grows the class), grows to its swing_cap, never past it, and a
+ * wave then takes at most two lock round trips, where it took one for
+ * every half stack (a bulk wave, for all it did not hold).  The drain
+ * forgets the swings.  At 1 KiB the swing_cap is a stream's; at
  * 2 and 4 KiB twice that (4 KiB: stacks of 4, which a bulk free past
  * them flushes as the bigger ones are, not puts aside).
  */
@@ -444,6 +445,10 @@ static void swings_grow(struct kunit *test, size_t size, bool bulk)
 	for (k = 0; k < 8; k++) {
 		one_wave(test, size, p, wave, bulk);
 		KUNIT_EXPECT_LE_MSG(test, (unsigned int)slot->cap, wave, "size %zu", size);
+		/* The first wave, after the drain, grows the class: no swing. */
+		if (!k)
+			KUNIT_EXPECT_EQ_MSG(test, (unsigned int)slot->swings, 0U,
+					    "size %zu bulk %d", size, bulk);
 	}
 	KUNIT_EXPECT_GE_MSG(test, (unsigned int)slot->swings, MCACHE_SWINGS,
 			    "size %zu bulk %d", size, bulk);
