@@ -389,7 +389,7 @@ static unsigned int bulk_get(size_t size, unsigned int cls, gfp_t gfp,
 	slot = &c->slot[cls];
 	grew = READ_ONCE(mc->nr_grown) != grown;
 	if (emptied && !grew)
-		slot->swings = min(slot->swings + 1, U8_MAX);
+		mcache_swung(slot);
 	mcache_moved_in(slot, grew);
 	c->stats.refills += !!got;
 	mcache_unlock_irqrestore(flags);
@@ -1375,7 +1375,7 @@ int gomem_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
 		/* The stack is a hint: we may be on another CPU by the refill. */
 		if (!got && READ_ONCE(this_cpu_read(gomem_mcache)->slot[cls].cap)) {
 			if (rest > 1)
-				got = bulk_get(size, cls, flags, ptrs + i, rest, i);
+				got = bulk_get(size, cls, flags, ptrs + i, rest, i != 0);
 			else if (mcache_refill(cls, flags, NULL, rest))
 				continue;
 		}

@@ -749,6 +749,15 @@ static inline void mcache_moved_in(struct mcache_slot *slot, bool grew)
 	slot->refills = grew ? 0 : min(slot->refills + 1, U8_MAX);
 }
 
+/*
+ * The slot's objects turned after a run one way, in a wave bigger than
+ * its stack: a swing (mcache.c: grown_cap()).  The mcache locked.
+ */
+static inline void mcache_swung(struct mcache_slot *slot)
+{
+	slot->swings = min(slot->swings + 1, U8_MAX);
+}
+
 #define MCACHE_WARM_ALLOC	BIT(0)
 #define MCACHE_WARM_FREE	BIT(1)
 /* Flushes, or refills, in a row that make a stream (mcache.c: cap_limit()). */

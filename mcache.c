@@ -264,7 +264,7 @@ void mcache_make_room(struct mcache *c, unsigned int cls, void *p,
 	if (slot->n == slot->cap && slot->cap) {
 		mcache_flush(c, cls, flush_count(c, cls));
 		if (!slot->flushes && slot->refills >= 2 && !c->bulk_left)
-			slot->swings = min(slot->swings + 1, U8_MAX);
+			mcache_swung(slot);
 		slot->flushes = min(slot->flushes + 1, U8_MAX);
 		slot->refills = 0;
 	}
@@ -392,7 +392,7 @@ bool mcache_refill(unsigned int cls, gfp_t gfp, struct gomem_obj *first,
 		memcpy(slot->objs + slot->n, objs, room * sizeof(*objs));
 		slot->n += room;
 		if (slot->flushes >= 2 && !grew && need <= 1)
-			slot->swings = min(slot->swings + 1, U8_MAX);
+			mcache_swung(slot);
 		mcache_moved_in(slot, grew);
 		c->stats.refills++;
 		ok = slot->n;
