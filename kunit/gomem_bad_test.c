@@ -2,7 +2,8 @@
 /*
  * KUnit suite for what gomem promises against bad input (README, "Bad
  * input"): foreign, interior and double frees of every kind of object,
- * sequential and racing, use after free through realloc and
+ * sequential and racing (single frees, and a bulk free against a single
+ * one), use after free through realloc and
  * gomem_size(), a realloc racing with a free, impossible sizes and bad
  * bulk calls.  Each is refused,
  * counted, and leaves the allocator working: objects handed out
@@ -20,8 +21,11 @@
 
 #include "gomem_test.h"
 
-/* One of each kind of object: tiny, small, and large of a few pages and of many. */
-static const size_t kinds[] = { 7, 64, 40 * SZ_1K, SZ_1M };
+/*
+ * One of each kind of object: tiny (up to GOMEM_TINY_REQ_MAX bytes), small,
+ * and large of a few pages and of many.
+ */
+static const size_t kinds[] = { 5, 64, 40 * SZ_1K, SZ_1M };
 
 static u64 bad_frees(struct kunit *test)
 {
@@ -269,6 +273,61 @@ static void racing_double_frees(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, bad_frees(test), bad + i, "size %zu", kinds[k]);
 		KUNIT_EXPECT_EQ_MSG(test, gomem_test_reports(), n + i, "size %zu", kinds[k]);
 		expect_distinct(test, kinds[k], 256);
+	}
+	race_stop(r);
+	gomem_test_expect_baseline(test, before);
+}
+
+/*
+ * A bulk free on CPU 0 and a single free on CPU 1 of the same object, at
+ * the same moment, round after round, for each kind of object and for
+ * small ones that a bulk free takes in runs (64 B) and one by one (2 KiB).
+ * Exactly one of the two frees is refused, the bulk free still frees
+ * every other object of its array, and nothing is handed out twice
+ * afterwards: the bulk free claims each object as gomem_free() does.
+ */
+static void racing_bulk_and_single_frees(struct kunit *test)
+{
+	static const size_t sizes[] = { 5, 64, SZ_2K, 40 * SZ_1K, SZ_1M };
+	const unsigned int rounds = 300;
+	struct gomem_snap *before = gomem_test_snap(test);
+	void *p[8];
+	unsigned int k, i, j;
+	struct race *r;
+	int go = 0, n;
+	u64 bad;
+
+	r = race_start(test);
+	for (k = 0; k < ARRAY_SIZE(sizes); k++) {
+		bad = bad_frees(test);
+		n = gomem_test_reports();
+		for (i = 0; i < rounds; i++) {
+			for (j = 0; j < ARRAY_SIZE(p); j++) {
+				p[j] = gomem_alloc(sizes[k], GFP_KERNEL);
+				/* Not an assertion: the kthread must be stopped. */
+				KUNIT_EXPECT_NOT_NULL(test, p[j]);
+				if (!p[j])
+					break;
+			}
+			if (j < ARRAY_SIZE(p)) {
+				gomem_free_bulk(j, p);
+				break;
+			}
+			/*
+			 * Each place of the array in turn: the bulk free
+			 * reaches the object at once in some rounds, after
+			 * others of its page or run in others.
+			 */
+			WRITE_ONCE(r->p, p[i % ARRAY_SIZE(p)]);
+			atomic_set_release(&r->go, ++go);
+			gomem_free_bulk(ARRAY_SIZE(p), p);
+			while (atomic_read_acquire(&r->done) != go)
+				cpu_relax();
+		}
+		KUNIT_EXPECT_EQ_MSG(test, i, rounds, "size %zu", sizes[k]);
+		KUNIT_EXPECT_EQ_MSG(test, bad_frees(test), bad + i, "size %zu", sizes[k]);
+		KUNIT_EXPECT_EQ_MSG(test, gomem_test_reports(), n + i, "size %zu", sizes[k]);
+		expect_distinct(test, sizes[k], 256);
 	}
 	race_stop(r);
 	gomem_test_expect_baseline(test, before);
@@ -751,6 +810,7 @@ static struct kunit_case bad_cases[] = {
 	KUNIT_CASE(interior_pointers),
 	KUNIT_CASE(double_free_and_use_after_free),
 	KUNIT_CASE_SLOW(racing_double_frees),
+	KUNIT_CASE_SLOW(racing_bulk_and_single_frees),
 	KUNIT_CASE_SLOW(racing_realloc_and_free),
 	KUNIT_CASE(realloc_holds_what_it_moves),
 	KUNIT_CASE(realloc_of_a_tiny_object_spares_the_next_life),
