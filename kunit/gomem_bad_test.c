@@ -755,6 +755,52 @@ static void bulk_free_of_every_kind(struct kunit *test)
 }
 
 /*
+ * A bulk free whose array holds the same objects twice, a, b, a, b, for
+ * each kind of object and for small ones freed in runs (64 B) and one by
+ * one (2 KiB): a and b are freed once, their second entries are reported
+ * as double frees, once each, and gomem is back where it was.  The first
+ * entries of a tiny block's run, or of a large object, are still being
+ * freed when the second ones come, in the same section of the lock.  (A
+ * large object's second entry is "not gomem's memory" where its pages
+ * went back first: under debug=1, whose bulk free frees one by one.)
+ */
+static void bulk_free_of_the_same_object_twice(struct kunit *test)
+{
+	static const size_t sizes[] = { 5, 64, SZ_2K, 40 * SZ_1K, SZ_1M };
+	struct gomem_snap *before = gomem_test_snap(test), *after;
+	int total, twice, gone;
+	void *p[4];
+	unsigned int k;
+
+	for (k = 0; k < ARRAY_SIZE(sizes); k++) {
+		p[0] = gomem_alloc(sizes[k], GFP_KERNEL);
+		p[1] = gomem_alloc(sizes[k], GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[0]);
+		KUNIT_ASSERT_NOT_NULL(test, p[1]);
+		p[2] = p[0];
+		p[3] = p[1];
+		total = gomem_test_reports();
+		twice = reports(GOMEM_BAD_DOUBLE);
+		gone = reports(GOMEM_BAD_FOREIGN);
+		gomem_free_bulk(ARRAY_SIZE(p), p);
+		if (sizes[k] <= GOMEM_MAX_SMALL)
+			KUNIT_EXPECT_EQ_MSG(test, reports(GOMEM_BAD_DOUBLE), twice + 2,
+					    "size %zu", sizes[k]);
+		else
+			KUNIT_EXPECT_EQ_MSG(test, reports(GOMEM_BAD_DOUBLE) - twice +
+					    reports(GOMEM_BAD_FOREIGN) - gone, 2,
+					    "size %zu", sizes[k]);
+		KUNIT_EXPECT_EQ_MSG(test, gomem_test_reports(), total + 2,
+				    "size %zu", sizes[k]);
+		expect_distinct(test, sizes[k], 64);
+	}
+	after = gomem_test_snap(test);
+	KUNIT_EXPECT_EQ(test, after->st.bad_frees,
+			before->st.bad_frees + 2 * ARRAY_SIZE(sizes));
+	gomem_test_expect_baseline(test, before);
+}
+
+/*
  * A bulk free looks a page up once for the objects in it that follow one
  * another, and frees them as a run, and still judges each pointer as
  * gomem_free() would: of two objects a and b of one page, given as a, a
@@ -818,6 +864,7 @@ static struct kunit_case bad_cases[] = {
 	KUNIT_CASE(bad_bulk_calls),
 	KUNIT_CASE(bulk_free_of_every_kind),
 	KUNIT_CASE(bulk_free_within_a_page),
+	KUNIT_CASE(bulk_free_of_the_same_object_twice),
 	KUNIT_CASE(caught_under_the_lock),
 	KUNIT_CASE(frees_past_the_counted_sections),
 	{}
