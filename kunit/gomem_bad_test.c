@@ -247,6 +247,22 @@ static void race_stop(struct race *r)
 	gomem_test_unpin();
 }
 
+/*
+ * After i rounds of a race of two frees of one object, of size bytes, out
+ * of rounds, bad_frees and the reports having been bad and n before
+ * them: every round ran, each refused exactly one of its two frees, and
+ * nothing is handed out twice afterwards.
+ */
+static void expect_one_refused_a_round(struct kunit *test, size_t size,
+				       unsigned int i, unsigned int rounds,
+				       u64 bad, int n)
+{
+	KUNIT_EXPECT_EQ_MSG(test, i, rounds, "size %zu", size);
+	KUNIT_EXPECT_EQ_MSG(test, bad_frees(test), bad + i, "size %zu", size);
+	KUNIT_EXPECT_EQ_MSG(test, gomem_test_reports(), n + i, "size %zu", size);
+	expect_distinct(test, size, 256);
+}
+
 static void racing_double_frees(struct kunit *test)
 {
 	const unsigned int rounds = 500;
@@ -269,10 +285,7 @@ static void racing_double_frees(struct kunit *test)
 			while (atomic_read_acquire(&r->done) != go)
 				cpu_relax();
 		}
-		KUNIT_EXPECT_EQ_MSG(test, i, rounds, "size %zu", kinds[k]);
-		KUNIT_EXPECT_EQ_MSG(test, bad_frees(test), bad + i, "size %zu", kinds[k]);
-		KUNIT_EXPECT_EQ_MSG(test, gomem_test_reports(), n + i, "size %zu", kinds[k]);
-		expect_distinct(test, kinds[k], 256);
+		expect_one_refused_a_round(test, kinds[k], i, rounds, bad, n);
 	}
 	race_stop(r);
 	gomem_test_expect_baseline(test, before);
@@ -324,10 +337,7 @@ static void racing_bulk_and_single_frees(struct kunit *test)
 			while (atomic_read_acquire(&r->done) != go)
 				cpu_relax();
 		}
-		KUNIT_EXPECT_EQ_MSG(test, i, rounds, "size %zu", sizes[k]);
-		KUNIT_EXPECT_EQ_MSG(test, bad_frees(test), bad + i, "size %zu", sizes[k]);
-		KUNIT_EXPECT_EQ_MSG(test, gomem_test_reports(), n + i, "size %zu", sizes[k]);
-		expect_distinct(test, sizes[k], 256);
+		expect_one_refused_a_round(test, sizes[k], i, rounds, bad, n);
 	}
 	race_stop(r);
 	gomem_test_expect_baseline(test, before);
