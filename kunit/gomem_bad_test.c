@@ -248,101 +248,80 @@ static void race_stop(struct race *r)
 }
 
 /*
- * After i rounds of a race of two frees of one object, of size bytes, out
- * of rounds, bad_frees and the reports having been bad and n before
- * them: every round ran, each refused exactly one of its two frees, and
+ * rounds of a race of two frees of one object, for each of sizes[0..ns):
+ * this test on CPU 0 allocates n objects (at most RACE_OBJS) and frees
+ * them, by gomem_free() if n is 1, else by one gomem_free_bulk(), while
+ * the kthread on CPU 1 frees one of them, each place of the array in
+ * turn, so that a bulk free reaches it at once in some rounds and after
+ * others of its page or run in others.  Every round runs, each refuses
+ * exactly one of its two frees, the rest of the array is freed, and
  * nothing is handed out twice afterwards.
  */
-static void expect_one_refused_a_round(struct kunit *test, size_t size,
-				       unsigned int i, unsigned int rounds,
-				       u64 bad, int n)
-{
-	KUNIT_EXPECT_EQ_MSG(test, i, rounds, "size %zu", size);
-	KUNIT_EXPECT_EQ_MSG(test, bad_frees(test), bad + i, "size %zu", size);
-	KUNIT_EXPECT_EQ_MSG(test, gomem_test_reports(), n + i, "size %zu", size);
-	expect_distinct(test, size, 256);
-}
+#define RACE_OBJS	8
 
-static void racing_double_frees(struct kunit *test)
+static void race_frees(struct kunit *test, const size_t *sizes,
+		       unsigned int ns, unsigned int rounds, unsigned int n)
 {
-	const unsigned int rounds = 500;
 	struct gomem_snap *before = gomem_test_snap(test);
-	struct race *r;
-	unsigned int k, i;
-	int go = 0, n;
-	u64 bad;
-
-	r = race_start(test);
-	for (k = 0; k < ARRAY_SIZE(kinds); k++) {
-		bad = bad_frees(test);
-		n = gomem_test_reports();
-		for (i = 0; i < rounds; i++) {
-			WRITE_ONCE(r->p, gomem_alloc(kinds[k], GFP_KERNEL));
-			if (!r->p)
-				break;
-			atomic_set_release(&r->go, ++go);
-			gomem_free(r->p);
-			while (atomic_read_acquire(&r->done) != go)
-				cpu_relax();
-		}
-		expect_one_refused_a_round(test, kinds[k], i, rounds, bad, n);
-	}
-	race_stop(r);
-	gomem_test_expect_baseline(test, before);
-}
-
-/*
- * A bulk free on CPU 0 and a single free on CPU 1 of the same object, at
- * the same moment, round after round, for each kind of object and for
- * small ones that a bulk free takes in runs (64 B) and one by one (2 KiB).
- * Exactly one of the two frees is refused, the bulk free still frees
- * every other object of its array, and nothing is handed out twice
- * afterwards: the bulk free claims each object as gomem_free() does.
- */
-static void racing_bulk_and_single_frees(struct kunit *test)
-{
-	static const size_t sizes[] = { 5, 64, SZ_2K, 40 * SZ_1K, SZ_1M };
-	const unsigned int rounds = 300;
-	struct gomem_snap *before = gomem_test_snap(test);
-	void *p[8];
+	void *p[RACE_OBJS];
 	unsigned int k, i, j;
 	struct race *r;
-	int go = 0, n;
+	int go = 0, reported;
 	u64 bad;
 
 	r = race_start(test);
-	for (k = 0; k < ARRAY_SIZE(sizes); k++) {
+	for (k = 0; k < ns; k++) {
 		bad = bad_frees(test);
-		n = gomem_test_reports();
+		reported = gomem_test_reports();
 		for (i = 0; i < rounds; i++) {
-			for (j = 0; j < ARRAY_SIZE(p); j++) {
+			for (j = 0; j < n; j++) {
 				p[j] = gomem_alloc(sizes[k], GFP_KERNEL);
 				/* Not an assertion: the kthread must be stopped. */
 				KUNIT_EXPECT_NOT_NULL(test, p[j]);
 				if (!p[j])
 					break;
 			}
-			if (j < ARRAY_SIZE(p)) {
+			if (j < n) {
 				/* Not of none: that call is bad input itself. */
 				if (j)
 					gomem_free_bulk(j, p);
 				break;
 			}
-			/*
-			 * Each place of the array in turn: the bulk free
-			 * reaches the object at once in some rounds, after
-			 * others of its page or run in others.
-			 */
-			WRITE_ONCE(r->p, p[i % ARRAY_SIZE(p)]);
+			WRITE_ONCE(r->p, p[i % n]);
 			atomic_set_release(&r->go, ++go);
-			gomem_free_bulk(ARRAY_SIZE(p), p);
+			if (n == 1)
+				gomem_free(p[0]);
+			else
+				gomem_free_bulk(n, p);
 			while (atomic_read_acquire(&r->done) != go)
 				cpu_relax();
 		}
-		expect_one_refused_a_round(test, sizes[k], i, rounds, bad, n);
+		KUNIT_EXPECT_EQ_MSG(test, i, rounds, "size %zu", sizes[k]);
+		KUNIT_EXPECT_EQ_MSG(test, bad_frees(test), bad + i, "size %zu", sizes[k]);
+		KUNIT_EXPECT_EQ_MSG(test, gomem_test_reports(), reported + i,
+				    "size %zu", sizes[k]);
+		expect_distinct(test, sizes[k], 256);
 	}
 	race_stop(r);
 	gomem_test_expect_baseline(test, before);
+}
+
+/* Two gomem_free()s of one object of each kind. */
+static void racing_double_frees(struct kunit *test)
+{
+	race_frees(test, kinds, ARRAY_SIZE(kinds), 500, 1);
+}
+
+/*
+ * A bulk free and a gomem_free() of one object, of each kind and of small
+ * ones that a bulk free takes in runs (64 B) and one by one (2 KiB): the
+ * bulk free claims each object as gomem_free() does.
+ */
+static void racing_bulk_and_single_frees(struct kunit *test)
+{
+	static const size_t sizes[] = { 5, 64, SZ_2K, 40 * SZ_1K, SZ_1M };
+
+	race_frees(test, sizes, ARRAY_SIZE(sizes), 300, RACE_OBJS);
 }
 
 /*
