@@ -2,12 +2,12 @@
 /*
  * KUnit suite for what gomem promises against bad input (README, "Bad
  * input"): foreign, interior and double frees of every kind of object,
- * sequential and racing (single frees, and a bulk free against a single
- * one), use after free through realloc and
- * gomem_size(), a realloc racing with a free, impossible sizes and bad
- * bulk calls.  Each is refused,
- * counted, and leaves the allocator working: objects handed out
- * afterwards are distinct, and every counter comes back to its baseline.
+ * sequential and racing (single frees, a bulk free against a single
+ * one, and a claim made inside a free's window), use after free through
+ * realloc and gomem_size(), a realloc racing with a free, impossible
+ * sizes and bad bulk calls.  Each is refused, counted, and leaves the
+ * allocator working: objects handed out afterwards are distinct, and
+ * every counter comes back to its baseline.
  *
  * Every case here makes gomem report, so make check runs this suite
  * with vm-run --expect-reports; selftests/gomem_bad.sh checks the
@@ -18,6 +18,7 @@
 #include <linux/kthread.h>
 #include <linux/vmalloc.h>
 #include <linux/sizes.h>
+#include <linux/hw_breakpoint.h>
 
 #include "gomem_test.h"
 
@@ -259,12 +260,34 @@ static void race_stop(struct race *r)
  */
 #define RACE_OBJS	8
 
+/*
+ * n objects of size in p, for a race: true, or false with none left
+ * allocated.  Not an assertion, which would leave the kthread running.
+ */
+static bool alloc_objs(struct kunit *test, void **p, unsigned int n,
+		       size_t size)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		p[i] = gomem_alloc(size, GFP_KERNEL);
+		KUNIT_EXPECT_NOT_NULL(test, p[i]);
+		if (!p[i]) {
+			/* Not a bulk free of none: that is bad input itself. */
+			if (i)
+				gomem_free_bulk(i, p);
+			return false;
+		}
+	}
+	return true;
+}
+
 static void race_frees(struct kunit *test, const size_t *sizes,
 		       unsigned int ns, unsigned int rounds, unsigned int n)
 {
 	struct gomem_snap *before = gomem_test_snap(test);
 	void *p[RACE_OBJS];
-	unsigned int k, i, j;
+	unsigned int k, i;
 	struct race *r;
 	int go = 0, reported;
 	u64 bad;
@@ -274,19 +297,8 @@ static void race_frees(struct kunit *test, const size_t *sizes,
 		bad = bad_frees(test);
 		reported = gomem_test_reports();
 		for (i = 0; i < rounds; i++) {
-			for (j = 0; j < n; j++) {
-				p[j] = gomem_alloc(sizes[k], GFP_KERNEL);
-				/* Not an assertion: the kthread must be stopped. */
-				KUNIT_EXPECT_NOT_NULL(test, p[j]);
-				if (!p[j])
-					break;
-			}
-			if (j < n) {
-				/* Not of none: that call is bad input itself. */
-				if (j)
-					gomem_free_bulk(j, p);
+			if (!alloc_objs(test, p, n, sizes[k]))
 				break;
-			}
 			WRITE_ONCE(r->p, p[i % n]);
 			atomic_set_release(&r->go, ++go);
 			if (n == 1)
@@ -399,7 +411,7 @@ static void racing_realloc_and_free(struct kunit *test)
  */
 static struct race *hold_race;
 
-/* One round of the kthread's, from a stub: its free and allocation. */
+/* One round of the kthread's, from a stub or a watchpoint's handler: its free and allocation. */
 static void race_round(struct race *r)
 {
 	int go = atomic_read(&r->go) + 1;
@@ -407,6 +419,125 @@ static void race_round(struct race *r)
 	atomic_set_release(&r->go, go);
 	while (atomic_read_acquire(&r->done) != go)
 		cpu_relax();
+}
+
+/*
+ * The window the racing frees above land in by chance only: between a
+ * free's check that its object is live and its claim.  A data watchpoint
+ * on the object's state (a tiny object's: its block's "freed" word) fires
+ * on the first access to it, the free's own check (or, in a bulk free of
+ * tiny objects, its run's through the block), and from its handler the
+ * kthread on CPU 1 frees the object, in every round.  The
+ * free on CPU 0, whose claim is a compare-and-exchange of what it
+ * checked, must then fail and report once; a claim that only stored
+ * CACHED (or set its bit with no compare) would free the object a second
+ * time.  By gomem_free(), and by a bulk free with the object at each
+ * place of its array, of 5 B (tiny; in runs within a block), 64 B (in
+ * runs) and 2 KiB (one by one).  The handler runs in the debug exception
+ * of the CPU that made the access, and waits there for the kthread's
+ * free; the free it interrupted holds no lock that one takes: a CPU's
+ * mcache lock is its own, and no free holds a central lock while it
+ * checks an object.
+ */
+struct window {
+	struct race *r;
+	atomic_t hits;
+	unsigned long ip;	/* of the first access */
+};
+
+static void free_in_window(struct perf_event *bp,
+			   struct perf_sample_data *data, struct pt_regs *regs)
+{
+	struct window *w = bp->overflow_handler_context;
+
+	/* Only the first: the kthread's own free reads the state too. */
+	if (atomic_inc_return(&w->hits) != 1)
+		return;
+	w->ip = instruction_pointer(regs);
+	race_round(w->r);
+}
+
+/* The address a free of p checks first, and how many bytes to watch. */
+static unsigned long first_checked(struct kunit *test, const void *p,
+				   unsigned int *len)
+{
+	struct mspan *s = gomem_test_span(p);
+	unsigned long off;
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	off = (unsigned long)p - s->base;
+	if (s->kind == MSPAN_TINY) {
+		*len = HW_BREAKPOINT_LEN_4;
+		return (unsigned long)((u32 *)s->state + s->nelems +
+				       off / GOMEM_TINY_MAX);
+	}
+	KUNIT_ASSERT_EQ(test, s->kind, MSPAN_SMALL);
+	*len = HW_BREAKPOINT_LEN_1;
+	return (unsigned long)s->state +
+	       mspan_index(s, (unsigned long)p) * s->state_width;
+}
+
+/* Free p[0..n) (n 1: by gomem_free()), with p[at] freed in its window. */
+static void free_with_another_in_the_window(struct kunit *test,
+					    struct race *r, void **p,
+					    unsigned int n, unsigned int at,
+					    size_t size)
+{
+	int total = gomem_test_reports(), doubles = reports(GOMEM_BAD_DOUBLE);
+	struct perf_event * __percpu *bp;
+	struct perf_event_attr attr;
+	struct window w = { .r = r };
+	u64 bad = bad_frees(test);
+	unsigned int len;
+
+	hw_breakpoint_init(&attr);
+	attr.bp_addr = first_checked(test, p[at], &len);
+	attr.bp_len = len;
+	attr.bp_type = HW_BREAKPOINT_RW;
+	WRITE_ONCE(r->p, p[at]);
+	bp = register_wide_hw_breakpoint(&attr, free_in_window, &w);
+	if (IS_ERR(bp)) {
+		gomem_free_bulk(n, p);
+		race_stop(r);
+		kunit_skip(test, "no data watchpoint: %ld", PTR_ERR(bp));
+	}
+	if (n == 1)
+		gomem_free(p[0]);
+	else
+		gomem_free_bulk(n, p);
+	unregister_wide_hw_breakpoint(bp);
+	KUNIT_EXPECT_GT_MSG(test, atomic_read(&w.hits), 0,
+			    "size %zu: the watchpoint never fired", size);
+	KUNIT_EXPECT_EQ_MSG(test, reports(GOMEM_BAD_DOUBLE), doubles + 1,
+			    "size %zu, %u of %u: first access at %pS",
+			    size, at, n, (void *)w.ip);
+	KUNIT_EXPECT_EQ(test, gomem_test_reports(), total + 1);
+	KUNIT_EXPECT_EQ(test, bad_frees(test), bad + 1);
+}
+
+static void a_free_inside_the_window_wins(struct kunit *test)
+{
+	static const size_t sizes[] = { 5, 64, SZ_2K };
+	struct gomem_snap *before = gomem_test_snap(test);
+	unsigned int k, n, at;
+	void *p[RACE_OBJS];
+	struct race *r;
+
+	r = race_start(test);
+	for (k = 0; k < ARRAY_SIZE(sizes); k++) {
+		for (n = 1; n <= RACE_OBJS; n += RACE_OBJS - 1) {
+			for (at = 0; at < n; at++) {
+				if (!alloc_objs(test, p, n, sizes[k]))
+					goto out;
+				free_with_another_in_the_window(test, r, p, n, at,
+								sizes[k]);
+			}
+		}
+		expect_distinct(test, sizes[k], 256);
+	}
+out:
+	race_stop(r);
+	gomem_test_expect_baseline(test, before);
 }
 
 /*
@@ -848,6 +979,7 @@ static struct kunit_case bad_cases[] = {
 	KUNIT_CASE(double_free_and_use_after_free),
 	KUNIT_CASE_SLOW(racing_double_frees),
 	KUNIT_CASE_SLOW(racing_bulk_and_single_frees),
+	KUNIT_CASE(a_free_inside_the_window_wins),
 	KUNIT_CASE_SLOW(racing_realloc_and_free),
 	KUNIT_CASE(realloc_holds_what_it_moves),
 	KUNIT_CASE(realloc_of_a_tiny_object_spares_the_next_life),
