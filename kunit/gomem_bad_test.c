@@ -3,11 +3,11 @@
  * KUnit suite for what gomem promises against bad input (README, "Bad
  * input"): foreign, interior and double frees of every kind of object,
  * sequential and racing (single frees, a bulk free against a single
- * one, and a claim made inside a free's window), use after free through
- * realloc and gomem_size(), a realloc racing with a free, impossible
- * sizes and bad bulk calls.  Each is refused, counted, and leaves the
- * allocator working: objects handed out afterwards are distinct, and
- * every counter comes back to its baseline.
+ * one, and a free made inside another call's window), use after free
+ * through realloc and gomem_size(), a realloc racing with a free,
+ * impossible sizes and bad bulk calls.  Each is refused, counted, and
+ * leaves the allocator working: objects handed out afterwards are
+ * distinct, and every counter comes back to its baseline.
  *
  * Every case here makes gomem report, so make check runs this suite
  * with vm-run --expect-reports; selftests/gomem_bad.sh checks the
@@ -423,24 +423,23 @@ static void race_round(struct race *r)
 
 /*
  * The window the racing frees above land in by chance only: between a
- * free's check that its object is live and its claim.  A data watchpoint
- * on the object's state (a tiny object's: its block's "freed" word) fires
- * on the first access to it, the free's own check (or, in a bulk free of
- * tiny objects, its run's through the block), and from its handler the
- * kthread on CPU 1 frees the object, in every round.  The
- * free on CPU 0, whose claim is a compare-and-exchange of what it
- * checked, must then fail and report once; a claim that only stored
- * CACHED (or set its bit with no compare) would free the object a second
- * time.  By gomem_free(), and by a bulk free with the object at each
- * place of its array, of 5 B (tiny; in runs within a block), 64 B (in
- * runs) and 2 KiB (one by one).  The handler runs in the debug exception
- * of the CPU that made the access, and waits there for the kthread's
- * free; the free it interrupted holds no lock that one takes: a CPU's
- * mcache lock is its own, and no free holds a central lock while it
- * checks an object.
+ * call's check that its object is live and its claim.  A data watchpoint
+ * on the object's state (a tiny object's: its block's "freed" word; a
+ * large one's: its span's live byte) fires on the first access to it,
+ * the call's own check (or, in a bulk free of tiny objects, its run's
+ * through the block), and from its handler the kthread on CPU 1 frees
+ * the object, in every round.  The call on CPU 0, whose claim is a
+ * compare-and-exchange of what it checked, must then fail and report
+ * once; a claim that only stored (or set its bit with no compare) would
+ * free the object a second time, or resize or move a freed one.  The
+ * handler runs in the debug exception of the CPU that made the access,
+ * and waits there for the kthread's free; the call it interrupted holds
+ * no lock that the free takes: a CPU's mcache lock is its own, and no
+ * call holds a central lock while it checks an object.
  */
 struct window {
 	struct race *r;
+	struct perf_event * __percpu *bp;
 	atomic_t hits;
 	unsigned long ip;	/* of the first access */
 };
@@ -457,7 +456,7 @@ static void free_in_window(struct perf_event *bp,
 	race_round(w->r);
 }
 
-/* The address a free of p checks first, and how many bytes to watch. */
+/* Where a call on p checks first whether it is live, and its length. */
 static unsigned long first_checked(struct kunit *test, const void *p,
 				   unsigned int *len)
 {
@@ -466,72 +465,146 @@ static unsigned long first_checked(struct kunit *test, const void *p,
 
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	off = (unsigned long)p - s->base;
+	*len = HW_BREAKPOINT_LEN_1;
 	if (s->kind == MSPAN_TINY) {
 		*len = HW_BREAKPOINT_LEN_4;
 		return (unsigned long)((u32 *)s->state + s->nelems +
 				       off / GOMEM_TINY_MAX);
 	}
-	KUNIT_ASSERT_EQ(test, s->kind, MSPAN_SMALL);
-	*len = HW_BREAKPOINT_LEN_1;
+	if (s->kind == MSPAN_LARGE)
+		return (unsigned long)&s->live;
 	return (unsigned long)s->state +
 	       mspan_index(s, (unsigned long)p) * s->state_width;
 }
 
-/* Free p[0..n) (n 1: by gomem_free()), with p[at] freed in its window. */
-static void free_with_another_in_the_window(struct kunit *test,
-					    struct race *r, void **p,
-					    unsigned int n, unsigned int at,
-					    size_t size)
+/* Skip a case where no data watchpoint can be had, before it starts. */
+static void window_needed(struct kunit *test)
 {
-	int total = gomem_test_reports(), doubles = reports(GOMEM_BAD_DOUBLE);
+	static unsigned long watched;
 	struct perf_event * __percpu *bp;
 	struct perf_event_attr attr;
-	struct window w = { .r = r };
-	u64 bad = bad_frees(test);
-	unsigned int len;
 
 	hw_breakpoint_init(&attr);
-	attr.bp_addr = first_checked(test, p[at], &len);
-	attr.bp_len = len;
+	attr.bp_addr = (unsigned long)&watched;
+	attr.bp_len = HW_BREAKPOINT_LEN_1;
 	attr.bp_type = HW_BREAKPOINT_RW;
-	WRITE_ONCE(r->p, p[at]);
-	bp = register_wide_hw_breakpoint(&attr, free_in_window, &w);
-	if (IS_ERR(bp)) {
-		gomem_free_bulk(n, p);
-		race_stop(r);
+	bp = register_wide_hw_breakpoint(&attr, free_in_window, NULL);
+	if (IS_ERR(bp))
 		kunit_skip(test, "no data watchpoint: %ld", PTR_ERR(bp));
-	}
-	if (n == 1)
-		gomem_free(p[0]);
-	else
-		gomem_free_bulk(n, p);
 	unregister_wide_hw_breakpoint(bp);
-	KUNIT_EXPECT_GT_MSG(test, atomic_read(&w.hits), 0,
-			    "size %zu: the watchpoint never fired", size);
-	KUNIT_EXPECT_EQ_MSG(test, reports(GOMEM_BAD_DOUBLE), doubles + 1,
-			    "size %zu, %u of %u: first access at %pS",
-			    size, at, n, (void *)w.ip);
-	KUNIT_EXPECT_EQ(test, gomem_test_reports(), total + 1);
-	KUNIT_EXPECT_EQ(test, bad_frees(test), bad + 1);
 }
 
+/* Watch p's state, for the kthread of r to free p at its first access. */
+static void window_open(struct kunit *test, struct window *w,
+			struct race *r, void *p)
+{
+	struct perf_event_attr attr;
+	unsigned int len;
+
+	memset(w, 0, sizeof(*w));
+	w->r = r;
+	hw_breakpoint_init(&attr);
+	attr.bp_addr = first_checked(test, p, &len);
+	attr.bp_len = len;
+	attr.bp_type = HW_BREAKPOINT_RW;
+	WRITE_ONCE(r->p, p);
+	w->bp = register_wide_hw_breakpoint(&attr, free_in_window, w);
+	/* Not an assertion: the round goes on, unwatched, and fails. */
+	KUNIT_EXPECT_FALSE_MSG(test, IS_ERR(w->bp), "no data watchpoint: %ld",
+			       PTR_ERR(w->bp));
+}
+
+/* The round is over: the watchpoint fired, and the kthread freed. */
+static void window_close(struct kunit *test, struct window *w, size_t size)
+{
+	if (!IS_ERR(w->bp))
+		unregister_wide_hw_breakpoint(w->bp);
+	KUNIT_EXPECT_GT_MSG(test, atomic_read(&w->hits), 0,
+			    "size %zu: the watchpoint never fired", size);
+}
+
+/*
+ * Frees: by gomem_free(), and by a bulk free with the object at each
+ * place of its array, of 5 B (tiny; in runs within a block), 64 B (in
+ * runs) and 2 KiB (one by one).  A large object's free has no window:
+ * it claims with its first access.
+ */
 static void a_free_inside_the_window_wins(struct kunit *test)
 {
 	static const size_t sizes[] = { 5, 64, SZ_2K };
 	struct gomem_snap *before = gomem_test_snap(test);
 	unsigned int k, n, at;
 	void *p[RACE_OBJS];
+	struct window w;
 	struct race *r;
+	int total;
+	u64 bad;
 
+	window_needed(test);
 	r = race_start(test);
 	for (k = 0; k < ARRAY_SIZE(sizes); k++) {
 		for (n = 1; n <= RACE_OBJS; n += RACE_OBJS - 1) {
 			for (at = 0; at < n; at++) {
 				if (!alloc_objs(test, p, n, sizes[k]))
 					goto out;
-				free_with_another_in_the_window(test, r, p, n, at,
-								sizes[k]);
+				total = gomem_test_reports();
+				bad = bad_frees(test);
+				window_open(test, &w, r, p[at]);
+				if (n == 1)
+					gomem_free(p[0]);
+				else
+					gomem_free_bulk(n, p);
+				window_close(test, &w, sizes[k]);
+				KUNIT_EXPECT_EQ_MSG(test, gomem_test_reports(), total + 1,
+						    "size %zu, %u of %u: first access at %pS",
+						    sizes[k], at, n, (void *)w.ip);
+				KUNIT_EXPECT_EQ(test, bad_frees(test), bad + 1);
 			}
+		}
+		expect_distinct(test, sizes[k], 256);
+	}
+out:
+	race_stop(r);
+	gomem_test_expect_baseline(test, before);
+}
+
+/*
+ * Reallocs: of a small and a large object, one that stays in place (a
+ * byte less: its new request is recorded by a compare-and-exchange of
+ * the state it checked) and one that moves (twice the size: it holds the
+ * object the same way before it copies).  Either is refused, and returns
+ * NULL; the kthread's free stands.
+ */
+static void a_realloc_beaten_inside_the_window_fails(struct kunit *test)
+{
+	static const size_t sizes[] = { 64, 40 * SZ_1K };
+	struct gomem_snap *before = gomem_test_snap(test);
+	unsigned int k, move;
+	struct window w;
+	struct race *r;
+	void *p, *q;
+	int total;
+	u64 bad;
+
+	window_needed(test);
+	r = race_start(test);
+	for (k = 0; k < ARRAY_SIZE(sizes); k++) {
+		for (move = 0; move < 2; move++) {
+			if (!alloc_objs(test, &p, 1, sizes[k]))
+				goto out;
+			total = gomem_test_reports();
+			bad = bad_frees(test);
+			window_open(test, &w, r, p);
+			q = gomem_realloc(p, move ? 2 * sizes[k] : sizes[k] - 1,
+					  GFP_KERNEL);
+			window_close(test, &w, sizes[k]);
+			KUNIT_EXPECT_NULL_MSG(test, q, "size %zu, move %u: first access at %pS",
+					      sizes[k], move, (void *)w.ip);
+			KUNIT_EXPECT_EQ(test, gomem_test_reports(), total + 1);
+			KUNIT_EXPECT_EQ(test, bad_frees(test), bad + 1);
+			/* Resized or moved a freed object: it is someone's now. */
+			if (q)
+				goto out;
 		}
 		expect_distinct(test, sizes[k], 256);
 	}
@@ -980,6 +1053,7 @@ static struct kunit_case bad_cases[] = {
 	KUNIT_CASE_SLOW(racing_double_frees),
 	KUNIT_CASE_SLOW(racing_bulk_and_single_frees),
 	KUNIT_CASE(a_free_inside_the_window_wins),
+	KUNIT_CASE(a_realloc_beaten_inside_the_window_fails),
 	KUNIT_CASE_SLOW(racing_realloc_and_free),
 	KUNIT_CASE(realloc_holds_what_it_moves),
 	KUNIT_CASE(realloc_of_a_tiny_object_spares_the_next_life),
