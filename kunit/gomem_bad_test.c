@@ -481,6 +481,8 @@ static unsigned long first_checked(struct kunit *test, const void *p,
 static void window_needed(struct kunit *test)
 {
 	static unsigned long watched;
+	/* Fired already: were it to fire, the handler would do nothing. */
+	struct window fired = { .hits = ATOMIC_INIT(1) };
 	struct perf_event * __percpu *bp;
 	struct perf_event_attr attr;
 
@@ -488,7 +490,7 @@ static void window_needed(struct kunit *test)
 	attr.bp_addr = (unsigned long)&watched;
 	attr.bp_len = HW_BREAKPOINT_LEN_1;
 	attr.bp_type = HW_BREAKPOINT_RW;
-	bp = register_wide_hw_breakpoint(&attr, free_in_window, NULL);
+	bp = register_wide_hw_breakpoint(&attr, free_in_window, &fired);
 	if (IS_ERR(bp))
 		kunit_skip(test, "no data watchpoint: %ld", PTR_ERR(bp));
 	unregister_wide_hw_breakpoint(bp);
