@@ -12,7 +12,12 @@
  *
  * IDs must increase from one allocation to the next, as they do in
  * traces recorded in allocation order; a free of an ID never allocated
- * is refused.  Commands, written the same way, drive it:
+ * is refused, and so is a line of neither form, in the kernel log with
+ * its number among the operations.  A request above KMALLOC_MAX_SIZE is one that failed where
+ * it was traced (kmem:kmalloc fires for failures too, and no kernel
+ * hands out more): it is replayed as a request of nothing, which both
+ * allocators answer with ZERO_SIZE_PTR, and counted as skipped.
+ * Commands, written the same way, drive it:
  *
  *	done		the trace is complete: find the peak, and release
  *			everything parsing used, so that a baseline taken
@@ -63,6 +68,7 @@ static u32 peak_op, live_at_peak;
 static u64 peak_bytes, large_kib;	/* large_kib: kmalloc's pages above the caches */
 static enum replay_alloc last = R_NONE;
 static u32 failures;
+static u32 skipped;			/* requests no kernel could have served */
 static u64 run_ns, free_ns;
 static char partial[64];
 static size_t partial_len;
@@ -117,6 +123,7 @@ static void reset(void)
 	cap_ops = 0;
 	nr_allocs = 0;
 	cap_ids = 0;
+	skipped = 0;
 	done = false;
 	partial_len = 0;
 }
@@ -151,7 +158,7 @@ static int parse_op(char *line)
 	memset(op, 0, sizeof(*op));
 	if (line[0] == 'a') {
 		if (sscanf(line, "a %llu %u %u", &id, &size, &atomic) != 3)
-			return -EINVAL;
+			goto bad;
 		if (nr_allocs && id <= ids[nr_allocs - 1]) {
 			pr_err("line %u: allocation IDs must increase\n", nr_ops + 1);
 			return -EINVAL;
@@ -161,11 +168,15 @@ static int parse_op(char *line)
 			return err;
 		ids[nr_allocs] = id;
 		op->slot = nr_allocs++;
+		if (size > KMALLOC_MAX_SIZE) {
+			skipped++;
+			size = 0;
+		}
 		op->size = size;
 		op->atomic = !!atomic;
 	} else {
 		if (sscanf(line, "f %llu", &id) != 1)
-			return -EINVAL;
+			goto bad;
 		slot = slot_of(id);
 		if (slot < 0) {
 			pr_err("line %u: free of ID %llu, never allocated\n",
@@ -177,6 +188,10 @@ static int parse_op(char *line)
 	}
 	nr_ops++;
 	return 0;
+bad:
+	pr_err("line %u: \"%s\" is not \"a ID SIZE ATOMIC\" or \"f ID\"\n",
+	       nr_ops + 1, line);
+	return -EINVAL;
 }
 
 /*
@@ -199,14 +214,15 @@ static int finish(void)
 	peak_bytes = 0;
 	peak_op = 0;
 	for (i = 0; i < nr_ops; i++) {
+		/* A skipped request (size 0) leaves no object live. */
 		if (ops[i].free) {
 			live -= sizes[ops[i].slot];
+			n -= !!sizes[ops[i].slot];
 			sizes[ops[i].slot] = 0;
-			n--;
 		} else {
 			sizes[ops[i].slot] = ops[i].size;
 			live += ops[i].size;
-			n++;
+			n += !!ops[i].size;
 		}
 		if (live > peak_bytes) {
 			peak_bytes = live;
@@ -315,6 +331,8 @@ static int command(char *line)
 		reset();
 		return 0;
 	}
+	pr_err("line %u: \"%s\" is no operation, and not done, run, free or reset\n",
+	       nr_ops + 1, line);
 	return -EINVAL;
 }
 
@@ -355,10 +373,10 @@ static ssize_t replay_write(struct file *file, const char __user *ubuf,
 static int replay_show(struct seq_file *m, void *v)
 {
 	mutex_lock(&replay_lock);
-	seq_printf(m, "ops %u allocs %u peak_op %u peak_bytes %llu live_at_peak %u kmalloc_large_kib %llu alloc %s running %d failures %u run_ns %llu free_ns %llu\n",
-		   nr_ops, nr_allocs, peak_op, peak_bytes, live_at_peak,
-		   large_kib, alloc_names[last], running, failures, run_ns,
-		   free_ns);
+	seq_printf(m, "ops %u allocs %u skipped %u peak_op %u peak_bytes %llu live_at_peak %u kmalloc_large_kib %llu alloc %s running %d failures %u run_ns %llu free_ns %llu\n",
+		   nr_ops, nr_allocs, skipped, peak_op, peak_bytes,
+		   live_at_peak, large_kib, alloc_names[last], running,
+		   failures, run_ns, free_ns);
 	mutex_unlock(&replay_lock);
 	return 0;
 }

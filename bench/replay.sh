@@ -153,11 +153,14 @@ for trace in "$@"; do
 	name=${trace##*/}
 	echo reset >/proc/gomem_replay
 	if ! cat "$trace" >/proc/gomem_replay || ! echo done >/proc/gomem_replay; then
-		echo "replay $name: the trace does not parse"
+		echo "replay $name: the trace does not parse (the kernel log names the line)"
 		rc=1
 		continue
 	fi
 	echo "replay $name: $(cat /proc/gomem_replay)"
+	skipped=$(status skipped)
+	[ "$skipped" = 0 ] ||
+		echo "replay $name: $skipped requests above KMALLOC_MAX_SIZE, which failed where they were traced, replayed as requests of nothing"
 	large=$(status kmalloc_large_kib)
 
 	measure none || rc=1
