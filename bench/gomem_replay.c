@@ -12,12 +12,13 @@
  *
  * IDs must increase from one allocation to the next, as they do in
  * traces recorded in allocation order; a free of an ID never allocated
- * is refused, and so is a line of neither form, in the kernel log with
- * its number among the operations.  A request above KMALLOC_MAX_SIZE is one that failed where
- * it was traced (kmem:kmalloc fires for failures too, and no kernel
- * hands out more): it is replayed as a request of nothing, which both
- * allocators answer with ZERO_SIZE_PTR, and counted as skipped.
- * Commands, written the same way, drive it:
+ * is refused, and so is a line that is neither an operation nor a
+ * command, quoted in the kernel log (bad_line()).  A request above
+ * KMALLOC_MAX_SIZE is one that failed where it was traced (kmem:kmalloc
+ * fires for failures too, and no kernel hands out more): it is replayed
+ * as a request of nothing, which both allocators answer with
+ * ZERO_SIZE_PTR, and counted as skipped.  Commands, written the same
+ * way, drive it:
  *
  *	done		the trace is complete: find the peak, and release
  *			everything parsing used, so that a baseline taken
@@ -143,6 +144,14 @@ static s64 slot_of(u64 id)
 	return lo < nr_allocs && ids[lo] == id ? lo : -1;
 }
 
+/* A line that is neither an operation nor a command: say which. */
+static int bad_line(const char *line)
+{
+	pr_err("after operation %u: \"%s\" is not \"a ID SIZE ATOMIC\", \"f ID\", done, run ALLOC, free or reset\n",
+	       nr_ops, line);
+	return -EINVAL;
+}
+
 static int parse_op(char *line)
 {
 	unsigned int size, atomic;
@@ -158,7 +167,7 @@ static int parse_op(char *line)
 	memset(op, 0, sizeof(*op));
 	if (line[0] == 'a') {
 		if (sscanf(line, "a %llu %u %u", &id, &size, &atomic) != 3)
-			goto bad;
+			return bad_line(line);
 		if (nr_allocs && id <= ids[nr_allocs - 1]) {
 			pr_err("line %u: allocation IDs must increase\n", nr_ops + 1);
 			return -EINVAL;
@@ -176,7 +185,7 @@ static int parse_op(char *line)
 		op->atomic = !!atomic;
 	} else {
 		if (sscanf(line, "f %llu", &id) != 1)
-			goto bad;
+			return bad_line(line);
 		slot = slot_of(id);
 		if (slot < 0) {
 			pr_err("line %u: free of ID %llu, never allocated\n",
@@ -188,10 +197,6 @@ static int parse_op(char *line)
 	}
 	nr_ops++;
 	return 0;
-bad:
-	pr_err("line %u: \"%s\" is not \"a ID SIZE ATOMIC\" or \"f ID\"\n",
-	       nr_ops + 1, line);
-	return -EINVAL;
 }
 
 /*
@@ -331,9 +336,7 @@ static int command(char *line)
 		reset();
 		return 0;
 	}
-	pr_err("line %u: \"%s\" is no operation, and not done, run, free or reset\n",
-	       nr_ops + 1, line);
-	return -EINVAL;
+	return bad_line(line);
 }
 
 static ssize_t replay_write(struct file *file, const char __user *ubuf,

@@ -153,7 +153,7 @@ for trace in "$@"; do
 	name=${trace##*/}
 	echo reset >/proc/gomem_replay
 	if ! cat "$trace" >/proc/gomem_replay || ! echo done >/proc/gomem_replay; then
-		echo "replay $name: the trace does not parse (the kernel log names the line)"
+		echo "replay $name: the trace does not parse (the kernel log quotes the line)"
 		rc=1
 		continue
 	fi

@@ -248,16 +248,7 @@ static void race_stop(struct race *r)
 	gomem_test_unpin();
 }
 
-/*
- * rounds of a race of two frees of one object, for each of sizes[0..ns):
- * this test on CPU 0 allocates n objects (at most RACE_OBJS) and frees
- * them, by gomem_free() if n is 1, else by one gomem_free_bulk(), while
- * the kthread on CPU 1 frees one of them, each place of the array in
- * turn, so that a bulk free reaches it at once in some rounds and after
- * others of its page or run in others.  Every round runs, each refuses
- * exactly one of its two frees, the rest of the array is freed, and
- * nothing is handed out twice afterwards.
- */
+/* The most objects a race's round frees at once. */
 #define RACE_OBJS	8
 
 /*
@@ -282,6 +273,16 @@ static bool alloc_objs(struct kunit *test, void **p, unsigned int n,
 	return true;
 }
 
+/*
+ * rounds of a race of two frees of one object, for each of sizes[0..ns):
+ * this test on CPU 0 allocates n objects (at most RACE_OBJS) and frees
+ * them, by gomem_free() if n is 1, else by one gomem_free_bulk(), while
+ * the kthread on CPU 1 frees one of them, each place of the array in
+ * turn, so that a bulk free reaches it at once in some rounds and after
+ * others of its page or run in others.  Every round runs, each refuses
+ * exactly one of its two frees, the rest of the array is freed, and
+ * nothing is handed out twice afterwards.
+ */
 static void race_frees(struct kunit *test, const size_t *sizes,
 		       unsigned int ns, unsigned int rounds, unsigned int n)
 {
@@ -411,7 +412,10 @@ static void racing_realloc_and_free(struct kunit *test)
  */
 static struct race *hold_race;
 
-/* One round of the kthread's, from a stub or a watchpoint's handler: its free and allocation. */
+/*
+ * One round of the kthread's, from a stub or a watchpoint's handler: its
+ * free, and its allocation if it has a size.
+ */
 static void race_round(struct race *r)
 {
 	int go = atomic_read(&r->go) + 1;
@@ -477,6 +481,20 @@ static unsigned long first_checked(struct kunit *test, const void *p,
 	       mspan_index(s, (unsigned long)p) * s->state_width;
 }
 
+/* A watchpoint on len bytes at addr, on every CPU, for window w. */
+static struct perf_event * __percpu *window_watch(struct window *w,
+						 unsigned long addr,
+						 unsigned int len)
+{
+	struct perf_event_attr attr;
+
+	hw_breakpoint_init(&attr);
+	attr.bp_addr = addr;
+	attr.bp_len = len;
+	attr.bp_type = HW_BREAKPOINT_RW;
+	return register_wide_hw_breakpoint(&attr, free_in_window, w);
+}
+
 /* Skip a case where no data watchpoint can be had, before it starts. */
 static void window_needed(struct kunit *test)
 {
@@ -484,13 +502,8 @@ static void window_needed(struct kunit *test)
 	/* Fired already: were it to fire, the handler would do nothing. */
 	struct window fired = { .hits = ATOMIC_INIT(1) };
 	struct perf_event * __percpu *bp;
-	struct perf_event_attr attr;
 
-	hw_breakpoint_init(&attr);
-	attr.bp_addr = (unsigned long)&watched;
-	attr.bp_len = HW_BREAKPOINT_LEN_1;
-	attr.bp_type = HW_BREAKPOINT_RW;
-	bp = register_wide_hw_breakpoint(&attr, free_in_window, &fired);
+	bp = window_watch(&fired, (unsigned long)&watched, HW_BREAKPOINT_LEN_1);
 	if (IS_ERR(bp))
 		kunit_skip(test, "no data watchpoint: %ld", PTR_ERR(bp));
 	unregister_wide_hw_breakpoint(bp);
@@ -500,17 +513,14 @@ static void window_needed(struct kunit *test)
 static void window_open(struct kunit *test, struct window *w,
 			struct race *r, void *p)
 {
-	struct perf_event_attr attr;
+	unsigned long addr;
 	unsigned int len;
 
 	memset(w, 0, sizeof(*w));
 	w->r = r;
-	hw_breakpoint_init(&attr);
-	attr.bp_addr = first_checked(test, p, &len);
-	attr.bp_len = len;
-	attr.bp_type = HW_BREAKPOINT_RW;
+	addr = first_checked(test, p, &len);
 	WRITE_ONCE(r->p, p);
-	w->bp = register_wide_hw_breakpoint(&attr, free_in_window, w);
+	w->bp = window_watch(w, addr, len);
 	/* Not an assertion: the round goes on, unwatched, and fails. */
 	KUNIT_EXPECT_FALSE_MSG(test, IS_ERR(w->bp), "no data watchpoint: %ld",
 			       PTR_ERR(w->bp));
