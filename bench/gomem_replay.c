@@ -10,10 +10,14 @@
  *	a ID SIZE ATOMIC	allocate SIZE bytes, with GFP_ATOMIC if ATOMIC
  *	f ID			free the object allocated as ID
  *
+ * Fields are separated by spaces or tabs, and a line may end in CRLF.
  * IDs must increase from one allocation to the next, as they do in
  * traces recorded in allocation order; a free of an ID never allocated
  * is refused, and so is a line that is neither an operation nor a
- * command, quoted in the kernel log (bad_line()).  A request above
+ * command, or an operation with more after its fields, quoted in the
+ * kernel log (bad_line()).  A last line with no newline would otherwise
+ * swallow the command written after it, unseen: replay.sh ends every
+ * trace with a newline of its own.  A request above
  * KMALLOC_MAX_SIZE is one that failed where it was traced (kmem:kmalloc
  * fires for failures too, and no kernel hands out more): it is replayed
  * as a request of nothing, which both allocators answer with
@@ -46,6 +50,7 @@
 #include <linux/ktime.h>
 #include <linux/mutex.h>
 #include <linux/uaccess.h>
+#include <linux/ctype.h>
 
 #include "../gomem.h"
 
@@ -157,8 +162,8 @@ static int parse_op(char *line)
 	unsigned int size, atomic;
 	unsigned long long id;
 	struct rop *op;
+	int err, end = 0;
 	s64 slot;
-	int err;
 
 	err = grow((void **)&ops, &cap_ops, nr_ops, sizeof(*ops));
 	if (err)
@@ -166,7 +171,8 @@ static int parse_op(char *line)
 	op = &ops[nr_ops];
 	memset(op, 0, sizeof(*op));
 	if (line[0] == 'a') {
-		if (sscanf(line, "a %llu %u %u", &id, &size, &atomic) != 3)
+		if (sscanf(line, "a %llu %u %u%n", &id, &size, &atomic, &end) != 3 ||
+		    line[end])
 			return bad_line(line);
 		if (nr_allocs && id <= ids[nr_allocs - 1]) {
 			pr_err("line %u: allocation IDs must increase\n", nr_ops + 1);
@@ -184,7 +190,7 @@ static int parse_op(char *line)
 		op->size = size;
 		op->atomic = !!atomic;
 	} else {
-		if (sscanf(line, "f %llu", &id) != 1)
+		if (sscanf(line, "f %llu%n", &id, &end) != 1 || line[end])
 			return bad_line(line);
 		slot = slot_of(id);
 		if (slot < 0) {
@@ -320,7 +326,7 @@ static int command(char *line)
 	line = strim(line);
 	if (!*line)
 		return 0;
-	if ((line[0] == 'a' || line[0] == 'f') && line[1] == ' ')
+	if ((line[0] == 'a' || line[0] == 'f') && isspace(line[1]))
 		return done ? -EBUSY : parse_op(line);
 	if (!strcmp(line, "done"))
 		return finish();

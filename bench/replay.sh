@@ -152,7 +152,10 @@ rc=0
 for trace in "$@"; do
 	name=${trace##*/}
 	echo reset >/proc/gomem_replay
-	if ! cat "$trace" >/proc/gomem_replay || ! echo done >/proc/gomem_replay; then
+	# The echo ends a last line that has no newline of its own, which
+	# "done" would otherwise be glued to; an empty line is ignored.
+	if ! { cat "$trace" && echo; } >/proc/gomem_replay ||
+		! echo done >/proc/gomem_replay; then
 		echo "replay $name: the trace does not parse (the kernel log quotes the line)"
 		rc=1
 		continue
