@@ -171,6 +171,7 @@ for trace in "$@"; do
 
 	measure gomem || rc=1
 	g_kib=$p_g g_rest=$r_g g_insn=$insn g_fail=$failures g_floor=$p_floor
+	g_meta=$(echo "$b_parts $p_parts" | awk '{ print $14 - $7 }')
 	echo "replay $name: gomem peak breakdown (KiB): $breakdown"
 	echo "replay $name: gomem's own slab caches grew ${p_gs} KiB; all slab caches ${p_slab} KiB during its replay"
 
@@ -183,6 +184,8 @@ for trace in "$@"; do
 	ratio=$(awk -v g="$g_kib" -v s="$s_kib" 'BEGIN { if (s > 0) printf "%.3f", g / s; else print "n/a" }')
 	floor_ratio=$(awk -v g="$g_floor" -v s="$s_kib" 'BEGIN { if (s > 0) printf "%.3f", g / s; else print "n/a" }')
 	echo "replay $name: gomem span floor (its live objects in as few whole spans as hold them, large objects, nothing else): floor_kib=$g_floor floor_ratio=$floor_ratio"
-	echo "replay $name: gomem_kib=$g_kib slub_kib=$s_kib ratio=$ratio rest_gomem_kib=$g_rest rest_slub_kib=$s_rest gomem_insn=$g_insn slub_insn=$s_insn"
+	# Metadata as the memory issue measures it: against the pages held.
+	meta_pct=$(awk -v m="$g_meta" -v g="$g_kib" 'BEGIN { m /= 1024; if (g > m) printf "%.1f", 100 * m / (g - m); else print "n/a" }')
+	echo "replay $name: gomem_kib=$g_kib slub_kib=$s_kib ratio=$ratio rest_gomem_kib=$g_rest rest_slub_kib=$s_rest gomem_insn=$g_insn slub_insn=$s_insn metadata_pct=$meta_pct"
 done
 exit $rc
