@@ -171,6 +171,8 @@ for trace in "$@"; do
 
 	measure gomem || rc=1
 	g_kib=$p_g g_rest=$r_g g_insn=$insn g_fail=$failures g_floor=$p_floor
+	# The metadata's growth in bytes, not the breakdown's KiB, which
+	# rounds a small trace's to nothing: for metadata_pct below.
 	g_meta=$(echo "$b_parts $p_parts" | awk '{ print $14 - $7 }')
 	echo "replay $name: gomem peak breakdown (KiB): $breakdown"
 	echo "replay $name: gomem's own slab caches grew ${p_gs} KiB; all slab caches ${p_slab} KiB during its replay"
