@@ -171,8 +171,9 @@ static int parse_op(char *line)
 	op = &ops[nr_ops];
 	memset(op, 0, sizeof(*op));
 	if (line[0] == 'a') {
+		/* ATOMIC is a flag: a 2 is a line misread, not "atomic". */
 		if (sscanf(line, "a %llu %u %u%n", &id, &size, &atomic, &end) != 3 ||
-		    line[end])
+		    line[end] || atomic > 1)
 			return bad_line(line);
 		if (nr_allocs && id <= ids[nr_allocs - 1]) {
 			pr_err("line %u: allocation IDs must increase\n", nr_ops + 1);
@@ -188,7 +189,7 @@ static int parse_op(char *line)
 			size = 0;
 		}
 		op->size = size;
-		op->atomic = !!atomic;
+		op->atomic = atomic;
 	} else {
 		if (sscanf(line, "f %llu%n", &id, &end) != 1 || line[end])
 			return bad_line(line);
