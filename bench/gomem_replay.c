@@ -8,6 +8,7 @@
  * ../shared/traces/README.md, one operation per line:
  *
  *	a ID SIZE ATOMIC	allocate SIZE bytes, with GFP_ATOMIC if ATOMIC
+ *				is 1 (it is 0 or 1)
  *	f ID			free the object allocated as ID
  *
  * Fields are separated by spaces or tabs, and a line may end in CRLF.
