@@ -837,6 +837,7 @@ unsigned long mcache_cached_bytes(void);
 extern unsigned int gomem_reserve_kib;
 extern atomic_long_t gomem_shrink_calls, gomem_shrink_freed;
 unsigned long reclaim_reserve_pages(void);
+int reclaim_reserve_set(const char *val, const struct kernel_param *kp);
 void reclaim_scavenge_soon(void);
 void reclaim_scavenger_sync(void);
 void reclaim_trim(void);

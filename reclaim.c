@@ -41,11 +41,9 @@
 
 #include "gomem_internal.h"
 
-static int reserve_set(const char *val, const struct kernel_param *kp);
-
 unsigned int gomem_reserve_kib;
 static const struct kernel_param_ops reserve_ops = {
-	.set = reserve_set,
+	.set = reclaim_reserve_set,
 	.get = param_get_uint,
 };
 
@@ -111,7 +109,11 @@ static void scavenge_work(struct work_struct *work)
 	reclaim_trim();
 }
 
-static int reserve_set(const char *val, const struct kernel_param *kp)
+/*
+ * reserve_kib's set op: the shell's write, and insmod's.  The value is
+ * parsed first, so a write that is not a number changes nothing.
+ */
+int reclaim_reserve_set(const char *val, const struct kernel_param *kp)
 {
 	int err = param_set_uint(val, kp);
 
@@ -120,6 +122,7 @@ static int reserve_set(const char *val, const struct kernel_param *kp)
 		reclaim_trim();
 	return err;
 }
+EXPORT_SYMBOL_IF_KUNIT(reclaim_reserve_set);
 
 /*
  * What the shrinker could free, in pages: the pools' free pages, the

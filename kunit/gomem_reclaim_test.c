@@ -2,8 +2,9 @@
 /*
  * KUnit suite for reclaim.c: the shrinker counts what it could free and
  * frees what it is asked, pools first and caches only if they fall
- * short; the scavenger gives an idle surplus back within a second.  The
- * pool-level rules of the reserve are mheap's suite's.
+ * short; the scavenger gives an idle surplus back within a second, and a
+ * write of reserve_kib at once.  The pool-level rules of the reserve are
+ * mheap's suite's.
  */
 #include <kunit/test.h>
 #include <linux/module.h>
@@ -172,11 +173,48 @@ static void scavenger_releases_kept_spans(struct kunit *test)
 	KUNIT_EXPECT_GT(test, gomem_mheap.pages_released, released);
 }
 
+/*
+ * A write of reserve_kib, through the parameter's own set op as the
+ * shell's write goes, takes effect before it returns: a lower reserve
+ * gives the surplus back at once, not a scavenger run later (none is
+ * pending here), and a value that is not a number is refused and changes
+ * nothing.
+ */
+static void writing_the_reserve_trims_at_once(struct kunit *test)
+{
+	struct kernel_param kp = { .arg = &gomem_reserve_kib };
+	unsigned long keep = 16, free, released;
+	char val[24];
+
+	gomem_test_no_reserve();
+	gomem_test_keep_pages(test);
+	serve_and_free(test, 4096, 256);
+	gomem_drain();
+	reclaim_scavenger_sync();
+	free = gomem_mheap.pages_free;
+	released = gomem_mheap.pages_released;
+	KUNIT_ASSERT_GT(test, free, keep);
+
+	KUNIT_EXPECT_EQ(test, reclaim_reserve_set("16k", &kp), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gomem_reserve_kib, 64U * 1024);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_free, free);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_released, released);
+
+	snprintf(val, sizeof(val), "%lu", keep * (PAGE_SIZE >> 10));
+	KUNIT_ASSERT_EQ(test, reclaim_reserve_set(val, &kp), 0);
+	KUNIT_EXPECT_EQ(test, gomem_reserve_kib, keep * (PAGE_SIZE >> 10));
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_free, keep);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.kept), 0L);
+	KUNIT_EXPECT_GE(test, gomem_mheap.pages_released,
+			released + free - keep);
+}
+
 static struct kunit_case reclaim_cases[] = {
 	KUNIT_CASE(shrinker_frees_what_it_is_asked),
 	KUNIT_CASE(a_few_cached_bytes_count_a_page),
 	KUNIT_CASE(scavenger_trims_to_the_reserve),
 	KUNIT_CASE(scavenger_releases_kept_spans),
+	KUNIT_CASE(writing_the_reserve_trims_at_once),
 	{}
 };
 
