@@ -835,6 +835,7 @@ unsigned long mcache_cached_bytes(void);
 
 /* reclaim.c: the reserve, the scavenger and the shrinker */
 extern unsigned int gomem_reserve_kib;
+extern bool gomem_reclaim_live;
 extern atomic_long_t gomem_shrink_calls, gomem_shrink_freed;
 unsigned long reclaim_reserve_pages(void);
 int reclaim_reserve_set(const char *val, const struct kernel_param *kp);

@@ -30,9 +30,11 @@
  * Writing reserve_kib takes effect at once: a lower reserve trims the
  * pools now.
  *
- * Invariants: the scavenger is never scheduled once reclaim_exit() has
- * begun, so it cannot run after unload; the shrinker is gone before the
- * per-CPU caches are.  The counters below are only ever added to.
+ * Invariants: the scavenger is never scheduled, and a write of
+ * reserve_kib never trims, outside reclaim_init() .. reclaim_exit()
+ * (gomem_reclaim_live), so neither runs on layers not yet up or already
+ * gone; the shrinker is gone before the per-CPU caches are.  The counters
+ * below are only ever added to.
  */
 #define pr_fmt(fmt) "gomem: " fmt
 
@@ -57,7 +59,19 @@ EXPORT_SYMBOL_IF_KUNIT(gomem_reserve_kib);
 
 static void scavenge_work(struct work_struct *work);
 static DECLARE_DELAYED_WORK(scavenger, scavenge_work);
-static bool reclaim_stopped;	/* set once, at unload */
+
+/*
+ * Set once every layer is up (reclaim_init()), cleared at unload or a
+ * failed load (reclaim_exit()): the scavenger is scheduled, and a write
+ * of reserve_kib trims, only while it is set.  Written under
+ * kernel_param_lock(THIS_MODULE), which the kernel holds around every
+ * call of a parameter's set op, insmod's and sysfs's alike: a module's
+ * parameters stay writable in sysfs until after its exit function has
+ * returned, so a write racing with rmmod trims either a whole gomem,
+ * before reclaim_exit() goes on, or nothing.
+ */
+bool gomem_reclaim_live;
+EXPORT_SYMBOL_IF_KUNIT(gomem_reclaim_live);
 
 atomic_long_t gomem_shrink_calls;
 EXPORT_SYMBOL_IF_KUNIT(gomem_shrink_calls);
@@ -79,7 +93,7 @@ unsigned long reclaim_reserve_pages(void)
  */
 void reclaim_scavenge_soon(void)
 {
-	if (!READ_ONCE(reclaim_stopped) && !delayed_work_pending(&scavenger))
+	if (READ_ONCE(gomem_reclaim_live) && !delayed_work_pending(&scavenger))
 		schedule_delayed_work(&scavenger, SCAVENGE_DELAY);
 }
 EXPORT_SYMBOL_IF_KUNIT(reclaim_scavenge_soon);
@@ -110,15 +124,17 @@ static void scavenge_work(struct work_struct *work)
 }
 
 /*
- * reserve_kib's set op: the shell's write, and insmod's.  The value is
- * parsed first, so a write that is not a number changes nothing.
+ * reserve_kib's set op: the shell's write, and insmod's, with
+ * kernel_param_lock(THIS_MODULE) held.  The value is parsed first, so a
+ * write that is not a number changes nothing.  Before gomem is up (at
+ * insmod, or while it loads) and once it is going, the value is only
+ * stored: the layers a trim walks are not there.
  */
 int reclaim_reserve_set(const char *val, const struct kernel_param *kp)
 {
 	int err = param_set_uint(val, kp);
 
-	/* Before module init, the heap does not exist yet. */
-	if (!err && gomem_mheap.pools)
+	if (!err && gomem_reclaim_live)
 		reclaim_trim();
 	return err;
 }
@@ -193,16 +209,22 @@ void reclaim_init(void)
 	gomem_shrinker = gomem_shrinker_create(reclaim_count, reclaim_scan);
 	if (!gomem_shrinker)
 		pr_warn("no shrinker: gomem will not shrink under memory pressure\n");
+	kernel_param_lock(THIS_MODULE);
+	WRITE_ONCE(gomem_reclaim_live, true);
+	kernel_param_unlock(THIS_MODULE);
 }
 
 /*
- * Unload, before the per-CPU caches go: no shrinker from now on, and no
+ * Unload, before the per-CPU caches go: no trim by a write of
+ * reserve_kib once a running one has finished, no shrinker, and no
  * scavenger; mheap_exit() gives back what the pools still hold.
  */
 void reclaim_exit(void)
 {
+	kernel_param_lock(THIS_MODULE);
+	WRITE_ONCE(gomem_reclaim_live, false);
+	kernel_param_unlock(THIS_MODULE);
 	if (gomem_shrinker)
 		gomem_shrinker_destroy(gomem_shrinker);
-	WRITE_ONCE(reclaim_stopped, true);
 	cancel_delayed_work_sync(&scavenger);
 }

@@ -32,6 +32,21 @@ static void serve_and_free(struct kunit *test, size_t size, unsigned int n)
 	kunit_kfree(test, p);
 }
 
+/*
+ * A surplus of free pages, all in the pools (256 spans of a page), with
+ * the reserve keeping every one and no scavenger pending: what a trim
+ * would give back.
+ */
+static void make_a_surplus(struct kunit *test)
+{
+	gomem_test_no_reserve();
+	gomem_test_keep_pages(test);
+	serve_and_free(test, 4096, 256);
+	gomem_drain();
+	reclaim_scavenger_sync();
+	KUNIT_ASSERT_GT(test, gomem_mheap.pages_free, 16UL);
+}
+
 static unsigned long scan(unsigned long n)
 {
 	struct shrink_control sc = { .gfp_mask = GFP_KERNEL, .nr_to_scan = n };
@@ -128,11 +143,7 @@ static void scavenger_trims_to_the_reserve(struct kunit *test)
 	unsigned long keep = 16, released;
 	unsigned int i;
 
-	gomem_test_no_reserve();
-	gomem_test_keep_pages(test);
-	serve_and_free(test, 4096, 256);
-	gomem_drain();
-	KUNIT_ASSERT_GT(test, gomem_mheap.pages_free, keep);
+	make_a_surplus(test);
 	released = gomem_mheap.pages_released;
 	/* Set behind the scavenger's back: only its own run may trim. */
 	WRITE_ONCE(gomem_reserve_kib, keep * (PAGE_SIZE >> 10));
@@ -186,14 +197,9 @@ static void writing_the_reserve_trims_at_once(struct kunit *test)
 	unsigned long keep = 16, free, released;
 	char val[24];
 
-	gomem_test_no_reserve();
-	gomem_test_keep_pages(test);
-	serve_and_free(test, 4096, 256);
-	gomem_drain();
-	reclaim_scavenger_sync();
+	make_a_surplus(test);
 	free = gomem_mheap.pages_free;
 	released = gomem_mheap.pages_released;
-	KUNIT_ASSERT_GT(test, free, keep);
 
 	KUNIT_EXPECT_EQ(test, reclaim_reserve_set("16k", &kp), -EINVAL);
 	KUNIT_EXPECT_EQ(test, gomem_reserve_kib, 64U * 1024);
@@ -209,12 +215,44 @@ static void writing_the_reserve_trims_at_once(struct kunit *test)
 			released + free - keep);
 }
 
+/*
+ * Before gomem is up (insmod's own write, or one while it loads) and
+ * once it is going (a write racing with rmmod: a module's parameters
+ * stay in sysfs until after its exit function), a write of reserve_kib
+ * only stores the value: the layers a trim walks are not there.  Such a
+ * write oopsed in mcentral_take_empty(), on lists mcentral_exit() had
+ * freed; gomem_unload.sh races real writes with rmmod.  No assertion
+ * may end the case before gomem is live again.
+ */
+static void a_write_while_not_live_only_stores(struct kunit *test)
+{
+	struct kernel_param kp = { .arg = &gomem_reserve_kib };
+	unsigned long free, released;
+	int err;
+
+	make_a_surplus(test);
+	free = gomem_mheap.pages_free;
+	released = gomem_mheap.pages_released;
+	WRITE_ONCE(gomem_reclaim_live, false);
+	err = reclaim_reserve_set("0", &kp);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_free, free);
+	WRITE_ONCE(gomem_reclaim_live, true);
+	KUNIT_EXPECT_EQ(test, err, 0);
+	KUNIT_EXPECT_EQ(test, gomem_reserve_kib, 0U);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_released, released);
+	/* Stored, it counts from the next trim on. */
+	reclaim_trim();
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_free, 0UL);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_released, released + free);
+}
+
 static struct kunit_case reclaim_cases[] = {
 	KUNIT_CASE(shrinker_frees_what_it_is_asked),
 	KUNIT_CASE(a_few_cached_bytes_count_a_page),
 	KUNIT_CASE(scavenger_trims_to_the_reserve),
 	KUNIT_CASE(scavenger_releases_kept_spans),
 	KUNIT_CASE(writing_the_reserve_trims_at_once),
+	KUNIT_CASE(a_write_while_not_live_only_stores),
 	{}
 };
 
