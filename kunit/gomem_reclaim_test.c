@@ -47,6 +47,14 @@ static void make_a_surplus(struct kunit *test)
 	KUNIT_ASSERT_GT(test, gomem_mheap.pages_free, 16UL);
 }
 
+/* Write reserve_kib as the shell does, through the parameter's set op. */
+static int write_reserve(const char *val)
+{
+	struct kernel_param kp = { .arg = &gomem_reserve_kib };
+
+	return reclaim_reserve_set(val, &kp);
+}
+
 static unsigned long scan(unsigned long n)
 {
 	struct shrink_control sc = { .gfp_mask = GFP_KERNEL, .nr_to_scan = n };
@@ -185,15 +193,13 @@ static void scavenger_releases_kept_spans(struct kunit *test)
 }
 
 /*
- * A write of reserve_kib, through the parameter's own set op as the
- * shell's write goes, takes effect before it returns: a lower reserve
+ * A write of reserve_kib takes effect before it returns: a lower reserve
  * gives the surplus back at once, not a scavenger run later (none is
  * pending here), and a value that is not a number is refused and changes
  * nothing.
  */
 static void writing_the_reserve_trims_at_once(struct kunit *test)
 {
-	struct kernel_param kp = { .arg = &gomem_reserve_kib };
 	unsigned long keep = 16, free, released;
 	char val[24];
 
@@ -201,13 +207,13 @@ static void writing_the_reserve_trims_at_once(struct kunit *test)
 	free = gomem_mheap.pages_free;
 	released = gomem_mheap.pages_released;
 
-	KUNIT_EXPECT_EQ(test, reclaim_reserve_set("16k", &kp), -EINVAL);
+	KUNIT_EXPECT_EQ(test, write_reserve("16k"), -EINVAL);
 	KUNIT_EXPECT_EQ(test, gomem_reserve_kib, 64U * 1024);
 	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_free, free);
 	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_released, released);
 
 	snprintf(val, sizeof(val), "%lu", keep * (PAGE_SIZE >> 10));
-	KUNIT_ASSERT_EQ(test, reclaim_reserve_set(val, &kp), 0);
+	KUNIT_ASSERT_EQ(test, write_reserve(val), 0);
 	KUNIT_EXPECT_EQ(test, gomem_reserve_kib, keep * (PAGE_SIZE >> 10));
 	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_free, keep);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.kept), 0L);
@@ -226,7 +232,6 @@ static void writing_the_reserve_trims_at_once(struct kunit *test)
  */
 static void a_write_while_not_live_only_stores(struct kunit *test)
 {
-	struct kernel_param kp = { .arg = &gomem_reserve_kib };
 	unsigned long free, released;
 	int err;
 
@@ -234,7 +239,7 @@ static void a_write_while_not_live_only_stores(struct kunit *test)
 	free = gomem_mheap.pages_free;
 	released = gomem_mheap.pages_released;
 	WRITE_ONCE(gomem_reclaim_live, false);
-	err = reclaim_reserve_set("0", &kp);
+	err = write_reserve("0");
 	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_free, free);
 	WRITE_ONCE(gomem_reclaim_live, true);
 	KUNIT_EXPECT_EQ(test, err, 0);
