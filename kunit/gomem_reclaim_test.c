@@ -32,10 +32,13 @@ static void serve_and_free(struct kunit *test, size_t size, unsigned int n)
 	kunit_kfree(test, p);
 }
 
+/* The pool pages a case trims the surplus below down to. */
+#define SURPLUS_KEEP	16UL
+
 /*
  * A surplus of free pages, all in the pools (256 spans of a page), with
  * the reserve keeping every one and no scavenger pending: what a trim
- * would give back.
+ * would give back, more than SURPLUS_KEEP pages.
  */
 static void make_a_surplus(struct kunit *test)
 {
@@ -44,7 +47,7 @@ static void make_a_surplus(struct kunit *test)
 	serve_and_free(test, 4096, 256);
 	gomem_drain();
 	reclaim_scavenger_sync();
-	KUNIT_ASSERT_GT(test, gomem_mheap.pages_free, 16UL);
+	KUNIT_ASSERT_GT(test, gomem_mheap.pages_free, SURPLUS_KEEP);
 }
 
 /* Write reserve_kib as the shell does, through the parameter's set op. */
@@ -148,7 +151,7 @@ static void a_few_cached_bytes_count_a_page(struct kunit *test)
  */
 static void scavenger_trims_to_the_reserve(struct kunit *test)
 {
-	unsigned long keep = 16, released;
+	unsigned long keep = SURPLUS_KEEP, released;
 	unsigned int i;
 
 	make_a_surplus(test);
@@ -200,7 +203,7 @@ static void scavenger_releases_kept_spans(struct kunit *test)
  */
 static void writing_the_reserve_trims_at_once(struct kunit *test)
 {
-	unsigned long keep = 16, free, released;
+	unsigned long keep = SURPLUS_KEEP, free, released;
 	char val[24];
 
 	make_a_surplus(test);
