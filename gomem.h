@@ -7,10 +7,14 @@
  * freeing NULL or ZERO_SIZE_PTR does nothing, failure returns NULL and
  * leaves nothing half-done, GFP_ATOMIC and GFP_NOWAIT work in any context
  * (hard interrupts included), and only flags that allow sleeping may sleep.
- * An object may be freed on any CPU.  Sizes of 16 or more, and multiples
- * of 8, are 8-byte aligned; power-of-two sizes up to PAGE_SIZE are
- * naturally aligned; smaller objects are aligned to the largest of 8, 4
- * or 2 that divides their size.
+ * A request gomem cannot honour fails at once, with a message in the
+ * kernel log unless __GFP_NOWARN is set: a size above the page allocator's
+ * largest block (4 MiB with 4 KiB pages), a zone flag (GFP_DMA, GFP_DMA32,
+ * __GFP_HIGHMEM, __GFP_MOVABLE) or __GFP_NOFAIL.  An object may be freed
+ * on any CPU.  Sizes of 16 or more, and multiples of 8, are 8-byte
+ * aligned; power-of-two sizes up to PAGE_SIZE are naturally aligned;
+ * smaller objects are aligned to the largest of 8, 4 or 2 that divides
+ * their size.
  *
  * Freeing a pointer gomem did not hand out, freeing one twice, or freeing
  * an interior pointer is refused with an error in the kernel log and
