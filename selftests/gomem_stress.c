@@ -6,7 +6,9 @@
  * Its init runs the whole test and returns when "ops" operations are done:
  *  - one kthread per online CPU allocates and frees random sizes (tiny,
  *    small and large) with random lifetimes, through single calls, bulk
- *    calls and realloc, half of them GFP_ATOMIC;
+ *    calls and realloc, half of them GFP_ATOMIC; a single call is
+ *    gomem_alloc(), now and then gomem_zalloc(), whose object must come
+ *    zeroed, or gomem_alloc_node() of a random node or of NUMA_NO_NODE;
  *  - each hands a share of its objects to the others, through a shared
  *    pool, to be freed on whichever CPU takes them;
  *  - an hrtimer allocates and frees with GFP_ATOMIC in hard-IRQ context,
@@ -24,7 +26,8 @@
  * The threads mark themselves for fail_page_alloc's task-filter, so that
  * the shell can inject page-allocator failures into gomem's work alone.
  * A NULL from gomem is counted, never a crash.  The summary line gives
- * what happened; the load fails if any pattern was broken.
+ * what happened; the load fails if any pattern was broken or any zeroed
+ * allocation was not zero.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -39,6 +42,7 @@
 #include <linux/mm.h>
 #include <linux/vmstat.h>
 #include <linux/sizes.h>
+#include <linux/string.h>
 
 #include "../gomem.h"
 #include "../compat.h"
@@ -70,6 +74,7 @@ struct obj {
 };
 
 static atomic_long_t done_ops, nulls, broken, handed, timer_ops, hog_rounds;
+static atomic_long_t zallocs, unzeroed, node_allocs;
 static DEFINE_SPINLOCK(pool_lock);	/* the shared pool */
 static struct obj pool[POOL];
 static unsigned int pool_n;
@@ -142,9 +147,38 @@ static gfp_t random_gfp(struct rnd_state *r)
 	       __GFP_NOWARN;
 }
 
-static bool alloc_into(struct obj *o, size_t size, gfp_t gfp, u8 tag)
+/*
+ * One of the three single calls that allocate, by how (random): mostly
+ * gomem_alloc(); an eighth gomem_zalloc(), checked to be zero before it
+ * is filled, so that an object handed out dirty, or zeroed short, is
+ * caught; an eighth gomem_alloc_node() of a node or NUMA_NO_NODE picked
+ * by how, so that other nodes' spans, and their objects' frees on this
+ * node, race with everything else (in a guest of one node, the same
+ * calls with node 0).
+ */
+static void *random_alloc(size_t size, gfp_t gfp, u32 how)
 {
-	o->p = gomem_alloc(size, gfp);
+	void *p;
+
+	switch (how % 8) {
+	case 0:
+		atomic_long_inc(&zallocs);
+		p = gomem_zalloc(size, gfp);
+		if (p && memchr_inv(p, 0, size))
+			atomic_long_inc(&unzeroed);
+		return p;
+	case 1:
+		atomic_long_inc(&node_allocs);
+		return gomem_alloc_node(size, gfp,
+					(int)(how / 8 % (nr_node_ids + 1)) - 1);
+	default:
+		return gomem_alloc(size, gfp);
+	}
+}
+
+static bool alloc_into(struct obj *o, size_t size, gfp_t gfp, u8 tag, u32 how)
+{
+	o->p = random_alloc(size, gfp, how);
 	if (!o->p) {
 		atomic_long_inc(&nulls);
 		return false;
@@ -268,7 +302,7 @@ static int worker_fn(void *arg)
 			else
 				check_free(&slots[i]);
 			alloc_into(&slots[i], random_size(&r), random_gfp(&r),
-				   prandom_u32_state(&r));
+				   prandom_u32_state(&r), prandom_u32_state(&r));
 		}
 		cond_resched();
 	}
@@ -294,7 +328,8 @@ static enum hrtimer_restart timer_fn(struct hrtimer *t)
 	check_free(&timer_obj);
 	timer_seed = timer_seed * 1103515245 + 12345;
 	size = 1 + (timer_seed >> 8) % (timer_seed & 1 ? 2048 : 64 * SZ_1K);
-	alloc_into(&timer_obj, size, GFP_ATOMIC | __GFP_NOWARN, timer_seed >> 24);
+	alloc_into(&timer_obj, size, GFP_ATOMIC | __GFP_NOWARN, timer_seed >> 24,
+		   timer_seed >> 13);
 	atomic_long_inc(&timer_ops);
 	if (READ_ONCE(stopping))
 		return HRTIMER_NORESTART;
@@ -384,12 +419,13 @@ static int __init gomem_stress_init(void)
 	while (pool_n)
 		take_over();
 	kfree(w);
-	pr_info("%lu ops on %u threads, %ld allocations gave NULL, %ld broken patterns, %ld objects freed by another thread, %ld hard-IRQ ops, %ld hog rounds\n",
+	pr_info("%lu ops on %u threads, %ld allocations gave NULL, %ld broken patterns, %ld of %ld zeroed allocations not zero, %ld allocations on a node asked for, %ld objects freed by another thread, %ld hard-IRQ ops, %ld hog rounds\n",
 		min_t(unsigned long, atomic_long_read(&done_ops), ops), cpus,
 		atomic_long_read(&nulls), atomic_long_read(&broken),
-		atomic_long_read(&handed), atomic_long_read(&timer_ops),
-		atomic_long_read(&hog_rounds));
-	return atomic_long_read(&broken) ? -EIO : 0;
+		atomic_long_read(&unzeroed), atomic_long_read(&zallocs),
+		atomic_long_read(&node_allocs), atomic_long_read(&handed),
+		atomic_long_read(&timer_ops), atomic_long_read(&hog_rounds));
+	return atomic_long_read(&broken) || atomic_long_read(&unzeroed) ? -EIO : 0;
 }
 
 static void __exit gomem_stress_exit(void)

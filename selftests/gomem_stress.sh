@@ -7,7 +7,8 @@
 # and come back through sysfs, fail_gomem fails 1% of gomem's page
 # requests, and, where the kernel has it, fail_page_alloc fails 1% of
 # the page allocator's requests from the stress threads, of every order
-# and gfp, while the caches are dropped twice a second.  It passes with no splat, no broken pattern, every failure a
+# and gfp, while the caches are dropped twice a second, and reserve_kib
+# and lend are rewritten a few times a second.  It passes with no splat, no broken pattern, every failure a
 # clean NULL, every counter back at its baseline, and every page given
 # back at unload.
 #
@@ -20,6 +21,9 @@ FPA=/sys/kernel/debug/fail_page_alloc
 FG=/sys/kernel/debug/fail_gomem
 STOP=/tmp/gomem_stress.stop
 CYCLES=/tmp/gomem_stress.cycles
+WRITES=/tmp/gomem_stress.writes
+RESERVE=/sys/module/gomem/parameters/reserve_kib
+LEND=/sys/module/gomem/parameters/lend
 
 # Take every CPU but the first offline and back, until told to stop.
 hotplug() {
@@ -43,6 +47,26 @@ reclaim() {
 	done
 }
 
+# Rewrite the writable parameters, until told to stop: reserve_kib, of
+# which a write trims the surplus at once, down to nothing as well as
+# back to what it was, and lend, off and on, so that a trim, and classes
+# that start or stop borrowing, race with every path.  Both are as they
+# were at the end.
+knobs() {
+	n=0
+	reserve=$(cat $RESERVE)
+	while [ ! -e $STOP ]; do
+		for kib in 0 1024 "$reserve"; do
+			echo "$kib" >$RESERVE && n=$((n + 1))
+			sleep 0.1 2>/dev/null || sleep 1
+		done
+		echo N >$LEND && echo Y >$LEND && n=$((n + 2))
+	done
+	echo "$reserve" >$RESERVE
+	echo Y >$LEND
+	echo $n >$WRITES
+}
+
 live() {	# the live counters of /proc/gomem, one line
 	echo 2 >/proc/sys/vm/drop_caches
 	for k in bytes_requested bytes_allocated tiny_objects tiny_blocks \
@@ -51,9 +75,9 @@ live() {	# the live counters of /proc/gomem, one line
 	done
 }
 
-ktap_plan 9
+ktap_plan 10
 dmesg -c >/dev/null
-rm -f $STOP $CYCLES
+rm -f $STOP $CYCLES $WRITES
 ktap_check "insmod gomem.ko" insmod "$GOMEM_DIR/gomem.ko"
 base=$(live)
 shrinks=$(gomem_key shrink_calls)
@@ -68,6 +92,7 @@ fi
 echo "# $OPS operations on $(grep -c ^processor /proc/cpuinfo) CPUs; faults from $injectors"
 hotplug &
 reclaim &
+knobs &
 insmod "$GOMEM_DIR/selftests/gomem_stress.ko" ops="$OPS" hog=1
 rc=$?
 touch $STOP
@@ -79,11 +104,12 @@ for c in /sys/devices/system/cpu/cpu[1-9]*/online; do
 done
 summary=$(dmesg | grep 'gomem_stress: .* ops on')
 echo "# ${summary#*gomem_stress: }"
-echo "# $(cat $CYCLES) CPU offline/online cycles, $(($(gomem_key shrink_calls) - shrinks)) shrinker calls, $(cat $FG/injected) failures injected by fail_gomem"
-ktap_expect_eq "the load ran to the end with no broken pattern" $rc 0
+echo "# $(cat $CYCLES) CPU offline/online cycles, $(($(gomem_key shrink_calls) - shrinks)) shrinker calls, $(cat $WRITES) parameter writes, $(cat $FG/injected) failures injected by fail_gomem"
+ktap_expect_eq "the load ran to the end with no broken pattern and no zeroed allocation dirty" $rc 0
 ktap_check "every operation done" sh -c "echo '$summary' | grep -q ' $OPS ops on'"
 ktap_check "CPUs went offline and back" test "$(cat $CYCLES)" -gt 0
 ktap_check "the shrinker ran meanwhile" test "$(gomem_key shrink_calls)" -gt "$shrinks"
+ktap_check "reserve_kib and lend were rewritten meanwhile" test "$(cat $WRITES)" -gt 0
 rmmod gomem_stress
 ktap_expect_eq "every counter back at its baseline" "$(live)" "$base"
 ktap_check "rmmod gomem" rmmod gomem
