@@ -8,12 +8,13 @@
 # requests, and, where the kernel has it, fail_page_alloc fails 1% of
 # the page allocator's requests from the stress threads, of every order
 # and gfp, while the caches are dropped twice a second, and reserve_kib
-# and lend are rewritten a few times a second.  It passes with no splat, no broken pattern, every failure a
-# clean NULL, every counter back at its baseline, and every page given
-# back at unload.
+# and lend are rewritten a few times a second.  It passes with no splat,
+# no broken pattern, every failure a clean NULL, every counter back at
+# its baseline, and every page given back at unload.
 #
 # GOMEM_STRESS_OPS sets the operations (make check: 200000; make stress:
-# 10 million).
+# 10 million), and GOMEM_PARAMS gomem's module parameters (make check:
+# debug=1 in one of its runs).
 . "$(dirname "$0")/ktap_helpers.sh"
 
 OPS=${GOMEM_STRESS_OPS:-200000}
@@ -51,7 +52,11 @@ reclaim() {
 # which a write trims the surplus at once, down to nothing as well as
 # back to what it was, and lend, off and on, so that a trim, and classes
 # that start or stop borrowing, race with every path.  Both are as they
-# were at the end.
+# were at the end.  Not the trace events: turning them on and off under
+# this load once hung a stock guest, every vCPU looping on the int3 that
+# patching puts at a tracepoint's static branch, which the kernel's int3
+# handler read as patched already, sending each back to run it again:
+# the vCPUs ran stale code, which is QEMU's TCG, not gomem.
 knobs() {
 	n=0
 	reserve=$(cat $RESERVE)
@@ -78,7 +83,8 @@ live() {	# the live counters of /proc/gomem, one line
 ktap_plan 10
 dmesg -c >/dev/null
 rm -f $STOP $CYCLES $WRITES
-ktap_check "insmod gomem.ko" insmod "$GOMEM_DIR/gomem.ko"
+# shellcheck disable=SC2086 # GOMEM_PARAMS is a list of parameters
+ktap_check "insmod gomem.ko${GOMEM_PARAMS:+ $GOMEM_PARAMS}" insmod "$GOMEM_DIR/gomem.ko" ${GOMEM_PARAMS:-}
 base=$(live)
 shrinks=$(gomem_key shrink_calls)
 
