@@ -174,7 +174,8 @@ static void *hand_out(struct mspan *s, unsigned int i, void *p, size_t req,
 	return p;
 }
 
-void *gomem_debug_alloc(size_t size, gfp_t flags, unsigned long ip)
+/* node: as mcentral_get()'s, NUMA_NO_NODE for this CPU's. */
+void *gomem_debug_alloc(size_t size, gfp_t flags, int node, unsigned long ip)
 {
 	struct gomem_obj o;
 	struct mspan *s;
@@ -183,7 +184,7 @@ void *gomem_debug_alloc(size_t size, gfp_t flags, unsigned long ip)
 
 	might_alloc(flags);
 	if (size > GOMEM_MAX_SMALL) {
-		s = mspan_alloc_large(size, NUMA_NO_NODE, flags);
+		s = mspan_alloc_large(size, node, flags);
 		if (!s)
 			goto fail;
 		gomem_count(GOMEM_LARGE_CLASS, size, true);
@@ -191,7 +192,7 @@ void *gomem_debug_alloc(size_t size, gfp_t flags, unsigned long ip)
 				(size_t)s->npages << PAGE_SHIFT, flags, ip);
 	}
 	cls = gomem_size_class(size);
-	if (mcentral_get(&gomem_mcentral[cls], &o, 1, flags, NUMA_NO_NODE) != 1)
+	if (mcentral_get(&gomem_mcentral[cls], &o, 1, flags, node) != 1)
 		goto fail;
 	s = o.span;
 	i = mspan_index(s, (unsigned long)o.p);

@@ -509,7 +509,7 @@ static noinline void *gomem_alloc_slow(size_t size, gfp_t flags,
 	if (gomem_impossible(size, flags, ip)) {
 		p = NULL;
 	} else if (gomem_debug()) {
-		return gomem_debug_alloc(size, flags, ip);
+		return gomem_debug_alloc(size, flags, NUMA_NO_NODE, ip);
 	} else if (size <= GOMEM_MAX_SMALL) {
 		cls = gomem_size_class(size);
 		p = small_alloc_slow(size, &cls, flags);
@@ -583,7 +583,7 @@ static __always_inline void *gomem_alloc_untraced(size_t size, gfp_t flags,
 	if (gomem_tiny_size(size) && !(flags & GOMEM_GFP_UNSUPPORTED)) {
 		/* debug=1 serves tiny sizes from small classes, checked. */
 		if (gomem_debug())
-			return gomem_debug_alloc(size, flags, ip);
+			return gomem_debug_alloc(size, flags, NUMA_NO_NODE, ip);
 		/* Zeroed, marked for KASAN and failures counted by tiny.c. */
 		return tiny_alloc(size, flags);
 	}
@@ -724,10 +724,12 @@ static noinline void *gomem_alloc_remote(size_t size, gfp_t flags, int node,
 	size_t usable;
 	void *p = NULL;
 
-	/* Sizes of 0, refused requests and debug=1: as anywhere. */
-	if (!size || size > GOMEM_MAX_SIZE || (flags & GOMEM_GFP_UNSUPPORTED) ||
-	    gomem_debug())
+	/* Sizes of 0 and refused requests: as anywhere. */
+	if (!size || size > GOMEM_MAX_SIZE || (flags & GOMEM_GFP_UNSUPPORTED))
 		return gomem_alloc_slow(size, flags, ip);
+	/* debug=1 and callers=1 keep their records, on node all the same. */
+	if (gomem_debug())
+		return gomem_debug_alloc(size, flags, node, ip);
 	might_alloc(flags);
 	if (size > GOMEM_MAX_SMALL) {
 		p = large_alloc(size, node, flags);

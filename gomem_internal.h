@@ -1015,7 +1015,7 @@ static __always_inline bool gomem_hooked(void)
 }
 
 int gomem_debug_init(void);
-void *gomem_debug_alloc(size_t size, gfp_t flags, unsigned long ip);
+void *gomem_debug_alloc(size_t size, gfp_t flags, int node, unsigned long ip);
 void gomem_debug_free(const void *p, unsigned long ip);
 int gomem_debug_span_init(struct mspan *s, gfp_t gfp);
 void gomem_debug_span_free(struct mspan *s);

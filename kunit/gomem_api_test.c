@@ -617,22 +617,8 @@ static void no_overlap_under_churn(struct kunit *test)
 	gomem_test_expect_baseline(test, before);
 }
 
-/*
- * With no reserve, freeing everything gives every page back: the
- * scavenger returns the pool's pages within a second on its own.
- */
 static const size_t numa_sizes[] = { 3, 8, 24, 512, 4096, 40 * SZ_1K };
 #define NUMA_N	128
-
-/* How many of the n objects at p sit on node. */
-static unsigned int on_node(void *const *p, unsigned int n, int node)
-{
-	unsigned int i, k = 0;
-
-	for (i = 0; i < n; i++)
-		k += page_to_nid(virt_to_page(p[i])) == node;
-	return k;
-}
 
 /* NUMA_N objects of size into p, allocated here: how many sit on node. */
 static unsigned int alloc_on(struct kunit *test, void **p, size_t size, int node)
@@ -643,7 +629,7 @@ static unsigned int alloc_on(struct kunit *test, void **p, size_t size, int node
 		p[i] = gomem_alloc(size, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, p[i]);
 	}
-	return on_node(p, NUMA_N, node);
+	return gomem_test_on_node(p, NUMA_N, node);
 }
 
 /*
@@ -696,7 +682,7 @@ static void objects_are_node_local(struct kunit *test)
 				KUNIT_ASSERT_NOT_NULL(test, p[i]);
 				gomem_test_fill(p[i], sz);
 			}
-			KUNIT_EXPECT_EQ_MSG(test, on_node(p, NUMA_N, far), NUMA_N,
+			KUNIT_EXPECT_EQ_MSG(test, gomem_test_on_node(p, NUMA_N, far), NUMA_N,
 					    "size %zu, node %d", sz, far);
 			for (i = 0; i < NUMA_N; i++) {
 				KUNIT_EXPECT_EQ(test, gomem_test_check(p[i], sz),
@@ -714,6 +700,10 @@ static void objects_are_node_local(struct kunit *test)
 	gomem_test_expect_baseline(test, before);
 }
 
+/*
+ * With no reserve, freeing everything gives every page back: the
+ * scavenger returns the pool's pages within a second on its own.
+ */
 static void every_page_comes_back(struct kunit *test)
 {
 	unsigned int i, n = 300;

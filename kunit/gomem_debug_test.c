@@ -3,7 +3,8 @@
  * KUnit suite for debug.c, run with gomem loaded as debug=1: writes after
  * free and past an object's end are caught, for small and large objects;
  * reports name the callers that allocated and freed the object; nothing
- * is cached per CPU and there is no tiny allocator.  (The bad-input suite
+ * is cached per CPU and there is no tiny allocator; gomem_alloc_node()
+ * still gives the node asked for.  (The bad-input suite
  * also runs under debug=1, for double frees sequential and racing.)
  */
 #include <kunit/test.h>
@@ -161,11 +162,49 @@ static void reports_name_the_callers(struct kunit *test)
 	free_here(p);
 }
 
+/*
+ * gomem_alloc_node() gives node's memory under debug=1 too, whichever
+ * node the calling CPU is on, for sizes that are tiny, small and large
+ * without debug; these paths once served the caller's node whatever the
+ * call asked for.
+ */
+static void objects_asked_of_a_node_sit_there(struct kunit *test)
+{
+	static const size_t sizes[] = { 3, 64, 4096, 40 * SZ_1K };
+	struct gomem_snap *before = gomem_test_snap(test);
+	unsigned int i, k, nodes = 0;
+	void *p[16];
+	const unsigned int n = ARRAY_SIZE(p);
+	int node;
+
+	for_each_node_state(node, N_MEMORY)
+		nodes++;
+	if (nodes < 2)
+		kunit_skip(test, "needs two nodes with memory");
+	for_each_node_state(node, N_MEMORY) {
+		for (k = 0; k < ARRAY_SIZE(sizes); k++) {
+			for (i = 0; i < n; i++) {
+				p[i] = gomem_alloc_node(sizes[k], GFP_KERNEL, node);
+				KUNIT_ASSERT_NOT_NULL(test, p[i]);
+				gomem_test_fill(p[i], sizes[k]);
+			}
+			KUNIT_EXPECT_EQ_MSG(test, gomem_test_on_node(p, n, node), n,
+					    "size %zu, node %d", sizes[k], node);
+			for (i = 0; i < n; i++) {
+				KUNIT_EXPECT_EQ(test, gomem_test_check(p[i], sizes[k]), sizes[k]);
+				gomem_free(p[i]);
+			}
+		}
+	}
+	gomem_test_expect_baseline(test, before);
+}
+
 static struct kunit_case debug_cases[] = {
 	KUNIT_CASE(everything_is_checked),
 	KUNIT_CASE(write_after_free),
 	KUNIT_CASE(write_past_the_end),
 	KUNIT_CASE(reports_name_the_callers),
+	KUNIT_CASE(objects_asked_of_a_node_sit_there),
 	{}
 };
 

@@ -90,6 +90,17 @@ static inline struct mspan *gomem_test_span(const void *p)
 	return s;
 }
 
+/* How many of the n objects at p sit on node. */
+static inline unsigned int gomem_test_on_node(void *const *p, unsigned int n,
+					      int node)
+{
+	unsigned int i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += page_to_nid(virt_to_page(p[i])) == node;
+	return k;
+}
+
 /* Run the calling test on one CPU, or anywhere again. */
 static inline void gomem_test_pin(struct kunit *test, unsigned int cpu)
 {
