@@ -74,7 +74,7 @@ struct obj {
 };
 
 static atomic_long_t done_ops, nulls, broken, handed, timer_ops, hog_rounds;
-static atomic_long_t zallocs, unzeroed, node_allocs;
+static atomic_long_t zallocs, unzeroed, node_allocs, named_allocs, elsewhere;
 static DEFINE_SPINLOCK(pool_lock);	/* the shared pool */
 static struct obj pool[POOL];
 static unsigned int pool_n;
@@ -148,6 +148,25 @@ static gfp_t random_gfp(struct rnd_state *r)
 }
 
 /*
+ * gomem_alloc_node() of node, counted; and, for a named node, whether the
+ * object landed elsewhere.  That is only counted, never a failure: under
+ * fail_page_alloc the page allocator may rightly fall back to another
+ * node (KUnit's objects_are_node_local asserts the placement).
+ */
+static void *node_alloc(size_t size, gfp_t gfp, int node)
+{
+	void *p = gomem_alloc_node(size, gfp, node);
+
+	atomic_long_inc(&node_allocs);
+	if (node != NUMA_NO_NODE) {
+		atomic_long_inc(&named_allocs);
+		if (p && page_to_nid(virt_to_page(p)) != node)
+			atomic_long_inc(&elsewhere);
+	}
+	return p;
+}
+
+/*
  * One of the three single calls that allocate, by how (random): mostly
  * gomem_alloc(); an eighth gomem_zalloc(), checked to be zero before it
  * is filled, so that an object handed out dirty, or zeroed short, is
@@ -168,9 +187,7 @@ static void *random_alloc(size_t size, gfp_t gfp, u32 how)
 			atomic_long_inc(&unzeroed);
 		return p;
 	case 1:
-		atomic_long_inc(&node_allocs);
-		return gomem_alloc_node(size, gfp,
-					(int)(how / 8 % (nr_node_ids + 1)) - 1);
+		return node_alloc(size, gfp, (int)(how / 8 % (nr_node_ids + 1)) - 1);
 	default:
 		return gomem_alloc(size, gfp);
 	}
@@ -419,11 +436,12 @@ static int __init gomem_stress_init(void)
 	while (pool_n)
 		take_over();
 	kfree(w);
-	pr_info("%lu ops on %u threads, %ld allocations gave NULL, %ld broken patterns, %ld of %ld zeroed allocations not zero, %ld allocations on a node asked for, %ld objects freed by another thread, %ld hard-IRQ ops, %ld hog rounds\n",
+	pr_info("%lu ops on %u threads, %ld allocations gave NULL, %ld broken patterns, %ld of %ld zeroed allocations not zero, %ld gomem_alloc_node() calls (%ld of a named node, %ld of those placed on another), %ld objects freed by another thread, %ld hard-IRQ ops, %ld hog rounds\n",
 		min_t(unsigned long, atomic_long_read(&done_ops), ops), cpus,
 		atomic_long_read(&nulls), atomic_long_read(&broken),
 		atomic_long_read(&unzeroed), atomic_long_read(&zallocs),
-		atomic_long_read(&node_allocs), atomic_long_read(&handed),
+		atomic_long_read(&node_allocs), atomic_long_read(&named_allocs),
+		atomic_long_read(&elsewhere), atomic_long_read(&handed),
 		atomic_long_read(&timer_ops), atomic_long_read(&hog_rounds));
 	return atomic_long_read(&broken) || atomic_long_read(&unzeroed) ? -EIO : 0;
 }
