@@ -6,11 +6,12 @@
  * as slub_debug does:
  *  - a freed object is filled with POISON_FREE, and the poison is checked
  *    when the object is handed out again: a write after free shows;
- *  - every small object has a redzone of GOMEM_DEBUG_REDZONE bytes after
- *    it (the span's stride grows by that much), and everything from the
- *    end of the request to the end of the redzone is filled with
- *    SLUB_RED_ACTIVE and checked on free; a large object's redzone is the
- *    rest of its last page;
+ *  - every small object has a redzone of GOMEM_DEBUG_REDZONE bytes or more
+ *    after it (the span's stride grows by that much, and a power-of-two
+ *    size's to a multiple of the size, which keeps its objects aligned:
+ *    mcentral_stride()), and everything from the end of the request to
+ *    the end of the redzone is filled with SLUB_RED_ACTIVE and checked on
+ *    free; a large object's redzone is the rest of its last page;
  *  - every object records its request and the callers that allocated and
  *    last freed it, and every report names the object, its class and
  *    both callers;

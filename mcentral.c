@@ -131,8 +131,22 @@ static __always_inline void mcentral_unlock(struct mcentral *c,
 #define GOMEM_MCACHE_BYTES	SZ_16K
 #define GOMEM_MCACHE_MAX	(2 * GOMEM_BATCH_MAX)
 
-/* debug=1 puts a redzone of this many bytes after every small object. */
+/* debug=1 puts a redzone of at least this many bytes after every small object. */
 #define GOMEM_DEBUG_REDZONE	16
+
+/*
+ * The distance between objects of size bytes: size, and under debug=1
+ * room for a redzone after each, which must not cost an object the
+ * alignment gomem.h promises: a power of two up to a page stays aligned
+ * to its size, as kmalloc's do under slub_debug; the rest to 8.
+ */
+static unsigned int mcentral_stride(unsigned int size)
+{
+	if (!gomem_debug_checks())
+		return size;
+	return ALIGN(size + GOMEM_DEBUG_REDZONE,
+		     is_power_of_2(size) && size <= PAGE_SIZE ? size : 8);
+}
 
 /*
  * Go's divMul for objects of size bytes, checked exact at every object
@@ -246,8 +260,7 @@ static int mcentral_setup(struct mcentral *c, unsigned int spanclass,
 		c->cache_cap = 0;
 		c->stream_cap = 0;
 		c->swing_cap = 0;
-		if (gomem_debug_checks())
-			stride += GOMEM_DEBUG_REDZONE;
+		stride = mcentral_stride(stride);
 		c->npages = max(c->npages, DIV_ROUND_UP(stride, PAGE_SIZE));
 		c->nelems = c->npages * PAGE_SIZE / stride;
 		if (divmul_for(stride, c->npages * PAGE_SIZE, &c->divmul))
@@ -320,11 +333,12 @@ int mcentral_init(void)
 		 * and must differ from CACHED (all ones): one byte is enough
 		 * unless the class serves requests 254 or more bytes short.
 		 * Under debug=1 or callers=1 the tiny allocator is off, and
-		 * the smallest classes serve requests from 1 byte.
+		 * the smallest classes serve requests from 1 byte; under
+		 * debug=1 the redzone is unused too, up to a power of two's
+		 * whole size (mcentral_stride()).
 		 */
-		max_delta = gomem_classes[cls].size - smallest_request(cls);
-		if (gomem_debug_checks())
-			max_delta += GOMEM_DEBUG_REDZONE;
+		max_delta = mcentral_stride(gomem_classes[cls].size) -
+			    smallest_request(cls);
 		err = mcentral_setup(&gomem_mcentral[cls], cls, cls, MSPAN_SMALL,
 				     max_delta + 1 < 0xff ? 1 : 2);
 		if (err)

@@ -108,40 +108,10 @@ static void large_objects(struct kunit *test)
 	gomem_test_expect_baseline(test, before);
 }
 
-static void check_alignment(struct kunit *test, void *p, size_t s)
-{
-	/* Small and large: 8; tiny: 4 or 2 if that divides the size. */
-	unsigned long want = s > GOMEM_TINY_REQ_MAX ? 8 : s % 4 == 0 ? 4 :
-			     s % 2 == 0 ? 2 : 1;
-	unsigned long a = (unsigned long)p;
-
-	KUNIT_EXPECT_EQ_MSG(test, a % want, 0UL, "size %zu at %p", s, p);
-	if (is_power_of_2(s) && s <= PAGE_SIZE)
-		KUNIT_EXPECT_EQ_MSG(test, a % s, 0UL, "size %zu at %p", s, p);
-}
-
-/*
- * Objects of every size up to two pages, allocated in an order that puts
- * tiny objects at every offset of their blocks.
- */
+/* The alignment every size has (gomem.h), for each size up to two pages. */
 static void alignment(struct kunit *test)
 {
-	struct gomem_snap *before = gomem_test_snap(test);
-	unsigned int n = 2 * PAGE_SIZE, i;
-	void **p = kunit_kcalloc(test, n + 1, sizeof(void *), GFP_KERNEL);
-	size_t s;
-
-	KUNIT_ASSERT_NOT_NULL(test, p);
-	for (i = 1; i <= n; i++) {
-		/* 1, 2, 3, ... 15, then all the rest. */
-		s = i <= 15 * 15 ? (i - 1) % 15 + 1 : i;
-		p[i] = gomem_alloc(s, GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(test, p[i]);
-		check_alignment(test, p[i], s);
-	}
-	for (i = 1; i <= n; i++)
-		gomem_free(p[i]);
-	gomem_test_expect_baseline(test, before);
+	gomem_test_alignment(test);
 }
 
 static void zeroing(struct kunit *test)

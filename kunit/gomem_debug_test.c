@@ -4,7 +4,7 @@
  * free and past an object's end are caught, for small and large objects;
  * reports name the callers that allocated and freed the object; nothing
  * is cached per CPU and there is no tiny allocator; gomem_alloc_node()
- * still gives the node asked for.  (The bad-input suite
+ * still gives the node asked for, and every object its alignment.  (The bad-input suite
  * also runs under debug=1, for double frees sequential and racing.)
  */
 #include <kunit/test.h>
@@ -199,12 +199,23 @@ static void objects_asked_of_a_node_sit_there(struct kunit *test)
 	gomem_test_expect_baseline(test, before);
 }
 
+/*
+ * The redzones keep every object's alignment (gomem.h's, as kmalloc keeps
+ * its own under slub_debug): a power-of-two size up to a page stays
+ * naturally aligned, however far its redzone pushes the next object.
+ */
+static void redzones_keep_the_alignment(struct kunit *test)
+{
+	gomem_test_alignment(test);
+}
+
 static struct kunit_case debug_cases[] = {
 	KUNIT_CASE(everything_is_checked),
 	KUNIT_CASE(write_after_free),
 	KUNIT_CASE(write_past_the_end),
 	KUNIT_CASE(reports_name_the_callers),
 	KUNIT_CASE(objects_asked_of_a_node_sit_there),
+	KUNIT_CASE(redzones_keep_the_alignment),
 	{}
 };
 

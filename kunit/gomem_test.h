@@ -192,6 +192,49 @@ static inline void gomem_test_expect_baseline(struct kunit *test,
 	KUNIT_EXPECT_EQ(test, now->large_pages, before->large_pages);
 }
 
+/* p, of s bytes, has the alignment gomem.h promises for that size. */
+static inline void gomem_test_check_alignment(struct kunit *test, void *p,
+					      size_t s)
+{
+	/* Small and large: 8; tiny: 4 or 2 if that divides the size. */
+	unsigned long want = s > GOMEM_TINY_REQ_MAX ? 8 : s % 4 == 0 ? 4 :
+			     s % 2 == 0 ? 2 : 1;
+	unsigned long a = (unsigned long)p;
+
+	KUNIT_EXPECT_EQ_MSG(test, a % want, 0UL, "size %zu at %p", s, p);
+	if (is_power_of_2(s) && s <= PAGE_SIZE)
+		KUNIT_EXPECT_EQ_MSG(test, a % s, 0UL, "size %zu at %p", s, p);
+}
+
+/*
+ * Objects of every size up to two pages, all live at once, allocated in
+ * an order that puts tiny objects at every offset of their blocks, then
+ * 16 more of each power of two up to a page, so that each of those sits
+ * at several places of its spans; each checked for its alignment.
+ */
+static inline void gomem_test_alignment(struct kunit *test)
+{
+	struct gomem_snap *before = gomem_test_snap(test);
+	unsigned int n = 2 * PAGE_SIZE, more = 16 * (PAGE_SHIFT - 2), i;
+	void **p = kunit_kcalloc(test, n + 1 + more, sizeof(void *), GFP_KERNEL);
+	size_t s;
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	for (i = 1; i <= n + more; i++) {
+		/* 1, 2, 3, ... 15, then all the rest, then 8, 16, ... 16 times. */
+		if (i > n)
+			s = 8UL << (i - n - 1) / 16;
+		else
+			s = i <= 15 * 15 ? (i - 1) % 15 + 1 : i;
+		p[i] = gomem_alloc(s, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+		gomem_test_check_alignment(test, p[i], s);
+	}
+	for (i = 1; i <= n + more; i++)
+		gomem_free(p[i]);
+	gomem_test_expect_baseline(test, before);
+}
+
 /*
  * Through fail_gomem, let the next "passes" requests to the page
  * allocator through, then fail "fails" of them.
