@@ -14,7 +14,10 @@
  * on any CPU.  Sizes of 16 or more, and multiples of 8, are 8-byte
  * aligned; power-of-two sizes up to PAGE_SIZE are naturally aligned;
  * smaller objects are aligned to the largest of 8, 4 or 2 that divides
- * their size.
+ * their size.  That is less than kmalloc promises (any power of two
+ * aligned to its size, any other size to its largest power-of-two
+ * divisor): for an alignment above 8, ask for a power of two up to
+ * PAGE_SIZE.
  *
  * Freeing a pointer gomem did not hand out, freeing one twice, or freeing
  * an interior pointer is refused with an error in the kernel log and
