@@ -1061,7 +1061,7 @@ found:
 static struct kunit_case bad_cases[] = {
 	KUNIT_CASE(foreign_pointers),
 	KUNIT_CASE(interior_pointers),
-	KUNIT_CASE(double_free_and_use_after_free),
+	KUNIT_CASE_SLOW(double_free_and_use_after_free),
 	KUNIT_CASE_SLOW(racing_double_frees),
 	KUNIT_CASE_SLOW(racing_bulk_and_single_frees),
 	KUNIT_CASE(a_free_inside_the_window_wins),
@@ -1073,7 +1073,7 @@ static struct kunit_case bad_cases[] = {
 	KUNIT_CASE(bad_bulk_calls),
 	KUNIT_CASE(bulk_free_of_every_kind),
 	KUNIT_CASE(bulk_free_within_a_page),
-	KUNIT_CASE(bulk_free_of_the_same_object_twice),
+	KUNIT_CASE_SLOW(bulk_free_of_the_same_object_twice),
 	KUNIT_CASE(caught_under_the_lock),
 	KUNIT_CASE(frees_past_the_counted_sections),
 	{}

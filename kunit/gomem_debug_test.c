@@ -215,7 +215,7 @@ static struct kunit_case debug_cases[] = {
 	KUNIT_CASE(write_past_the_end),
 	KUNIT_CASE(reports_name_the_callers),
 	KUNIT_CASE(objects_asked_of_a_node_sit_there),
-	KUNIT_CASE(redzones_keep_the_alignment),
+	KUNIT_CASE_SLOW(redzones_keep_the_alignment),
 	{}
 };
 
