@@ -4,8 +4,9 @@
  * free and past an object's end are caught, for small and large objects;
  * reports name the callers that allocated and freed the object; nothing
  * is cached per CPU and there is no tiny allocator; gomem_alloc_node()
- * still gives the node asked for, and every object its alignment.  (The bad-input suite
- * also runs under debug=1, for double frees sequential and racing.)
+ * still gives the node asked for, and every object keeps its alignment.
+ * (The bad-input suite also runs under debug=1, for double frees
+ * sequential and racing.)
  */
 #include <kunit/test.h>
 #include <linux/module.h>
@@ -163,10 +164,11 @@ static void reports_name_the_callers(struct kunit *test)
 }
 
 /*
- * gomem_alloc_node() gives node's memory under debug=1 too, whichever
- * node the calling CPU is on, for sizes that are tiny, small and large
- * without debug; these paths once served the caller's node whatever the
- * call asked for.
+ * gomem_alloc_node() gives node's memory under debug=1 too, asked of
+ * every node with memory from whichever CPU the case runs on, so that at
+ * least one node is another than the CPU's; for sizes that are tiny,
+ * small and large without debug.  These paths once served the caller's
+ * node whatever the call asked for.
  */
 static void objects_asked_of_a_node_sit_there(struct kunit *test)
 {
