@@ -647,18 +647,7 @@ static void objects_are_node_local(struct kunit *test)
 					gomem_free(p[i]);
 			}
 			gomem_test_pin(test, cpu);
-			for (i = 0; i < NUMA_N; i++) {
-				p[i] = gomem_alloc_node(sz, GFP_KERNEL, far);
-				KUNIT_ASSERT_NOT_NULL(test, p[i]);
-				gomem_test_fill(p[i], sz);
-			}
-			KUNIT_EXPECT_EQ_MSG(test, gomem_test_on_node(p, NUMA_N, far), NUMA_N,
-					    "size %zu, node %d", sz, far);
-			for (i = 0; i < NUMA_N; i++) {
-				KUNIT_EXPECT_EQ(test, gomem_test_check(p[i], sz),
-						sz);
-				gomem_free(p[i]);
-			}
+			gomem_test_expect_node(test, p, NUMA_N, sz, far);
 		}
 	}
 	gomem_test_unpin();

@@ -174,9 +174,8 @@ static void objects_asked_of_a_node_sit_there(struct kunit *test)
 {
 	static const size_t sizes[] = { 3, 64, 4096, 40 * SZ_1K };
 	struct gomem_snap *before = gomem_test_snap(test);
-	unsigned int i, k, nodes = 0;
+	unsigned int k, nodes = 0;
 	void *p[16];
-	const unsigned int n = ARRAY_SIZE(p);
 	int node;
 
 	for_each_node_state(node, N_MEMORY)
@@ -184,19 +183,8 @@ static void objects_asked_of_a_node_sit_there(struct kunit *test)
 	if (nodes < 2)
 		kunit_skip(test, "needs two nodes with memory");
 	for_each_node_state(node, N_MEMORY) {
-		for (k = 0; k < ARRAY_SIZE(sizes); k++) {
-			for (i = 0; i < n; i++) {
-				p[i] = gomem_alloc_node(sizes[k], GFP_KERNEL, node);
-				KUNIT_ASSERT_NOT_NULL(test, p[i]);
-				gomem_test_fill(p[i], sizes[k]);
-			}
-			KUNIT_EXPECT_EQ_MSG(test, gomem_test_on_node(p, n, node), n,
-					    "size %zu, node %d", sizes[k], node);
-			for (i = 0; i < n; i++) {
-				KUNIT_EXPECT_EQ(test, gomem_test_check(p[i], sizes[k]), sizes[k]);
-				gomem_free(p[i]);
-			}
-		}
+		for (k = 0; k < ARRAY_SIZE(sizes); k++)
+			gomem_test_expect_node(test, p, ARRAY_SIZE(p), sizes[k], node);
 	}
 	gomem_test_expect_baseline(test, before);
 }

@@ -101,6 +101,28 @@ static inline unsigned int gomem_test_on_node(void *const *p, unsigned int n,
 	return k;
 }
 
+/*
+ * n objects of size asked of node with gomem_alloc_node() into p: every
+ * one must sit on node and keep its pattern; then freed.
+ */
+static inline void gomem_test_expect_node(struct kunit *test, void **p,
+					  unsigned int n, size_t size, int node)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		p[i] = gomem_alloc_node(size, GFP_KERNEL, node);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+		gomem_test_fill(p[i], size);
+	}
+	KUNIT_EXPECT_EQ_MSG(test, gomem_test_on_node(p, n, node), n,
+			    "size %zu, node %d", size, node);
+	for (i = 0; i < n; i++) {
+		KUNIT_EXPECT_EQ(test, gomem_test_check(p[i], size), size);
+		gomem_free(p[i]);
+	}
+}
+
 /* Run the calling test on one CPU, or anywhere again. */
 static inline void gomem_test_pin(struct kunit *test, unsigned int cpu)
 {
