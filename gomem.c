@@ -1143,40 +1143,58 @@ void gomem_unhold(struct mspan *s, unsigned int i, unsigned int st)
 EXPORT_SYMBOL_IF_KUNIT(gomem_unhold);
 
 /*
+ * Zero the bytes of the object at p from its new request to its usable
+ * size, held (gomem_hold()) so that no free and no new owner can come in
+ * between.  Through KASAN's marks: they may cover the old request's end.
+ */
+static void gomem_zero_spare(const void *p, size_t new, size_t usable)
+{
+	kasan_disable_current();
+	memset((void *)p + new, 0, usable - new);
+	kasan_enable_current();
+}
+
+/*
  * Change the recorded request of the small or large object at p from old
- * to new bytes, where it stays: gomem_lookup() found it live in s (a
- * small one at index i, in state st), and the RCU section of the lookup
+ * to new bytes, where it stays, and with zero, zero the bytes past the
+ * new request: gomem_lookup() found it live in s (a small one at index
+ * i, in state st, of usable bytes), and the RCU section of the lookup
  * still holds, so s is still a span.  The caller owns the object, but a
  * free of it on another CPU (the caller's bug) may claim it at any
- * moment, and its state or its span are then no longer the caller's to
- * write: they may be in a CPU's cache, or handed out again.  So a small
- * object's new state replaces st by compare-and-exchange, and a large
- * span is held (gomem_hold()) while its request changes, which fails the
- * free's claim; each way one of the two calls is refused.
- * (Not if the free, and an allocation that got the same object (of the
- * same request, for a small one), both fall between the lookup and the
- * exchange: the new owner's request is then recorded as new, as a stale
- * pointer would have it.)  Returns false if the free won.  Otherwise
- * *charge is what the class's bytes change by, for the caller to count
- * once out of the RCU section (where the mcache lock may sleep, under
- * PREEMPT_RT).
+ * moment, and its state, its span and its bytes are then no longer the
+ * caller's to write: they may be in a CPU's cache, or handed out again.
+ * So a small object's new state replaces st by compare-and-exchange, and
+ * an object is held while its bytes are zeroed, and a large span while
+ * its request changes, which fails the free's claim; each way one of the
+ * two calls is refused.  (Not if the free, and an allocation that got
+ * the same object (of the same request, for a small one), both fall
+ * between the lookup and the exchange: the new owner's request is then
+ * recorded as new, as a stale pointer would have it.)  Returns false if
+ * the free won.  Otherwise *charge is what the class's bytes change by,
+ * for the caller to count once out of the RCU section (where the mcache
+ * lock may sleep, under PREEMPT_RT).
  */
-static bool gomem_resize(struct mspan *s, unsigned int i, unsigned int st,
-			 size_t old, size_t new, s64 *charge)
+static bool gomem_resize(const void *p, struct mspan *s, unsigned int i,
+			 unsigned int st, size_t old, size_t new, size_t usable,
+			 bool zero, s64 *charge)
 {
-	if (s->kind == MSPAN_SMALL) {
-		/* The state falls by as much as the request grows. */
-		if (!mspan_swap_state_as(s, i, st, s->size - new + 1,
-					 s->state_width))
+	bool small = s->kind == MSPAN_SMALL;
+	/* A small object's state falls by as much as its request grows. */
+	unsigned int to = small ? s->size - new + 1 : st;
+
+	if (small && !zero) {
+		if (!mspan_swap_state_as(s, i, st, to, s->state_width))
 			return false;
-		*charge = (s64)old - (s64)new;
-		return true;
+	} else {
+		if (!gomem_hold(s, i, st))
+			return false;
+		if (zero)
+			gomem_zero_spare(p, new, usable);
+		if (!small)
+			s->req = new;
+		gomem_unhold(s, i, to);
 	}
-	if (!gomem_hold(s, i, st))
-		return false;
-	s->req = new;
-	gomem_unhold(s, i, st);
-	*charge = (s64)new - (s64)old;
+	*charge = small ? (s64)old - (s64)new : (s64)new - (s64)old;
 	return true;
 }
 
@@ -1184,14 +1202,17 @@ static bool gomem_resize(struct mspan *s, unsigned int i, unsigned int st,
  * krealloc()'s contract: the contents up to min(usable size, new size)
  * are kept, since gomem_size() let the caller write every usable byte,
  * and only __GFP_ZERO or init_on_alloc zero anything: the bytes a move
- * adds past the old usable size.
+ * adds past the old usable size, and when the object stays, its bytes
+ * past the new size, as 6.12's krealloc() zeroes them (6.1's did not):
+ * a later realloc with __GFP_ZERO that grows in place then finds them
+ * zero, as it promises.
  */
 void *gomem_realloc(const void *p, size_t new_size, gfp_t flags)
 {
 	unsigned long addr = (unsigned long)p;
 	unsigned int i = 0, st = 0, cls = 0;
 	size_t old = 0, usable = 0, copy;
-	bool stay, tiny = false;
+	bool stay, zero, tiny = false;
 	struct mspan *s;
 	s64 charge = 0;
 	u32 seen = 0;
@@ -1217,14 +1238,22 @@ void *gomem_realloc(const void *p, size_t new_size, gfp_t flags)
 	/*
 	 * Stay put if a fresh object of the new size would have the same
 	 * usable size, so that the waste bound still holds after; every
-	 * byte stays as it is.  debug=1 always moves, so that a stale
-	 * pointer to the old place shows, and so does callers=1, so that
-	 * the new object's record names this call.
+	 * byte up to the new size stays as it is.  debug=1 moves unless
+	 * the size stays the same, so that a stale pointer to the old place
+	 * shows, and so does callers=1, so that the new object's record
+	 * names this call.
 	 */
 	stay = old && gomem_usable_for(new_size) == usable &&
 	       (!gomem_debug() || new_size == old);
-	if (stay && new_size != old) {
-		if (gomem_resize(s, i, st, old, new_size, &charge))
+	/*
+	 * Past the request, a tiny object has no bytes, and under debug=1 a
+	 * small or large one has its redzone, not the caller's to zero.
+	 */
+	zero = stay && new_size < usable && want_init_on_alloc(flags) &&
+	       !gomem_debug_checks();
+	if (stay && (new_size != old || zero)) {
+		if (gomem_resize(p, s, i, st, old, new_size, usable, zero,
+				 &charge))
 			gomem_kasan_alloc(p, new_size, usable);
 		else
 			old = 0;

@@ -205,9 +205,10 @@ static void init_on_alloc_and_free(struct kunit *test)
 		}
 
 		/*
-		 * realloc in place keeps every byte, as krealloc() does:
-		 * the caller may have written all of gomem_size(), and
-		 * neither policy asks for bytes it still owns to be zeroed.
+		 * realloc in place keeps every byte up to the new size, as
+		 * krealloc() does: the caller may have written all of
+		 * gomem_size().  Past the new size, init_on_alloc zeroes
+		 * the spare bytes, as 6.12's krealloc() does.
 		 */
 		gomem_test_set(q, 0xa5, usable);
 		KUNIT_ASSERT_PTR_EQ(test, gomem_realloc(q, usable, GFP_KERNEL), q);
@@ -215,8 +216,11 @@ static void init_on_alloc_and_free(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, gomem_test_first_not(q + sizes[i], 0xa5, n),
 				    n, "grown in place, size %zu", sizes[i]);
 		KUNIT_ASSERT_PTR_EQ(test, gomem_realloc(q, usable - 3, GFP_KERNEL), q);
-		KUNIT_EXPECT_EQ_MSG(test, gomem_test_first_not(q + usable - 3, 0xa5, 3), 3UL,
-				    "shrunk in place, size %zu", sizes[i]);
+		KUNIT_EXPECT_EQ_MSG(test, gomem_test_first_not(q, 0xa5, usable - 3),
+				    usable - 3, "shrunk in place, size %zu", sizes[i]);
+		KUNIT_EXPECT_EQ_MSG(test, gomem_test_first_not(q + usable - 3,
+							       on_alloc ? 0 : 0xa5, 3),
+				    3UL, "past the size shrunk in place, size %zu", sizes[i]);
 		gomem_free(q);
 		gomem_drain();
 	}
@@ -393,6 +397,51 @@ static void realloc_keeps_every_usable_byte(struct kunit *test)
 			KUNIT_EXPECT_EQ_MSG(test, gomem_test_moved(q, p, min(usable, to)),
 					    min(usable, to), "%zu (usable %zu) -> %zu",
 					    sizes[i], usable, to);
+			gomem_free(q);
+		}
+	}
+	gomem_test_expect_baseline(test, before);
+}
+
+/*
+ * krealloc()'s promise for __GFP_ZERO, from 6.12: if every call for an
+ * object asks for it, the bytes past the size asked for read as zero
+ * whenever a later realloc grows in place over them.  So a realloc
+ * that stays zeroes its bytes past the new size when __GFP_ZERO or
+ * init_on_alloc asks, and keeps them otherwise; the bytes up to the
+ * new size it always keeps.  Each size is shrunk in place by 3 bytes,
+ * the whole of gomem_size() dirtied first, then grown back.
+ */
+static void realloc_in_place_zeroes_the_spare(struct kunit *test)
+{
+	static const size_t sizes[] = { 20, 100, 1000, 4096, 5000, 40 * SZ_1K + 1 };
+	bool on_alloc = want_init_on_alloc(GFP_KERNEL);
+	struct gomem_snap *before = gomem_test_snap(test);
+	size_t usable, to;
+	unsigned int i, j;
+	gfp_t gfp;
+	u8 *p, *q;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		for (j = 0; j < 2; j++) {
+			gfp = GFP_KERNEL | (j ? __GFP_ZERO : 0);
+			p = gomem_alloc(sizes[i], gfp);
+			KUNIT_ASSERT_NOT_NULL(test, p);
+			usable = gomem_size(p);
+			gomem_test_fill(p, usable);
+			to = usable - 3;
+			q = gomem_realloc(p, to, gfp);
+			KUNIT_ASSERT_PTR_EQ_MSG(test, q, p, "%zu shrunk to %zu", sizes[i], to);
+			q = gomem_realloc(q, usable, gfp);
+			KUNIT_ASSERT_PTR_EQ_MSG(test, q, p, "%zu grown to %zu", sizes[i], usable);
+			KUNIT_EXPECT_EQ_MSG(test, gomem_test_check(q, to), to,
+					    "size %zu, gfp %pGg", sizes[i], &gfp);
+			if (j || on_alloc)
+				KUNIT_EXPECT_EQ_MSG(test, gomem_test_first_not(q + to, 0, 3), 3UL,
+						    "size %zu, gfp %pGg", sizes[i], &gfp);
+			else
+				KUNIT_EXPECT_EQ_MSG(test, gomem_test_check(q, usable), usable,
+						    "size %zu, gfp %pGg", sizes[i], &gfp);
 			gomem_free(q);
 		}
 	}
@@ -828,6 +877,7 @@ static struct kunit_case api_cases[] = {
 	KUNIT_CASE(realloc_moves_and_stays),
 	KUNIT_CASE(realloc_copies_only_what_fits),
 	KUNIT_CASE(realloc_keeps_every_usable_byte),
+	KUNIT_CASE(realloc_in_place_zeroes_the_spare),
 	KUNIT_CASE(a_borrowed_object_is_its_lenders),
 	KUNIT_CASE(large_free_zeroes_with_irqs_on),
 	KUNIT_CASE(bulk),

@@ -340,7 +340,9 @@ static void racing_bulk_and_single_frees(struct kunit *test)
 /*
  * A realloc that stays in place and a free of the same object, at the
  * same moment: this test on CPU 0 reallocs to a byte less, which keeps
- * every kind's usable size, while the kthread on CPU 1 frees.  The two
+ * every kind's usable size (every other round with __GFP_ZERO, which
+ * holds the object while it zeroes the byte past the new size), while
+ * the kthread on CPU 1 frees.  The two
  * calls either follow one another, or one of them is refused; in no
  * order does the realloc record a request in an object the free has
  * already claimed (it did: the object was then live in a CPU's cache,
@@ -372,7 +374,8 @@ static void racing_realloc_and_free(struct kunit *test)
 				break;
 			n = gomem_test_reports();
 			atomic_set_release(&r->go, ++go);
-			q = gomem_realloc(r->p, sizes[k] - 1, GFP_KERNEL);
+			q = gomem_realloc(r->p, sizes[k] - 1,
+					  GFP_KERNEL | (i & 1 ? __GFP_ZERO : 0));
 			while (atomic_read_acquire(&r->done) != go)
 				cpu_relax();
 			got = gomem_test_reports() - n;
