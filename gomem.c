@@ -762,8 +762,14 @@ static __always_inline void *gomem_alloc_node_ip(size_t size, gfp_t flags,
 		gomem_count_failure();
 		return NULL;
 	}
-	/* As kmalloc_node(): a node that is not online means any node. */
-	if (node == numa_mem_id() || !node_online(node))
+	/*
+	 * As kmalloc_node(): a node that is not online means any node, and
+	 * one without memory the nearest that has, whose pages it would get.
+	 */
+	if (!node_online(node))
+		return gomem_alloc_untraced(size, flags, ip);
+	node = mheap_memory_node(node);
+	if (node == gomem_home_node())
 		return gomem_alloc_untraced(size, flags, ip);
 	return gomem_alloc_remote(size, flags, node, ip);
 }

@@ -604,6 +604,18 @@ unsigned long mheap_block_alloc(unsigned int n, int node, gfp_t gfp);
 void mheap_block_free(unsigned long base, unsigned int n);
 unsigned long mheap_scavenge(unsigned long keep);
 unsigned long mheap_keep_room(void);
+int mheap_nearest_memory(int node);
+
+/*
+ * The node whose pages a request for node's get: node, or if it has no
+ * memory, the nearest that has, where the page allocator falls back to
+ * first.  gomem lists a span by its pages' node, so a span grown for a
+ * memoryless node would be found by nobody who asks for that node.
+ */
+static inline int mheap_memory_node(int node)
+{
+	return node_state(node, N_MEMORY) ? node : mheap_nearest_memory(node);
+}
 
 /* mspan.c: spans and their pages */
 int mspan_init(void);
@@ -848,12 +860,28 @@ void reclaim_init(void);
 void reclaim_exit(void);
 
 /*
+ * The node this CPU's allocations come from, and whose spans its stacks
+ * hold (mcache.c): its own, or, if its node has no memory, the nearest
+ * that has (mheap_memory_node()).  Not numa_mem_id(), which on x86 names
+ * a memoryless node itself: its spans would all be another node's, so
+ * every refill grew a span and every free went home as a foreign one.
+ * Read without preemption off, as numa_mem_id() is: a task that moves
+ * on asks for the node of the CPU it ran on, which is only less local.
+ */
+DECLARE_PER_CPU(int, gomem_home);
+
+static __always_inline int gomem_home_node(void)
+{
+	return raw_cpu_read(gomem_home);
+}
+
+/*
  * Is s of another node than this CPU's, whose stacks do not take its
  * objects?  Never on one node, where the static key is off.
  */
 static __always_inline bool mcache_foreign(const struct mspan *s)
 {
-	return static_branch_unlikely(&gomem_numa_key) && s->node != numa_mem_id();
+	return static_branch_unlikely(&gomem_numa_key) && s->node != gomem_home_node();
 }
 
 /*

@@ -53,11 +53,14 @@
  * goes offline, by the shrinker (reclaim.c), and at unload.
  *
  * On a machine of several nodes, a CPU's stacks hold only objects of its
- * own node's spans, so that what it allocates is local: its refills come
- * from its node's spans (mcentral.c), and a free of another node's object
+ * home node's spans, so that what it allocates is local: its refills come
+ * from that node's spans (mcentral.c), and a free of another node's object
  * does not land on a stack but in a small per-CPU buffer, sent home in
  * batches of one lock round trip per class (mcache_put_away()).  On one
- * node the check is a static key, off.
+ * node the check is a static key, off.  A CPU's home is its own node, or
+ * if that has no memory, the nearest that has (gomem_home_node()); it is
+ * set before the CPU first runs and again whenever memory comes online
+ * or goes offline.
  *
  * The per-CPU statistics live here too, updated in the same
  * interrupt-disabled sections as the stacks they describe, and summed
@@ -69,6 +72,7 @@
 #include <linux/slab.h>
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
+#include <linux/memory.h>
 #include <linux/workqueue.h>
 #include <linux/sizes.h>
 
@@ -77,6 +81,12 @@
 DEFINE_PER_CPU(struct mcache *, gomem_mcache);
 DEFINE_PER_CPU(local_lock_t, gomem_mcache_lock) = INIT_LOCAL_LOCK(gomem_mcache_lock);
 DEFINE_STATIC_KEY_FALSE(gomem_numa_key);
+/*
+ * Not DEFINE_PER_CPU_READ_MOSTLY(): a module's loader makes only its
+ * .data..percpu section per CPU, and a write to the read-mostly one
+ * through per_cpu() faulted at load.
+ */
+DEFINE_PER_CPU(int, gomem_home);
 
 /*
  * cpu's mcache, or NULL if cpu has never been online: for the readers on
@@ -258,7 +268,7 @@ void mcache_make_room(struct mcache *c, unsigned int cls, void *p,
 	cap = grown_cap(cls, slot->cap, slot->flushes, slot->swings);
 	if (cap > slot->cap)
 		stack = gomem_meta_alloc(stack_bytes(cap), GFP_ATOMIC | __GFP_NOWARN |
-					 __GFP_NOMEMALLOC, numa_mem_id());
+					 __GFP_NOMEMALLOC, gomem_home_node());
 	stack = stack_install(c, cls, stack, cap, &spare);
 	gomem_meta_free(stack, stack_bytes(spare));
 	if (slot->n == slot->cap && slot->cap) {
@@ -370,7 +380,7 @@ bool mcache_refill(unsigned int cls, gfp_t gfp, struct gomem_obj *first,
 		if (grown_cap(cls, cap, streak, swings) > cap) {
 			cap = grown_cap(cls, cap, streak, swings);
 			stack = gomem_meta_alloc(stack_bytes(cap), gomem_inherit_gfp(gfp),
-						 numa_mem_id());
+						 gomem_home_node());
 			/* No stack to be had: one object will do, if wanted. */
 			if (!stack && cap == first_cap(cls))
 				return first && mcache_first(cls, gfp, first);
@@ -528,15 +538,47 @@ unsigned long mcache_cached_bytes(void)
 }
 EXPORT_SYMBOL_IF_KUNIT(mcache_cached_bytes);
 
+/* cpu's home node (gomem_home_node()), as the nodes' memory is now. */
+static void mcache_set_home(unsigned int cpu)
+{
+	WRITE_ONCE(per_cpu(gomem_home, cpu), mheap_memory_node(cpu_to_node(cpu)));
+}
+
 /*
- * CPU hotplug, before cpu first runs: its mcache, on its node.  It stays
- * when cpu goes offline, drained, with the statistics of what cpu did,
- * so that a CPU that was never online costs nothing but a pointer.
+ * Memory hotplug: a node that gains its first memory becomes its CPUs'
+ * home, and one that loses its last stops being it.  The node states
+ * have changed by the time this is told (MEM_ONLINE, MEM_OFFLINE), and
+ * the hotplug holds the CPU-hotplug lock, so mcache_cpu_prepare() does
+ * not run meanwhile.  A CPU that reads its old home a moment longer
+ * only allocates less locally: its stacks' objects of the old home's
+ * spans are foreign once it reads the new one, and go home when freed.
+ */
+static int mcache_memory_event(struct notifier_block *nb, unsigned long action,
+			       void *arg)
+{
+	unsigned int cpu;
+
+	if (action == MEM_ONLINE || action == MEM_OFFLINE)
+		for_each_possible_cpu(cpu)
+			mcache_set_home(cpu);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block mcache_memory_nb = {
+	.notifier_call = mcache_memory_event,
+};
+
+/*
+ * CPU hotplug, before cpu first runs: its home node, and its mcache, on
+ * its node.  The mcache stays when cpu goes offline, drained, with the
+ * statistics of what cpu did, so that a CPU that was never online costs
+ * nothing but a pointer.
  */
 static int mcache_cpu_prepare(unsigned int cpu)
 {
 	struct mcache *c;
 
+	mcache_set_home(cpu);
 	if (per_cpu(gomem_mcache, cpu))
 		return 0;
 	c = gomem_meta_alloc(sizeof(*c), GFP_KERNEL, cpu_to_node(cpu));
@@ -621,18 +663,26 @@ int mcache_init(void)
 	mcache_drain_wq = alloc_workqueue("gomem_drain", WQ_MEM_RECLAIM, 0);
 	if (!mcache_drain_wq)
 		return -ENOMEM;
-	for_each_possible_cpu(cpu)
+	for_each_possible_cpu(cpu) {
 		INIT_WORK(per_cpu_ptr(&mcache_drain_work, cpu), mcache_drain_local);
+		mcache_set_home(cpu);
+	}
+	ret = register_memory_notifier(&mcache_memory_nb);
+	if (ret)
+		goto out_wq;
 	/* Calls mcache_cpu_prepare() for every online CPU, and undoes it. */
 	ret = cpuhp_setup_state(CPUHP_BP_PREPARE_DYN, "gomem:mcache",
 				mcache_cpu_prepare, mcache_cpu_dead);
 	if (ret < 0) {
 		mcache_free();
-		destroy_workqueue(mcache_drain_wq);
-		return ret;
+		unregister_memory_notifier(&mcache_memory_nb);
+		goto out_wq;
 	}
 	mcache_hp_state = ret;
 	return 0;
+out_wq:
+	destroy_workqueue(mcache_drain_wq);
+	return ret;
 }
 
 /* Unload: drain every CPU; the statistics stay until mcache_free(). */
@@ -641,6 +691,7 @@ void mcache_exit(void)
 	unsigned int cpu;
 
 	cpuhp_remove_state_nocalls(mcache_hp_state);
+	unregister_memory_notifier(&mcache_memory_nb);
 	destroy_workqueue(mcache_drain_wq);
 	for_each_possible_cpu(cpu)
 		mcache_cpu_dead(cpu);

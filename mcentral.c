@@ -591,7 +591,7 @@ unsigned int mcentral_get(struct mcentral *c, struct gomem_obj *objs,
 			  unsigned int n, gfp_t gfp, int node)
 {
 	if (node == NUMA_NO_NODE)
-		node = numa_mem_id();
+		node = gomem_home_node();
 	/*
 	 * The width tested once, as by mcentral_put(): measured, batches
 	 * of 8 B to 32 KiB took 2 to 4 fewer instructions an allocation.
@@ -616,7 +616,7 @@ EXPORT_SYMBOL_IF_KUNIT(mcentral_get);
 unsigned int mcentral_get_live(struct mcentral *c, void **ptrs, size_t req,
 			       unsigned int n, gfp_t gfp)
 {
-	int node = numa_mem_id();
+	int node = gomem_home_node();
 
 	if (c->state_width == 1)
 		return mcentral_get_as(c, NULL, ptrs, req, n, gfp, node, 1);

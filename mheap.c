@@ -489,7 +489,7 @@ unsigned long mheap_pages_alloc(unsigned int n, int node, gfp_t gfp, bool *whole
 	unsigned long base;
 
 	if (node == NUMA_NO_NODE)
-		node = numa_mem_id();
+		node = gomem_home_node();
 	base = pool_get(node, n);
 	if (!base && take_kept(n))
 		base = pool_get(node, n);
@@ -689,6 +689,22 @@ int mheap_init(void)
 	gomem_mheap.surplus = mheap_surplus();
 	return 0;
 }
+
+/*
+ * The node with memory nearest to node, which has none, by
+ * node_distance() (the order of node's zonelist); node itself if no
+ * node has memory, which cannot be while the kernel runs.
+ */
+int mheap_nearest_memory(int node)
+{
+	int n, best = node;
+
+	for_each_node_state(n, N_MEMORY)
+		if (best == node || node_distance(node, n) < node_distance(node, best))
+			best = n;
+	return best;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_nearest_memory);
 
 /* Unload: every span is gone (mspan_exit()), so the pools hold every page left. */
 void mheap_exit(void)

@@ -291,7 +291,7 @@ static __always_inline unsigned int alloc_large(size_t size, int node, gfp_t gfp
 
 	/* Not under debug=1, whose spans carry their own records. */
 	if (!gomem_debug()) {
-		near = node == NUMA_NO_NODE ? numa_mem_id() : node;
+		near = node == NUMA_NO_NODE ? gomem_home_node() : node;
 		got = n == 1 ? !!(spans[0] = mcentral_reuse_large(npages, near)) :
 		      mcentral_reuse_large_bulk(npages, near, spans, n);
 	}

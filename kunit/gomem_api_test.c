@@ -652,6 +652,15 @@ static unsigned int alloc_on(struct kunit *test, void **p, size_t size, int node
 }
 
 /*
+ * The node whose memory cpu's allocations get: its own, or if that has
+ * none, the nearest that has.
+ */
+static int home_of(unsigned int cpu)
+{
+	return mheap_memory_node(cpu_to_node(cpu));
+}
+
+/*
  * On two nodes: what a CPU allocates sits on its own node, at least 99%
  * of it, for tiny, small and large sizes, even after another node's CPU
  * freed its objects (they go home, not into that CPU's cache); what
@@ -668,13 +677,13 @@ static void objects_are_node_local(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	for_each_online_cpu(cpu) {
-		node = cpu_to_mem(cpu);
+		node = home_of(cpu);
 		for_each_online_cpu(other)
-			if (cpu_to_mem(other) != node)
+			if (home_of(other) != node)
 				break;
 		if (other >= nr_cpu_ids)
 			kunit_skip(test, "needs CPUs on two nodes with memory");
-		far = cpu_to_mem(other);
+		far = home_of(other);
 		for (k = 0; k < ARRAY_SIZE(numa_sizes); k++) {
 			sz = numa_sizes[k];
 			for (round = 0; round < 2; round++) {
@@ -706,6 +715,77 @@ static void objects_are_node_local(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&gomem_reports[GOMEM_BAD_NODE]), 2);
 	gomem_drain();
 	gomem_test_expect_baseline(test, before);
+}
+
+/* Spans class cls grew by since grown, NUMA_MEMLESS_ROUNDS rounds ago. */
+#define NUMA_MEMLESS_ROUNDS	4
+static unsigned long grown_since(unsigned int cls, unsigned long grown)
+{
+	return READ_ONCE(gomem_mcentral[cls].nr_grown) - grown;
+}
+
+/*
+ * A node with CPUs but no memory, which x86 names as its CPUs' own
+ * (numa_mem_id()): what they allocate, and what gomem_alloc_node() asks
+ * of that node, sits on the nearest node with memory, and comes from
+ * spans that are used again.  It did not: every refill on such a CPU,
+ * and every request for the node, grew a span of its own (the spans
+ * were listed on the node their pages came from, where nobody asking
+ * for the memoryless node looked), 128 of them a round.
+ */
+static void memoryless_nodes_get_the_nearest_memory(struct kunit *test)
+{
+	void **p = kunit_kcalloc(test, NUMA_N, sizeof(void *), GFP_KERNEL);
+	unsigned int cls = gomem_size_class(64), i, round, cpu;
+	int none, near, n;
+	unsigned long grown;
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	for_each_online_node(none)
+		if (!node_state(none, N_MEMORY))
+			break;
+	if (none >= MAX_NUMNODES)
+		kunit_skip(test, "needs a node without memory");
+	near = mheap_memory_node(none);
+	KUNIT_ASSERT_TRUE(test, node_state(near, N_MEMORY));
+	for_each_node_state(n, N_MEMORY)
+		KUNIT_EXPECT_GE_MSG(test, node_distance(none, n), node_distance(none, near),
+				    "node %d, nearer than %d to %d", n, near, none);
+
+	grown = READ_ONCE(gomem_mcentral[cls].nr_grown);
+	for (round = 0; round < NUMA_MEMLESS_ROUNDS; round++) {
+		for (i = 0; i < NUMA_N; i++) {
+			p[i] = gomem_alloc_node(64, GFP_KERNEL, none);
+			KUNIT_ASSERT_NOT_NULL(test, p[i]);
+		}
+		KUNIT_EXPECT_EQ_MSG(test, gomem_test_on_node(p, NUMA_N, near), NUMA_N,
+				    "asked of node %d", none);
+		for (i = 0; i < NUMA_N; i++)
+			gomem_free(p[i]);
+	}
+	kunit_info(test, "node %d: %lu spans grown for what was asked of it\n",
+		   none, grown_since(cls, grown));
+	KUNIT_EXPECT_LE_MSG(test, grown_since(cls, grown), 4UL,
+			    "asked of node %d", none);
+
+	for_each_online_cpu(cpu) {
+		if (cpu_to_node(cpu) != none)
+			continue;
+		gomem_test_pin(test, cpu);
+		grown = READ_ONCE(gomem_mcentral[cls].nr_grown);
+		for (round = 0; round < NUMA_MEMLESS_ROUNDS; round++) {
+			KUNIT_EXPECT_EQ_MSG(test, alloc_on(test, p, 64, near), NUMA_N,
+					    "CPU %u of node %d", cpu, none);
+			for (i = 0; i < NUMA_N; i++)
+				gomem_free(p[i]);
+		}
+		kunit_info(test, "CPU %u of node %d: %lu spans grown\n", cpu, none,
+			   grown_since(cls, grown));
+		KUNIT_EXPECT_LE_MSG(test, grown_since(cls, grown), 4UL,
+				    "CPU %u of node %d", cpu, none);
+	}
+	gomem_test_unpin();
+	gomem_drain();
 }
 
 /*
@@ -885,6 +965,7 @@ static struct kunit_case api_cases[] = {
 	KUNIT_CASE(bulk_of_small_objects_is_all_or_none),
 	KUNIT_CASE_SLOW(no_overlap_under_churn),
 	KUNIT_CASE(objects_are_node_local),
+	KUNIT_CASE(memoryless_nodes_get_the_nearest_memory),
 	KUNIT_CASE(every_page_comes_back),
 	KUNIT_CASE(tracepoint_probes_turn_the_hooks_on_and_off),
 	{}

@@ -895,7 +895,8 @@ static void kept_large_spans_stay_on_their_node(struct kunit *test)
 	void *p;
 
 	gomem_test_no_reserve();
-	node = numa_mem_id();
+	/* This CPU's node may have no memory: then the one it takes. */
+	node = mheap_memory_node(numa_mem_id());
 	for_each_node_state(other, N_MEMORY)
 		if (other != node)
 			break;

@@ -6,13 +6,16 @@
 # and a task on node 1 then asks for more than node 1 had before, so that
 # some of gomem's pages must come from the new memory.  Every allocation
 # succeeds, the objects keep their patterns, and every page goes back.
-# Skipped unless vm-run offered the DIMM.
+# If node 1 had CPUs but no memory before (vm-run --memoryless), its
+# CPUs took the nearest node's memory until now; gomem looks again when
+# memory comes online, so their small objects now come from node 1,
+# which is the new memory.  Skipped unless vm-run offered the DIMM.
 . "$(dirname "$0")/ktap_helpers.sh"
 
 MEM=/sys/devices/system/memory
-ktap_plan 7
+ktap_plan 8
 if [ ! -e "$GOMEM_DIR/hotplug" ] || [ ! -d /sys/devices/system/node/node1 ]; then
-	for t in insmod added allocated reached rmmod pages splats; do
+	for t in insmod added allocated reached home rmmod pages splats; do
 		ktap_skip "$t" "needs vm-run --hotplug-mem SIZE@1 and two nodes"
 	done
 	ktap_finished
@@ -43,10 +46,23 @@ count=$((free1 / 1024 + 64))
 taskset 2 insmod "$GOMEM_DIR/selftests/gomem_pattern.ko" sizes=1048576 \
 	count=$count where=1
 ktap_expect_eq "$count MiB allocated on node 1" $? 0
-top=$(dmesg | sed -n 's/.*gomem_pattern: objects reach pfn \([0-9]*\).*/\1/p')
+reach() { dmesg | sed -n 's/.*gomem_pattern: objects reach pfn \([0-9]*\).*/\1/p' | tail -n 1; }
+top=$(reach)
 echo "# objects reach pfn $top; the new memory starts at pfn $start_pfn"
 ktap_check "some of them in the new memory" test "${top:-0}" -ge "$start_pfn"
 rmmod gomem_pattern
+if [ "$free1" = 0 ]; then
+	taskset 2 insmod "$GOMEM_DIR/selftests/gomem_pattern.ko" sizes=64 \
+		count=4096 where=1
+	top=$(reach)
+	echo "# 64-byte objects of node 1's CPU reach pfn $top"
+	ktap_check "node 1's CPU takes its new memory for small objects" \
+		test "${top:-0}" -ge "$start_pfn"
+	rmmod gomem_pattern
+else
+	ktap_skip "node 1's CPU takes its new memory for small objects" \
+		"node 1 had memory before (vm-run --memoryless has none)"
+fi
 ktap_check "rmmod gomem" rmmod gomem
 set -- $(dmesg | sed -n 's/.*unload: \([0-9]*\) pages taken from the page allocator, \([0-9]*\) given back.*/\1 \2/p')
 ktap_check "every page given back" test -n "$1" -a "$1" = "$2"
