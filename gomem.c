@@ -190,6 +190,7 @@ void gomem_count(unsigned int cls, s64 bytes, bool alloc)
 	gomem_account(this_cpu_read(gomem_mcache), cls, bytes, alloc);
 	mcache_unlock_irqrestore(flags);
 }
+EXPORT_SYMBOL_IF_KUNIT(gomem_count);
 
 /*
  * An object of usable bytes, live now for a request of size, on its way

@@ -183,19 +183,26 @@ static void batches_are_distinct_and_cached(struct kunit *test)
  * mcentral_get_live() hands out distinct objects of its class, more than
  * a span's worth, each live for its request (1 + the bytes it leaves
  * unused), in one- and two-byte-state classes alike; the caller frees
- * them as any live object, and the class is as it was.
+ * them as any live object, and the class is as it was.  The caller
+ * counts them too, as bulk_get() does: gomem_free() counts their frees,
+ * and the counters went below zero (gomem's unload then reported
+ * 2^64 - 171 objects of 24 bytes "still allocated").
  */
 static void live_gets_are_distinct_and_live(struct kunit *test)
 {
 	static const size_t reqs[] = { 17, 700, 5000 };
-	unsigned int k, n, i, j, got;
+	unsigned int k, n, i, j, got, cls;
+	struct gomem_snap *before;
 	struct mcentral *c;
 	unsigned long free;
 	void **p;
 
 	gomem_drain();
+	mcentral_release_empty(ULONG_MAX);
+	before = gomem_test_snap(test);
 	for (k = 0; k < ARRAY_SIZE(reqs); k++) {
-		c = &gomem_mcentral[gomem_size_class(reqs[k])];
+		cls = gomem_size_class(reqs[k]);
+		c = &gomem_mcentral[cls];
 		n = c->nelems + 1;
 		free = c->nr_free;
 		p = kunit_kcalloc(test, n, sizeof(*p), GFP_KERNEL);
@@ -205,6 +212,8 @@ static void live_gets_are_distinct_and_live(struct kunit *test)
 					      min(n - got, (unsigned int)GOMEM_BATCH_MAX),
 					      GFP_KERNEL);
 			KUNIT_ASSERT_GT(test, i, 0U);
+			for (j = 0; j < i; j++)
+				gomem_count(cls, c->size - reqs[k] + 1, true);
 		}
 		expect_consistent(test, c);
 		for (i = 0; i < n; i++) {
@@ -222,6 +231,7 @@ static void live_gets_are_distinct_and_live(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, c->nr_free, free);
 	}
 	KUNIT_EXPECT_EQ(test, gomem_mcentral[gomem_size_class(5000)].state_width, 2);
+	gomem_test_expect_baseline(test, before);
 }
 
 /* A class whose spans hold few objects shows every move. */
