@@ -538,10 +538,17 @@ unsigned long mcache_cached_bytes(void)
 }
 EXPORT_SYMBOL_IF_KUNIT(mcache_cached_bytes);
 
-/* cpu's home node (gomem_home_node()), as the nodes' memory is now. */
+/*
+ * cpu's home node (gomem_home_node()), as the nodes' memory is now.  A
+ * CPU that is only possible may have no node yet on some architectures:
+ * any node with memory will do until it comes up and is asked again.
+ */
 static void mcache_set_home(unsigned int cpu)
 {
-	WRITE_ONCE(per_cpu(gomem_home, cpu), mheap_memory_node(cpu_to_node(cpu)));
+	int node = cpu_to_node(cpu);
+
+	WRITE_ONCE(per_cpu(gomem_home, cpu),
+		   node == NUMA_NO_NODE ? first_memory_node : mheap_memory_node(node));
 }
 
 /*
