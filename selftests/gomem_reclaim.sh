@@ -54,9 +54,18 @@ ktap_expect_eq "shrink_freed counts what went back" \
 	"$((shrunk1 - shrunk0))" "$((released1 - released0))"
 
 ktap_check "the pools fill again" churn
-echo 0 >$PARAM
-ktap_expect_eq "lowering the reserve to 0 gives the pools back at once" \
-	"$(gomem_key pages_free)" 0
+# kswapd may still call the shrinker after the hog, and a shrinker call
+# that drains the per-CPU caches can leave pages in the pools after the
+# trim, for the scavenger (once, under a busy host: 964 pages).  So the
+# trim is tried again only if the shrinker ran while it did.
+for try in 1 2 3; do
+	calls=$(gomem_key shrink_calls)
+	echo 0 >$PARAM
+	free=$(gomem_key pages_free)
+	[ "$free" = 0 ] || [ "$(gomem_key shrink_calls)" = "$calls" ] && break
+	echo "# try $try: $free pages left, the shrinker ran meanwhile"
+done
+ktap_expect_eq "lowering the reserve to 0 gives the pools back at once" "$free" 0
 ktap_check "rmmod gomem" rmmod gomem
 ktap_expect_eq "no splat in the kernel log" "$(gomem_splats)" ""
 ktap_finished
