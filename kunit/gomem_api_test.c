@@ -717,8 +717,9 @@ static void objects_are_node_local(struct kunit *test)
 	gomem_test_expect_baseline(test, before);
 }
 
-/* Spans class cls grew by since grown, NUMA_MEMLESS_ROUNDS rounds ago. */
 #define NUMA_MEMLESS_ROUNDS	4
+
+/* Spans class cls grew by since its count of them was grown. */
 static unsigned long grown_since(unsigned int cls, unsigned long grown)
 {
 	return READ_ONCE(gomem_mcentral[cls].nr_grown) - grown;
@@ -731,7 +732,8 @@ static unsigned long grown_since(unsigned int cls, unsigned long grown)
  * spans that are used again.  It did not: every refill on such a CPU,
  * and every request for the node, grew a span of its own (the spans
  * were listed on the node their pages came from, where nobody asking
- * for the memoryless node looked), 128 of them a round.
+ * for the memoryless node looked): 512 spans for the 4 rounds asked of
+ * the node, and 21 for the 4 on its CPU.
  */
 static void memoryless_nodes_get_the_nearest_memory(struct kunit *test)
 {
