@@ -755,16 +755,8 @@ static void memoryless_nodes_get_the_nearest_memory(struct kunit *test)
 				    "node %d, nearer than %d to %d", n, near, none);
 
 	grown = READ_ONCE(gomem_mcentral[cls].nr_grown);
-	for (round = 0; round < NUMA_MEMLESS_ROUNDS; round++) {
-		for (i = 0; i < NUMA_N; i++) {
-			p[i] = gomem_alloc_node(64, GFP_KERNEL, none);
-			KUNIT_ASSERT_NOT_NULL(test, p[i]);
-		}
-		KUNIT_EXPECT_EQ_MSG(test, gomem_test_on_node(p, NUMA_N, near), NUMA_N,
-				    "asked of node %d", none);
-		for (i = 0; i < NUMA_N; i++)
-			gomem_free(p[i]);
-	}
+	for (round = 0; round < NUMA_MEMLESS_ROUNDS; round++)
+		gomem_test_expect_node(test, p, NUMA_N, 64, none);
 	kunit_info(test, "node %d: %lu spans grown for what was asked of it\n",
 		   none, grown_since(cls, grown));
 	KUNIT_EXPECT_LE_MSG(test, grown_since(cls, grown), 4UL,
