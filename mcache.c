@@ -670,10 +670,8 @@ int mcache_init(void)
 	mcache_drain_wq = alloc_workqueue("gomem_drain", WQ_MEM_RECLAIM, 0);
 	if (!mcache_drain_wq)
 		return -ENOMEM;
-	for_each_possible_cpu(cpu) {
+	for_each_possible_cpu(cpu)
 		INIT_WORK(per_cpu_ptr(&mcache_drain_work, cpu), mcache_drain_local);
-		mcache_set_home(cpu);
-	}
 	ret = register_memory_notifier(&mcache_memory_nb);
 	if (ret)
 		goto out_wq;
