@@ -765,7 +765,8 @@ static __always_inline void *gomem_alloc_node_ip(size_t size, gfp_t flags,
 	}
 	/*
 	 * As kmalloc_node(): a node that is not online means any node, and
-	 * one without memory the nearest that has, whose pages it would get.
+	 * one without memory gomem can use the nearest that has, whose pages
+	 * it would get (mheap_memory_node()).
 	 */
 	if (!node_online(node))
 		return gomem_alloc_untraced(size, flags, ip);

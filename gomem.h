@@ -26,8 +26,9 @@
  * NUMA: gomem_alloc() gives memory of the calling CPU's node, as kmalloc
  * does.  gomem_alloc_node() asks for node's memory, like kmalloc_node():
  * NUMA_NO_NODE means the caller's node; a node that is not online falls
- * back to the caller's; a node without memory means the nearest that has;
- * a node that cannot exist is refused ("bad node").
+ * back to the caller's; a node without memory gomem can use (none, or only
+ * ZONE_MOVABLE's, which gomem's unmovable pages never take) means the
+ * nearest that has; a node that cannot exist is refused ("bad node").
  * The page allocator may still fall back to another node when node has no
  * memory left.  Another node's objects cost a lock round trip each.
  */

@@ -608,13 +608,17 @@ int mheap_nearest_memory(int node);
 
 /*
  * The node whose pages a request for node's get: node, or if it has no
- * memory, the nearest that has, where the page allocator falls back to
- * first.  gomem lists a span by its pages' node, so a span grown for a
- * memoryless node would be found by nobody who asks for that node.
+ * memory gomem can use, the nearest that has, where the page allocator
+ * falls back to first.  That is normal memory (N_NORMAL_MEMORY), not
+ * just any (N_MEMORY): gomem's pages cannot move, so they never come
+ * from ZONE_MOVABLE, and a node whose memory is all movable (hot-added
+ * memory onlined movable, CXL memory) is as memoryless to gomem as one
+ * with none.  gomem lists a span by its pages' node, so a span grown for
+ * such a node would be found by nobody who asks for that node.
  */
 static inline int mheap_memory_node(int node)
 {
-	return node_state(node, N_MEMORY) ? node : mheap_nearest_memory(node);
+	return node_state(node, N_NORMAL_MEMORY) ? node : mheap_nearest_memory(node);
 }
 
 /* mspan.c: spans and their pages */
@@ -861,8 +865,8 @@ void reclaim_exit(void);
 
 /*
  * The node this CPU's allocations come from, and whose spans its stacks
- * hold (mcache.c): its own, or, if its node has no memory, the nearest
- * that has (mheap_memory_node()).  Not numa_mem_id(), which on x86 names
+ * hold (mcache.c): its own, or, if its node has no normal memory, the
+ * nearest that has (mheap_memory_node()).  Not numa_mem_id(), which on x86 names
  * a memoryless node itself: its spans would all be another node's, so
  * every refill grew a span and every free went home as a foreign one.
  * Read without preemption off, as numa_mem_id() is: a task that moves

@@ -58,7 +58,8 @@
  * does not land on a stack but in a small per-CPU buffer, sent home in
  * batches of one lock round trip per class (mcache_put_away()).  On one
  * node the check is a static key, off.  A CPU's home is its own node, or
- * if that has no memory, the nearest that has (gomem_home_node()); it is
+ * if that has no normal memory, the nearest that has (gomem_home_node(),
+ * mheap_memory_node()); it is
  * set before the CPU first runs and again whenever memory comes online
  * or goes offline.
  *
@@ -541,19 +542,22 @@ EXPORT_SYMBOL_IF_KUNIT(mcache_cached_bytes);
 /*
  * cpu's home node (gomem_home_node()), as the nodes' memory is now.  A
  * CPU that is only possible may have no node yet on some architectures:
- * any node with memory will do until it comes up and is asked again.
+ * any node with normal memory will do until it comes up and is asked
+ * again.
  */
 static void mcache_set_home(unsigned int cpu)
 {
 	int node = cpu_to_node(cpu);
 
 	WRITE_ONCE(per_cpu(gomem_home, cpu),
-		   node == NUMA_NO_NODE ? first_memory_node : mheap_memory_node(node));
+		   node == NUMA_NO_NODE ? first_node(node_states[N_NORMAL_MEMORY]) :
+					  mheap_memory_node(node));
 }
 
 /*
- * Memory hotplug: a node that gains its first memory becomes its CPUs'
- * home, and one that loses its last stops being it.  The node states
+ * Memory hotplug: a node that gains its first normal memory becomes its
+ * CPUs' home, and one that loses its last stops being it; memory onlined
+ * movable changes no home (mheap_memory_node()).  The node states
  * have changed by the time this is told (MEM_ONLINE, MEM_OFFLINE), and
  * the hotplug holds the CPU-hotplug lock, so mcache_cpu_prepare() does
  * not run meanwhile.  A CPU that reads its old home a moment longer

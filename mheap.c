@@ -691,15 +691,15 @@ int mheap_init(void)
 }
 
 /*
- * The node with memory nearest to node, which has none, by
+ * The node with normal memory nearest to node, which has none, by
  * node_distance() (the order of node's zonelist); node itself if no
- * node has memory, which cannot be while the kernel runs.
+ * node has normal memory, which cannot be while the kernel runs.
  */
 int mheap_nearest_memory(int node)
 {
 	int n, best = node;
 
-	for_each_node_state(n, N_MEMORY)
+	for_each_node_state(n, N_NORMAL_MEMORY)
 		if (best == node || node_distance(node, n) < node_distance(node, best))
 			best = n;
 	return best;

@@ -178,11 +178,11 @@ static void objects_asked_of_a_node_sit_there(struct kunit *test)
 	void *p[16];
 	int node;
 
-	for_each_node_state(node, N_MEMORY)
+	for_each_node_state(node, N_NORMAL_MEMORY)
 		nodes++;
 	if (nodes < 2)
 		kunit_skip(test, "needs two nodes with memory");
-	for_each_node_state(node, N_MEMORY) {
+	for_each_node_state(node, N_NORMAL_MEMORY) {
 		for (k = 0; k < ARRAY_SIZE(sizes); k++)
 			gomem_test_expect_node(test, p, ARRAY_SIZE(p), sizes[k], node);
 	}

@@ -775,7 +775,7 @@ static void objects_come_from_the_node_asked(struct kunit *test)
 	int node;
 
 	gomem_drain();
-	for_each_node_state(node, N_MEMORY) {
+	for_each_node_state(node, N_NORMAL_MEMORY) {
 		KUNIT_ASSERT_EQ(test, mcentral_get(c, o, n, GFP_KERNEL, node), n);
 		for (i = 0; i < n; i++)
 			KUNIT_EXPECT_EQ_MSG(test, page_to_nid(virt_to_page(o[i].p)), node,
@@ -907,7 +907,7 @@ static void kept_large_spans_stay_on_their_node(struct kunit *test)
 	gomem_test_no_reserve();
 	/* This CPU's node may have no memory: then the one it takes. */
 	node = mheap_memory_node(numa_mem_id());
-	for_each_node_state(other, N_MEMORY)
+	for_each_node_state(other, N_NORMAL_MEMORY)
 		if (other != node)
 			break;
 	if (other >= MAX_NUMNODES)

@@ -438,7 +438,7 @@ static void pages_come_from_their_node(struct kunit *test)
 	int node;
 
 	gomem_test_no_reserve();
-	for_each_node_state(node, N_MEMORY) {
+	for_each_node_state(node, N_NORMAL_MEMORY) {
 		base = take(test, 3, node);
 		KUNIT_EXPECT_EQ(test, page_to_nid(virt_to_page((void *)base)), node);
 		mheap_pages_free(base, 3, false);
