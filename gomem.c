@@ -120,8 +120,11 @@
 #include "gomem_internal.h"
 #include "trace.h"
 
-/* Flags whose promise gomem cannot keep: zones, and never failing. */
-#define GOMEM_GFP_UNSUPPORTED	(GFP_ZONEMASK | __GFP_NOFAIL)
+/*
+ * Flags whose promise gomem cannot keep (zones, never failing), and bits
+ * that are no flag at all, which kmalloc() too warns of (GFP_SLAB_BUG_MASK).
+ */
+#define GOMEM_GFP_UNSUPPORTED	(GFP_ZONEMASK | __GFP_NOFAIL | ~__GFP_BITS_MASK)
 
 /*
  * Sizes served by the small classes: above GOMEM_TINY_REQ_MAX, up to

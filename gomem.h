@@ -10,7 +10,8 @@
  * A request gomem cannot honour fails at once, with a message in the
  * kernel log unless __GFP_NOWARN is set: a size above the page allocator's
  * largest block (4 MiB with 4 KiB pages), a zone flag (GFP_DMA, GFP_DMA32,
- * __GFP_HIGHMEM, __GFP_MOVABLE) or __GFP_NOFAIL.  An object may be freed
+ * __GFP_HIGHMEM, __GFP_MOVABLE), __GFP_NOFAIL, or a bit that is no gfp
+ * flag.  An object may be freed
  * on any CPU.  Sizes of 16 or more, and multiples of 8, are 8-byte
  * aligned; power-of-two sizes up to PAGE_SIZE are naturally aligned;
  * smaller objects are aligned to the largest of 8, 4 or 2 that divides

@@ -41,7 +41,7 @@ static const char *const bad_names[GOMEM_BAD_NR] = {
 	[GOMEM_BAD_NULL] = "a NULL among the objects to free",
 	[GOMEM_BAD_BULK] = "no objects, no array, or more objects than an int can count",
 	[GOMEM_BAD_SIZE] = "more than the page allocator can give",
-	[GOMEM_BAD_FLAGS] = "flags gomem cannot honour: zones, or never failing",
+	[GOMEM_BAD_FLAGS] = "flags gomem cannot honour: zones, never failing, or no flag at all",
 	[GOMEM_BAD_NODE] = "no such node",
 };
 

@@ -776,12 +776,16 @@ static void realloc_of_a_tiny_object_spares_the_next_life(struct kunit *test)
 	gomem_test_expect_baseline(test, before);
 }
 
+/* The first bit past the last gfp flag. */
+#define GOMEM_NO_GFP_FLAG	((__force gfp_t)(1U << __GFP_BITS_SHIFT))
+
 /*
  * Sizes no allocator can give, and flags gomem cannot honour, fail
  * cleanly: one report each, none with __GFP_NOWARN, counted as failed
  * allocations and not as frees.  A realloc that cannot grow leaves the
  * object as it was.
  */
+
 static void impossible_requests(struct kunit *test)
 {
 	struct gomem_snap *before = gomem_test_snap(test), *after;
@@ -815,7 +819,13 @@ static void impossible_requests(struct kunit *test)
 			  KUNIT_EXPECT_NULL(test, gomem_alloc(5, GFP_KERNEL | __GFP_NOFAIL)));
 	EXPECT_ONE_REPORT(test, GOMEM_BAD_FLAGS,
 			  KUNIT_EXPECT_NULL(test, gomem_alloc(SZ_1M, GFP_KERNEL | __GFP_NOFAIL)));
-	fails += 4;
+	/* A bit past the last flag: no flag at all. */
+	EXPECT_ONE_REPORT(test, GOMEM_BAD_FLAGS,
+			  KUNIT_EXPECT_NULL(test, gomem_alloc(64, GFP_KERNEL | GOMEM_NO_GFP_FLAG)));
+	EXPECT_ONE_REPORT(test, GOMEM_BAD_FLAGS,
+			  KUNIT_EXPECT_NULL(test, gomem_alloc(5, GFP_ATOMIC |
+							      (__force gfp_t)(1U << 31))));
+	fails += 6;
 	/* nr that no array of pointers can hold, or an int cannot count. */
 	EXPECT_ONE_REPORT(test, GOMEM_BAD_BULK,
 			  KUNIT_EXPECT_EQ(test, gomem_alloc_bulk(8, GFP_KERNEL, SIZE_MAX,
