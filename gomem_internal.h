@@ -572,6 +572,7 @@ struct mheap_pool {
 	struct list_head runs[GOMEM_POOL_BUCKETS + 1];	/* by length */
 	unsigned long nonempty;		/* bit b: runs[b] has a run */
 	unsigned long pages;
+	unsigned long spilled;		/* jiffies: see mheap_spilled() */
 };
 
 struct mheap {
@@ -605,6 +606,19 @@ void mheap_block_free(unsigned long base, unsigned int n);
 unsigned long mheap_scavenge(unsigned long keep);
 unsigned long mheap_keep_room(void);
 int mheap_nearest_memory(int node);
+struct page *mheap_buddy_alloc(int node, gfp_t gfp, unsigned int order);
+bool mheap_spilled(int node);
+
+/* How long a surplus stays before the scavenger gives it back (reclaim.c). */
+#define GOMEM_SCAVENGE_DELAY	(HZ / 2)
+
+/*
+ * How long a node that spilled stays spilled (mheap_spilled()): a class
+ * grows a span for it that long after its last spill at the earliest,
+ * which lands on the node again if the node has pages again, or spills
+ * once more.
+ */
+#define GOMEM_SPILL_HOLD	(HZ / 2)
 
 /*
  * The node whose pages a request for node's get: node, or if it has no

@@ -52,9 +52,11 @@
  * class used little holds little.  A CPU's caches are drained when it
  * goes offline, by the shrinker (reclaim.c), and at unload.
  *
- * On a machine of several nodes, a CPU's stacks hold only objects of its
- * home node's spans, so that what it allocates is local: its refills come
- * from that node's spans (mcentral.c), and a free of another node's object
+ * On a machine of several nodes, a CPU's stacks hold objects of its home
+ * node's spans, so that what it allocates is local: its refills come from
+ * that node's spans (mcentral.c), or, while that node has no pages to give,
+ * from the spans the page allocator's fallback put on another; a free of
+ * another node's object
  * does not land on a stack but in a small per-CPU buffer, sent home in
  * batches of one lock round trip per class (mcache_put_away()).  On one
  * node the check is a static key, off.  A CPU's home is its own node, or

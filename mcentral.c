@@ -13,7 +13,11 @@
  * so its lock is taken once per batch rather than once per object.  A request names a
  * node, the caller's own by default: objects come from that node's spans,
  * and the class grows on that node; only if the node has no pages to
- * give does another node's span serve.
+ * give does another node's span serve.  A node the page allocator lately
+ * had no pages of (mheap_spilled()) takes another node's free objects
+ * before the class grows for it, as SLUB takes another node's partial
+ * slabs: its growth would land on another node all the same, in a span
+ * that served one refill, since no later request for the node looks there.
  *
  * A span all of whose objects have come back is kept, on its node's
  * "empty" list, as SLUB keeps a few empty slabs, while the kept spans of
@@ -537,6 +541,8 @@ static __always_inline unsigned int mcentral_get_as(struct mcentral *c,
 	mcentral_lock(c, &sec, got);
 	while (got < n) {
 		s = mcentral_next(c, node, &listed);
+		if (!s && unlikely(mheap_spilled(node)))
+			s = mcentral_any_partial(c, &listed);
 		if (!s) {
 			mcentral_unlock(c, &sec, true, got);
 			s = mcentral_grow(c, gfp, node);

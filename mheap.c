@@ -421,6 +421,18 @@ static bool over_surplus(unsigned long free, unsigned long more)
 }
 
 /*
+ * A block of the page allocator's, on node, or another node's if node is
+ * down to its low watermark (its zonelist's fallback).  Out of line, so
+ * that KUnit can stand in for a full node (kunit_activate_static_stub()).
+ */
+struct page *mheap_buddy_alloc(int node, gfp_t gfp, unsigned int order)
+{
+	KUNIT_STATIC_STUB_REDIRECT(mheap_buddy_alloc, node, gfp, order);
+	return alloc_pages_node(node, gfp, order);
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_buddy_alloc);
+
+/*
  * n pages straight from the page allocator, on node if it can, counted
  * as taken and KASAN-poisoned as freed, or 0: a block of the order that
  * covers them, kept whole if whole and block_kept_whole(n), else split
@@ -446,9 +458,11 @@ static unsigned long pages_from_buddy(unsigned int n, int node, gfp_t gfp,
 			  gfpflags_allow_blocking(gfp));
 	if (gomem_should_fail(order))
 		return 0;
-	page = alloc_pages_node(node, gomem_inherit_gfp(gfp), order);
+	page = mheap_buddy_alloc(node, gomem_inherit_gfp(gfp), order);
 	if (!page)
 		return 0;
+	if (page_to_nid(page) != node && node != NUMA_NO_NODE)
+		WRITE_ONCE(pool_of(node)->spilled, jiffies ?: 1);
 	if (order && !(whole && block_kept_whole(n))) {
 		split_page(page, order);
 		pages_give_single(page + n, (1UL << order) - n);
@@ -705,6 +719,22 @@ int mheap_nearest_memory(int node)
 	return best;
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_nearest_memory);
+
+/*
+ * Has the page allocator lately given pages of another node to a request
+ * for node's (its zonelist's fallback, as node is down to its low
+ * watermark)?  Then a class with no span of node's takes another node's
+ * free objects before it grows (mcentral_get()): each span it grew would
+ * land on another node anyway, be listed there, where no request for node
+ * looks, and serve a single refill, so that a CPU of a full node grew a
+ * span a refill.  A hint, read and written without a lock; 0 is never.
+ */
+bool mheap_spilled(int node)
+{
+	unsigned long at = READ_ONCE(pool_of(node)->spilled);
+
+	return at && time_before(jiffies, at + GOMEM_SPILL_HOLD);
+}
 
 /* Unload: every span is gone (mspan_exit()), so the pools hold every page left. */
 void mheap_exit(void)

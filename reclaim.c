@@ -8,7 +8,7 @@
  *  - The scavenger.  A free that leaves the mheap's pools above the
  *    reserve (reserve_kib), or an mcentral keeping an empty span,
  *    schedules a delayed work, which releases the kept spans to the
- *    pools and gives back everything above the reserve SCAVENGE_DELAY
+ *    pools and gives back everything above the reserve GOMEM_SCAVENGE_DELAY
  *    later, and starts the grace period of the freed spans that wait in
  *    a batch (mspan.c), whose first span schedules it too.  So an idle
  *    gomem holds no more free pages than its reserve within a second; a
@@ -54,9 +54,6 @@ MODULE_PARM_DESC(reserve_kib,
 		 "Free pages, in KiB, gomem keeps for reuse rather than give back to the page allocator; writable, and lowering it gives back the surplus at once (default 0)");
 EXPORT_SYMBOL_IF_KUNIT(gomem_reserve_kib);
 
-/* How long a surplus stays before the scavenger gives it back. */
-#define SCAVENGE_DELAY	(HZ / 2)
-
 static void scavenge_work(struct work_struct *work);
 static DECLARE_DELAYED_WORK(scavenger, scavenge_work);
 
@@ -94,7 +91,7 @@ unsigned long reclaim_reserve_pages(void)
 void reclaim_scavenge_soon(void)
 {
 	if (READ_ONCE(gomem_reclaim_live) && !delayed_work_pending(&scavenger))
-		schedule_delayed_work(&scavenger, SCAVENGE_DELAY);
+		schedule_delayed_work(&scavenger, GOMEM_SCAVENGE_DELAY);
 }
 EXPORT_SYMBOL_IF_KUNIT(reclaim_scavenge_soon);
 

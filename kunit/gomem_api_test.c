@@ -785,6 +785,82 @@ static void memoryless_nodes_get_the_nearest_memory(struct kunit *test)
 	gomem_drain();
 }
 
+#define NUMA_FULL_ROUNDS	16
+
+/* The node the page allocator has no pages of, and the one it gives. */
+static int full_node, spill_node;
+
+/* mheap_buddy_alloc() as the page allocator's fallback makes it. */
+static struct page *buddy_of_a_full_node(int node, gfp_t gfp, unsigned int order)
+{
+	return alloc_pages_node(node == full_node ? spill_node : node,
+				gfp | __GFP_THISNODE, order);
+}
+
+/*
+ * A node the page allocator has no pages of (below its low watermark, it
+ * gives another node's), with another that has: what its CPU allocates
+ * comes from the other node's spans, and from spans used again.  It did
+ * not: every refill grew a span, which landed on the other node, where
+ * the next refill for the full node never looked.  Observed with a hog
+ * that took node's pages down to its min watermark, instead of the stub:
+ * 74 and 103 spans, a page each, in the 16 rounds of 128 objects of 64 B
+ * below, where 3 to 11 did after the fix (see the bound below); with the
+ * stub, which no reclaim can undo midway as it did the hog's now and
+ * then, 69 before and 3 after.
+ */
+static void a_full_node_spills_into_spans_it_grew(struct kunit *test)
+{
+	void **p = kunit_kcalloc(test, NUMA_N, sizeof(void *), GFP_KERNEL);
+	unsigned int cls = gomem_size_class(64), i, round, away = 0;
+	unsigned long grown, start, took;
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	if (!gomem_static_stubs())
+		kunit_skip(test, "needs KUnit's static stubs (6.3)");
+	full_node = home_of(raw_smp_processor_id());
+	for_each_node_state(spill_node, N_NORMAL_MEMORY)
+		if (spill_node != full_node)
+			break;
+	if (spill_node >= MAX_NUMNODES)
+		kunit_skip(test, "needs two nodes with memory");
+	gomem_test_pin(test, raw_smp_processor_id());
+	/* No free page of gomem's left on the full node either. */
+	gomem_test_no_reserve();
+	kunit_activate_static_stub(test, mheap_buddy_alloc, buddy_of_a_full_node);
+	grown = READ_ONCE(gomem_mcentral[cls].nr_grown);
+	start = jiffies;
+	for (round = 0; round < NUMA_FULL_ROUNDS; round++) {
+		for (i = 0; i < NUMA_N; i++) {
+			p[i] = gomem_alloc(64, GFP_KERNEL);
+			KUNIT_ASSERT_NOT_NULL(test, p[i]);
+			gomem_test_fill(p[i], 64);
+			away += page_to_nid(virt_to_page(p[i])) == spill_node;
+		}
+		for (i = 0; i < NUMA_N; i++) {
+			KUNIT_EXPECT_EQ(test, gomem_test_check(p[i], 64), 64UL);
+			gomem_free(p[i]);
+		}
+	}
+	grown = grown_since(cls, grown);
+	took = jiffies - start;
+	kunit_deactivate_static_stub(test, mheap_buddy_alloc);
+	gomem_test_unpin();
+	gomem_drain();
+	kunit_info(test, "node %d full: %u of %u objects on node %d, %lu spans grown in %u ms\n",
+		   full_node, away, NUMA_FULL_ROUNDS * NUMA_N, spill_node, grown,
+		   jiffies_to_msecs(took));
+	KUNIT_EXPECT_EQ(test, away, NUMA_FULL_ROUNDS * NUMA_N);
+	/*
+	 * 2 spans hold a round's objects.  The frees send them home (they are
+	 * another node's), so the spans empty, and the scavenger may take
+	 * them meanwhile: a round after it grows them again; and a refill
+	 * after the spill's hold grows one, to see if node has pages again.
+	 */
+	KUNIT_EXPECT_LE(test, grown, 4 + 2 * (took / GOMEM_SCAVENGE_DELAY) +
+				     took / GOMEM_SPILL_HOLD);
+}
+
 /*
  * With no reserve, freeing everything gives every page back: the
  * scavenger returns the pool's pages within a second on its own.
@@ -963,6 +1039,7 @@ static struct kunit_case api_cases[] = {
 	KUNIT_CASE_SLOW(no_overlap_under_churn),
 	KUNIT_CASE(objects_are_node_local),
 	KUNIT_CASE(memoryless_nodes_get_the_nearest_memory),
+	KUNIT_CASE(a_full_node_spills_into_spans_it_grew),
 	KUNIT_CASE(every_page_comes_back),
 	KUNIT_CASE(tracepoint_probes_turn_the_hooks_on_and_off),
 	{}

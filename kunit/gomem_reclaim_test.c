@@ -146,7 +146,7 @@ static void a_few_cached_bytes_count_a_page(struct kunit *test)
 
 /*
  * An idle surplus goes back on its own, down to the reserve, and no
- * further: SCAVENGE_DELAY (half a second) after it was scheduled.  The
+ * further: GOMEM_SCAVENGE_DELAY (half a second) after it was scheduled.  The
  * time taken is logged; the case allows two seconds, for a loaded host.
  */
 static void scavenger_trims_to_the_reserve(struct kunit *test)
