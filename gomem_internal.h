@@ -613,10 +613,10 @@ bool mheap_spilled(int node);
 #define GOMEM_SCAVENGE_DELAY	(HZ / 2)
 
 /*
- * How long a node that spilled stays spilled (mheap_spilled()): a class
- * grows a span for it that long after its last spill at the earliest,
- * which lands on the node again if the node has pages again, or spills
- * once more.
+ * How long a node that spilled stays spilled (mheap_spilled()).  Until
+ * then, a class with no span of the node's takes another node's free
+ * objects before it grows; after, its next growth asks the node again,
+ * and lands there if the node has pages again, or spills once more.
  */
 #define GOMEM_SPILL_HOLD	(HZ / 2)
 
@@ -880,9 +880,10 @@ void reclaim_exit(void);
 /*
  * The node this CPU's allocations come from, and whose spans its stacks
  * hold (mcache.c): its own, or, if its node has no normal memory, the
- * nearest that has (mheap_memory_node()).  Not numa_mem_id(), which on x86 names
- * a memoryless node itself: its spans would all be another node's, so
- * every refill grew a span and every free went home as a foreign one.
+ * nearest that has (mheap_memory_node()).  Not numa_mem_id(), which on
+ * x86 names a memoryless node itself: its spans would all be another
+ * node's, so every refill grew a span and every free went home as a
+ * foreign one.
  * Read without preemption off, as numa_mem_id() is: a task that moves
  * on asks for the node of the CPU it ran on, which is only less local.
  */
