@@ -819,11 +819,7 @@ static void a_full_node_spills_into_spans_it_grew(struct kunit *test)
 	if (!gomem_static_stubs())
 		kunit_skip(test, "needs KUnit's static stubs (6.3)");
 	full_node = home_of(raw_smp_processor_id());
-	for_each_node_state(spill_node, N_NORMAL_MEMORY)
-		if (spill_node != full_node)
-			break;
-	if (spill_node >= MAX_NUMNODES)
-		kunit_skip(test, "needs two nodes with memory");
+	spill_node = gomem_test_other_node(test, full_node);
 	gomem_test_pin(test, raw_smp_processor_id());
 	/* No free page of gomem's left on the full node either. */
 	gomem_test_no_reserve();

@@ -900,18 +900,14 @@ static void freed_large_spans_are_kept_and_reused(struct kunit *test)
 static void kept_large_spans_stay_on_their_node(struct kunit *test)
 {
 	struct mcentral *c = &gomem_mcentral[GOMEM_LARGE_CLASS];
-	int node, other = NUMA_NO_NODE;
+	int node, other;
 	struct mspan *s, *t;
 	void *p;
 
 	gomem_test_no_reserve();
 	/* This CPU's node may have no memory: then the one it takes. */
 	node = mheap_memory_node(numa_mem_id());
-	for_each_node_state(other, N_NORMAL_MEMORY)
-		if (other != node)
-			break;
-	if (other >= MAX_NUMNODES)
-		kunit_skip(test, "one node with memory");
+	other = gomem_test_other_node(test, node);
 	p = gomem_alloc_node(SZ_128K, GFP_KERNEL, node);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	s = gomem_test_span(p);

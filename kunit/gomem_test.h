@@ -125,6 +125,18 @@ static inline void gomem_test_expect_node(struct kunit *test, void **p,
 	}
 }
 
+/* A node with normal memory other than node, or skip the case. */
+static inline int gomem_test_other_node(struct kunit *test, int node)
+{
+	int other;
+
+	for_each_node_state(other, N_NORMAL_MEMORY)
+		if (other != node)
+			return other;
+	kunit_skip(test, "needs two nodes with memory");
+	return NUMA_NO_NODE;
+}
+
 /* Run the calling test on one CPU, or anywhere again. */
 static inline void gomem_test_pin(struct kunit *test, unsigned int cpu)
 {
