@@ -523,7 +523,13 @@ void mcache_drain_busy(void)
 	mcache_drain_cpus(mcache_holds);
 }
 
-/* The bytes of the objects cached on every CPU; read without locks. */
+/*
+ * The bytes of the objects cached on every CPU, on its stacks and in its
+ * buffer of objects on their way home, and of its current tiny block;
+ * read without locks.  The shrinker counts them (reclaim_count()): one
+ * left out, alone in a buffer, pinned its span's page for good, as a
+ * count of 0 never has the shrinker drain it.
+ */
 unsigned long mcache_cached_bytes(void)
 {
 	unsigned long bytes = 0;
@@ -533,8 +539,10 @@ unsigned long mcache_cached_bytes(void)
 	for_each_online_cpu(cpu) {
 		c = gomem_mcache_of(cpu);
 		for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++)
-			bytes += (unsigned long)READ_ONCE(c->slot[cls].n) *
-				 gomem_mcentral[cls].size;
+			bytes += ((unsigned long)READ_ONCE(c->slot[cls].n) +
+				  READ_ONCE(c->away_n[cls])) * gomem_mcentral[cls].size;
+		if (READ_ONCE(c->tiny))
+			bytes += gomem_mcentral[GOMEM_TINY_CLASS].size;
 	}
 	return bytes;
 }

@@ -145,6 +145,36 @@ static void a_few_cached_bytes_count_a_page(struct kunit *test)
 }
 
 /*
+ * So does another node's object alone in a CPU's buffer of objects on
+ * their way home, which pins its span's page as much.  It counted
+ * nothing, so drop_caches never drained it: after a short stress on two
+ * nodes, one page stayed in use.
+ */
+static void objects_on_their_way_home_count(struct kunit *test)
+{
+	unsigned int cpu = raw_smp_processor_id();
+	unsigned long inuse;
+	int other;
+	void *p;
+
+	other = gomem_test_other_node(test, mheap_memory_node(cpu_to_node(cpu)));
+	gomem_test_pin(test, cpu);
+	gomem_test_no_reserve();
+	KUNIT_ASSERT_EQ(test, mcache_cached_bytes(), 0UL);
+	inuse = gomem_mheap.pages_total - gomem_mheap.pages_free;
+	p = gomem_alloc_node(64, GFP_KERNEL, other);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	gomem_free(p);
+	KUNIT_ASSERT_EQ(test, gomem_mcache_of(cpu)->naway, 1U);
+	KUNIT_EXPECT_EQ(test, mcache_cached_bytes(), 64UL);
+	KUNIT_EXPECT_EQ(test, count(), READ_ONCE(gomem_mheap.pages_free) + 1);
+	scan(count());
+	KUNIT_EXPECT_EQ(test, gomem_mcache_of(cpu)->naway, 0U);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_total - gomem_mheap.pages_free, inuse);
+	gomem_test_unpin();
+}
+
+/*
  * An idle surplus goes back on its own, down to the reserve, and no
  * further: GOMEM_SCAVENGE_DELAY (half a second) after it was scheduled.  The
  * time taken is logged; the case allows two seconds, for a loaded host.
@@ -259,6 +289,7 @@ static void a_write_while_not_live_only_stores(struct kunit *test)
 static struct kunit_case reclaim_cases[] = {
 	KUNIT_CASE(shrinker_frees_what_it_is_asked),
 	KUNIT_CASE(a_few_cached_bytes_count_a_page),
+	KUNIT_CASE(objects_on_their_way_home_count),
 	KUNIT_CASE(scavenger_trims_to_the_reserve),
 	KUNIT_CASE(scavenger_releases_kept_spans),
 	KUNIT_CASE(writing_the_reserve_trims_at_once),
