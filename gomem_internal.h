@@ -572,7 +572,7 @@ struct mheap_pool {
 	struct list_head runs[GOMEM_POOL_BUCKETS + 1];	/* by length */
 	unsigned long nonempty;		/* bit b: runs[b] has a run */
 	unsigned long pages;
-	unsigned long spilled;		/* jiffies: see mheap_spilled() */
+	u64 spilled;			/* jiffies_64: see mheap_spilled() */
 };
 
 struct mheap {

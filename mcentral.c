@@ -807,26 +807,66 @@ unsigned int mcentral_keep_large_bulk(struct mspan **spans, unsigned int n)
 EXPORT_SYMBOL_IF_KUNIT(mcentral_keep_large_bulk);
 
 /*
- * How deep a large allocation looks into its node's stack for a span of
+ * How deep a large allocation looks into a node's stack for a span of
  * its own size: the last few sizes freed, not every kept span, under a
  * lock with interrupts off.
  */
 #define LARGE_REUSE_DEPTH	8
 
 /*
- * Up to n kept large spans of npages pages on node, no longer kept, in
- * spans; returns how many.  All in one section of the lock, each the
- * first of its size within LARGE_REUSE_DEPTH of the top: a bulk
- * allocation pays one lock round trip, not one a span.  Their pages are
- * still marked with them, and they are not live: the caller makes them
- * live.  Any context.
+ * The link to the first kept large span of npages pages within
+ * LARGE_REUSE_DEPTH of the top of node's stack, or NULL; c->lock held.
+ */
+static __always_inline struct mspan **large_link(struct mcentral *c, int node,
+						 unsigned int npages)
+{
+	struct mspan **link = &c->empty[node];
+	unsigned int depth;
+
+	for (depth = 0; *link && depth < LARGE_REUSE_DEPTH; depth++) {
+		if ((*link)->npages == npages)
+			return link;
+		link = &(*link)->next_empty;
+	}
+	return NULL;
+}
+
+/*
+ * large_link() on the other nodes, if node spilled (mheap_spilled()): a
+ * new large span for a full node lands on another node, and is kept
+ * there when freed, where the full node's next large allocation would
+ * not look, so that each took a new block of the page allocator until
+ * the kept spans filled the surplus.  Out of line: node's own stack
+ * serves all but these.  c->lock held.
+ */
+static noinline struct mspan **large_link_spilled(struct mcentral *c, int node,
+						  unsigned int npages)
+{
+	struct mspan **link = NULL;
+	int n;
+
+	if (!mheap_spilled(node))
+		return NULL;
+	for (n = 0; !link && n < nr_node_ids; n++)
+		if (n != node)
+			link = large_link(c, n, npages);
+	return link;
+}
+
+/*
+ * Up to n kept large spans of npages pages for node (large_link_spilled()),
+ * no longer kept, in spans; returns how many.  All in one section of the
+ * lock, each the first of its size within LARGE_REUSE_DEPTH of the top: a
+ * bulk allocation pays one lock round trip, not one a span.  Their pages
+ * are still marked with them, and they are not live: the caller makes
+ * them live.  Any context.
  */
 static __always_inline unsigned int reuse_large(unsigned int npages, int node,
 						struct mspan **spans,
 						unsigned int n)
 {
 	struct mcentral *c = &gomem_mcentral[GOMEM_LARGE_CLASS];
-	unsigned int depth, got = 0;
+	unsigned int got = 0;
 	struct mspan *s, **link;
 	unsigned long flags;
 
@@ -834,17 +874,11 @@ static __always_inline unsigned int reuse_large(unsigned int npages, int node,
 		return 0;
 	spin_lock_irqsave(&c->lock, flags);
 	while (got < n) {
-		depth = 0;
-		for (link = &c->empty[node]; (s = *link) && s->npages != npages;
-		     link = &s->next_empty) {
-			if (++depth == LARGE_REUSE_DEPTH) {
-				s = NULL;
-				break;
-			}
-		}
-		if (!s)
+		link = large_link(c, node, npages) ?:
+		       large_link_spilled(c, node, npages);
+		if (!link)
 			break;
-		mcentral_pop_empty(c, link);
+		s = mcentral_pop_empty(c, link);
 		s->nfree = 0;
 		spans[got++] = s;
 	}

@@ -462,7 +462,7 @@ static unsigned long pages_from_buddy(unsigned int n, int node, gfp_t gfp,
 	if (!page)
 		return 0;
 	if (page_to_nid(page) != node && node != NUMA_NO_NODE)
-		WRITE_ONCE(pool_of(node)->spilled, jiffies ?: 1);
+		WRITE_ONCE(pool_of(node)->spilled, get_jiffies_64());
 	if (order && !(whole && block_kept_whole(n))) {
 		split_page(page, order);
 		pages_give_single(page + n, (1UL << order) - n);
@@ -692,9 +692,12 @@ int mheap_init(void)
 		gomem_meta_free(pool, nr_node_ids * sizeof(*pool));
 		return -ENOMEM;
 	}
-	for (node = 0; node < nr_node_ids; node++)
+	for (node = 0; node < nr_node_ids; node++) {
 		for (b = 0; b <= GOMEM_POOL_BUCKETS; b++)
 			INIT_LIST_HEAD(&pool[node].runs[b]);
+		/* Spilled no later than a hold ago: not spilled. */
+		pool[node].spilled = get_jiffies_64() - GOMEM_SPILL_HOLD;
+	}
 	/* Never 0, so that a page whose two words are zero is not ours. */
 	do {
 		gomem_page_key = get_random_long();
@@ -727,13 +730,14 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_nearest_memory);
  * free objects before it grows (mcentral_get()): each span it grew would
  * land on another node anyway, be listed there, where no request for node
  * looks, and serve a single refill, so that a CPU of a full node grew a
- * span a refill.  A hint, read and written without a lock; 0 is never.
+ * span a refill; and large objects take another node's kept large spans
+ * (mcentral.c).  A hint, read and written without a lock; 64-bit
+ * jiffies, so that a spill long ago never looks recent again.
  */
 bool mheap_spilled(int node)
 {
-	unsigned long at = READ_ONCE(pool_of(node)->spilled);
-
-	return at && time_before(jiffies, at + GOMEM_SPILL_HOLD);
+	return time_before64(get_jiffies_64(), READ_ONCE(pool_of(node)->spilled) +
+					       GOMEM_SPILL_HOLD);
 }
 
 /* Unload: every span is gone (mspan_exit()), so the pools hold every page left. */

@@ -275,8 +275,9 @@ static struct mspan *mspan_new_large(size_t size, int node, gfp_t gfp)
 
 /*
  * Up to n large objects of size, in spans, each a span of its own, the
- * pages its size needs: kept spans of as many pages on node first, all
- * taken in one lock round trip (mcentral.c) and cleared as the page
+ * pages its size needs: kept spans of as many pages on node (any node's,
+ * if node spilled) first, all taken in one lock round trip (mcentral.c)
+ * and cleared as the page
  * allocator would clear new pages, then new ones until one cannot be
  * had.  Returns how many, counted.  One body for one span and for many,
  * as mcentral_reuse_large()'s.
@@ -287,14 +288,17 @@ static __always_inline unsigned int alloc_large(size_t size, int node, gfp_t gfp
 {
 	unsigned int npages = PAGE_ALIGN(size) >> PAGE_SHIFT, got = 0, i;
 	struct mspan *s;
-	int near;
 
+	/*
+	 * The home node by name, not NUMA_NO_NODE: a block that lands on
+	 * another node marks node as spilled (mheap_spilled()).
+	 */
+	if (node == NUMA_NO_NODE)
+		node = gomem_home_node();
 	/* Not under debug=1, whose spans carry their own records. */
-	if (!gomem_debug()) {
-		near = node == NUMA_NO_NODE ? gomem_home_node() : node;
-		got = n == 1 ? !!(spans[0] = mcentral_reuse_large(npages, near)) :
-		      mcentral_reuse_large_bulk(npages, near, spans, n);
-	}
+	if (!gomem_debug())
+		got = n == 1 ? !!(spans[0] = mcentral_reuse_large(npages, node)) :
+		      mcentral_reuse_large_bulk(npages, node, spans, n);
 	for (i = 0; i < got; i++) {
 		s = spans[i];
 		if (want_init_on_alloc(gomem_inherit_gfp(gfp)))

@@ -787,12 +787,17 @@ static void memoryless_nodes_get_the_nearest_memory(struct kunit *test)
 
 #define NUMA_FULL_ROUNDS	16
 
-/* The node the page allocator has no pages of, and the one it gives. */
+/*
+ * The node the page allocator has no pages of, the one it gives, and how
+ * many blocks it gave for the full node.
+ */
 static int full_node, spill_node;
+static unsigned int full_blocks;
 
 /* mheap_buddy_alloc() as the page allocator's fallback makes it. */
 static struct page *buddy_of_a_full_node(int node, gfp_t gfp, unsigned int order)
 {
+	full_blocks += node == full_node;
 	return alloc_pages_node(node == full_node ? spill_node : node,
 				gfp | __GFP_THISNODE, order);
 }
@@ -855,6 +860,58 @@ static void a_full_node_spills_into_spans_it_grew(struct kunit *test)
 	 */
 	KUNIT_EXPECT_LE(test, grown, 4 + 2 * (took / GOMEM_SCAVENGE_DELAY) +
 				     took / GOMEM_SPILL_HOLD);
+}
+
+#define NUMA_LARGE_ROUNDS	64
+
+/*
+ * The same full node, with one large object at a time: each takes the
+ * span the last one freed, kept on the other node, whose pages it had.
+ * It did not: each looked only on the full node's stack, so took a new
+ * block of the page allocator, 64 of the 64 rounds, until the kept spans
+ * filled the surplus.
+ */
+static void a_full_node_reuses_the_large_spans_it_freed(struct kunit *test)
+{
+	unsigned int round, away = 0, blocks;
+	unsigned long start, took;
+	void *p;
+
+	if (!gomem_static_stubs())
+		kunit_skip(test, "needs KUnit's static stubs (6.3)");
+	if (gomem_debug() || want_init_on_free())
+		kunit_skip(test, "large spans are not kept under debug=1 or init_on_free");
+	full_node = home_of(raw_smp_processor_id());
+	spill_node = gomem_test_other_node(test, full_node);
+	gomem_test_pin(test, raw_smp_processor_id());
+	gomem_test_no_reserve();
+	full_blocks = 0;
+	kunit_activate_static_stub(test, mheap_buddy_alloc, buddy_of_a_full_node);
+	start = jiffies;
+	for (round = 0; round < NUMA_LARGE_ROUNDS; round++) {
+		p = gomem_alloc(SZ_64K, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		away += page_to_nid(virt_to_page(p)) == spill_node;
+		gomem_test_fill(p, SZ_64K);
+		KUNIT_EXPECT_EQ(test, gomem_test_check(p, SZ_64K), (unsigned long)SZ_64K);
+		gomem_free(p);
+	}
+	took = jiffies - start;
+	blocks = full_blocks;
+	kunit_deactivate_static_stub(test, mheap_buddy_alloc);
+	gomem_test_unpin();
+	gomem_drain();
+	kunit_info(test, "node %d full: %u of %u large objects on node %d, %u blocks in %u ms\n",
+		   full_node, away, NUMA_LARGE_ROUNDS, spill_node, blocks,
+		   jiffies_to_msecs(took));
+	KUNIT_EXPECT_EQ(test, away, NUMA_LARGE_ROUNDS);
+	/*
+	 * The first round's block; one after each scavenger period, which
+	 * may take the kept span back; one after each spill hold, to see if
+	 * node has pages again.
+	 */
+	KUNIT_EXPECT_LE(test, blocks, 1 + took / GOMEM_SCAVENGE_DELAY +
+				      took / GOMEM_SPILL_HOLD);
 }
 
 /*
@@ -1036,6 +1093,7 @@ static struct kunit_case api_cases[] = {
 	KUNIT_CASE(objects_are_node_local),
 	KUNIT_CASE(memoryless_nodes_get_the_nearest_memory),
 	KUNIT_CASE(a_full_node_spills_into_spans_it_grew),
+	KUNIT_CASE(a_full_node_reuses_the_large_spans_it_freed),
 	KUNIT_CASE(every_page_comes_back),
 	KUNIT_CASE(tracepoint_probes_turn_the_hooks_on_and_off),
 	{}
