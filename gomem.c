@@ -127,6 +127,16 @@
 #define GOMEM_GFP_UNSUPPORTED	(GFP_ZONEMASK | __GFP_NOFAIL | ~__GFP_BITS_MASK)
 
 /*
+ * Flags no fast path serves: those refused, and __GFP_THISNODE, which
+ * holds a request to its node (the CPU's, if it names none), as
+ * kmalloc_node() does, where a CPU's stacks may hold objects of another
+ * node's (taken while its own had no pages, mheap_spilled()): the slow
+ * path takes it straight from the node's spans (gomem_alloc_remote()).
+ * One test of one immediate for them all.
+ */
+#define GOMEM_GFP_SLOW		(GOMEM_GFP_UNSUPPORTED | __GFP_THISNODE)
+
+/*
  * Sizes served by the small classes: above GOMEM_TINY_REQ_MAX, up to
  * 32 KiB.  Those under 16 bytes sit in the 8- and 16-byte classes more
  * densely than in tiny blocks (gomem_internal.h), and a pop is cheaper
@@ -496,9 +506,12 @@ static bool gomem_impossible(size_t size, gfp_t flags, unsigned long ip)
 	return true;
 }
 
+static void *gomem_alloc_remote(size_t size, gfp_t flags, int node,
+				unsigned long ip);
+
 /*
- * A size of 0, refused flags or sizes, an empty stack, or a large
- * object: all that gomem_alloc()'s fast paths leave.
+ * A size of 0, refused flags or sizes, __GFP_THISNODE, an empty stack,
+ * or a large object: all that gomem_alloc()'s fast paths leave.
  */
 static noinline void *gomem_alloc_slow(size_t size, gfp_t flags,
 				       unsigned long ip)
@@ -512,6 +525,8 @@ static noinline void *gomem_alloc_slow(size_t size, gfp_t flags,
 		return ZERO_SIZE_PTR;
 	if (gomem_impossible(size, flags, ip)) {
 		p = NULL;
+	} else if (flags & __GFP_THISNODE) {
+		return gomem_alloc_remote(size, flags, gomem_home_node(), ip);
 	} else if (gomem_debug()) {
 		return gomem_debug_alloc(size, flags, NUMA_NO_NODE, ip);
 	} else if (size <= GOMEM_MAX_SMALL) {
@@ -582,9 +597,9 @@ static __always_inline void *gomem_alloc_untraced(size_t size, gfp_t flags,
 						  unsigned long ip)
 {
 	gomem_might_alloc_fast(flags);
-	if (likely(gomem_small_size(size) && !(flags & GOMEM_GFP_UNSUPPORTED)))
+	if (likely(gomem_small_size(size) && !(flags & GOMEM_GFP_SLOW)))
 		return small_alloc(size, flags, ip);
-	if (gomem_tiny_size(size) && !(flags & GOMEM_GFP_UNSUPPORTED)) {
+	if (gomem_tiny_size(size) && !(flags & GOMEM_GFP_SLOW)) {
 		/* debug=1 serves tiny sizes from small classes, checked. */
 		if (gomem_debug())
 			return gomem_debug_alloc(size, flags, NUMA_NO_NODE, ip);
@@ -714,10 +729,12 @@ static __always_inline void gomem_trace_alloc_n(void *const *p, size_t n,
 }
 
 /*
- * gomem_alloc() of another node's memory: an object of the size's class
- * (tiny sizes too: the tiny blocks are per CPU) taken straight from that
- * node's spans in its mcentral, or a large span on that node.  Never
- * through the mcache, whose objects are all of its CPU's node.
+ * gomem_alloc() of another node's memory, or of any node's with
+ * __GFP_THISNODE: an object of the size's class (tiny sizes too: the
+ * tiny blocks are per CPU) taken straight from that node's spans in its
+ * mcentral, or a large span on that node.  Never through the mcache,
+ * whose objects are its CPU's node's, but for those it took from
+ * another node while its own had no pages (mheap_spilled()).
  */
 static noinline void *gomem_alloc_remote(size_t size, gfp_t flags, int node,
 					 unsigned long ip)
@@ -1369,7 +1386,7 @@ int gomem_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
 		gomem_count_failure();
 		return 0;
 	}
-	if (gomem_tiny_size(size) && !(flags & GOMEM_GFP_UNSUPPORTED) &&
+	if (gomem_tiny_size(size) && !(flags & GOMEM_GFP_SLOW) &&
 	    !gomem_debug()) {
 		/* Tiny, but with debug=1, which serves them from small classes. */
 		gomem_might_alloc_fast(flags);
@@ -1386,9 +1403,9 @@ int gomem_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs)
 		return nr;
 	}
 	if (size > GOMEM_MAX_SMALL && size <= GOMEM_MAX_SIZE &&
-	    !(flags & GOMEM_GFP_UNSUPPORTED) && !gomem_debug())
+	    !(flags & GOMEM_GFP_SLOW) && !gomem_debug())
 		return gomem_alloc_bulk_large(size, flags, nr, ptrs, _RET_IP_);
-	if (!gomem_small_size(size) || (flags & GOMEM_GFP_UNSUPPORTED)) {
+	if (!gomem_small_size(size) || (flags & GOMEM_GFP_SLOW)) {
 		for (i = 0; i < nr; i++) {
 			ptrs[i] = gomem_alloc_ip(size, flags, NUMA_NO_NODE, _RET_IP_);
 			if (!ptrs[i])

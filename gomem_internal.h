@@ -719,8 +719,8 @@ unsigned long mcentral_release_empty(unsigned long want);
 unsigned long mcentral_release_large(unsigned long want);
 bool mcentral_keep_large(struct mspan *s);
 unsigned int mcentral_keep_large_bulk(struct mspan **spans, unsigned int n);
-struct mspan *mcentral_reuse_large(unsigned int npages, int node);
-unsigned int mcentral_reuse_large_bulk(unsigned int npages, int node,
+struct mspan *mcentral_reuse_large(unsigned int npages, int node, gfp_t gfp);
+unsigned int mcentral_reuse_large_bulk(unsigned int npages, int node, gfp_t gfp,
 				       struct mspan **spans, unsigned int n);
 
 /* mcache.c */

@@ -541,7 +541,7 @@ static __always_inline unsigned int mcentral_get_as(struct mcentral *c,
 	mcentral_lock(c, &sec, got);
 	while (got < n) {
 		s = mcentral_next(c, node, &listed);
-		if (!s && unlikely(mheap_spilled(node)))
+		if (!s && unlikely(mheap_spilled(node)) && !(gfp & __GFP_THISNODE))
 			s = mcentral_any_partial(c, &listed);
 		if (!s) {
 			mcentral_unlock(c, &sec, true, got);
@@ -550,7 +550,7 @@ static __always_inline unsigned int mcentral_get_as(struct mcentral *c,
 			listed = false;
 			if (s)
 				mcentral_add(c, s);
-			else
+			else if (!(gfp & __GFP_THISNODE))
 				s = mcentral_any_partial(c, &listed);
 			if (!s)
 				break;
@@ -589,8 +589,10 @@ static __always_inline unsigned int mcentral_get_as(struct mcentral *c,
  * Move n objects into objs, FREE -> CACHED, from node's spans (NUMA_NO_NODE:
  * this CPU's node), growing by spans from the mheap on that node as the
  * class runs out there, and taking another node's objects only if that
- * fails.  Returns how many it moved: fewer than n only if no node had
- * them and the mheap could not grow.  Called with interrupts enabled;
+ * fails, or first if node spilled (mheap_spilled()); never with
+ * __GFP_THISNODE, as kmalloc_node() never does.  Returns how many it
+ * moved: fewer than n only if no node had them (node, with
+ * __GFP_THISNODE) and the mheap could not grow.  Called with interrupts enabled;
  * sleeps only if gfp allows, and only in the page or slab allocator.
  */
 unsigned int mcentral_get(struct mcentral *c, struct gomem_obj *objs,
@@ -832,7 +834,8 @@ static __always_inline struct mspan **large_link(struct mcentral *c, int node,
 }
 
 /*
- * large_link() on the other nodes, if node spilled (mheap_spilled()): a
+ * large_link() on the other nodes, if node spilled (mheap_spilled()) and
+ * gfp does not hold the request to node (__GFP_THISNODE): a
  * new large span for a full node lands on another node, and is kept
  * there when freed, where the full node's next large allocation would
  * not look, so that each took a new block of the page allocator until
@@ -840,12 +843,12 @@ static __always_inline struct mspan **large_link(struct mcentral *c, int node,
  * serves all but these.  c->lock held.
  */
 static noinline struct mspan **large_link_spilled(struct mcentral *c, int node,
-						  unsigned int npages)
+						  unsigned int npages, gfp_t gfp)
 {
 	struct mspan **link = NULL;
 	int n;
 
-	if (!mheap_spilled(node))
+	if ((gfp & __GFP_THISNODE) || !mheap_spilled(node))
 		return NULL;
 	for (n = 0; !link && n < nr_node_ids; n++)
 		if (n != node)
@@ -862,7 +865,7 @@ static noinline struct mspan **large_link_spilled(struct mcentral *c, int node,
  * them live.  Any context.
  */
 static __always_inline unsigned int reuse_large(unsigned int npages, int node,
-						struct mspan **spans,
+						gfp_t gfp, struct mspan **spans,
 						unsigned int n)
 {
 	struct mcentral *c = &gomem_mcentral[GOMEM_LARGE_CLASS];
@@ -875,7 +878,7 @@ static __always_inline unsigned int reuse_large(unsigned int npages, int node,
 	spin_lock_irqsave(&c->lock, flags);
 	while (got < n) {
 		link = large_link(c, node, npages) ?:
-		       large_link_spilled(c, node, npages);
+		       large_link_spilled(c, node, npages, gfp);
 		if (!link)
 			break;
 		s = mcentral_pop_empty(c, link);
@@ -890,18 +893,18 @@ static __always_inline unsigned int reuse_large(unsigned int npages, int node,
 }
 
 /* reuse_large() of one span, and of many, as mcentral_keep_large(). */
-struct mspan *mcentral_reuse_large(unsigned int npages, int node)
+struct mspan *mcentral_reuse_large(unsigned int npages, int node, gfp_t gfp)
 {
 	struct mspan *s;
 
-	return reuse_large(npages, node, &s, 1) ? s : NULL;
+	return reuse_large(npages, node, gfp, &s, 1) ? s : NULL;
 }
 EXPORT_SYMBOL_IF_KUNIT(mcentral_reuse_large);
 
-unsigned int mcentral_reuse_large_bulk(unsigned int npages, int node,
+unsigned int mcentral_reuse_large_bulk(unsigned int npages, int node, gfp_t gfp,
 				       struct mspan **spans, unsigned int n)
 {
-	return reuse_large(npages, node, spans, n);
+	return reuse_large(npages, node, gfp, spans, n);
 }
 EXPORT_SYMBOL_IF_KUNIT(mcentral_reuse_large_bulk);
 

@@ -297,8 +297,8 @@ static __always_inline unsigned int alloc_large(size_t size, int node, gfp_t gfp
 		node = gomem_home_node();
 	/* Not under debug=1, whose spans carry their own records. */
 	if (!gomem_debug())
-		got = n == 1 ? !!(spans[0] = mcentral_reuse_large(npages, node)) :
-		      mcentral_reuse_large_bulk(npages, node, spans, n);
+		got = n == 1 ? !!(spans[0] = mcentral_reuse_large(npages, node, gfp)) :
+		      mcentral_reuse_large_bulk(npages, node, gfp, spans, n);
 	for (i = 0; i < got; i++) {
 		s = spans[i];
 		if (want_init_on_alloc(gomem_inherit_gfp(gfp)))

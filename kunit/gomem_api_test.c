@@ -794,9 +794,15 @@ static void memoryless_nodes_get_the_nearest_memory(struct kunit *test)
 static int full_node, spill_node;
 static unsigned int full_blocks;
 
-/* mheap_buddy_alloc() as the page allocator's fallback makes it. */
+/*
+ * mheap_buddy_alloc() as the page allocator's fallback makes it: none of
+ * the full node's pages, and another node's unless the request is held
+ * to the node (__GFP_THISNODE).
+ */
 static struct page *buddy_of_a_full_node(int node, gfp_t gfp, unsigned int order)
 {
+	if (node == full_node && (gfp & __GFP_THISNODE))
+		return NULL;
 	full_blocks += node == full_node;
 	return alloc_pages_node(node == full_node ? spill_node : node,
 				gfp | __GFP_THISNODE, order);
@@ -912,6 +918,88 @@ static void a_full_node_reuses_the_large_spans_it_freed(struct kunit *test)
 	 */
 	KUNIT_EXPECT_LE(test, blocks, 1 + took / GOMEM_SCAVENGE_DELAY +
 				      took / GOMEM_SPILL_HOLD);
+}
+
+/* How many of the n objects at p are not on node; each freed. */
+static unsigned int free_off_node(void **p, unsigned int n, int node)
+{
+	unsigned int i, off = 0;
+
+	for (i = 0; i < n; i++) {
+		off += page_to_nid(virt_to_page(p[i])) != node;
+		gomem_free(p[i]);
+	}
+	return off;
+}
+
+#define HELD_TRIES	8
+
+/*
+ * The same full node: a request held to it (__GFP_THISNODE, as
+ * kmalloc_node() takes it) gets the node's memory or nothing, although
+ * the CPU's stacks and the kept large spans hold the other node's, and
+ * one held to the other node gets that node's.  It did not: the fast
+ * paths served it from the stacks, and large ones took the kept spans.
+ */
+static void a_request_held_to_a_full_node_gets_its_memory_or_none(struct kunit *test)
+{
+	static const size_t sizes[] = { 3, 13, 64, 1024, SZ_64K };
+	const gfp_t held = GFP_KERNEL | __GFP_THISNODE | __GFP_NOWARN;
+	void **kept = kunit_kcalloc(test, NUMA_N, sizeof(void *), GFP_KERNEL);
+	unsigned int cpu = raw_smp_processor_id(), i, k, n, off = 0, got = 0;
+	void *p[HELD_TRIES];
+	size_t size;
+
+	KUNIT_ASSERT_NOT_NULL(test, kept);
+	if (!gomem_static_stubs())
+		kunit_skip(test, "needs KUnit's static stubs (6.3)");
+	full_node = home_of(cpu);
+	spill_node = gomem_test_other_node(test, full_node);
+	gomem_test_pin(test, cpu);
+	gomem_test_no_reserve();
+	kunit_activate_static_stub(test, mheap_buddy_alloc, buddy_of_a_full_node);
+	for (k = 0; k < ARRAY_SIZE(sizes); k++) {
+		size = sizes[k];
+		/*
+		 * The other node's objects where the fast paths look: in the
+		 * CPU's tiny block, left in its stack by a refill, or kept.
+		 */
+		n = 0;
+		do {
+			kept[n] = gomem_alloc(size, GFP_KERNEL);
+			KUNIT_ASSERT_NOT_NULL(test, kept[n]);
+		} while (++n < NUMA_N && size > GOMEM_TINY_REQ_MAX &&
+			 size <= GOMEM_MAX_SMALL &&
+			 !gomem_mcache_of(cpu)->slot[gomem_size_class(size)].n);
+		if (size > GOMEM_MAX_SMALL)
+			gomem_free(kept[--n]);
+		for (i = 0; i < HELD_TRIES; i++) {
+			p[i] = gomem_alloc(size, held);
+			if (!p[i])
+				break;
+		}
+		got += i;
+		off += free_off_node(p, i, full_node);
+		if (gomem_alloc_bulk(size, held, HELD_TRIES, p)) {
+			got += HELD_TRIES;
+			off += free_off_node(p, HELD_TRIES, full_node);
+		}
+		while (n)
+			gomem_free(kept[--n]);
+		for (i = 0; i < HELD_TRIES; i++) {
+			p[i] = gomem_alloc_node(size, held, spill_node);
+			KUNIT_ASSERT_NOT_NULL_MSG(test, p[i], "%zu bytes held to node %d",
+						  size, spill_node);
+		}
+		KUNIT_EXPECT_EQ_MSG(test, free_off_node(p, HELD_TRIES, spill_node), 0U,
+				    "%zu bytes held to node %d", size, spill_node);
+	}
+	kunit_deactivate_static_stub(test, mheap_buddy_alloc);
+	gomem_test_unpin();
+	gomem_drain();
+	kunit_info(test, "node %d full: %u objects held to it served, %u of them another node's\n",
+		   full_node, got, off);
+	KUNIT_EXPECT_EQ(test, off, 0U);
 }
 
 /*
@@ -1094,6 +1182,7 @@ static struct kunit_case api_cases[] = {
 	KUNIT_CASE(memoryless_nodes_get_the_nearest_memory),
 	KUNIT_CASE(a_full_node_spills_into_spans_it_grew),
 	KUNIT_CASE(a_full_node_reuses_the_large_spans_it_freed),
+	KUNIT_CASE(a_request_held_to_a_full_node_gets_its_memory_or_none),
 	KUNIT_CASE(every_page_comes_back),
 	KUNIT_CASE(tracepoint_probes_turn_the_hooks_on_and_off),
 	{}
