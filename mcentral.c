@@ -592,8 +592,9 @@ static __always_inline unsigned int mcentral_get_as(struct mcentral *c,
  * fails, or first if node spilled (mheap_spilled()); never with
  * __GFP_THISNODE, as kmalloc_node() never does.  Returns how many it
  * moved: fewer than n only if no node had them (node, with
- * __GFP_THISNODE) and the mheap could not grow.  Called with interrupts enabled;
- * sleeps only if gfp allows, and only in the page or slab allocator.
+ * __GFP_THISNODE) and the mheap could not grow.  Called with interrupts
+ * enabled; sleeps only if gfp allows, and only in the page or slab
+ * allocator.
  */
 unsigned int mcentral_get(struct mcentral *c, struct gomem_obj *objs,
 			  unsigned int n, gfp_t gfp, int node)
@@ -835,12 +836,12 @@ static __always_inline struct mspan **large_link(struct mcentral *c, int node,
 
 /*
  * large_link() on the other nodes, if node spilled (mheap_spilled()) and
- * gfp does not hold the request to node (__GFP_THISNODE): a
- * new large span for a full node lands on another node, and is kept
- * there when freed, where the full node's next large allocation would
- * not look, so that each took a new block of the page allocator until
- * the kept spans filled the surplus.  Out of line: node's own stack
- * serves all but these.  c->lock held.
+ * gfp does not hold the request to node (__GFP_THISNODE): a new large
+ * span for a full node lands on another node, and is kept there when
+ * freed, where the full node's next large allocation would not look, so
+ * that each took a new block of the page allocator until the kept spans
+ * filled the surplus.  Out of line: node's own stack serves all but
+ * these.  c->lock held.
  */
 static noinline struct mspan **large_link_spilled(struct mcentral *c, int node,
 						  unsigned int npages, gfp_t gfp)
