@@ -56,9 +56,11 @@
  * node's spans, so that what it allocates is local: its refills come from
  * that node's spans (mcentral.c), or, while that node has no pages to
  * give, from spans on another, where the page allocator's fallback put
- * them; a free of another node's object does not land on a stack but in a
- * small per-CPU buffer, sent home in batches of one lock round trip per
- * class (mcache_put_away()).  On one node the check is a static key, off.
+ * them (so that a request held to its node, __GFP_THISNODE, never pops a
+ * stack: gomem.c); a free of another node's object does not land on a
+ * stack but in a small per-CPU buffer, sent home in batches of one lock
+ * round trip per class (mcache_put_away()).  On one node the check is a
+ * static key, off.
  * A CPU's home is its own node, or if that has no normal memory, the
  * nearest that has (gomem_home_node(), mheap_memory_node()); it is set
  * before the CPU first runs and again whenever memory comes online or
