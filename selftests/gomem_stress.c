@@ -26,8 +26,8 @@
  * The threads mark themselves for fail_page_alloc's task-filter, so that
  * the shell can inject page-allocator failures into gomem's work alone.
  * A NULL from gomem is counted, never a crash.  The summary line gives
- * what happened; the load fails if any pattern was broken or any zeroed
- * allocation was not zero.
+ * what happened; the load fails if any pattern was broken, any zeroed
+ * allocation was not zero, or any object held to its node was not its.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -75,6 +75,7 @@ struct obj {
 
 static atomic_long_t done_ops, nulls, broken, handed, timer_ops, hog_rounds;
 static atomic_long_t zallocs, unzeroed, node_allocs, named_allocs, elsewhere;
+static atomic_long_t held_allocs, strayed;
 static DEFINE_SPINLOCK(pool_lock);	/* the shared pool */
 static struct obj pool[POOL];
 static unsigned int pool_n;
@@ -151,17 +152,24 @@ static gfp_t random_gfp(struct rnd_state *r)
  * gomem_alloc_node() of node, counted; and, for a named node, whether the
  * object landed elsewhere.  That is only counted, never a failure: under
  * fail_page_alloc the page allocator may rightly fall back to another
- * node (KUnit's objects_are_node_local asserts the placement).
+ * node (KUnit's objects_are_node_local asserts the placement).  But for
+ * a request held to a node with normal memory (__GFP_THISNODE), whose
+ * object is that node's or none: one elsewhere has strayed, and fails
+ * the load.
  */
 static void *node_alloc(size_t size, gfp_t gfp, int node)
 {
 	void *p = gomem_alloc_node(size, gfp, node);
+	bool held = (gfp & __GFP_THISNODE) && node != NUMA_NO_NODE &&
+		    node_state(node, N_NORMAL_MEMORY);
 
 	atomic_long_inc(&node_allocs);
+	if (held)
+		atomic_long_inc(&held_allocs);
 	if (node != NUMA_NO_NODE) {
 		atomic_long_inc(&named_allocs);
 		if (p && page_to_nid(virt_to_page(p)) != node)
-			atomic_long_inc(&elsewhere);
+			atomic_long_inc(held ? &strayed : &elsewhere);
 	}
 	return p;
 }
@@ -173,7 +181,7 @@ static void *node_alloc(size_t size, gfp_t gfp, int node)
  * caught; an eighth gomem_alloc_node() of a node or NUMA_NO_NODE picked
  * by how, so that other nodes' spans, and their objects' frees on this
  * node, race with everything else (in a guest of one node, the same
- * calls with node 0).
+ * calls with node 0), half of them held to the node (__GFP_THISNODE).
  */
 static void *random_alloc(size_t size, gfp_t gfp, u32 how)
 {
@@ -187,7 +195,8 @@ static void *random_alloc(size_t size, gfp_t gfp, u32 how)
 			atomic_long_inc(&unzeroed);
 		return p;
 	case 1:
-		return node_alloc(size, gfp, (int)(how / 8 % (nr_node_ids + 1)) - 1);
+		return node_alloc(size, gfp | (how & BIT(31) ? __GFP_THISNODE : 0),
+				  (int)(how / 8 % (nr_node_ids + 1)) - 1);
 	default:
 		return gomem_alloc(size, gfp);
 	}
@@ -436,14 +445,16 @@ static int __init gomem_stress_init(void)
 	while (pool_n)
 		take_over();
 	kfree(w);
-	pr_info("%lu ops on %u threads, %ld allocations gave NULL, %ld broken patterns, %ld of %ld zeroed allocations not zero, %ld gomem_alloc_node() calls (%ld of a named node, %ld of those placed on another), %ld objects freed by another thread, %ld hard-IRQ ops, %ld hog rounds\n",
+	pr_info("%lu ops on %u threads, %ld allocations gave NULL, %ld broken patterns, %ld of %ld zeroed allocations not zero, %ld gomem_alloc_node() calls (%ld of a named node, %ld of those placed on another; %ld held to a node, %ld of those strayed), %ld objects freed by another thread, %ld hard-IRQ ops, %ld hog rounds\n",
 		min_t(unsigned long, atomic_long_read(&done_ops), ops), cpus,
 		atomic_long_read(&nulls), atomic_long_read(&broken),
 		atomic_long_read(&unzeroed), atomic_long_read(&zallocs),
 		atomic_long_read(&node_allocs), atomic_long_read(&named_allocs),
-		atomic_long_read(&elsewhere), atomic_long_read(&handed),
+		atomic_long_read(&elsewhere), atomic_long_read(&held_allocs),
+		atomic_long_read(&strayed), atomic_long_read(&handed),
 		atomic_long_read(&timer_ops), atomic_long_read(&hog_rounds));
-	return atomic_long_read(&broken) || atomic_long_read(&unzeroed) ? -EIO : 0;
+	return atomic_long_read(&broken) || atomic_long_read(&unzeroed) ||
+	       atomic_long_read(&strayed) ? -EIO : 0;
 }
 
 static void __exit gomem_stress_exit(void)

@@ -112,7 +112,7 @@ done
 summary=$(dmesg | grep 'gomem_stress: .* ops on')
 echo "# ${summary#*gomem_stress: }"
 echo "# $(cat $CYCLES) CPU offline/online cycles, $(($(gomem_key shrink_calls) - shrinks)) shrinker calls, $(cat $WRITES) parameter writes, $(cat $FG/injected) failures injected by fail_gomem"
-ktap_expect_eq "the load ran to the end with no broken pattern and no zeroed allocation dirty" $rc 0
+ktap_expect_eq "the load ran to the end with no broken pattern, no zeroed allocation dirty and no object held to its node on another" $rc 0
 ktap_check "every operation done" sh -c "echo '$summary' | grep -q ' $OPS ops on'"
 ktap_check "CPUs went offline and back" test "$(cat $CYCLES)" -gt 0
 ktap_check "the shrinker ran meanwhile" test "$(gomem_key shrink_calls)" -gt "$shrinks"
