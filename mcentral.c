@@ -896,7 +896,10 @@ static noinline struct mspan *reuse_large_spilled_one(unsigned int npages,
  * reuse_large() of one span, and of many, as mcentral_keep_large(), for
  * node: node's own, or while it spilled, any node's.  The single span's
  * address goes to no call out of line, which would cost this frame a
- * stack canary (measured: 9 instructions a large allocation).
+ * stack canary (measured: 9 instructions a large allocation); and on a
+ * machine of one node, where nothing spills, a miss makes no call
+ * (measured: batch4096_alloc of 64 KiB, which mostly misses, 1,419
+ * instructions an object with the call, 1,371 without; cd0122b: 1,354).
  */
 struct mspan *mcentral_reuse_large(unsigned int npages, int node, gfp_t gfp)
 {
@@ -904,6 +907,8 @@ struct mspan *mcentral_reuse_large(unsigned int npages, int node, gfp_t gfp)
 
 	if (reuse_large(npages, node, &s, 1))
 		return s;
+	if (!static_branch_unlikely(&gomem_numa_key))
+		return NULL;
 	return reuse_large_spilled_one(npages, node, gfp);
 }
 EXPORT_SYMBOL_IF_KUNIT(mcentral_reuse_large);
@@ -913,7 +918,7 @@ unsigned int mcentral_reuse_large_bulk(unsigned int npages, int node, gfp_t gfp,
 {
 	unsigned int got = reuse_large(npages, node, spans, n);
 
-	if (got < n)
+	if (got < n && static_branch_unlikely(&gomem_numa_key))
 		got += reuse_large_spilled(npages, node, gfp, spans + got, n - got);
 	return got;
 }
