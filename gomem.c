@@ -791,7 +791,13 @@ static __always_inline void *gomem_alloc_node_ip(size_t size, gfp_t flags,
 	if (!node_online(node))
 		return gomem_alloc_untraced(size, flags, ip);
 	node = mheap_memory_node(node);
-	if (node == gomem_home_node())
+	/*
+	 * Held to node (__GFP_THISNODE), a request goes straight to node:
+	 * through the untraced path, the slow path would hold it to the home
+	 * node it reads again, another node's if the task moved to another
+	 * node's CPU meanwhile (seen in make stress: 1 of 62,999 objects).
+	 */
+	if (node == gomem_home_node() && !(flags & __GFP_THISNODE))
 		return gomem_alloc_untraced(size, flags, ip);
 	return gomem_alloc_remote(size, flags, node, ip);
 }
