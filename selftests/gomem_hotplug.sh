@@ -49,8 +49,8 @@ ktap_check "the DIMM was added and onlined" test "$n" -gt "$before"
 start_pfn=$((low * bs / 4096))
 # More 1 MiB objects than node 1 had room for before.
 count=$((free1 / 1024 + 64))
-taskset 2 insmod "$GOMEM_DIR/selftests/gomem_pattern.ko" sizes=1048576 \
-	count=$count where=1
+pattern_load taskset 2 insmod "$GOMEM_DIR/selftests/gomem_pattern.ko" \
+	sizes=1048576 count=$count where=1
 ktap_expect_eq "$count MiB allocated on node 1" $? 0
 reach() { dmesg | sed -n 's/.*gomem_pattern: objects reach pfn \([0-9]*\).*/\1/p' | tail -n 1; }
 top=$(reach)
@@ -62,8 +62,8 @@ else
 fi
 rmmod gomem_pattern
 if [ "$free1" = 0 ]; then
-	taskset 2 insmod "$GOMEM_DIR/selftests/gomem_pattern.ko" sizes=64 \
-		count=4096 where=1
+	pattern_load taskset 2 insmod "$GOMEM_DIR/selftests/gomem_pattern.ko" \
+		sizes=64 count=4096 where=1
 	top=$(reach)
 	echo "# 64-byte objects of node 1's CPU reach pfn $top"
 	if [ "$zone" = movable ]; then

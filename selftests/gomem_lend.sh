@@ -24,7 +24,7 @@ col_delta() {	# col_delta CLASS COLUMN FROM TO
 }
 
 pattern() {
-	insmod "$GOMEM_DIR/selftests/gomem_pattern.ko" sizes=100 count=$N
+	pattern_load insmod "$GOMEM_DIR/selftests/gomem_pattern.ko" sizes=100 count=$N
 }
 
 ktap_plan 10

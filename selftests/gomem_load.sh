@@ -30,7 +30,8 @@ if [ -w "$CPU1" ]; then
 	echo "# CPU 1 online: $grown bytes more metadata"
 	ktap_expect_eq "a CPU first online after the load gets one cache" \
 		"$((grown > 0 && grown <= 4096))" 1
-	taskset 2 insmod "$GOMEM_DIR/selftests/gomem_pattern.ko" sizes=64 count=10 &&
+	pattern_load taskset 2 insmod "$GOMEM_DIR/selftests/gomem_pattern.ko" \
+		sizes=64 count=10 &&
 		rmmod gomem_pattern
 	ktap_expect_eq "that CPU's cache serves it" \
 		"$(awk '$1 == 1 { print $4 }' /proc/gomem_cpu)" 10

@@ -31,8 +31,8 @@ fpa_arm 1 100
 echo 1 >$FG/min-order
 echo -1 >$FG/times
 echo 100 >$FG/probability
-insmod "$GOMEM_DIR/selftests/gomem_pattern.ko" sizes=$SIZES count=$N atomic=1 \
-	make_it_fail=1
+pattern_load insmod "$GOMEM_DIR/selftests/gomem_pattern.ko" \
+	sizes=$SIZES count=$N atomic=1 make_it_fail=1
 rc=$?
 echo 0 >$FPA/probability
 ktap_expect_eq "every object of every size allocated with order 0 alone" $rc 0

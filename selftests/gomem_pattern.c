@@ -6,7 +6,8 @@
  * each over its whole gomem_size(), and keeps them; it can also make
  * "bad" refused frees and "fail" allocations too big to succeed.  At
  * unload it checks every pattern and frees everything, unless "leak" is
- * set: then gomem is left to report the objects when it is unloaded.  The selftests
+ * set: then gomem is left to report the objects when it is unloaded.  Each
+ * run of its init logs one line, "loaded" or "load failed".  The selftests
  * read /proc/gomem around the load and the unload and check that every
  * counter moved by exactly what this pattern implies.
  */
@@ -60,7 +61,7 @@ static u8 pattern(const void *p, size_t i)
 	return (u8)(((unsigned long)p + i) * 131 >> 3);
 }
 
-static int __init gomem_pattern_init(void)
+static int __init gomem_pattern_load(void)
 {
 	unsigned int i, j;
 	size_t n, k;
@@ -111,6 +112,22 @@ fail:
 		gomem_free_bulk(nr_objs, objs);
 	kvfree(objs);
 	return -ENOMEM;
+}
+
+/*
+ * One "load" line a run, for the selftests' pattern_load(): busybox's
+ * insmod runs a failed init a second time, whose success would hide the
+ * failure but for the first run's line.
+ */
+static int __init gomem_pattern_init(void)
+{
+	int err = gomem_pattern_load();
+
+	if (err)
+		pr_err("load failed: %d\n", err);
+	else
+		pr_info("loaded %u objects\n", nr_objs);
+	return err;
 }
 
 static void __exit gomem_pattern_exit(void)

@@ -141,7 +141,7 @@ dmesg -c >/dev/null
 ktap_check "insmod gomem.ko" insmod "$GOMEM_DIR/gomem.ko" lend=0
 snap base
 # On one CPU, so that tiny objects share blocks as the model says.
-ktap_check "insmod gomem_pattern.ko" taskset 1 insmod \
+ktap_check "insmod gomem_pattern.ko" pattern_load taskset 1 insmod \
 	"$GOMEM_DIR/selftests/gomem_pattern.ko" \
 	sizes="$(echo "$SIZES" | tr ' ' ,)" count=$N bad=$BAD fail=$FAIL
 cat /proc/gomem >"$TMP/loaded"

@@ -17,7 +17,8 @@ PARAM=/sys/module/gomem/parameters/reserve_kib
 
 # Serve and free 24 MiB: 4096 objects of 2 KiB and 4096 of 4 KiB.
 churn() {
-	insmod "$GOMEM_DIR/selftests/gomem_pattern.ko" sizes=2048,4096 count=4096 &&
+	pattern_load insmod "$GOMEM_DIR/selftests/gomem_pattern.ko" \
+		sizes=2048,4096 count=4096 &&
 		rmmod gomem_pattern
 }
 

@@ -22,7 +22,7 @@ sorted_by() {
 ktap_plan 10
 dmesg -c >/dev/null
 insmod "$GOMEM_DIR/gomem.ko"
-insmod "$GOMEM_DIR/selftests/gomem_pattern.ko" \
+pattern_load insmod "$GOMEM_DIR/selftests/gomem_pattern.ko" \
 	sizes=20,200,600,1500,3000,9000,20000 count=30
 
 LINES=40 "$TOP" -n 1 -s allocs >"$OUT"

@@ -23,7 +23,7 @@ N=20
 ktap_plan 11
 dmesg -c >/dev/null
 ktap_check "insmod gomem.ko" insmod "$GOMEM_DIR/gomem.ko"
-ktap_check "insmod gomem_pattern.ko leak=1" insmod \
+ktap_check "insmod gomem_pattern.ko leak=1" pattern_load insmod \
 	"$GOMEM_DIR/selftests/gomem_pattern.ko" \
 	sizes="5,$(echo $SMALL | tr ' ' ,),100000,1048576" count=$N leak=1
 held=$(gomem_key pages_inuse)
@@ -62,7 +62,7 @@ unloaded=0
 while [ $r -lt $rounds ]; do
 	r=$((r + 1))
 	insmod "$GOMEM_DIR/gomem.ko" &&
-		insmod "$GOMEM_DIR/selftests/gomem_pattern.ko" \
+		pattern_load insmod "$GOMEM_DIR/selftests/gomem_pattern.ko" \
 			sizes=64,4096,100000 count=300 &&
 		rmmod gomem_pattern || break
 	(while :; do echo 0 >/sys/module/gomem/parameters/reserve_kib; done) \

@@ -9,6 +9,7 @@
 #   ktap_expect_eq NAME GOT WANT
 #   ktap_skip NAME REASON
 #   ktap_finished          exit 0 if every test passed, else 1
+#   pattern_load CMD...    load gomem_pattern.ko by CMD, its init run once
 #
 # The scripts run as root in a guest; GOMEM_DIR is where gomem's modules
 # are (default: the parent of this directory), and it may be set to run
@@ -70,6 +71,19 @@ fpa_arm() {	# MIN_ORDER PERCENT
 	echo -1 >"$FPA/times"
 	echo 1 >"$FPA/interval"
 	echo "$2" >"$FPA/probability"
+}
+
+# Run CMD, a load of gomem_pattern.ko: ok if it loaded and its init ran
+# once.  busybox's insmod runs a failed init a second time (init_module()
+# after finit_module()), and the second run's success would hide the
+# first one's failure; each run logs one "gomem_pattern: load" line.
+pattern_load() {	# CMD...
+	pl_runs=$(dmesg | grep -c 'gomem_pattern: load')
+	"$@" || return
+	pl_runs=$(($(dmesg | grep -c 'gomem_pattern: load') - pl_runs))
+	[ "$pl_runs" -eq 1 ] && return
+	echo "# gomem_pattern.ko's init ran $pl_runs times: a failed run hid"
+	return 1
 }
 
 # The value of a "key value" line of /proc/gomem, or of FILE.
