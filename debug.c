@@ -117,10 +117,23 @@ unsigned long gomem_debug_caller(const struct mspan *s, unsigned int i,
 	return s->debug[i].alloc_ip;
 }
 
-/* The caller may now use every usable byte: the redzone shrinks. */
-void gomem_debug_resize(struct mspan *s, unsigned int i, size_t usable)
+/*
+ * Object i of s, at p, now has req bytes: every usable byte, once
+ * gomem_size() gave them to the caller (the redzone shrinks), or a
+ * realloc's new size, where it stays (gomem_realloc()).  Under debug=1
+ * the redzone grows back over the bytes an earlier gomem_size() gave
+ * past req, so that a write there shows when the object is freed; the
+ * bytes already in the redzone are left as they are, so that a write
+ * into them shows too.
+ */
+void gomem_debug_resize(struct mspan *s, unsigned int i, const void *p,
+			size_t req)
 {
-	s->debug[s->kind == MSPAN_SMALL ? i : 0].req = usable;
+	struct gomem_debug_obj *d = &s->debug[s->kind == MSPAN_SMALL ? i : 0];
+
+	if (debug && d->req > req)
+		fill((void *)p + req, SLUB_RED_ACTIVE, d->req - req);
+	d->req = req;
 }
 
 /* "; object P (class C, N bytes), allocated by X, freed by Y" for addr. */

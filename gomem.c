@@ -1112,7 +1112,7 @@ size_t gomem_size(const void *p)
 	if (size && s->kind != MSPAN_TINY) {
 		gomem_kasan_alloc(p, size, size);
 		if (gomem_debug())
-			gomem_debug_resize(s, i, size);
+			gomem_debug_resize(s, i, p, size);
 	}
 	rcu_read_unlock_sched();
 	if (!size)
@@ -1189,24 +1189,25 @@ static void gomem_zero_spare(const void *p, size_t new, size_t usable)
 }
 
 /*
- * Change the recorded request of the small or large object at p from old
- * to new bytes, where it stays, and with zero, zero the bytes past the
- * new request: gomem_lookup() found it live in s (a small one at index
- * i, in state st, of usable bytes), and the RCU section of the lookup
- * still holds, so s is still a span.  The caller owns the object, but a
- * free of it on another CPU (the caller's bug) may claim it at any
- * moment, and its state, its span and its bytes are then no longer the
- * caller's to write: they may be in a CPU's cache, or handed out again.
- * So a small object's new state replaces st by compare-and-exchange, and
- * an object is held while its bytes are zeroed, and a large span while
- * its request changes, which fails the free's claim; each way one of the
- * two calls is refused.  (Not if the free, and an allocation that got
- * the same object (of the same request, for a small one), both fall
- * between the lookup and the exchange: the new owner's request is then
- * recorded as new, as a stale pointer would have it.)  Returns false if
- * the free won.  Otherwise *charge is what the class's bytes change by,
- * for the caller to count once out of the RCU section (where the mcache
- * lock may sleep, under PREEMPT_RT).
+ * Change the recorded request of the small or large object at p from old to
+ * new bytes (the same or not), where it stays, and its record under debug=1
+ * or callers=1 (gomem_debug_resize()), and with zero, zero the bytes past
+ * the new request: gomem_lookup() found it live in s (a small one at index
+ * i, in state st, of usable bytes), and the RCU section of the lookup still
+ * holds, so s is still a span.  The caller owns the object, but a free of it
+ * on another CPU (the caller's bug) may claim it at any moment, and its
+ * state, its span and its bytes are then no longer the caller's to write:
+ * they may be in a CPU's cache, or handed out again.  So a small object's
+ * new state replaces st by compare-and-exchange, and an object is held while
+ * its bytes are zeroed or its record changes, and a large span while its
+ * request changes, which fails the free's claim; each way one of the two
+ * calls is refused.  (Not if the free, and an allocation that got the same
+ * object (of the same request, for a small one), both fall between the
+ * lookup and the exchange: the new owner's request is then recorded as new,
+ * as a stale pointer would have it.)  Returns false if the free won.
+ * Otherwise *charge is what the class's bytes change by, for the caller to
+ * count once out of the RCU section (where the mcache lock may sleep, under
+ * PREEMPT_RT).
  */
 static bool gomem_resize(const void *p, struct mspan *s, unsigned int i,
 			 unsigned int st, size_t old, size_t new, size_t usable,
@@ -1216,7 +1217,7 @@ static bool gomem_resize(const void *p, struct mspan *s, unsigned int i,
 	/* A small object's state falls by as much as its request grows. */
 	unsigned int to = small ? s->size - new + 1 : st;
 
-	if (small && !zero) {
+	if (small && !zero && !gomem_debug()) {
 		if (!mspan_swap_state_as(s, i, st, to, s->state_width))
 			return false;
 	} else {
@@ -1224,6 +1225,8 @@ static bool gomem_resize(const void *p, struct mspan *s, unsigned int i,
 			return false;
 		if (zero)
 			gomem_zero_spare(p, new, usable);
+		if (gomem_debug())
+			gomem_debug_resize(s, i, p, new);
 		if (!small)
 			s->req = new;
 		gomem_unhold(s, i, to);
@@ -1285,7 +1288,14 @@ void *gomem_realloc(const void *p, size_t new_size, gfp_t flags)
 	 */
 	zero = stay && new_size < usable && want_init_on_alloc(flags) &&
 	       !gomem_debug_checks();
-	if (stay && (new_size != old || zero)) {
+	/*
+	 * Staying, a small or large object's request is new_size anew, the
+	 * same size or not: gomem_size() may have given the caller every
+	 * usable byte, and the KASAN marks (and under debug=1 or callers=1
+	 * the record and the redzone) end at new_size again, as krealloc()
+	 * marks an object that stays anew.  A tiny object's never grow.
+	 */
+	if (stay && !tiny) {
 		if (gomem_resize(p, s, i, st, old, new_size, usable, zero,
 				 &charge))
 			gomem_kasan_alloc(p, new_size, usable);

@@ -1066,7 +1066,8 @@ void *gomem_debug_alloc(size_t size, gfp_t flags, int node, unsigned long ip);
 void gomem_debug_free(const void *p, unsigned long ip);
 int gomem_debug_span_init(struct mspan *s, gfp_t gfp);
 void gomem_debug_span_free(struct mspan *s);
-void gomem_debug_resize(struct mspan *s, unsigned int i, size_t usable);
+void gomem_debug_resize(struct mspan *s, unsigned int i, const void *p,
+			size_t req);
 unsigned long gomem_debug_caller(const struct mspan *s, unsigned int i,
 				 size_t *req);
 void gomem_debug_describe(unsigned long addr, char *buf, size_t len);

@@ -404,6 +404,43 @@ static void realloc_keeps_every_usable_byte(struct kunit *test)
 }
 
 /*
+ * A realloc that stays marks the object for KASAN at its new size, the
+ * same size or not, as krealloc() does: the bytes past it that an
+ * earlier gomem_size() gave the caller are out of bounds again.  Sizes
+ * that end on a KASAN granule, short of a small class's size or of a
+ * large object's pages.  The small ones' classes are kmalloc buckets,
+ * which borrow from none: a borrowed object has its bucket's usable size,
+ * and a realloc to its own size moves it.
+ */
+static void a_realloc_that_stays_marks_its_new_size(struct kunit *test)
+{
+	static const size_t sizes[] = { 248, 1000, 4000, 40 * SZ_1K + 8 };
+	unsigned int i;
+	size_t usable;
+	u8 *p;
+
+	if (!GOMEM_KASAN_MARKS)
+		kunit_skip(test, "needs KASAN");
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		p = gomem_alloc(sizes[i], GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		KUNIT_EXPECT_NE_MSG(test, gomem_kasan_mark(p + sizes[i]), 0,
+				    "%zu bytes, allocated", sizes[i]);
+		usable = gomem_size(p);
+		KUNIT_ASSERT_GT(test, usable, sizes[i]);
+		KUNIT_EXPECT_EQ_MSG(test, gomem_kasan_mark(p + sizes[i]), 0,
+				    "%zu bytes, after gomem_size()", sizes[i]);
+		KUNIT_ASSERT_PTR_EQ_MSG(test, gomem_realloc(p, sizes[i], GFP_KERNEL), p,
+					"%zu bytes (usable %zu) realloc'ed", sizes[i], usable);
+		KUNIT_EXPECT_EQ_MSG(test, gomem_kasan_mark(p + sizes[i] - 1), 0,
+				    "%zu bytes, realloc'ed", sizes[i]);
+		KUNIT_EXPECT_NE_MSG(test, gomem_kasan_mark(p + sizes[i]), 0,
+				    "%zu bytes, realloc'ed", sizes[i]);
+		gomem_free(p);
+	}
+}
+
+/*
  * krealloc()'s promise for __GFP_ZERO, from 6.12: if every call for an
  * object asks for it, the bytes past the size asked for read as zero
  * whenever a later realloc grows in place over them.  So a realloc
@@ -1172,6 +1209,7 @@ static struct kunit_case api_cases[] = {
 	KUNIT_CASE(realloc_copies_only_what_fits),
 	KUNIT_CASE(realloc_keeps_every_usable_byte),
 	KUNIT_CASE(realloc_in_place_zeroes_the_spare),
+	KUNIT_CASE(a_realloc_that_stays_marks_its_new_size),
 	KUNIT_CASE(a_borrowed_object_is_its_lenders),
 	KUNIT_CASE(large_free_zeroes_with_irqs_on),
 	KUNIT_CASE(bulk),

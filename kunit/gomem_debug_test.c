@@ -119,6 +119,60 @@ static void write_past_the_end(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, reports(GOMEM_BAD_REDZONE), n);
 }
 
+/*
+ * A realloc that stays gives the object its new size again, even the
+ * same size: the bytes an earlier gomem_size() gave the caller past it
+ * are redzone again, and a write there shows when the object is freed.
+ * A write into the redzone before the realloc still shows: it is not
+ * filled over.  Small and large objects.
+ */
+static void a_realloc_that_stays_restores_the_redzone(struct kunit *test)
+{
+	static const size_t sizes[] = { 100, 40000 };
+	int n = reports(GOMEM_BAD_REDZONE);
+	unsigned int i;
+	size_t usable;
+	u8 *p, *q;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		p = gomem_alloc(sizes[i], GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		usable = gomem_size(p);
+		KUNIT_ASSERT_GT(test, usable, sizes[i]);
+		memset(p, 0x33, usable);
+		q = gomem_realloc(p, sizes[i], GFP_KERNEL);
+		KUNIT_ASSERT_PTR_EQ(test, q, p);
+		/* Untouched past its size: no report. */
+		gomem_free(q);
+		KUNIT_EXPECT_EQ_MSG(test, reports(GOMEM_BAD_REDZONE), n,
+				    "%zu bytes, clean", sizes[i]);
+
+		p = gomem_alloc(sizes[i], GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		usable = gomem_size(p);
+		memset(p, 0x33, usable);
+		q = gomem_realloc(p, sizes[i], GFP_KERNEL);
+		KUNIT_ASSERT_PTR_EQ(test, q, p);
+		gomem_test_set(q + usable - 1, 0x22, 1);
+		gomem_free(q);
+		KUNIT_EXPECT_EQ_MSG(test, reports(GOMEM_BAD_REDZONE), n + 1,
+				    "%zu bytes, written at %zu after the realloc",
+				    sizes[i], usable - 1);
+		n = reports(GOMEM_BAD_REDZONE);
+
+		p = gomem_alloc(sizes[i], GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		gomem_test_set(p + sizes[i], 0x22, 1);
+		q = gomem_realloc(p, sizes[i], GFP_KERNEL);
+		KUNIT_ASSERT_PTR_EQ(test, q, p);
+		gomem_free(q);
+		KUNIT_EXPECT_EQ_MSG(test, reports(GOMEM_BAD_REDZONE), n + 1,
+				    "%zu bytes, written at %zu before the realloc",
+				    sizes[i], sizes[i]);
+		n = reports(GOMEM_BAD_REDZONE);
+	}
+}
+
 /* A report names the object's class and both of its callers. */
 static noinline void *alloc_here(size_t size)
 {
@@ -203,6 +257,7 @@ static struct kunit_case debug_cases[] = {
 	KUNIT_CASE(everything_is_checked),
 	KUNIT_CASE(write_after_free),
 	KUNIT_CASE(write_past_the_end),
+	KUNIT_CASE(a_realloc_that_stays_restores_the_redzone),
 	KUNIT_CASE(reports_name_the_callers),
 	KUNIT_CASE(objects_asked_of_a_node_sit_there),
 	KUNIT_CASE_SLOW(redzones_keep_the_alignment),

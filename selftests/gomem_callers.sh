@@ -4,7 +4,8 @@
 # callers=1: /proc/gomem_callers has a line per call site with its live
 # bytes and objects, exact with nothing else allocating: gomem_sites.ko's
 # tiny, small, large, bulk and realloc'd objects, each from a function of
-# its own, are there to the byte while it is loaded and gone after.
+# its own, are there to the byte while it is loaded and gone after; a
+# realloc that stays records its new size, even after gomem_size().
 # Without callers=1 the file does not exist.
 . "$(dirname "$0")/ktap_helpers.sh"
 
@@ -33,7 +34,8 @@ ktap_expect_eq "/proc/gomem_callers starts with its version" \
 ktap_check "insmod gomem_sites.ko" insmod "$GOMEM_DIR/selftests/gomem_sites.ko"
 sed 's/^/# /' "$F"
 ktap_expect_eq "tiny objects: 10 of 5 bytes" "$(site sites_tiny)" "50 10"
-ktap_expect_eq "small objects: 7 of 300 bytes" "$(site sites_small)" "2100 7"
+ktap_expect_eq "small objects: 7 of 300 bytes, one gomem_size()'d and realloc'ed" \
+	"$(site sites_small)" "2100 7"
 ktap_expect_eq "large objects: 2 of 100000 bytes" "$(site sites_large)" "200000 2"
 ktap_expect_eq "a bulk call: 4 of 64 bytes" "$(site sites_bulk)" "256 4"
 ktap_expect_eq "a realloc: its caller, 4000 bytes" "$(site sites_realloc)" "4000 1"

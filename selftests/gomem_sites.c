@@ -10,6 +10,7 @@
  *
  *	sites_tiny	10 objects of 5 bytes		50
  *	sites_small	7 objects of 300 bytes		2100
+ *	(one of them given all its bytes, then realloc'ed to 300 again)
  *	sites_large	2 objects of 100000 bytes	200000
  *	sites_bulk	4 objects of 64 bytes		256
  *	sites_realloc	1 object of 4000 bytes		4000
@@ -19,6 +20,8 @@
 
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/kasan.h>
+#include <linux/string.h>
 
 #include "../gomem.h"
 
@@ -42,9 +45,39 @@ static noinline int sites_tiny(void)
 	return alloc_all(tiny, ARRAY_SIZE(tiny), 5);
 }
 
+/*
+ * One of them is given all its bytes by gomem_size(), then its size again
+ * by a realloc with __GFP_ZERO, which stays: its record is 300 bytes
+ * again, and the bytes past them read zero.
+ */
 static noinline int sites_small(void)
 {
-	return alloc_all(small, ARRAY_SIZE(small), 300);
+	int err = alloc_all(small, ARRAY_SIZE(small), 300);
+	size_t usable;
+	void *p;
+	bool dirty;
+
+	if (err)
+		return err;
+	usable = gomem_size(small[0]);
+	memset(small[0], 0xa5, usable);
+	p = gomem_realloc(small[0], 300, GFP_KERNEL | __GFP_ZERO);
+	if (!p)
+		return -ENOMEM;
+	if (p != small[0]) {
+		small[0] = p;
+		pr_err("a realloc to the same size moved the object\n");
+		return -EIO;
+	}
+	/* Past its size, the object is out of KASAN's bounds again. */
+	kasan_disable_current();
+	dirty = memchr_inv(p + 300, 0, usable - 300);
+	kasan_enable_current();
+	if (dirty) {
+		pr_err("a realloc with __GFP_ZERO left bytes past its size\n");
+		return -EIO;
+	}
+	return 0;
 }
 
 static noinline int sites_large(void)
