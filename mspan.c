@@ -275,10 +275,11 @@ static struct mspan *mspan_new_large(size_t size, int node, gfp_t gfp)
 
 /*
  * Up to n large objects of size, in spans, each a span of its own, the
- * pages its size needs: kept spans of as many pages on node (any node's,
- * if node spilled) first, all taken in one lock round trip (mcentral.c)
- * and cleared as the page allocator would clear new pages, then new
- * ones until one cannot be had.  Returns how many, counted.  One body for one span and for many,
+ * pages its size needs: kept spans of as many pages on node first (any
+ * node's, if node spilled and gfp does not hold the request to node),
+ * all taken in one lock round trip (mcentral.c) and cleared as the page
+ * allocator would clear new pages, then new ones until one cannot be
+ * had.  Returns how many, counted.  One body for one span and for many,
  * as mcentral_reuse_large()'s.
  */
 static __always_inline unsigned int alloc_large(size_t size, int node, gfp_t gfp,
