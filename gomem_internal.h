@@ -606,6 +606,7 @@ void mheap_block_free(unsigned long base, unsigned int n);
 unsigned long mheap_scavenge(unsigned long keep);
 unsigned long mheap_keep_room(void);
 int mheap_nearest_memory(int node);
+int mheap_next_near(int node, int prev);
 struct page *mheap_buddy_alloc(int node, gfp_t gfp, unsigned int order);
 bool mheap_spilled(int node);
 

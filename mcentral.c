@@ -18,6 +18,8 @@
  * before the class grows for it, as SLUB takes another node's partial
  * slabs: its growth would land on another node all the same, in a span
  * that served one refill, since no later request for the node looks there.
+ * Other nodes are searched nearest first (mheap_next_near()), in the
+ * order the page allocator falls back in, as SLUB walks the zonelist.
  *
  * A span all of whose objects have come back is kept, on its node's
  * "empty" list, as SLUB keeps a few empty slabs, while the kept spans of
@@ -506,14 +508,21 @@ static __always_inline struct mspan *mcentral_next(struct mcentral *c, int node,
 	return s ?: mcentral_reuse(c, node);
 }
 
-/* Another node's span with FREE objects, or NULL; c->lock held. */
-static struct mspan *mcentral_any_partial(struct mcentral *c, bool *listed)
+/*
+ * A span with FREE objects of the node nearest to node that has one, or
+ * NULL: node's own, if another CPU gave it one meanwhile, else the one
+ * the page allocator would fall back to first, where the spans grown for
+ * node while it spilled landed, and not a far node's, whose own CPUs use
+ * them; c->lock held.
+ */
+static struct mspan *mcentral_any_partial(struct mcentral *c, int node,
+					  bool *listed)
 {
 	struct mspan *s;
-	int node;
+	int n;
 
-	for (node = 0; node < nr_node_ids; node++) {
-		s = mcentral_next(c, node, listed);
+	for (n = node; n < MAX_NUMNODES; n = mheap_next_near(node, n)) {
+		s = mcentral_next(c, n, listed);
 		if (s)
 			return s;
 	}
@@ -542,7 +551,7 @@ static __always_inline unsigned int mcentral_get_as(struct mcentral *c,
 	while (got < n) {
 		s = mcentral_next(c, node, &listed);
 		if (!s && unlikely(mheap_spilled(node)) && !(gfp & __GFP_THISNODE))
-			s = mcentral_any_partial(c, &listed);
+			s = mcentral_any_partial(c, node, &listed);
 		if (!s) {
 			mcentral_unlock(c, &sec, true, got);
 			s = mcentral_grow(c, gfp, node);
@@ -551,7 +560,7 @@ static __always_inline unsigned int mcentral_get_as(struct mcentral *c,
 			if (s)
 				mcentral_add(c, s);
 			else if (!(gfp & __GFP_THISNODE))
-				s = mcentral_any_partial(c, &listed);
+				s = mcentral_any_partial(c, node, &listed);
 			if (!s)
 				break;
 		}
@@ -859,14 +868,15 @@ static __always_inline unsigned int reuse_large(unsigned int npages, int node,
 }
 
 /*
- * reuse_large() on the other nodes, for what node's own stack did not
- * have, if node spilled (mheap_spilled()) and gfp does not hold the
- * request to node (__GFP_THISNODE): a new large span for a full node
- * lands on another node, and is kept there when freed, where the full
- * node's next large allocation would not look, so that each took a new
- * block of the page allocator until the kept spans filled the surplus.
- * Out of line, and a lock round trip a node: node's own stack serves
- * all but these, and the path goes on to a new block otherwise.
+ * reuse_large() on the other nodes, nearest first, for what node's own
+ * stack did not have, if node spilled (mheap_spilled()) and gfp does not
+ * hold the request to node (__GFP_THISNODE): a new large span for a full
+ * node lands on another node, the nearest the page allocator could give,
+ * and is kept there when freed, where the full node's next large
+ * allocation would not look, so that each took a new block of the page
+ * allocator until the kept spans filled the surplus.  Out of line, and a
+ * lock round trip a node: node's own stack serves all but these, and the
+ * path goes on to a new block otherwise.
  */
 static noinline unsigned int reuse_large_spilled(unsigned int npages, int node,
 						 gfp_t gfp, struct mspan **spans,
@@ -877,9 +887,9 @@ static noinline unsigned int reuse_large_spilled(unsigned int npages, int node,
 
 	if ((gfp & __GFP_THISNODE) || !mheap_spilled(node))
 		return 0;
-	for (other = 0; got < n && other < nr_node_ids; other++)
-		if (other != node)
-			got += reuse_large(npages, other, spans + got, n - got);
+	for (other = mheap_next_near(node, node); got < n && other < MAX_NUMNODES;
+	     other = mheap_next_near(node, other))
+		got += reuse_large(npages, other, spans + got, n - got);
 	return got;
 }
 

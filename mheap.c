@@ -708,18 +708,53 @@ int mheap_init(void)
 }
 
 /*
- * The node with normal memory nearest to node, which has none, by
- * node_distance() (the order of node's zonelist); node itself if no
- * node has normal memory, which cannot be while the kernel runs.
+ * The node after prev in node's order of distance: node itself, then
+ * every other possible node, nearest first and the lowest-numbered of
+ * equals first, as node's zonelist orders them for the page allocator's
+ * fallback; MAX_NUMNODES after the last.  So a walk is
+ *
+ *	for (n = node; n < MAX_NUMNODES; n = mheap_next_near(node, n))
+ *
+ * Computed from node_distance(), with no table to keep or to rebuild at
+ * hotplug, at O(nr_node_ids) a step: the walks are the slow paths that
+ * look for another node's span, while node spilled or had none to give,
+ * and stop at the first node that has one.
+ */
+int mheap_next_near(int node, int prev)
+{
+	int prev_d = prev == node ? -1 : node_distance(node, prev);
+	int n, d, best = MAX_NUMNODES, best_d = INT_MAX;
+
+	for_each_node(n) {
+		if (n == node)
+			continue;
+		d = node_distance(node, n);
+		/* At or before prev in the order: walked already. */
+		if (d < prev_d || (d == prev_d && n <= prev))
+			continue;
+		/* Strictly nearer: of equals, the first found, the lowest. */
+		if (d < best_d) {
+			best = n;
+			best_d = d;
+		}
+	}
+	return best;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_next_near);
+
+/*
+ * The node with normal memory nearest to node, node itself aside, in the
+ * order of mheap_next_near() (that of node's zonelist); node itself if no
+ * other node has normal memory.
  */
 int mheap_nearest_memory(int node)
 {
-	int n, best = node;
+	int n;
 
-	for_each_node_state(n, N_NORMAL_MEMORY)
-		if (best == node || node_distance(node, n) < node_distance(node, best))
-			best = n;
-	return best;
+	for (n = mheap_next_near(node, node); n < MAX_NUMNODES; n = mheap_next_near(node, n))
+		if (node_state(n, N_NORMAL_MEMORY))
+			return n;
+	return node;
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_nearest_memory);
 

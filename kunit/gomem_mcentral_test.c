@@ -789,6 +789,98 @@ static void objects_come_from_the_node_asked(struct kunit *test)
 	}
 }
 
+/*
+ * Three nodes with memory: *node, the nearest other to it, *near (the
+ * lowest-numbered of equals), and a farther one, *far, numbered below
+ * near, which a search by number would take first.  False if there are
+ * none such, as on two nodes.
+ */
+static bool near_and_far(int *node, int *near, int *far)
+{
+	int m;
+
+	for_each_node_state(*node, N_NORMAL_MEMORY) {
+		*near = mheap_nearest_memory(*node);
+		if (*near == *node)
+			continue;
+		for_each_node_state(m, N_NORMAL_MEMORY)
+			if (m != *node && m < *near &&
+			    node_distance(*node, m) > node_distance(*node, *near)) {
+				*far = m;
+				return true;
+			}
+	}
+	return false;
+}
+
+static void spill(int node)
+{
+	WRITE_ONCE(gomem_mheap.pools[node].spilled, get_jiffies_64());
+}
+
+static void unspill(int node)
+{
+	WRITE_ONCE(gomem_mheap.pools[node].spilled, get_jiffies_64() - GOMEM_SPILL_HOLD);
+}
+
+/*
+ * A node with no span of its own takes another node's free objects,
+ * while it spills or when it cannot grow, and another node's kept large
+ * spans while it spills: the nearest node's, where the page allocator
+ * put what it grew meanwhile, not a far node's that comes first by
+ * number.  Both nodes have a partial span here, and a kept large one.
+ */
+static void another_nodes_objects_come_from_the_nearest(struct kunit *test)
+{
+	struct mcentral *c = &gomem_mcentral[gomem_size_class(512)];
+	struct mcentral *large = &gomem_mcentral[GOMEM_LARGE_CLASS];
+	struct gomem_obj o[2], got;
+	int node, near, far;
+	void *p[2];
+
+	if (!near_and_far(&node, &near, &far))
+		kunit_skip(test, "needs a node whose nearest is not the lowest-numbered");
+	gomem_test_no_reserve();
+	KUNIT_ASSERT_TRUE(test, list_empty(&c->partial[node]) && !c->empty[node]);
+	KUNIT_ASSERT_PTR_EQ(test, large->empty[node], NULL);
+	KUNIT_ASSERT_EQ(test, mcentral_get(c, &o[0], 1, GFP_KERNEL, far), 1U);
+	KUNIT_ASSERT_EQ(test, mcentral_get(c, &o[1], 1, GFP_KERNEL, near), 1U);
+	p[0] = gomem_alloc_node(SZ_128K, GFP_KERNEL, far);
+	p[1] = gomem_alloc_node(SZ_128K, GFP_KERNEL, near);
+	KUNIT_ASSERT_NOT_NULL(test, p[0]);
+	KUNIT_ASSERT_NOT_NULL(test, p[1]);
+	kunit_info(test, "node %d: nearest %d (distance %d), %d farther (%d)\n", node,
+		   near, node_distance(node, near), far, node_distance(node, far));
+
+	/* Spilled: another node's objects before growing. */
+	spill(node);
+	KUNIT_EXPECT_EQ(test, mcentral_get(c, &got, 1, GFP_KERNEL, node), 1U);
+	KUNIT_EXPECT_EQ(test, page_to_nid(virt_to_page(got.p)), near);
+	mcentral_put(c, &got, 1);
+	/*
+	 * And another node's kept large span, before a new block; at once,
+	 * before the scavenger gives the kept spans back.
+	 */
+	gomem_free(p[0]);
+	gomem_free(p[1]);
+	spill(node);
+	p[0] = gomem_alloc_node(SZ_128K, GFP_KERNEL, node);
+	KUNIT_EXPECT_PTR_EQ(test, p[0], p[1]);
+	gomem_free(p[0]);
+	unspill(node);
+
+	/* Not spilled, but its growth failed: the same. */
+	gomem_test_fail_after(0, 1);
+	KUNIT_EXPECT_EQ(test, mcentral_get(c, &got, 1, GFP_KERNEL, node), 1U);
+	KUNIT_EXPECT_EQ(test, gomem_test_fail_left(true), 0);
+	KUNIT_EXPECT_EQ(test, page_to_nid(virt_to_page(got.p)), near);
+	mcentral_put(c, &got, 1);
+
+	mcentral_put(c, o, 2);
+	expect_consistent(test, c);
+	gomem_drain();
+}
+
 /* A large span's first and last page still name it, as when it was made. */
 static void expect_large_marked(struct kunit *test, struct mspan *s)
 {
@@ -991,6 +1083,7 @@ static struct kunit_case mcentral_cases[] = {
 	KUNIT_CASE(empty_spans_are_kept_within_the_surplus),
 	KUNIT_CASE(one_page_classes_need_order_0),
 	KUNIT_CASE(objects_come_from_the_node_asked),
+	KUNIT_CASE(another_nodes_objects_come_from_the_nearest),
 	KUNIT_CASE(freed_large_spans_are_kept_and_reused),
 	KUNIT_CASE(kept_large_spans_stay_on_their_node),
 	KUNIT_CASE(large_spans_are_kept_and_reused_in_batches),

@@ -7,7 +7,7 @@
  * block of the page allocator; failures that leave nothing behind.  After
  * each step the pools are recounted from their lists and their pages'
  * marks, and checked against the counters, the counts of pages held per
- * memory section too.
+ * memory section too; and the order in which other nodes are searched.
  */
 #include <kunit/test.h>
 #include <linux/module.h>
@@ -451,6 +451,34 @@ static void pages_come_from_their_node(struct kunit *test)
 }
 
 /*
+ * From every node, mheap_next_near() walks every possible node once: the
+ * node itself first, then by distance, the lowest-numbered of equals
+ * first, as the page allocator falls back.
+ */
+static void nodes_are_walked_nearest_first(struct kunit *test)
+{
+	int node, n, prev, walked;
+
+	for_each_node(node) {
+		prev = node;
+		walked = 1;
+		for (n = mheap_next_near(node, node); n < MAX_NUMNODES;
+		     n = mheap_next_near(node, n)) {
+			KUNIT_EXPECT_TRUE_MSG(test, node_possible(n), "from %d: %d", node, n);
+			KUNIT_EXPECT_NE(test, n, node);
+			KUNIT_EXPECT_GE_MSG(test, node_distance(node, n), node_distance(node, prev),
+					    "from %d: %d after %d", node, n, prev);
+			if (prev != node && node_distance(node, n) == node_distance(node, prev))
+				KUNIT_EXPECT_GT_MSG(test, n, prev, "from %d", node);
+			prev = n;
+			if (++walked > num_possible_nodes())
+				break;
+		}
+		KUNIT_EXPECT_EQ_MSG(test, walked, num_possible_nodes(), "from %d", node);
+	}
+}
+
+/*
  * A request the pools cannot serve, a span of two pages among single
  * free pages or a large block, first gives back as many surplus pages as
  * it takes: gomem holds no more than before, and the surplus never adds
@@ -537,6 +565,7 @@ static struct kunit_case mheap_cases[] = {
 	KUNIT_CASE(power_of_two_spans_stay_whole),
 	KUNIT_CASE(single_pages_go_back_in_blocks),
 	KUNIT_CASE(pages_come_from_their_node),
+	KUNIT_CASE(nodes_are_walked_nearest_first),
 	KUNIT_CASE(growth_gives_the_surplus_back_first),
 	KUNIT_CASE(failed_growth_leaves_nothing),
 	KUNIT_CASE(sections_gate_the_marks),

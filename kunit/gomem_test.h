@@ -125,16 +125,17 @@ static inline void gomem_test_expect_node(struct kunit *test, void **p,
 	}
 }
 
-/* A node with normal memory other than node, or skip the case. */
+/*
+ * The node with normal memory nearest to node, other than node, where the
+ * page allocator falls back to first; or skip the case.
+ */
 static inline int gomem_test_other_node(struct kunit *test, int node)
 {
-	int other;
+	int other = mheap_nearest_memory(node);
 
-	for_each_node_state(other, N_NORMAL_MEMORY)
-		if (other != node)
-			return other;
-	kunit_skip(test, "needs two nodes with memory");
-	return NUMA_NO_NODE;
+	if (other == node)
+		kunit_skip(test, "needs two nodes with memory");
+	return other;
 }
 
 /* Run the calling test on one CPU, or anywhere again. */
