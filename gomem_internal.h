@@ -20,7 +20,7 @@
  *	the empty spans the mcentrals keep, and the counts of live large
  *	spans are atomics of their own, under no lock.
  *
- * Nesting: none.  No gomem lock is taken while another is held.  An
+ * Nesting: none.  Neither lock is taken while the other is held.  An
  * mcentral drops its lock before it asks the mheap for a span and before
  * it gives empty spans back, and the mheap, when it takes the kept empty
  * spans back from the mcentrals (mcentral_release_empty()), holds no lock
@@ -49,6 +49,12 @@
  *	unlocks in its stead (tiny_alloc_slow(), gomem_free_span() and the
  *	like), so that the fast path keeps no register across a call: the
  *	section is the same, on the same CPU, until that unlock.
+ *
+ * trim_lock (a mutex, in reclaim.c)
+ *	One trim at a time (reclaim_trim()): the scavenger's and a write of
+ *	reserve_kib's.  Taken with no gomem lock held, by a write under
+ *	kernel_param_lock(THIS_MODULE), which nothing under it takes; an
+ *	mcentral's lock and the mheap's are taken inside it, one at a time.
  *
  * mspan_dead.lock, one per CPU (IRQ-safe spinlock, in mspan.c)
  *	That CPU's batch of freed spans waiting for their grace period,

@@ -28,7 +28,7 @@
  *    first, go to the pools with the next give-back.
  *
  * Writing reserve_kib takes effect at once: a lower reserve trims the
- * pools now.
+ * pools now, after a scavenger run under way (trim_lock).
  *
  * Invariants: the scavenger is never scheduled, and a write of
  * reserve_kib never trims, outside reclaim_init() .. reclaim_exit()
@@ -106,12 +106,28 @@ void reclaim_scavenger_sync(void)
 }
 EXPORT_SYMBOL_IF_KUNIT(reclaim_scavenger_sync);
 
-/* Give back every free page beyond the reserve, now.  Process context. */
+/*
+ * One trim at a time: the scavenger's, a write of reserve_kib's and the
+ * KUnit suites'.  A trim takes the kept spans off their lists before it
+ * puts their pages in the pools, so a second trim beside it found
+ * neither, and a write returned with the first one's pages landing in
+ * the pools behind it (171 pages, once, in gomem_reclaim.sh).  Nothing
+ * else is taken with it held but the mcentrals' and the mheap's locks,
+ * one at a time, inside it.
+ */
+static DEFINE_MUTEX(trim_lock);
+
+/*
+ * Give back every free page beyond the reserve, now, after any trim under
+ * way.  Process context.
+ */
 void reclaim_trim(void)
 {
+	mutex_lock(&trim_lock);
 	mcentral_release_empty(ULONG_MAX);
 	mheap_scavenge(reclaim_reserve_pages());
 	mspan_dead_flush();
+	mutex_unlock(&trim_lock);
 }
 EXPORT_SYMBOL_IF_KUNIT(reclaim_trim);
 

@@ -10,26 +10,35 @@
 #include <linux/module.h>
 #include <linux/delay.h>
 #include <linux/sizes.h>
+#include <linux/kthread.h>
+#include <linux/hw_breakpoint.h>
 
 #include "gomem_test.h"
 
 /*
  * Objects of size, freed: with a reserve that keeps every page, their
  * spans go to the pools and the last ones freed stay in this CPU's cache.
+ * No assertion: a_write_waits_for_the_scavenger() calls it with a kthread
+ * waiting for it.  Whether all n were served.
  */
-static void serve_and_free(struct kunit *test, size_t size, unsigned int n)
+static bool serve_and_free(struct kunit *test, size_t size, unsigned int n)
 {
 	void **p = kunit_kcalloc(test, n, sizeof(void *), GFP_KERNEL);
-	unsigned int i;
+	unsigned int i, got;
 
-	KUNIT_ASSERT_NOT_NULL(test, p);
-	for (i = 0; i < n; i++) {
-		p[i] = gomem_alloc(size, GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+	KUNIT_EXPECT_NOT_NULL(test, p);
+	if (!p)
+		return false;
+	for (got = 0; got < n; got++) {
+		p[got] = gomem_alloc(size, GFP_KERNEL);
+		if (!p[got])
+			break;
 	}
-	for (i = 0; i < n; i++)
+	KUNIT_EXPECT_EQ(test, got, n);
+	for (i = 0; i < got; i++)
 		gomem_free(p[i]);
 	kunit_kfree(test, p);
+	return got == n;
 }
 
 /* The pool pages a case trims the surplus below down to. */
@@ -261,6 +270,131 @@ static void writing_the_reserve_trims_at_once(struct kunit *test)
 }
 
 /*
+ * A scavenger run held mid-way, on CPU 0: a data watchpoint fires in the
+ * run after it took the kept spans off their lists, before their pages
+ * reach the pools (watch_reserve()), and the handler holds the run there
+ * until the write on CPU 1 returns, or 500 ms.
+ */
+struct held_run {
+	atomic_t held, done, returned;
+	bool beside;	/* the write returned while the run was held */
+};
+
+static void hold_the_run(struct perf_event *bp, struct perf_sample_data *data,
+			 struct pt_regs *regs)
+{
+	struct held_run *h = bp->overflow_handler_context;
+	u64 end;
+
+	if (!(current->flags & PF_WQ_WORKER) || raw_smp_processor_id() != 0 ||
+	    atomic_xchg(&h->held, 1))
+		return;
+	end = ktime_get_mono_fast_ns() + 500 * NSEC_PER_MSEC;
+	while (!atomic_read(&h->returned) && ktime_get_mono_fast_ns() < end)
+		cpu_relax();
+	h->beside = atomic_read(&h->returned);
+	atomic_set_release(&h->done, 1);
+}
+
+/* On CPU 0, once go completes: run the pending scavenger there, now. */
+static int run_the_scavenger(void *go)
+{
+	wait_for_completion(go);
+	reclaim_scavenger_sync();
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(1);
+	return 0;
+}
+
+/*
+ * A watchpoint on the reserve, on every CPU, for h.  A run first reads it
+ * as it puts the first span's pages in the pools (mheap_pages_free()),
+ * with no lock held and every kept span taken.  Not on the kept pages'
+ * count, which the run changes first, by a locked subtraction: QEMU's
+ * TCG did not fire the watchpoint on it.
+ */
+static struct perf_event * __percpu *watch_reserve(struct held_run *h)
+{
+	struct perf_event_attr attr;
+
+	hw_breakpoint_init(&attr);
+	attr.bp_addr = (unsigned long)&gomem_reserve_kib;
+	attr.bp_len = HW_BREAKPOINT_LEN_4;
+	attr.bp_type = HW_BREAKPOINT_RW;
+	return register_wide_hw_breakpoint(&attr, hold_the_run, h);
+}
+
+/*
+ * Spans kept, the scavenger pending for them, and its run held on CPU 0
+ * by h, under the watchpoint *bp; false, with nothing held or watched, if
+ * the run went on CPU 1 before the kthread could ask for it on CPU 0.
+ * The kthread waits from before the spans are kept, so that it asks
+ * within a moment of it.  The caller is on CPU 1.  No assertion while
+ * the watchpoint is there: its handler reads h, on the caller's stack.
+ */
+static bool hold_a_run(struct kunit *test, struct held_run *h,
+		       struct perf_event * __percpu **bp,
+		       struct task_struct **task)
+{
+	struct completion go;
+	unsigned int i;
+
+	init_completion(&go);
+	gomem_test_no_reserve();
+	*task = kthread_run_on_cpu(run_the_scavenger, &go, 0, "gomem_scav/%u");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(*task));
+	serve_and_free(test, 4096, 64);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&gomem_mheap.kept), 0L);
+	*bp = watch_reserve(h);
+	complete(&go);
+	if (!IS_ERR(*bp))
+		for (i = 0; i < 100 && !atomic_read(&h->held); i++)
+			msleep(20);
+	if (atomic_read(&h->held))
+		return true;
+	kthread_stop(*task);
+	if (IS_ERR(*bp))
+		kunit_skip(test, "no data watchpoint: %ld", PTR_ERR(*bp));
+	unregister_wide_hw_breakpoint(*bp);
+	return false;
+}
+
+/*
+ * A write of reserve_kib waits for a scavenger run under way, and leaves
+ * no free page in the pools: it did not, and returned while the held run
+ * still had the kept spans' pages to put in the pools.
+ */
+static void a_write_waits_for_the_scavenger(struct kunit *test)
+{
+	struct perf_event * __percpu *bp;
+	struct held_run h = {};
+	struct task_struct *task;
+	unsigned int i, tries;
+	bool held = false;
+	int err = -1;
+
+	if (num_online_cpus() < 2 || !cpu_online(1))
+		kunit_skip(test, "needs CPU 1");
+	gomem_test_pin(test, 1);
+	for (tries = 1; tries <= 3 && !held; tries++)
+		held = hold_a_run(test, &h, &bp, &task);
+	if (held) {
+		err = write_reserve("0");
+		atomic_set(&h.returned, 1);
+		for (i = 0; i < 100 && !atomic_read_acquire(&h.done); i++)
+			msleep(20);
+		kthread_stop(task);
+		unregister_wide_hw_breakpoint(bp);
+	}
+	gomem_test_unpin();
+	KUNIT_ASSERT_TRUE_MSG(test, held, "the scavenger never ran on CPU 0");
+	KUNIT_EXPECT_EQ(test, err, 0);
+	KUNIT_EXPECT_FALSE(test, h.beside);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_free, 0UL);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.kept), 0L);
+}
+
+/*
  * Before gomem is up (insmod's own write, or one while it loads) and
  * once it is going (a write racing with rmmod: a module's parameters
  * stay in sysfs until after its exit function), a write of reserve_kib
@@ -297,6 +431,7 @@ static struct kunit_case reclaim_cases[] = {
 	KUNIT_CASE(scavenger_trims_to_the_reserve),
 	KUNIT_CASE(scavenger_releases_kept_spans),
 	KUNIT_CASE(writing_the_reserve_trims_at_once),
+	KUNIT_CASE(a_write_waits_for_the_scavenger),
 	KUNIT_CASE(a_write_while_not_live_only_stores),
 	{}
 };
