@@ -54,7 +54,8 @@
  *	One trim at a time (reclaim_trim()): the scavenger's and a write of
  *	reserve_kib's.  Taken with no gomem lock held, by a write under
  *	kernel_param_lock(THIS_MODULE), which nothing under it takes; an
- *	mcentral's lock and the mheap's are taken inside it, one at a time.
+ *	mcentral's lock, the mheap's and mspan_dead.lock are taken inside
+ *	it, one at a time.
  *
  * mspan_dead.lock, one per CPU (IRQ-safe spinlock, in mspan.c)
  *	That CPU's batch of freed spans waiting for their grace period,

@@ -751,7 +751,8 @@ int mheap_nearest_memory(int node)
 {
 	int n;
 
-	for (n = mheap_next_near(node, node); n < MAX_NUMNODES; n = mheap_next_near(node, n))
+	for (n = mheap_next_near(node, node); n < MAX_NUMNODES;
+	     n = mheap_next_near(node, n))
 		if (node_state(n, N_NORMAL_MEMORY))
 			return n;
 	return node;

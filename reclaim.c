@@ -111,9 +111,9 @@ EXPORT_SYMBOL_IF_KUNIT(reclaim_scavenger_sync);
  * KUnit suites'.  A trim takes the kept spans off their lists before it
  * puts their pages in the pools, so a second trim beside it found
  * neither, and a write returned with the first one's pages landing in
- * the pools behind it (171 pages, once, in gomem_reclaim.sh).  Nothing
- * else is taken with it held but the mcentrals' and the mheap's locks,
- * one at a time, inside it.
+ * the pools behind it (171 pages, once, in gomem_reclaim.sh).  Taken
+ * with no spinlock held; the mcentrals', the mheap's and the dead spans'
+ * spinlocks are taken inside it, one at a time.
  */
 static DEFINE_MUTEX(trim_lock);
 
