@@ -18,7 +18,6 @@
 #include <linux/kthread.h>
 #include <linux/vmalloc.h>
 #include <linux/sizes.h>
-#include <linux/hw_breakpoint.h>
 
 #include "gomem_test.h"
 
@@ -489,13 +488,7 @@ static struct perf_event * __percpu *window_watch(struct window *w,
 						 unsigned long addr,
 						 unsigned int len)
 {
-	struct perf_event_attr attr;
-
-	hw_breakpoint_init(&attr);
-	attr.bp_addr = addr;
-	attr.bp_len = len;
-	attr.bp_type = HW_BREAKPOINT_RW;
-	return register_wide_hw_breakpoint(&attr, free_in_window, w);
+	return gomem_test_watch(addr, len, free_in_window, w);
 }
 
 /* Skip a case where no data watchpoint can be had, before it starts. */

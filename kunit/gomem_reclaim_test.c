@@ -11,7 +11,6 @@
 #include <linux/delay.h>
 #include <linux/sizes.h>
 #include <linux/kthread.h>
-#include <linux/hw_breakpoint.h>
 
 #include "gomem_test.h"
 
@@ -315,13 +314,8 @@ static int run_the_scavenger(void *go)
  */
 static struct perf_event * __percpu *watch_reserve(struct held_run *h)
 {
-	struct perf_event_attr attr;
-
-	hw_breakpoint_init(&attr);
-	attr.bp_addr = (unsigned long)&gomem_reserve_kib;
-	attr.bp_len = HW_BREAKPOINT_LEN_4;
-	attr.bp_type = HW_BREAKPOINT_RW;
-	return register_wide_hw_breakpoint(&attr, hold_the_run, h);
+	return gomem_test_watch((unsigned long)&gomem_reserve_kib,
+				HW_BREAKPOINT_LEN_4, hold_the_run, h);
 }
 
 /*

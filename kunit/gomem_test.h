@@ -12,6 +12,7 @@
 #include <linux/slab.h>
 #include <linux/sched.h>
 #include <linux/cpumask.h>
+#include <linux/hw_breakpoint.h>
 
 #include "gomem.h"
 #include "gomem_internal.h"
@@ -136,6 +137,24 @@ static inline int gomem_test_other_node(struct kunit *test, int node)
 	if (other == node)
 		kunit_skip(test, "needs two nodes with memory");
 	return other;
+}
+
+/*
+ * A data watchpoint on len bytes at addr, read or written, on every CPU:
+ * handler(ctx) runs in the debug exception of the CPU that made the
+ * access, after it.
+ */
+static inline struct perf_event * __percpu *
+gomem_test_watch(unsigned long addr, unsigned int len,
+		 perf_overflow_handler_t handler, void *ctx)
+{
+	struct perf_event_attr attr;
+
+	hw_breakpoint_init(&attr);
+	attr.bp_addr = addr;
+	attr.bp_len = len;
+	attr.bp_type = HW_BREAKPOINT_RW;
+	return register_wide_hw_breakpoint(&attr, handler, ctx);
 }
 
 /* Run the calling test on one CPU, or anywhere again. */
