@@ -51,11 +51,14 @@
  *	section is the same, on the same CPU, until that unlock.
  *
  * trim_lock (a mutex, in reclaim.c)
- *	One trim at a time (reclaim_trim()): the scavenger's and a write of
- *	reserve_kib's.  Taken with no gomem lock held, by a write under
+ *	One trim at a time: the scavenger's and a write of reserve_kib's
+ *	(reclaim_trim()), and a shrinker's scan (reclaim_scan()).  Taken
+ *	with no gomem lock held, by a write under
  *	kernel_param_lock(THIS_MODULE), which nothing under it takes; an
  *	mcentral's lock, the mheap's and mspan_dead.lock are taken inside
- *	it, one at a time.
+ *	it, one at a time, and the scan's drain waits under it for work on
+ *	every CPU that takes the mcache and mcentral locks, never it.
+ *	Nothing under it allocates memory.
  *
  * mspan_dead.lock, one per CPU (IRQ-safe spinlock, in mspan.c)
  *	That CPU's batch of freed spans waiting for their grace period,

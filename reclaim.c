@@ -28,7 +28,8 @@
  *    first, go to the pools with the next give-back.
  *
  * Writing reserve_kib takes effect at once: a lower reserve trims the
- * pools now, after a scavenger run under way (trim_lock).
+ * pools now, after a scavenger run or a shrinker's scan under way
+ * (trim_lock).
  *
  * Invariants: the scavenger is never scheduled, and a write of
  * reserve_kib never trims, outside reclaim_init() .. reclaim_exit()
@@ -107,13 +108,18 @@ void reclaim_scavenger_sync(void)
 EXPORT_SYMBOL_IF_KUNIT(reclaim_scavenger_sync);
 
 /*
- * One trim at a time: the scavenger's, a write of reserve_kib's and the
- * KUnit suites'.  A trim takes the kept spans off their lists before it
- * puts their pages in the pools, so a second trim beside it found
- * neither, and a write returned with the first one's pages landing in
- * the pools behind it (171 pages, once, in gomem_reclaim.sh).  Taken
- * with no spinlock held; the mcentrals', the mheap's and the dead spans'
- * spinlocks are taken inside it, one at a time.
+ * One trim at a time: the scavenger's, a write of reserve_kib's, a
+ * shrinker's scan and the KUnit suites'.  Each takes the kept spans off
+ * their lists before it puts their pages in the pools, so a second one
+ * beside it found neither, and a write returned with the first one's
+ * pages landing in the pools behind it: the scavenger's, 171 pages once
+ * in gomem_reclaim.sh, or a shrinker's, which gives back only what it
+ * is asked.  Taken with no spinlock held; the mcentrals', the mheap's
+ * and the dead spans' spinlocks are taken inside it, one at a time, and
+ * a shrinker's drain waits under it for the drain work of gomem's own
+ * WQ_MEM_RECLAIM workqueue, which never takes it.  Nothing under it
+ * allocates, so a shrinker called by an allocation's reclaim cannot wait
+ * on a holder that waits for that allocation.
  */
 static DEFINE_MUTEX(trim_lock);
 
@@ -190,12 +196,14 @@ static unsigned long give_back(unsigned long want)
 
 /*
  * Free up to nr_to_scan pages: the kept large spans' and the pools'
- * first, the kept empty spans joining them, with no cross-CPU work;
- * only if they fall short, drain the CPUs whose caches hold something,
- * which returns spans to the pools, and give back from the pools again.
- * Returns the pages this call gave back, exactly, however many shrinkers
- * run at once (kswapd and direct reclaim, one per node): each pool run
- * and each kept large span goes back through one caller.  Spans that a drain
+ * first, the kept empty spans joining them, with no cross-CPU work; only
+ * if they fall short, drain the CPUs whose caches hold something, which
+ * returns spans to the pools, and give back from the pools again.  One
+ * trim at a time (trim_lock), so that a write of reserve_kib beside it
+ * finds the pages it took in the pools.  Returns the pages this call gave
+ * back, exactly, whatever gives back pages at the same time (an
+ * allocation that grows, a free past the surplus): each pool run and
+ * each kept large span goes back through one caller.  Spans that a drain
  * empties past the pools' surplus go back at once, uncounted here.
  */
 unsigned long reclaim_scan(struct shrinker *sh, struct shrink_control *sc)
@@ -203,6 +211,7 @@ unsigned long reclaim_scan(struct shrinker *sh, struct shrink_control *sc)
 	unsigned long want = sc->nr_to_scan, freed;
 
 	atomic_long_inc(&gomem_shrink_calls);
+	mutex_lock(&trim_lock);
 	freed = give_back(want);
 	if (freed < want) {
 		mcache_drain_busy();
@@ -210,6 +219,7 @@ unsigned long reclaim_scan(struct shrinker *sh, struct shrink_control *sc)
 	}
 	/* The structs of the spans gone, after their grace period. */
 	mspan_dead_flush();
+	mutex_unlock(&trim_lock);
 	atomic_long_add(freed, &gomem_shrink_freed);
 	return freed ?: SHRINK_STOP;
 }

@@ -17,7 +17,7 @@
 /*
  * Objects of size, freed: with a reserve that keeps every page, their
  * spans go to the pools and the last ones freed stay in this CPU's cache.
- * No assertion: a_write_waits_for_the_scavenger() calls it with a kthread
+ * No assertion: a_write_waits_for() calls it with a kthread
  * waiting for it.  Whether all n were served.
  */
 static bool serve_and_free(struct kunit *test, size_t size, unsigned int n)
@@ -269,12 +269,13 @@ static void writing_the_reserve_trims_at_once(struct kunit *test)
 }
 
 /*
- * A scavenger run held mid-way, on CPU 0: a data watchpoint fires in the
- * run after it took the kept spans off their lists, before their pages
- * reach the pools (watch_reserve()), and the handler holds the run there
- * until the write on CPU 1 returns, or 500 ms.
+ * A trim held mid-way, on CPU 0: the scavenger's run or a shrinker's
+ * scan.  A data watchpoint fires in it after it took the kept spans off
+ * their lists, before their pages reach the pools (watch_reserve()), and
+ * the handler holds it there until the write on CPU 1 returns, or 500 ms.
  */
 struct held_run {
+	struct task_struct *runner;	/* the shrinker's; NULL: a worker's */
 	atomic_t held, done, returned;
 	bool beside;	/* the write returned while the run was held */
 };
@@ -285,8 +286,9 @@ static void hold_the_run(struct perf_event *bp, struct perf_sample_data *data,
 	struct held_run *h = bp->overflow_handler_context;
 	u64 end;
 
-	if (!(current->flags & PF_WQ_WORKER) || raw_smp_processor_id() != 0 ||
-	    atomic_xchg(&h->held, 1))
+	if (h->runner ? current != h->runner : !(current->flags & PF_WQ_WORKER))
+		return;
+	if (raw_smp_processor_id() != 0 || atomic_xchg(&h->held, 1))
 		return;
 	end = ktime_get_mono_fast_ns() + 500 * NSEC_PER_MSEC;
 	while (!atomic_read(&h->returned) && ktime_get_mono_fast_ns() < end)
@@ -295,13 +297,31 @@ static void hold_the_run(struct perf_event *bp, struct perf_sample_data *data,
 	atomic_set_release(&h->done, 1);
 }
 
+static void stay(void)
+{
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(1);
+}
+
 /* On CPU 0, once go completes: run the pending scavenger there, now. */
 static int run_the_scavenger(void *go)
 {
 	wait_for_completion(go);
 	reclaim_scavenger_sync();
-	while (!kthread_should_stop())
-		schedule_timeout_interruptible(1);
+	stay();
+	return 0;
+}
+
+/*
+ * On CPU 0, once go completes: a shrinker's scan of one page, which
+ * takes every kept span for the pools, as a trim does, then gives back
+ * that page alone.
+ */
+static int run_the_shrinker(void *go)
+{
+	wait_for_completion(go);
+	scan(1);
+	stay();
 	return 0;
 }
 
@@ -319,15 +339,16 @@ static struct perf_event * __percpu *watch_reserve(struct held_run *h)
 }
 
 /*
- * Spans kept, the scavenger pending for them, and its run held on CPU 0
- * by h, under the watchpoint *bp; false, with nothing held or watched, if
- * the run went on CPU 1 before the kthread could ask for it on CPU 0.
- * The kthread waits from before the spans are kept, so that it asks
- * within a moment of it.  The caller is on CPU 1.  No assertion while
- * the watchpoint is there: its handler reads h, on the caller's stack.
+ * Spans kept, the scavenger pending for them, and a run of run_the_*()
+ * held on CPU 0 by h, under the watchpoint *bp; false, with nothing held
+ * or watched, if the scavenger's run went on CPU 1 before the kthread
+ * could ask for it on CPU 0.  The kthread waits from before the spans
+ * are kept, so that it asks within a moment of it.  The caller is on
+ * CPU 1.  No assertion while the watchpoint is there: its handler reads
+ * h, on the caller's stack.
  */
-static bool hold_a_run(struct kunit *test, struct held_run *h,
-		       struct perf_event * __percpu **bp,
+static bool hold_a_run(struct kunit *test, int (*run)(void *),
+		       struct held_run *h, struct perf_event * __percpu **bp,
 		       struct task_struct **task)
 {
 	struct completion go;
@@ -335,8 +356,9 @@ static bool hold_a_run(struct kunit *test, struct held_run *h,
 
 	init_completion(&go);
 	gomem_test_no_reserve();
-	*task = kthread_run_on_cpu(run_the_scavenger, &go, 0, "gomem_scav/%u");
+	*task = kthread_run_on_cpu(run, &go, 0, "gomem_run/%u");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(*task));
+	h->runner = run == run_the_shrinker ? *task : NULL;
 	serve_and_free(test, 4096, 64);
 	KUNIT_EXPECT_GT(test, atomic_long_read(&gomem_mheap.kept), 0L);
 	*bp = watch_reserve(h);
@@ -354,11 +376,11 @@ static bool hold_a_run(struct kunit *test, struct held_run *h,
 }
 
 /*
- * A write of reserve_kib waits for a scavenger run under way, and leaves
- * no free page in the pools: it did not, and returned while the held run
+ * A write of reserve_kib waits for a trim under way, run's, and leaves no
+ * free page in the pools: it did not, and returned while the held run
  * still had the kept spans' pages to put in the pools.
  */
-static void a_write_waits_for_the_scavenger(struct kunit *test)
+static void a_write_waits_for(struct kunit *test, int (*run)(void *))
 {
 	struct perf_event * __percpu *bp;
 	struct held_run h = {};
@@ -371,7 +393,7 @@ static void a_write_waits_for_the_scavenger(struct kunit *test)
 		kunit_skip(test, "needs CPU 1");
 	gomem_test_pin(test, 1);
 	for (tries = 1; tries <= 3 && !held; tries++)
-		held = hold_a_run(test, &h, &bp, &task);
+		held = hold_a_run(test, run, &h, &bp, &task);
 	if (held) {
 		err = write_reserve("0");
 		atomic_set(&h.returned, 1);
@@ -381,11 +403,26 @@ static void a_write_waits_for_the_scavenger(struct kunit *test)
 		unregister_wide_hw_breakpoint(bp);
 	}
 	gomem_test_unpin();
-	KUNIT_ASSERT_TRUE_MSG(test, held, "the scavenger never ran on CPU 0");
+	KUNIT_ASSERT_TRUE_MSG(test, held, "the run never went on CPU 0");
 	KUNIT_EXPECT_EQ(test, err, 0);
 	KUNIT_EXPECT_FALSE(test, h.beside);
 	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_free, 0UL);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.kept), 0L);
+}
+
+static void a_write_waits_for_the_scavenger(struct kunit *test)
+{
+	a_write_waits_for(test, run_the_scavenger);
+}
+
+/*
+ * The shrinker takes the kept spans for the pools as a trim does, and
+ * gives back only what it was asked: a write beside it returned with the
+ * rest landing in the pools behind it.
+ */
+static void a_write_waits_for_the_shrinker(struct kunit *test)
+{
+	a_write_waits_for(test, run_the_shrinker);
 }
 
 /*
@@ -426,6 +463,7 @@ static struct kunit_case reclaim_cases[] = {
 	KUNIT_CASE(scavenger_releases_kept_spans),
 	KUNIT_CASE(writing_the_reserve_trims_at_once),
 	KUNIT_CASE(a_write_waits_for_the_scavenger),
+	KUNIT_CASE(a_write_waits_for_the_shrinker),
 	KUNIT_CASE(a_write_while_not_live_only_stores),
 	{}
 };

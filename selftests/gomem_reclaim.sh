@@ -55,10 +55,11 @@ ktap_expect_eq "shrink_freed counts what went back" \
 	"$((shrunk1 - shrunk0))" "$((released1 - released0))"
 
 ktap_check "the pools fill again" churn
-# kswapd may still call the shrinker after the hog, and a shrinker call
-# that drains the per-CPU caches can leave pages in the pools after the
-# trim, for the scavenger (once, under a busy host: 964 pages).  So the
-# trim is tried again only if the shrinker ran while it did.
+# kswapd may still call the shrinker after the hog.  A call never runs
+# beside the trim (trim_lock), but one that runs right after it and
+# drains the per-CPU caches can leave pages in the pools, for the
+# scavenger (once, under a busy host: 964 pages).  So the trim is tried
+# again only if the shrinker ran meanwhile.
 for try in 1 2 3; do
 	calls=$(gomem_key shrink_calls)
 	echo 0 >$PARAM
