@@ -169,7 +169,8 @@ static int callers_show(struct seq_file *m, void *v)
 
 int gomem_callers_init(void)
 {
-	if (callers && !proc_create_single("gomem_callers", 0444, NULL, callers_show))
+	if (callers && (gomem_load_fails() ||
+			!proc_create_single("gomem_callers", 0444, NULL, callers_show)))
 		return -ENOMEM;
 	return 0;
 }

@@ -22,6 +22,13 @@
  * Every request counts as one, whatever its size, and whatever the
  * context: sleeping, atomic or in a hard interrupt.  Off, it costs one
  * read on a path that is about to call the page allocator anyway.
+ *
+ * fail_load, a parameter of insmod's, fails the load itself: the load's
+ * Nth point of failure (each allocation or registration gomem_init()
+ * makes, counted in the order it makes them) fails as if out of memory,
+ * so that every unwinding path can be run, as i915's
+ * inject_probe_failure runs a driver's.  It is spent by the end of the
+ * load: a CPU that comes online later never fails for it.
  */
 #define pr_fmt(fmt) "gomem: " fmt
 
@@ -39,6 +46,26 @@ struct gomem_fault gomem_fail = {
 EXPORT_SYMBOL_IF_KUNIT(gomem_fail);
 
 static struct dentry *fail_dir;
+
+static unsigned int fail_load;
+module_param(fail_load, uint, 0444);
+MODULE_PARM_DESC(fail_load,
+		 "Fail the load at its Nth allocation or registration, as if out of memory, to test that a failed load leaves nothing behind (0: never, the default)");
+
+/*
+ * Is this the load's fail_load-th point of failure?  Only gomem_init()
+ * and what it calls count, one after another, with no other gomem code
+ * running yet; gomem_load_done() spends what is left.
+ */
+bool gomem_load_fails(void)
+{
+	return fail_load && !--fail_load;
+}
+
+void gomem_load_done(void)
+{
+	fail_load = 0;
+}
 
 bool gomem_should_fail(unsigned int order)
 {

@@ -1750,10 +1750,10 @@ static int __init gomem_init(void)
 
 	err = gomem_debug_init();
 	if (err)
-		return err;
+		goto fail;
 	err = mheap_init();
 	if (err)
-		return err;
+		goto fail;
 	err = mspan_init();
 	if (err)
 		goto heap;
@@ -1770,6 +1770,7 @@ static int __init gomem_init(void)
 	err = gomem_callers_init();
 	if (err)
 		goto proc;
+	gomem_load_done();
 	gomem_fault_init();
 	pr_info("ready: %u size classes up to %u bytes%s\n",
 		GOMEM_NR_CLASSES - 1, GOMEM_MAX_SMALL,
@@ -1789,6 +1790,12 @@ spans:
 	mspan_exit();
 heap:
 	mheap_exit();
+fail:
+	gomem_load_done();
+	/* Nothing left behind: the selftests fail loads to check this line. */
+	pr_err("load failed (%d): %ld bytes of metadata and %lu pages left behind\n",
+	       err, atomic_long_read(&gomem_meta_bytes),
+	       gomem_mheap.pages_acquired - gomem_mheap.pages_released);
 	return err;
 }
 

@@ -1036,8 +1036,20 @@ struct gomem_fault {
 
 extern struct gomem_fault gomem_fail;
 bool gomem_should_fail(unsigned int order);
+bool gomem_load_fails(void);
+void gomem_load_done(void);
 void gomem_fault_init(void);
 void gomem_fault_exit(void);
+
+/*
+ * gomem_meta_alloc() for what the load sets up, and for a CPU's cache
+ * when it first comes up: one of the load's points of failure (fault.c's
+ * fail_load).  Process context.
+ */
+static inline void *gomem_meta_alloc_load(size_t n, int node)
+{
+	return gomem_load_fails() ? NULL : gomem_meta_alloc(n, GFP_KERNEL, node);
+}
 
 /* gomem.c */
 void gomem_count(unsigned int cls, s64 bytes, bool alloc);

@@ -603,7 +603,7 @@ static int mcache_cpu_prepare(unsigned int cpu)
 	mcache_set_home(cpu);
 	if (per_cpu(gomem_mcache, cpu))
 		return 0;
-	c = gomem_meta_alloc(sizeof(*c), GFP_KERNEL, cpu_to_node(cpu));
+	c = gomem_meta_alloc_load(sizeof(*c), cpu_to_node(cpu));
 	if (!c)
 		return -ENOMEM;
 	/* A reader that sees c sees it zeroed: see gomem_mcache_of(). */
@@ -682,12 +682,15 @@ int mcache_init(void)
 	BUILD_BUG_ON(MCACHE_AWAY > U8_MAX);
 	if (num_possible_nodes() > 1)
 		static_branch_enable(&gomem_numa_key);
+	if (gomem_load_fails())
+		return -ENOMEM;
 	mcache_drain_wq = alloc_workqueue("gomem_drain", WQ_MEM_RECLAIM, 0);
 	if (!mcache_drain_wq)
 		return -ENOMEM;
 	for_each_possible_cpu(cpu)
 		INIT_WORK(per_cpu_ptr(&mcache_drain_work, cpu), mcache_drain_local);
-	ret = register_memory_notifier(&mcache_memory_nb);
+	ret = gomem_load_fails() ? -ENOMEM :
+				   register_memory_notifier(&mcache_memory_nb);
 	if (ret)
 		goto out_wq;
 	/* Calls mcache_cpu_prepare() for every online CPU, and undoes it. */

@@ -212,7 +212,7 @@ static int mcentral_lists_setup(struct mcentral *c, unsigned int spanclass)
 	int node;
 
 	spin_lock_init(&c->lock);
-	c->partial = gomem_meta_alloc(mcentral_lists_bytes(), GFP_KERNEL, NUMA_NO_NODE);
+	c->partial = gomem_meta_alloc_load(mcentral_lists_bytes(), NUMA_NO_NODE);
 	if (!c->partial)
 		return -ENOMEM;
 	/* The empty stacks after the partial lists, empty (zeroed). */

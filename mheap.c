@@ -679,14 +679,13 @@ int mheap_init(void)
 
 	BUILD_BUG_ON(GOMEM_POOL_BUCKETS >= BITS_PER_LONG);
 	spin_lock_init(&gomem_mheap.lock);
-	pool = gomem_meta_alloc(nr_node_ids * sizeof(*pool), GFP_KERNEL,
-				NUMA_NO_NODE);
+	pool = gomem_meta_alloc_load(nr_node_ids * sizeof(*pool), NUMA_NO_NODE);
 	if (!pool)
 		return -ENOMEM;
 	gomem_nr_sections = pfn_to_section_nr(PHYS_PFN(__pa(high_memory - 1))) + 1;
-	gomem_section_pages = gomem_meta_alloc(gomem_nr_sections * sizeof(unsigned int),
-					       GFP_KERNEL, NUMA_NO_NODE);
-	gomem_section_held = gomem_meta_alloc(gomem_nr_sections, GFP_KERNEL, NUMA_NO_NODE);
+	gomem_section_pages = gomem_meta_alloc_load(gomem_nr_sections * sizeof(unsigned int),
+						    NUMA_NO_NODE);
+	gomem_section_held = gomem_meta_alloc_load(gomem_nr_sections, NUMA_NO_NODE);
 	if (!gomem_section_pages || !gomem_section_held) {
 		sections_free();
 		gomem_meta_free(pool, nr_node_ids * sizeof(*pool));

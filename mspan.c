@@ -372,6 +372,8 @@ int mspan_init(void)
 
 	for_each_possible_cpu(cpu)
 		spin_lock_init(&per_cpu_ptr(&mspan_dead, cpu)->lock);
+	if (gomem_load_fails())
+		return -ENOMEM;
 	mspan_cache = kmem_cache_create("gomem_mspan", sizeof(struct mspan),
 					__alignof__(struct mspan),
 					GOMEM_SLAB_NO_MERGE, NULL);

@@ -183,9 +183,11 @@ static int gomem_cpu_show(struct seq_file *m, void *v)
 
 int gomem_proc_init(void)
 {
-	if (!proc_create_single("gomem", 0444, NULL, gomem_proc_show))
+	if (gomem_load_fails() ||
+	    !proc_create_single("gomem", 0444, NULL, gomem_proc_show))
 		return -ENOMEM;
-	if (!proc_create_single("gomem_cpu", 0444, NULL, gomem_cpu_show)) {
+	if (gomem_load_fails() ||
+	    !proc_create_single("gomem_cpu", 0444, NULL, gomem_cpu_show)) {
 		remove_proc_entry("gomem", NULL);
 		return -ENOMEM;
 	}
