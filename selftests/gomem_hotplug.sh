@@ -86,7 +86,6 @@ else
 		"node $node had memory before (vm-run --memoryless leaves node 1 none)"
 fi
 ktap_check "rmmod gomem" rmmod gomem
-set -- $(dmesg | sed -n 's/.*unload: \([0-9]*\) pages taken from the page allocator, \([0-9]*\) given back.*/\1 \2/p')
-ktap_check "every page given back" test -n "$1" -a "$1" = "$2"
+ktap_check "every page given back" gomem_pages_back
 ktap_expect_eq "no splat and no report in the kernel log" "$(gomem_splats; gomem_reports)" ""
 ktap_finished

@@ -139,8 +139,7 @@ ktap_check "reserve_kib and lend were rewritten meanwhile" test "$(cat $WRITES)"
 rmmod gomem_stress
 ktap_expect_eq "every counter back at its baseline" "$(live)" "$base"
 ktap_check "rmmod gomem" rmmod gomem
-set -- $(dmesg | sed -n 's/.*unload: \([0-9]*\) pages taken from the page allocator, \([0-9]*\) given back.*/\1 \2/p')
-echo "# $1 pages taken, $2 given back"
-ktap_check "every page given back" test -n "$1" -a "$1" = "$2"
+echo "# pages taken and given back: $(gomem_unload_pages)"
+ktap_check "every page given back" gomem_pages_back
 ktap_expect_eq "no splat and no report in the kernel log" "$(gomem_splats; gomem_reports)" ""
 ktap_finished

@@ -51,7 +51,7 @@ ktap_expect_eq "large objects reported" \
 	"$(echo "$report" | grep -c "large: $((2 * N)) objects, $((N * (100000 + 1048576))) bytes requested")" 1
 # 20 MiB of large objects alone is 5,120 pages.
 ktap_check "the leak was real: gomem held its pages at unload" test "$held" -gt 5120
-pages=$(echo "$report" | sed -n 's/.*unload: \([0-9]*\) pages taken from the page allocator, \([0-9]*\) given back.*/\1 \2/p')
+pages=$(gomem_unload_pages "$report")
 echo "# pages taken and given back: $pages"
 set -- $pages
 ktap_check "every page taken was given back" test -n "${1:-}" -a "${1:-0}" = "${2:-}" -a "${1:-0}" -ge "$held"

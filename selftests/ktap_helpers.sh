@@ -10,6 +10,7 @@
 #   ktap_skip NAME REASON
 #   ktap_finished          exit 0 if every test passed, else 1
 #   pattern_load CMD...    load gomem_pattern.ko by CMD, its init run once
+#   gomem_pages_back       did gomem's last unload give back every page?
 #
 # The scripts run as root in a guest; GOMEM_DIR is where gomem's modules
 # are (default: the parent of this directory), and it may be set to run
@@ -103,6 +104,23 @@ gomem_class_of() {
 	awk -v s="$1" '
 		$1 == "class" { table = 1; next }
 		table && $1 ~ /^[0-9]+$/ && $2 >= s { print $1; exit }' "${2:-/proc/gomem}"
+}
+
+# "TAKEN GIVEN": the pages gomem's last unload says it took from the
+# page allocator and gave back, from the kernel log, or from TEXT.
+# shellcheck disable=SC2120 # gomem_unload.sh passes TEXT
+gomem_unload_pages() {	# [TEXT]
+	{ if [ $# -gt 0 ]; then echo "$1"; else dmesg; fi; } |
+		sed -n 's/.*unload: \([0-9]*\) pages taken from the page allocator, \([0-9]*\) given back.*/\1 \2/p' |
+		tail -n 1
+}
+
+# Did gomem's last unload give back every page it took?
+gomem_pages_back() {
+	gomem_unload_pages | {
+		read -r taken given
+		[ -n "$taken" ] && [ "$taken" = "$given" ]
+	}
 }
 
 # Lines of the kernel log that are splats, since the log was last cleared.
