@@ -57,8 +57,10 @@
  *	kernel_param_lock(THIS_MODULE), which nothing under it takes; an
  *	mcentral's lock, the mheap's and mspan_dead.lock are taken inside
  *	it, one at a time, and the scan's drain waits under it for work on
- *	every CPU that takes the mcache and mcentral locks, never it.
- *	Nothing under it allocates memory.
+ *	every CPU that takes the mcache and mcentral locks, never it (on
+ *	gomem's own WQ_MEM_RECLAIM workqueue).  Nothing under it allocates
+ *	memory, so a shrinker called by an allocation's reclaim never waits
+ *	on a holder that waits for that allocation.
  *
  * mspan_dead.lock, one per CPU (IRQ-safe spinlock, in mspan.c)
  *	That CPU's batch of freed spans waiting for their grace period,

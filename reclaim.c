@@ -114,12 +114,8 @@ EXPORT_SYMBOL_IF_KUNIT(reclaim_scavenger_sync);
  * beside it found neither, and a write returned with the first one's
  * pages landing in the pools behind it: the scavenger's, 171 pages once
  * in gomem_reclaim.sh, or a shrinker's, which gives back only what it
- * is asked.  Taken with no spinlock held; the mcentrals', the mheap's
- * and the dead spans' spinlocks are taken inside it, one at a time, and
- * a shrinker's drain waits under it for the drain work of gomem's own
- * WQ_MEM_RECLAIM workqueue, which never takes it.  Nothing under it
- * allocates, so a shrinker called by an allocation's reclaim cannot wait
- * on a holder that waits for that allocation.
+ * is asked.  What nests in it, and why a shrinker may wait on it, is in
+ * gomem_internal.h's list of locks.
  */
 static DEFINE_MUTEX(trim_lock);
 
