@@ -275,7 +275,7 @@ static void writing_the_reserve_trims_at_once(struct kunit *test)
  * the handler holds it there until the write on CPU 1 returns, or 500 ms.
  */
 struct held_run {
-	struct task_struct *runner;	/* the shrinker's; NULL: a worker's */
+	struct task_struct *runner;	/* the kthread, or NULL: a worker */
 	atomic_t held, done, returned;
 	bool beside;	/* the write returned while the run was held */
 };
@@ -326,6 +326,18 @@ static int run_the_shrinker(void *go)
 }
 
 /*
+ * A trim for a kthread on CPU 0 to run: fn, and whether the run is a
+ * worker's, which the kthread waits for, or the kthread's own.
+ */
+struct trim_run {
+	int (*fn)(void *go);
+	bool in_worker;
+};
+
+static const struct trim_run the_scavenger = { run_the_scavenger, true };
+static const struct trim_run the_shrinker = { run_the_shrinker, false };
+
+/*
  * A watchpoint on the reserve, on every CPU, for h.  A run first reads it
  * as it puts the first span's pages in the pools (mheap_pages_free()),
  * with no lock held and every kept span taken.  Not on the kept pages'
@@ -339,15 +351,15 @@ static struct perf_event * __percpu *watch_reserve(struct held_run *h)
 }
 
 /*
- * Spans kept, the scavenger pending for them, and a run of run_the_*()
- * held on CPU 0 by h, under the watchpoint *bp; false, with nothing held
- * or watched, if the scavenger's run went on CPU 1 before the kthread
- * could ask for it on CPU 0.  The kthread waits from before the spans
- * are kept, so that it asks within a moment of it.  The caller is on
- * CPU 1.  No assertion while the watchpoint is there: its handler reads
- * h, on the caller's stack.
+ * Spans kept, the scavenger pending for them, and run held on CPU 0 by
+ * h, under the watchpoint *bp; false, with nothing held or watched, if
+ * the scavenger's run went on CPU 1 before the kthread could ask for it
+ * on CPU 0.  The kthread waits from before the spans are kept, so that
+ * it asks within a moment of it.  The caller is on CPU 1.  No assertion
+ * while the watchpoint is there: its handler reads h, on the caller's
+ * stack.
  */
-static bool hold_a_run(struct kunit *test, int (*run)(void *),
+static bool hold_a_run(struct kunit *test, const struct trim_run *run,
 		       struct held_run *h, struct perf_event * __percpu **bp,
 		       struct task_struct **task)
 {
@@ -356,9 +368,9 @@ static bool hold_a_run(struct kunit *test, int (*run)(void *),
 
 	init_completion(&go);
 	gomem_test_no_reserve();
-	*task = kthread_run_on_cpu(run, &go, 0, "gomem_run/%u");
+	*task = kthread_run_on_cpu(run->fn, &go, 0, "gomem_run/%u");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(*task));
-	h->runner = run == run_the_shrinker ? *task : NULL;
+	h->runner = run->in_worker ? NULL : *task;
 	serve_and_free(test, 4096, 64);
 	KUNIT_EXPECT_GT(test, atomic_long_read(&gomem_mheap.kept), 0L);
 	*bp = watch_reserve(h);
@@ -380,7 +392,7 @@ static bool hold_a_run(struct kunit *test, int (*run)(void *),
  * free page in the pools: it did not, and returned while the held run
  * still had the kept spans' pages to put in the pools.
  */
-static void a_write_waits_for(struct kunit *test, int (*run)(void *))
+static void a_write_waits_for(struct kunit *test, const struct trim_run *run)
 {
 	struct perf_event * __percpu *bp;
 	struct held_run h = {};
@@ -412,7 +424,7 @@ static void a_write_waits_for(struct kunit *test, int (*run)(void *))
 
 static void a_write_waits_for_the_scavenger(struct kunit *test)
 {
-	a_write_waits_for(test, run_the_scavenger);
+	a_write_waits_for(test, &the_scavenger);
 }
 
 /*
@@ -422,7 +434,7 @@ static void a_write_waits_for_the_scavenger(struct kunit *test)
  */
 static void a_write_waits_for_the_shrinker(struct kunit *test)
 {
-	a_write_waits_for(test, run_the_shrinker);
+	a_write_waits_for(test, &the_shrinker);
 }
 
 /*
