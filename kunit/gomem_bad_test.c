@@ -331,7 +331,7 @@ static void racing_double_frees(struct kunit *test)
  */
 static void racing_bulk_and_single_frees(struct kunit *test)
 {
-	static const size_t sizes[] = { 5, 64, SZ_2K, 40 * SZ_1K, SZ_1M };
+	static const size_t sizes[] = { 5, 64, SZ_2K, 5000, 40 * SZ_1K, SZ_1M };
 
 	race_frees(test, sizes, ARRAY_SIZE(sizes), 300, RACE_OBJS);
 }
@@ -969,17 +969,18 @@ static void bulk_free_of_every_kind(struct kunit *test)
 
 /*
  * A bulk free whose array holds the same objects twice, a, b, a, b, for
- * each kind of object and for small ones freed in runs (64 B) and one by
- * one (2 KiB): a and b are freed once, their second entries are reported
- * as double frees, once each, and gomem is back where it was.  The first
- * entries of a tiny block's run, or of a large object, are still being
- * freed when the second ones come, in the same section of the lock.  (A
+ * each kind of object and for small ones freed in runs (64 B and 2 KiB,
+ * whose a and b may sit in two pages) and one by one (5,000 B): a and b
+ * are freed once, their second entries are reported as double frees,
+ * once each, and gomem is back where it was.  The first entries of a
+ * tiny block's run, or of a large object, are still being freed when the
+ * second ones come, in the same section of the lock.  (A
  * large object's second entry is "not gomem's memory" where its pages
  * went back first: under debug=1, whose bulk free frees one by one.)
  */
 static void bulk_free_of_the_same_object_twice(struct kunit *test)
 {
-	static const size_t sizes[] = { 5, 64, SZ_2K, 40 * SZ_1K, SZ_1M };
+	static const size_t sizes[] = { 5, 64, SZ_2K, 5000, 40 * SZ_1K, SZ_1M };
 	struct gomem_snap *before = gomem_test_snap(test), *after;
 	int total, twice, gone;
 	void *p[4];
@@ -1064,6 +1065,98 @@ found:
 	gomem_test_expect_baseline(test, before);
 }
 
+/*
+ * A run of a bulk free goes on into the next page of its class
+ * (gomem_free_run_as()) and must stop at whatever is not one of its
+ * class's live objects of this CPU's node there.  Objects of 2 KiB, two
+ * a page, in an array broken up by one object of 1 KiB, a tiny one, a
+ * large one, two of 2 KiB of another node (with two nodes), a pointer
+ * inside a 2 KiB object of another page and one freed already: every
+ * object is freed once, each bad pointer reported once, and this CPU's
+ * stack holds none of the other node's objects, whatever page and run
+ * each falls in.  A run that took the 1 KiB object for one of its own
+ * pushed it on the 2 KiB stack, and one that took the bad pointers freed
+ * them.
+ */
+static void bulk_free_across_pages(struct kunit *test)
+{
+	struct gomem_snap *before = gomem_test_snap(test), *after;
+	const unsigned int n = 24, inside = 13, freed = 17;
+	void **p = kunit_kcalloc(test, n, sizeof(void *), GFP_KERNEL);
+	void **ptrs = kunit_kcalloc(test, n + 5, sizeof(void *), GFP_KERNEL);
+	int total = gomem_test_reports(), interior = reports(GOMEM_BAD_INTERIOR);
+	unsigned int i, k = 0, pages = 1, cls = gomem_size_class(SZ_2K);
+	void *kib, *tiny, *large, *away[2] = {};
+	int twice = reports(GOMEM_BAD_DOUBLE), home, node;
+	struct mcache_slot *slot;
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_ASSERT_NOT_NULL(test, ptrs);
+	gomem_test_pin(test, 0);
+	home = mheap_memory_node(cpu_to_node(0));
+	for_each_node_state(node, N_NORMAL_MEMORY) {
+		if (node == home)
+			continue;
+		away[0] = gomem_alloc_node(SZ_2K, GFP_KERNEL | __GFP_THISNODE, node);
+		away[1] = gomem_alloc_node(SZ_2K, GFP_KERNEL | __GFP_THISNODE, node);
+		break;
+	}
+	KUNIT_ASSERT_EQ(test, gomem_alloc_bulk(SZ_2K, GFP_KERNEL, n, p), n);
+	kib = gomem_alloc(SZ_1K, GFP_KERNEL);
+	tiny = gomem_alloc(3, GFP_KERNEL);
+	large = gomem_alloc(40 * SZ_1K, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, kib);
+	KUNIT_ASSERT_NOT_NULL(test, tiny);
+	KUNIT_ASSERT_NOT_NULL(test, large);
+	for (i = 1; i < n; i++)
+		pages += virt_to_page(p[i]) != virt_to_page(p[i - 1]);
+	/* Otherwise no run would cross a page. */
+	KUNIT_ASSERT_GE(test, pages, n / 2);
+	gomem_free(p[freed]);
+	for (i = 0; i < n; i++) {
+		if (i == 5)
+			ptrs[k++] = kib;
+		if (i == 9)
+			ptrs[k++] = tiny;
+		if (i == 19 && away[0])
+			ptrs[k++] = away[0];
+		if (i == 20)
+			ptrs[k++] = large;
+		if (i == 22 && away[1])
+			ptrs[k++] = away[1];
+		ptrs[k++] = i == inside ? p[i] + 8 : p[i];
+	}
+	/*
+	 * The stack empty, so that the last objects the free pushes are
+	 * still on it after: the other node's, near the end, would be.
+	 */
+	gomem_drain();
+	gomem_free_bulk(k, ptrs);
+	slot = &gomem_mcache_of(0)->slot[cls];
+	for (i = 0; i < slot->n; i++)
+		KUNIT_EXPECT_EQ_MSG(test, slot->objs[i].span->node, home,
+				    "stacked object %u", i);
+	KUNIT_EXPECT_EQ(test, reports(GOMEM_BAD_INTERIOR), interior + 1);
+	KUNIT_EXPECT_EQ(test, reports(GOMEM_BAD_DOUBLE), twice + 1);
+	KUNIT_EXPECT_EQ(test, gomem_test_reports(), total + 2);
+	/* Of them all, only the object the bad pointer was inside lives. */
+	after = gomem_test_snap(test);
+	for (i = 0; i < GOMEM_NR_SPANCLASSES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, gomem_test_live(&after->st, i),
+				    gomem_test_live(&before->st, i) + (i == cls),
+				    "live objects in class %u", i);
+	KUNIT_EXPECT_EQ(test, after->st.tiny.allocs - after->st.tiny.frees,
+			before->st.tiny.allocs - before->st.tiny.frees);
+	KUNIT_EXPECT_EQ(test, after->st.bad_frees, before->st.bad_frees + 2);
+	gomem_free(p[inside]);
+	gomem_test_unpin();
+	kunit_kfree(test, ptrs);
+	kunit_kfree(test, p);
+	expect_distinct(test, SZ_2K, 64);
+	expect_distinct(test, SZ_1K, 64);
+	gomem_test_expect_baseline(test, before);
+}
+
 static struct kunit_case bad_cases[] = {
 	KUNIT_CASE(foreign_pointers),
 	KUNIT_CASE(interior_pointers),
@@ -1079,6 +1172,7 @@ static struct kunit_case bad_cases[] = {
 	KUNIT_CASE(bad_bulk_calls),
 	KUNIT_CASE(bulk_free_of_every_kind),
 	KUNIT_CASE(bulk_free_within_a_page),
+	KUNIT_CASE(bulk_free_across_pages),
 	KUNIT_CASE_SLOW(bulk_free_of_the_same_object_twice),
 	KUNIT_CASE(caught_under_the_lock),
 	KUNIT_CASE(frees_past_the_counted_sections),
