@@ -844,7 +844,7 @@ struct mcache {
 	/*
 	 * Objects gomem_free_bulk() had still to free in this call when its
 	 * section of the mcache lock began, and exactly, the one being freed
-	 * among them, when a run of a page's objects found the stack full
+	 * among them, when a run of a class's objects found the stack full
 	 * (gomem_free_section()); 0 outside it.  Under that lock.
 	 */
 	unsigned int bulk_left;
