@@ -1494,7 +1494,7 @@ static void gomem_free_bulk_hole(size_t *holes, unsigned long ip)
  * spans, several pages of them, and a run that ended at its page's end
  * paid its call and setup again for each page (measured, bulk16 and
  * bulk128 of 1 to 4 KiB: 7 to 16% fewer instructions an object, and of
- * 64 B 2 to 3% more, than with runs of one page).  It stops, for
+ * 8 to 256 B 1 to 3% more, than with runs of one page).  It stops, for
  * gomem_free_locked() to take over, at a pointer of any other span, or of
  * none, at one that is not a live object's start, which that reports,
  * and when the stack is full, which that makes room in.  Returns where
