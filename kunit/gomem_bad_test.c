@@ -1066,43 +1066,70 @@ found:
 }
 
 /*
+ * For bulk_free_across_pages(), with two nodes: n - 2 objects of 2 KiB
+ * and two of another node's, near the end, freed in bulk on CPU 0 after
+ * a drain, so that the last objects the free pushes are still on the
+ * stack after it (debug=1 stacks none): none of them may be the other
+ * node's.  p: room for n.
+ */
+static void bulk_free_with_another_nodes(struct kunit *test, void **p,
+					 unsigned int n)
+{
+	unsigned int i, cls = gomem_size_class(SZ_2K);
+	struct mcache_slot *slot;
+	int home, node;
+
+	gomem_test_pin(test, 0);
+	home = mheap_memory_node(cpu_to_node(0));
+	for_each_node_state(node, N_NORMAL_MEMORY)
+		if (node != home)
+			break;
+	if (node >= MAX_NUMNODES) {
+		gomem_test_unpin();
+		return;
+	}
+	KUNIT_ASSERT_EQ(test, gomem_alloc_bulk(SZ_2K, GFP_KERNEL, n - 2, p), n - 2);
+	p[n - 1] = p[n - 3];
+	p[n - 3] = gomem_alloc_node(SZ_2K, GFP_KERNEL | __GFP_THISNODE, node);
+	p[n - 2] = gomem_alloc_node(SZ_2K, GFP_KERNEL | __GFP_THISNODE, node);
+	KUNIT_ASSERT_NOT_NULL(test, p[n - 3]);
+	KUNIT_ASSERT_NOT_NULL(test, p[n - 2]);
+	gomem_drain();
+	gomem_free_bulk(n, p);
+	slot = &gomem_mcache_of(0)->slot[cls];
+	for (i = 0; i < slot->n; i++)
+		KUNIT_EXPECT_EQ_MSG(test, slot->objs[i].span->node, home,
+				    "stacked object %u", i);
+	gomem_test_unpin();
+}
+
+/*
  * A run of a bulk free goes on into the next page of its class
  * (gomem_free_run_as()) and must stop at whatever is not one of its
  * class's live objects of this CPU's node there.  Objects of 2 KiB, two
  * a page, in an array broken up by one object of 1 KiB, a tiny one, a
- * large one, two of 2 KiB of another node (with two nodes), a pointer
- * inside a 2 KiB object of another page and one freed already (not
- * live, or not gomem's memory once its page went back, as under
- * debug=1, where it has a page of its own): every
- * object is freed once, each bad pointer reported once, and this CPU's
- * stack holds none of the other node's objects, whatever page and run
- * each falls in.  A run that took the 1 KiB object for one of its own
- * pushed it on the 2 KiB stack, and one that took the bad pointers freed
- * them.
+ * large one, a pointer inside a 2 KiB object of another page and one
+ * freed already (not live, or not gomem's memory once its page went
+ * back, as under debug=1, where it has a page of its own): every object
+ * is freed once and each bad pointer reported once, whatever page and
+ * run it falls in.  Then, with two nodes, 2 KiB objects with two of the
+ * other node's among them: this CPU's stack holds none of those.  A run
+ * that took the 1 KiB object for one of its own pushed it on the 2 KiB
+ * stack, and one that took the bad pointers freed them.
  */
 static void bulk_free_across_pages(struct kunit *test)
 {
 	struct gomem_snap *before = gomem_test_snap(test), *after;
 	const unsigned int n = 24, inside = 13, freed = 17;
 	void **p = kunit_kcalloc(test, n, sizeof(void *), GFP_KERNEL);
-	void **ptrs = kunit_kcalloc(test, n + 5, sizeof(void *), GFP_KERNEL);
+	void **ptrs = kunit_kcalloc(test, n + 3, sizeof(void *), GFP_KERNEL);
 	int total = gomem_test_reports(), interior = reports(GOMEM_BAD_INTERIOR);
+	int twice = reports(GOMEM_BAD_DOUBLE) + reports(GOMEM_BAD_FOREIGN);
 	unsigned int i, k = 0, pages = 1, cls = gomem_size_class(SZ_2K);
-	void *kib, *tiny, *large, *away[2] = {};
-	int twice, home, node;
-	struct mcache_slot *slot;
+	void *kib, *tiny, *large;
 
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	KUNIT_ASSERT_NOT_NULL(test, ptrs);
-	gomem_test_pin(test, 0);
-	home = mheap_memory_node(cpu_to_node(0));
-	for_each_node_state(node, N_NORMAL_MEMORY) {
-		if (node == home)
-			continue;
-		away[0] = gomem_alloc_node(SZ_2K, GFP_KERNEL | __GFP_THISNODE, node);
-		away[1] = gomem_alloc_node(SZ_2K, GFP_KERNEL | __GFP_THISNODE, node);
-		break;
-	}
 	KUNIT_ASSERT_EQ(test, gomem_alloc_bulk(SZ_2K, GFP_KERNEL, n, p), n);
 	kib = gomem_alloc(SZ_1K, GFP_KERNEL);
 	tiny = gomem_alloc(3, GFP_KERNEL);
@@ -1120,25 +1147,11 @@ static void bulk_free_across_pages(struct kunit *test)
 			ptrs[k++] = kib;
 		if (i == 9)
 			ptrs[k++] = tiny;
-		if (i == 19 && away[0])
-			ptrs[k++] = away[0];
 		if (i == 20)
 			ptrs[k++] = large;
-		if (i == 22 && away[1])
-			ptrs[k++] = away[1];
 		ptrs[k++] = i == inside ? p[i] + 8 : p[i];
 	}
-	/*
-	 * The stack empty, so that the last objects the free pushes are
-	 * still on it after: the other node's, near the end, would be.
-	 */
-	gomem_drain();
-	twice = reports(GOMEM_BAD_DOUBLE) + reports(GOMEM_BAD_FOREIGN);
 	gomem_free_bulk(k, ptrs);
-	slot = &gomem_mcache_of(0)->slot[cls];
-	for (i = 0; i < slot->n; i++)
-		KUNIT_EXPECT_EQ_MSG(test, slot->objs[i].span->node, home,
-				    "stacked object %u", i);
 	KUNIT_EXPECT_EQ(test, reports(GOMEM_BAD_INTERIOR), interior + 1);
 	KUNIT_EXPECT_EQ(test, reports(GOMEM_BAD_DOUBLE) + reports(GOMEM_BAD_FOREIGN),
 			twice + 1);
@@ -1153,7 +1166,7 @@ static void bulk_free_across_pages(struct kunit *test)
 			before->st.tiny.allocs - before->st.tiny.frees);
 	KUNIT_EXPECT_EQ(test, after->st.bad_frees, before->st.bad_frees + 2);
 	gomem_free(p[inside]);
-	gomem_test_unpin();
+	bulk_free_with_another_nodes(test, p, n);
 	kunit_kfree(test, ptrs);
 	kunit_kfree(test, p);
 	expect_distinct(test, SZ_2K, 64);
