@@ -326,8 +326,8 @@ static void racing_double_frees(struct kunit *test)
 
 /*
  * A bulk free and a gomem_free() of one object, of each kind and of small
- * ones that a bulk free takes in runs (64 B) and one by one (2 KiB): the
- * bulk free claims each object as gomem_free() does.
+ * ones that a bulk free takes in runs (64 B and 2 KiB) and one by one
+ * (5,000 B): the bulk free claims each object as gomem_free() does.
  */
 static void racing_bulk_and_single_frees(struct kunit *test)
 {
