@@ -10,8 +10,10 @@
  *
  * mcentral->lock, one per span class (IRQ-safe spinlock)
  *	The class's partial lists and empty stacks and its counters, and
- *	in each span of the class: nfree, the scan hint, and every move of an
- *	object between FREE (in the span) and CACHED (in some mcache).
+ *	in each span of the class: nfree, the scan hint, the claim (owner
+ *	and claim), and every move of an object between FREE (in the span)
+ *	and CACHED (in some mcache); and every CPU's claim stamp of the
+ *	class (mcache->claim), but for a drain's, which only voids it.
  *	Class 0's: the freed large spans it keeps, on its empty stacks.
  *
  * gomem_mheap.lock (IRQ-safe spinlock)
@@ -211,10 +213,22 @@ enum mspan_kind {
 
 struct gomem_debug_obj;
 
+/*
+ * A span's struct is 96 bytes, 32-byte aligned (mspan.c), with what every
+ * allocation and free reads or writes, its states above all, in its first
+ * GOMEM_SPAN_HOT bytes: two spans' first bytes never share a cache line
+ * (of 64 bytes), so a CPU that writes its span's states makes no other
+ * CPU miss in its own span.  The last bytes, written only under a lock,
+ * may share a line with the next span's first.
+ */
+#define GOMEM_STATE_INLINE	20
+#define GOMEM_SPAN_HOT		52
+
 struct mspan {
+	/* hot: every allocation and free */
 	unsigned long base;		/* address of the first object */
-	unsigned int npages;
 	u32 size;			/* object size, with debug's redzone */
+	u32 divmul;
 	u8 kind;			/* enum mspan_kind */
 	u8 spanclass;
 	u8 state_width;			/* bytes of state per object: 1, 2,
@@ -230,14 +244,28 @@ struct mspan {
 		u8 whole;
 	};
 	u16 nelems;
-	u16 nfree;			/* FREE objects (mcentral->lock) */
-	u16 hint;			/* no FREE object below (mcentral->lock) */
 	u16 node;			/* NUMA node of its pages */
-	u32 divmul;
 	union {
 		void *state;		/* small, tiny: nelems states, see above */
 		size_t req;		/* large: bytes requested */
 	};
+	/*
+	 * The states themselves, when they fit, as for the classes of up to
+	 * GOMEM_STATE_INLINE objects a span (200 bytes and up): no
+	 * allocation of their own to make and free with each span, and no
+	 * cache line shared with another span's states.
+	 */
+	u8 state_inline[GOMEM_STATE_INLINE];
+	/* cold: under a lock, or once */
+	u32 npages;
+	u16 nfree;			/* FREE objects (mcentral->lock) */
+	u16 hint;			/* no FREE object below (mcentral->lock) */
+	/*
+	 * The CPU (+ 1; 0: none) whose refills took from it last, and that
+	 * CPU's claim stamp then (mcentral->lock): see mcentral_claimed().
+	 */
+	u16 owner;
+	u16 claim;
 	union {
 		/* mcentral's partial list (mcentral->lock) */
 		struct list_head node_list;
@@ -247,12 +275,6 @@ struct mspan {
 	};
 	struct gomem_debug_obj *debug;	/* debug=1 only: see debug.c */
 	struct mspan *next_dead;	/* freed: the rest of its batch (mspan.c) */
-	/*
-	 * The states themselves, when they fit, as for the classes of a
-	 * few objects a span: no allocation of their own to make and free
-	 * with each span, which those classes make and free often.
-	 */
-	u8 state_inline[8];
 };
 
 /*
@@ -848,6 +870,12 @@ struct mcache {
 	 * (gomem_free_section()); 0 outside it.  Under that lock.
 	 */
 	unsigned int bulk_left;
+	/*
+	 * Per class, the stamp of this CPU's claim on the span its refills
+	 * take from (mspan->claim): a new one voids the old (mcentral.c).
+	 * Written under the class's mcentral lock, but by a drain.
+	 */
+	u16 claim[GOMEM_NR_SPANCLASSES];
 	struct gomem_cpu_stats stats;
 };
 

@@ -444,6 +444,8 @@ static void mcache_drain(struct mcache *c)
 		slot->flushes = 0;
 		slot->refills = 0;
 		slot->swings = 0;
+		/* A drained CPU holds on to no span: other CPUs may take it. */
+		WRITE_ONCE(c->claim[cls], c->claim[cls] + 1);
 	}
 }
 

@@ -21,6 +21,21 @@
  * Other nodes are searched nearest first (mheap_next_near()), in the
  * order the page allocator falls back in, as SLUB walks the zonelist.
  *
+ * A CPU's refills of a class take from a span of their own, as SLUB
+ * gives each CPU a slab: the first on the node's partial list that no
+ * other CPU has claimed, among the first few (mcentral_next_unclaimed()),
+ * which the refill then claims.  Two CPUs whose stacks held objects of
+ * one span wrote the same cache lines of its states with every
+ * allocation and free: 2 vCPUs allocating and freeing 1-byte or 64-byte
+ * objects at once took twice the time one took alone, and with claims
+ * take about as long as one.  A CPU claims one span of a class at a
+ * time, so a claim lapses when its CPU takes from another span, or is
+ * drained.  A refill that finds only other CPUs' spans grows the class
+ * if the page allocator has pages at hand, and shares the first span
+ * otherwise: claims never fail a request, and the class grows for them
+ * by about a span for each CPU that claims one, as SLUB's does by the
+ * CPUs' slabs.
+ *
  * A span all of whose objects have come back is kept, on its node's
  * "empty" list, as SLUB keeps a few empty slabs, while the kept spans of
  * all classes and the mheap's free pages stay within the pools' surplus
@@ -68,6 +83,7 @@
  * c->nr_free is the sum of nfree, and nr_spans, nr_pages and nr_objs
  * count the spans on all the lists, their pages and their objects;
  * nr_grown counts every span mcentral_add() ever added, and only grows;
+ * a span's owner, if not 0, is the CPU (+ 1) that took from it last;
  * c->borrowed, an atomic, is reset when nr_spans falls to 0.
  */
 #define pr_fmt(fmt) "gomem: " fmt
@@ -328,6 +344,8 @@ int mcentral_init(void)
 	unsigned int cls, max_delta;
 	int err;
 
+	/* mspan->owner holds a CPU's number + 1. */
+	BUILD_BUG_ON(CONFIG_NR_CPUS >= U16_MAX);
 	/* The large objects' class keeps only freed spans: no size, no cache. */
 	err = mcentral_lists_setup(&gomem_mcentral[GOMEM_LARGE_CLASS],
 				   GOMEM_LARGE_CLASS);
@@ -509,6 +527,83 @@ static __always_inline struct mspan *mcentral_next(struct mcentral *c, int node,
 }
 
 /*
+ * Spans a refill looks at, from the head of its node's partial list, for
+ * one that no other CPU has claimed: as many as the CPUs that most often
+ * share a class's list on a small machine, few enough that a refill
+ * never walks far under the lock.
+ */
+#define MCENTRAL_CLAIM_LOOK	4
+
+/*
+ * Whether another CPU than this one takes from s for c's class now: its
+ * latest claim is s (its claim stamp is still the one s recorded).
+ * c->lock held; the other CPU's mcache exists, since it claimed s.
+ */
+static bool mcentral_claimed(const struct mcentral *c, const struct mspan *s)
+{
+	unsigned int owner = s->owner;
+
+	return owner && owner != smp_processor_id() + 1 &&
+	       READ_ONCE(gomem_mcache_of(owner - 1)->claim[c->spanclass]) == s->claim;
+}
+
+/*
+ * This CPU's refills of c take from s now: its claim on any other span of
+ * c's lapses.  c->lock held.
+ */
+static __always_inline void mcentral_claim(const struct mcentral *c, struct mspan *s)
+{
+	u16 *claim = &this_cpu_read(gomem_mcache)->claim[c->spanclass];
+	unsigned int me = smp_processor_id() + 1;
+
+	if (s->owner == me && s->claim == *claim)
+		return;
+	WRITE_ONCE(*claim, *claim + 1);
+	s->owner = me;
+	s->claim = *claim;
+}
+
+/*
+ * As mcentral_next(), but a partial span that another CPU has claimed is
+ * passed over, among the first MCENTRAL_CLAIM_LOOK (see the top of this
+ * file).  *shared says that only claimed spans were found: the caller
+ * grows the class if pages are at hand, else shares the first.
+ */
+static __always_inline struct mspan *mcentral_next_unclaimed(struct mcentral *c,
+							     int node, bool *listed,
+							     bool *shared)
+{
+	unsigned int looked = 0;
+	struct mspan *s;
+
+	*shared = false;
+	list_for_each_entry(s, &c->partial[node], node_list) {
+		if (!mcentral_claimed(c, s)) {
+			*listed = true;
+			return s;
+		}
+		*shared = true;
+		if (++looked == MCENTRAL_CLAIM_LOOK)
+			break;
+	}
+	*listed = false;
+	s = mcentral_reuse(c, node);
+	if (s)
+		*shared = false;
+	return s;
+}
+
+/*
+ * The flags of a growth only to spare a refill a claimed span: pages
+ * at hand, no reclaim and no warning for them, which the span it would
+ * otherwise share does not need.
+ */
+static gfp_t mcentral_gfp_unshared(gfp_t gfp)
+{
+	return (gfp & ~__GFP_DIRECT_RECLAIM) | __GFP_NORETRY | __GFP_NOWARN;
+}
+
+/*
  * A span with FREE objects of the node nearest to node that has one, or
  * NULL: node's own, if another CPU gave it one meanwhile, else the one
  * the page allocator would fall back to first, where the spans grown for
@@ -544,26 +639,30 @@ static __always_inline unsigned int mcentral_get_as(struct mcentral *c,
 	/* A live state is 1 + what the request leaves unused (mspan.c). */
 	unsigned int state = ptrs ? c->size - req + 1 : gomem_state_cached(width);
 	struct mcentral_section sec;
+	bool listed, shared;
 	struct mspan *s;
-	bool listed;
 
 	mcentral_lock(c, &sec, got);
 	while (got < n) {
-		s = mcentral_next(c, node, &listed);
+		s = mcentral_next_unclaimed(c, node, &listed, &shared);
 		if (!s && unlikely(mheap_spilled(node)) && !(gfp & __GFP_THISNODE))
 			s = mcentral_any_partial(c, node, &listed);
 		if (!s) {
 			mcentral_unlock(c, &sec, true, got);
-			s = mcentral_grow(c, gfp, node);
+			s = mcentral_grow(c, shared ? mcentral_gfp_unshared(gfp) : gfp,
+					  node);
 			mcentral_lock(c, &sec, got);
 			listed = false;
 			if (s)
 				mcentral_add(c, s);
-			else if (!(gfp & __GFP_THISNODE))
+			else if (shared)
+				s = mcentral_next(c, node, &listed);
+			if (!s && !(gfp & __GFP_THISNODE))
 				s = mcentral_any_partial(c, node, &listed);
 			if (!s)
 				break;
 		}
+		mcentral_claim(c, s);
 		/*
 		 * nfree objects are FREE, none below the hint: the scan
 		 * finds take of them, counted here once, not once each.

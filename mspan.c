@@ -31,7 +31,7 @@
  * an RCU-sched grace period after the marks are gone, so a lockless
  * reader that found the span can still read it (and finds no live object
  * there); a small span's states are all FREE when it is created and when
- * it is freed.
+ * it is freed; no two spans' hot bytes share a cache line.
  */
 #define pr_fmt(fmt) "gomem: " fmt
 
@@ -374,8 +374,16 @@ int mspan_init(void)
 		spin_lock_init(&per_cpu_ptr(&mspan_dead, cpu)->lock);
 	if (gomem_load_fails())
 		return -ENOMEM;
-	mspan_cache = kmem_cache_create("gomem_mspan", sizeof(struct mspan),
-					__alignof__(struct mspan),
+	/*
+	 * At 96-byte steps from a page's start, a span begins at a 64-byte
+	 * line's start or middle: its hot bytes fill a line of their own,
+	 * or the second half of one whose first half is the cold end of
+	 * the span before, and all of the next, whose end is its own cold
+	 * end.  See struct mspan.
+	 */
+	BUILD_BUG_ON(sizeof(struct mspan) != 96);
+	BUILD_BUG_ON(offsetofend(struct mspan, state_inline) != GOMEM_SPAN_HOT);
+	mspan_cache = kmem_cache_create("gomem_mspan", sizeof(struct mspan), 32,
 					GOMEM_SLAB_NO_MERGE, NULL);
 	return mspan_cache ? 0 : -ENOMEM;
 }

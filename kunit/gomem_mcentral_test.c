@@ -741,6 +741,120 @@ static void empty_spans_are_kept_within_the_surplus(struct kunit *test)
 }
 
 /*
+ * Objects of one class for this test on cpu, from node's spans: n of them
+ * into o, which must come.
+ */
+static void get_on(struct kunit *test, unsigned int cpu, struct mcentral *c,
+		   struct gomem_obj *o, unsigned int n, int node)
+{
+	gomem_test_pin(test, cpu);
+	KUNIT_ASSERT_EQ(test, mcentral_get(c, o, n, GFP_KERNEL, node), n);
+}
+
+/*
+ * The class of these cases, and one node, which both CPUs ask for; skips
+ * without CPU 1.
+ */
+static struct mcentral *claims_class(struct kunit *test, int *node)
+{
+	if (num_online_cpus() < 2 || !cpu_online(1))
+		kunit_skip(test, "needs CPUs 0 and 1 online");
+	*node = first_node(node_states[N_NORMAL_MEMORY]);
+	return &gomem_mcentral[gomem_size_class(64)];
+}
+
+/*
+ * Two CPUs that take objects of one class take them from spans of their
+ * own, on one node, and each from its own again next time, though the
+ * other's has free objects: sharing a span, each would write cache lines
+ * of states the other reads (mcentral_claimed()).
+ */
+static void cpus_take_from_spans_of_their_own(struct kunit *test)
+{
+	struct gomem_obj o[4];
+	struct mcentral *c;
+	int node;
+
+	c = claims_class(test, &node);
+	get_on(test, 0, c, &o[0], 1, node);
+	get_on(test, 1, c, &o[1], 1, node);
+	get_on(test, 0, c, &o[2], 1, node);
+	get_on(test, 1, c, &o[3], 1, node);
+	gomem_test_unpin();
+	KUNIT_EXPECT_PTR_NE(test, o[0].span, o[1].span);
+	KUNIT_EXPECT_PTR_EQ(test, o[2].span, o[0].span);
+	KUNIT_EXPECT_PTR_EQ(test, o[3].span, o[1].span);
+	expect_consistent(test, c);
+	mcentral_put(c, o, 4);
+	expect_consistent(test, c);
+}
+
+/*
+ * A CPU claims one span of a class at a time: the one it left for another
+ * is anyone's, and so is every span of a drained CPU's.
+ */
+static void claims_lapse(struct kunit *test)
+{
+	struct gomem_obj *o, last, one;
+	struct mcentral *c;
+	struct mspan *s;
+	unsigned int n;
+	int node;
+
+	c = claims_class(test, &node);
+	o = kunit_kcalloc(test, c->nelems, sizeof(*o), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, o);
+	get_on(test, 0, c, &o[0], 1, node);
+	s = o[0].span;
+	/* CPU 0 takes the rest of s, and one of the next span it claims. */
+	n = READ_ONCE(s->nfree);
+	get_on(test, 0, c, &o[1], n, node);
+	get_on(test, 0, c, &last, 1, node);
+	KUNIT_ASSERT_PTR_NE(test, last.span, s);
+	/* s, partial again, is CPU 1's, though CPU 0 took from it last. */
+	mcentral_put(c, &o[1], n);
+	get_on(test, 1, c, &one, 1, node);
+	KUNIT_EXPECT_PTR_EQ(test, one.span, s);
+	mcentral_put(c, &one, 1);
+	/* Now s is CPU 1's; drained, CPU 1 holds it no more. */
+	gomem_drain();
+	get_on(test, 0, c, &one, 1, node);
+	gomem_test_unpin();
+	KUNIT_EXPECT_PTR_EQ(test, one.span, s);
+	mcentral_put(c, &one, 1);
+	mcentral_put(c, &last, 1);
+	mcentral_put(c, o, 1);
+	expect_consistent(test, c);
+}
+
+/*
+ * A refill that finds only another CPU's span, and no pages at hand to
+ * grow by, shares that span rather than fail, even held to its node.
+ */
+static void claimed_spans_are_shared_without_pages(struct kunit *test)
+{
+	struct gomem_obj o[2];
+	struct mcentral *c;
+	unsigned int got;
+	int node;
+
+	c = claims_class(test, &node);
+	gomem_test_no_reserve();
+	get_on(test, 0, c, &o[0], 1, node);
+	gomem_test_fail_after(0, 1);
+	gomem_test_pin(test, 1);
+	got = mcentral_get(c, &o[1], 1, GFP_KERNEL | __GFP_THISNODE, node);
+	gomem_test_unpin();
+	/* It tried to grow. */
+	KUNIT_EXPECT_EQ(test, gomem_test_fail_left(true), 0);
+	KUNIT_EXPECT_EQ(test, got, 1U);
+	if (got)
+		KUNIT_EXPECT_PTR_EQ(test, o[1].span, o[0].span);
+	mcentral_put(c, o, 1 + got);
+	expect_consistent(test, c);
+}
+
+/*
  * No class up to PAGE_SIZE ever asks the page allocator for more than an
  * order-0 page: with every request of order 1 or more failing, a span of
  * each such class still comes.
@@ -1082,6 +1196,9 @@ static struct kunit_case mcentral_cases[] = {
 	KUNIT_CASE(many_big_objects_take_big_spans),
 	KUNIT_CASE(empty_spans_are_kept_within_the_surplus),
 	KUNIT_CASE(one_page_classes_need_order_0),
+	KUNIT_CASE(cpus_take_from_spans_of_their_own),
+	KUNIT_CASE(claims_lapse),
+	KUNIT_CASE(claimed_spans_are_shared_without_pages),
 	KUNIT_CASE(objects_come_from_the_node_asked),
 	KUNIT_CASE(another_nodes_objects_come_from_the_nearest),
 	KUNIT_CASE(freed_large_spans_are_kept_and_reused),
