@@ -742,7 +742,7 @@ static void empty_spans_are_kept_within_the_surplus(struct kunit *test)
 
 /*
  * Objects of one class for this test on cpu, from node's spans: n of them
- * into o, which must come.
+ * into o, which must come.  Only a get of several objects claims.
  */
 static void get_on(struct kunit *test, unsigned int cpu, struct mcentral *c,
 		   struct gomem_obj *o, unsigned int n, int node)
@@ -763,6 +763,16 @@ static struct mcentral *claims_class(struct kunit *test, int *node)
 	return &gomem_mcentral[gomem_size_class(64)];
 }
 
+/* Are the n objects at o all of span s? */
+static bool all_of(const struct gomem_obj *o, unsigned int n,
+		   const struct mspan *s)
+{
+	while (n--)
+		if (o[n].span != s)
+			return false;
+	return true;
+}
+
 /*
  * Two CPUs that take objects of one class take them from spans of their
  * own, on one node, and each from its own again next time, though the
@@ -771,21 +781,21 @@ static struct mcentral *claims_class(struct kunit *test, int *node)
  */
 static void cpus_take_from_spans_of_their_own(struct kunit *test)
 {
-	struct gomem_obj o[4];
+	struct gomem_obj o[8];
 	struct mcentral *c;
 	int node;
 
 	c = claims_class(test, &node);
-	get_on(test, 0, c, &o[0], 1, node);
-	get_on(test, 1, c, &o[1], 1, node);
-	get_on(test, 0, c, &o[2], 1, node);
-	get_on(test, 1, c, &o[3], 1, node);
+	get_on(test, 0, c, &o[0], 2, node);
+	get_on(test, 1, c, &o[2], 2, node);
+	get_on(test, 0, c, &o[4], 2, node);
+	get_on(test, 1, c, &o[6], 2, node);
 	gomem_test_unpin();
-	KUNIT_EXPECT_PTR_NE(test, o[0].span, o[1].span);
-	KUNIT_EXPECT_PTR_EQ(test, o[2].span, o[0].span);
-	KUNIT_EXPECT_PTR_EQ(test, o[3].span, o[1].span);
+	KUNIT_EXPECT_PTR_NE(test, o[0].span, o[2].span);
+	KUNIT_EXPECT_TRUE(test, all_of(o, 2, o[0].span) && all_of(&o[4], 2, o[0].span));
+	KUNIT_EXPECT_TRUE(test, all_of(&o[2], 2, o[2].span) && all_of(&o[6], 2, o[2].span));
 	expect_consistent(test, c);
-	mcentral_put(c, o, 4);
+	mcentral_put(c, o, 8);
 	expect_consistent(test, c);
 }
 
@@ -795,35 +805,35 @@ static void cpus_take_from_spans_of_their_own(struct kunit *test)
  */
 static void claims_lapse(struct kunit *test)
 {
-	struct gomem_obj *o, last, one;
+	struct gomem_obj *o, more[2];
 	struct mcentral *c;
 	struct mspan *s;
 	unsigned int n;
 	int node;
 
 	c = claims_class(test, &node);
-	o = kunit_kcalloc(test, c->nelems, sizeof(*o), GFP_KERNEL);
+	o = kunit_kcalloc(test, c->nelems + 2, sizeof(*o), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, o);
-	get_on(test, 0, c, &o[0], 1, node);
+	get_on(test, 0, c, o, 2, node);
 	s = o[0].span;
-	/* CPU 0 takes the rest of s, and one of the next span it claims. */
+	/* CPU 0 takes the rest of s, and two of the next span, its claim now. */
 	n = READ_ONCE(s->nfree);
-	get_on(test, 0, c, &o[1], n, node);
-	get_on(test, 0, c, &last, 1, node);
-	KUNIT_ASSERT_PTR_NE(test, last.span, s);
+	get_on(test, 0, c, &o[2], n + 2, node);
+	KUNIT_ASSERT_TRUE(test, all_of(o, n + 2, s));
+	KUNIT_ASSERT_PTR_NE(test, o[n + 2].span, s);
 	/* s, partial again, is CPU 1's, though CPU 0 took from it last. */
-	mcentral_put(c, &o[1], n);
-	get_on(test, 1, c, &one, 1, node);
-	KUNIT_EXPECT_PTR_EQ(test, one.span, s);
-	mcentral_put(c, &one, 1);
+	mcentral_put(c, &o[2], n);
+	get_on(test, 1, c, more, 2, node);
+	KUNIT_EXPECT_TRUE(test, all_of(more, 2, s));
+	mcentral_put(c, more, 2);
 	/* Now s is CPU 1's; drained, CPU 1 holds it no more. */
 	gomem_drain();
-	get_on(test, 0, c, &one, 1, node);
+	get_on(test, 0, c, more, 2, node);
 	gomem_test_unpin();
-	KUNIT_EXPECT_PTR_EQ(test, one.span, s);
-	mcentral_put(c, &one, 1);
-	mcentral_put(c, &last, 1);
-	mcentral_put(c, o, 1);
+	KUNIT_EXPECT_TRUE(test, all_of(more, 2, s));
+	mcentral_put(c, more, 2);
+	mcentral_put(c, o, 2);
+	mcentral_put(c, &o[n + 2], 2);
 	expect_consistent(test, c);
 }
 
@@ -833,24 +843,23 @@ static void claims_lapse(struct kunit *test)
  */
 static void claimed_spans_are_shared_without_pages(struct kunit *test)
 {
-	struct gomem_obj o[2];
+	struct gomem_obj o[4];
 	struct mcentral *c;
 	unsigned int got;
 	int node;
 
 	c = claims_class(test, &node);
 	gomem_test_no_reserve();
-	get_on(test, 0, c, &o[0], 1, node);
+	get_on(test, 0, c, o, 2, node);
 	gomem_test_fail_after(0, 1);
 	gomem_test_pin(test, 1);
-	got = mcentral_get(c, &o[1], 1, GFP_KERNEL | __GFP_THISNODE, node);
+	got = mcentral_get(c, &o[2], 2, GFP_KERNEL | __GFP_THISNODE, node);
 	gomem_test_unpin();
 	/* It tried to grow. */
 	KUNIT_EXPECT_EQ(test, gomem_test_fail_left(true), 0);
-	KUNIT_EXPECT_EQ(test, got, 1U);
-	if (got)
-		KUNIT_EXPECT_PTR_EQ(test, o[1].span, o[0].span);
-	mcentral_put(c, o, 1 + got);
+	KUNIT_EXPECT_EQ(test, got, 2U);
+	KUNIT_EXPECT_TRUE(test, all_of(&o[2], got, o[0].span));
+	mcentral_put(c, o, 2 + got);
 	expect_consistent(test, c);
 }
 
