@@ -689,15 +689,6 @@ static unsigned int alloc_on(struct kunit *test, void **p, size_t size, int node
 }
 
 /*
- * The node whose memory cpu's allocations get: its own, or if that has
- * none, the nearest that has.
- */
-static int home_of(unsigned int cpu)
-{
-	return mheap_memory_node(cpu_to_node(cpu));
-}
-
-/*
  * On two nodes: what a CPU allocates sits on its own node, at least 99%
  * of it, for tiny, small and large sizes, even after another node's CPU
  * freed its objects (they go home, not into that CPU's cache); what
@@ -714,13 +705,13 @@ static void objects_are_node_local(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	for_each_online_cpu(cpu) {
-		node = home_of(cpu);
+		node = gomem_test_home(cpu);
 		for_each_online_cpu(other)
-			if (home_of(other) != node)
+			if (gomem_test_home(other) != node)
 				break;
 		if (other >= nr_cpu_ids)
 			kunit_skip(test, "needs CPUs on two nodes with memory");
-		far = home_of(other);
+		far = gomem_test_home(other);
 		for (k = 0; k < ARRAY_SIZE(numa_sizes); k++) {
 			sz = numa_sizes[k];
 			for (round = 0; round < 2; round++) {
@@ -866,7 +857,7 @@ static void a_full_node_spills_into_spans_it_grew(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	if (!gomem_static_stubs())
 		kunit_skip(test, "needs KUnit's static stubs (6.3)");
-	full_node = home_of(raw_smp_processor_id());
+	full_node = gomem_test_home(raw_smp_processor_id());
 	spill_node = gomem_test_other_node(test, full_node);
 	gomem_test_pin(test, raw_smp_processor_id());
 	/* No free page of gomem's left on the full node either. */
@@ -924,7 +915,7 @@ static void a_full_node_reuses_the_large_spans_it_freed(struct kunit *test)
 		kunit_skip(test, "needs KUnit's static stubs (6.3)");
 	if (gomem_debug() || want_init_on_free())
 		kunit_skip(test, "large spans are not kept under debug=1 or init_on_free");
-	full_node = home_of(raw_smp_processor_id());
+	full_node = gomem_test_home(raw_smp_processor_id());
 	spill_node = gomem_test_other_node(test, full_node);
 	gomem_test_pin(test, raw_smp_processor_id());
 	gomem_test_no_reserve();
@@ -990,7 +981,7 @@ static void a_request_held_to_a_full_node_gets_its_memory_or_none(struct kunit *
 	KUNIT_ASSERT_NOT_NULL(test, kept);
 	if (!gomem_static_stubs())
 		kunit_skip(test, "needs KUnit's static stubs (6.3)");
-	full_node = home_of(cpu);
+	full_node = gomem_test_home(cpu);
 	spill_node = gomem_test_other_node(test, full_node);
 	gomem_test_pin(test, cpu);
 	gomem_test_no_reserve();

@@ -1080,7 +1080,7 @@ static void bulk_free_with_another_nodes(struct kunit *test, void **p,
 	int home, node;
 
 	gomem_test_pin(test, 0);
-	home = mheap_memory_node(cpu_to_node(0));
+	home = gomem_test_home(0);
 	for_each_node_state(node, N_NORMAL_MEMORY)
 		if (node != home)
 			break;

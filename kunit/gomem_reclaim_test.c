@@ -165,7 +165,7 @@ static void objects_on_their_way_home_count(struct kunit *test)
 	int other;
 	void *p;
 
-	other = gomem_test_other_node(test, mheap_memory_node(cpu_to_node(cpu)));
+	other = gomem_test_other_node(test, gomem_test_home(cpu));
 	gomem_test_pin(test, cpu);
 	gomem_test_no_reserve();
 	KUNIT_ASSERT_EQ(test, mcache_cached_bytes(), 0UL);

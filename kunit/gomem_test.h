@@ -91,6 +91,15 @@ static inline struct mspan *gomem_test_span(const void *p)
 	return s;
 }
 
+/*
+ * The node whose memory cpu's allocations get: its own, or if that has
+ * none, the nearest that has.
+ */
+static inline int gomem_test_home(unsigned int cpu)
+{
+	return mheap_memory_node(cpu_to_node(cpu));
+}
+
 /* How many of the n objects at p sit on node. */
 static inline unsigned int gomem_test_on_node(void *const *p, unsigned int n,
 					      int node)
