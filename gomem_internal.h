@@ -217,9 +217,10 @@ struct gomem_debug_obj;
  * A span's struct is 96 bytes, 32-byte aligned (mspan.c), with what every
  * allocation and free reads or writes, its states above all, in its first
  * GOMEM_SPAN_HOT bytes: two spans' first bytes never share a cache line
- * (of 64 bytes), so a CPU that writes its span's states makes no other
- * CPU miss in its own span.  The last bytes, written only under a lock,
- * may share a line with the next span's first.
+ * (of 64 bytes; without slab debugging), so a CPU that writes its span's
+ * states makes no other CPU miss in its own span.  The last bytes,
+ * written only under a lock or once, may share a line with the next
+ * span's first.
  */
 #define GOMEM_STATE_INLINE	20
 #define GOMEM_SPAN_HOT		52
@@ -256,7 +257,7 @@ struct mspan {
 	 * cache line shared with another span's states.
 	 */
 	u8 state_inline[GOMEM_STATE_INLINE];
-	/* cold: under a lock, or once */
+	/* cold: written under a lock, or once */
 	u32 npages;
 	u16 nfree;			/* FREE objects (mcentral->lock) */
 	u16 hint;			/* no FREE object below (mcentral->lock) */

@@ -375,11 +375,12 @@ int mspan_init(void)
 	if (gomem_load_fails())
 		return -ENOMEM;
 	/*
-	 * At 96-byte steps from a page's start, a span begins at a 64-byte
-	 * line's start or middle: its hot bytes fill a line of their own,
-	 * or the second half of one whose first half is the cold end of
-	 * the span before, and all of the next, whose end is its own cold
-	 * end.  See struct mspan.
+	 * At 96-byte steps from a page's start, as the slab lays them out
+	 * without debugging, a span begins at a 64-byte line's start or
+	 * middle: its hot bytes lie in a line of their own, or in the
+	 * second half of a line whose first half is the cold end of the
+	 * span before and in the start of the next line, whose rest is its
+	 * own cold end.  See struct mspan.
 	 */
 	BUILD_BUG_ON(sizeof(struct mspan) != 96);
 	BUILD_BUG_ON(offsetofend(struct mspan, state_inline) != GOMEM_SPAN_HOT);
