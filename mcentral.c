@@ -604,14 +604,12 @@ static __always_inline struct mspan *mcentral_next_unclaimed(struct mcentral *c,
 							     int node, unsigned int me,
 							     bool *listed, bool *shared)
 {
-	struct mspan *s = list_first_entry_or_null(&c->partial[node], struct mspan,
-						   node_list);
+	struct mspan *s = mcentral_next(c, node, listed);
 
 	*shared = false;
-	if (unlikely(s && me && mcentral_claimed(c, s, me)))
+	if (unlikely(*listed && me && mcentral_claimed(c, s, me)))
 		return mcentral_pass_claimed(c, s, me, listed, shared);
-	*listed = s;
-	return s ?: mcentral_reuse(c, node);
+	return s;
 }
 
 /*
