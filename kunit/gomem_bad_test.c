@@ -229,8 +229,7 @@ static struct race *race_start(struct kunit *test)
 {
 	struct race *r;
 
-	if (num_online_cpus() < 2 || !cpu_online(1))
-		kunit_skip(test, "needs CPU 1");
+	gomem_test_need_cpu1(test, "needs CPU 1");
 	r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, r);
 	r->test = test;

@@ -745,8 +745,7 @@ static void offline_cpu_is_drained(struct kunit *test)
 	void *p[64];
 	int err;
 
-	if (num_online_cpus() < 2 || !cpu_online(1))
-		kunit_skip(test, "needs CPU 1");
+	gomem_test_need_cpu1(test, "needs CPU 1");
 	gomem_test_pin(test, 1);
 	for (i = 0; i < ARRAY_SIZE(p); i++)
 		p[i] = gomem_alloc(i % 3 ? 1 + i : 100 * i, GFP_KERNEL);

@@ -757,8 +757,7 @@ static void get_on(struct kunit *test, unsigned int cpu, struct mcentral *c,
  */
 static struct mcentral *claims_class(struct kunit *test, int *node)
 {
-	if (num_online_cpus() < 2 || !cpu_online(1))
-		kunit_skip(test, "needs CPUs 0 and 1 online");
+	gomem_test_need_cpu1(test, "needs CPUs 0 and 1 online");
 	*node = first_node(node_states[N_NORMAL_MEMORY]);
 	return &gomem_mcentral[gomem_size_class(64)];
 }

@@ -401,8 +401,7 @@ static void a_write_waits_for(struct kunit *test, const struct trim_run *run)
 	bool held = false;
 	int err = -1;
 
-	if (num_online_cpus() < 2 || !cpu_online(1))
-		kunit_skip(test, "needs CPU 1");
+	gomem_test_need_cpu1(test, "needs CPU 1");
 	gomem_test_pin(test, 1);
 	for (tries = 1; tries <= 3 && !held; tries++)
 		held = hold_a_run(test, run, &h, &bp, &task);

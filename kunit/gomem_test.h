@@ -166,6 +166,13 @@ gomem_test_watch(unsigned long addr, unsigned int len,
 	return register_wide_hw_breakpoint(&attr, handler, ctx);
 }
 
+/* Skip the calling test, with why, unless CPU 1 is online besides CPU 0. */
+static inline void gomem_test_need_cpu1(struct kunit *test, const char *why)
+{
+	if (num_online_cpus() < 2 || !cpu_online(1))
+		kunit_skip(test, "%s", why);
+}
+
 /* Run the calling test on one CPU, or anywhere again. */
 static inline void gomem_test_pin(struct kunit *test, unsigned int cpu)
 {
