@@ -799,6 +799,24 @@ static void cpus_take_from_spans_of_their_own(struct kunit *test)
 }
 
 /*
+ * Room for a span's objects of *c, the claims cases' class, and two more,
+ * with two objects CPU 0 took in the first two, which leave *rest in
+ * their span, CPU 0's claim.
+ */
+static struct gomem_obj *two_of_cpu0(struct kunit *test, struct mcentral **c,
+				     int *node, unsigned int *rest)
+{
+	struct gomem_obj *o;
+
+	*c = claims_class(test, node);
+	o = kunit_kcalloc(test, (*c)->nelems + 2, sizeof(*o), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, o);
+	get_on(test, 0, *c, o, 2, *node);
+	*rest = READ_ONCE(o[0].span->nfree);
+	return o;
+}
+
+/*
  * A CPU claims one span of a class at a time: the one it left for another
  * is anyone's, and so is every span of a drained CPU's.
  */
@@ -810,14 +828,11 @@ static void claims_lapse(struct kunit *test)
 	unsigned int n;
 	int node;
 
-	c = claims_class(test, &node);
-	o = kunit_kcalloc(test, c->nelems + 2, sizeof(*o), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, o);
-	get_on(test, 0, c, o, 2, node);
+	o = two_of_cpu0(test, &c, &node, &n);
 	s = o[0].span;
-	/* CPU 0 takes the rest of s, and two of the next span, its claim now. */
-	n = READ_ONCE(s->nfree);
-	get_on(test, 0, c, &o[2], n + 2, node);
+	/* CPU 0 takes the rest of s, then two of the next span, its claim now. */
+	get_on(test, 0, c, &o[2], n, node);
+	get_on(test, 0, c, &o[n + 2], 2, node);
 	KUNIT_ASSERT_TRUE(test, all_of(o, n + 2, s));
 	KUNIT_ASSERT_PTR_NE(test, o[n + 2].span, s);
 	/* s, partial again, is CPU 1's, though CPU 0 took from it last. */
@@ -833,6 +848,42 @@ static void claims_lapse(struct kunit *test)
 	mcentral_put(c, more, 2);
 	mcentral_put(c, o, 2);
 	mcentral_put(c, &o[n + 2], 2);
+	expect_consistent(test, c);
+}
+
+/*
+ * A get of a few objects (no more than GOMEM_SPAN_OBJS) that leaves fewer
+ * in its last span than it took does not claim it: the CPU's next get
+ * would empty it anyway, and another CPU may take from it meanwhile.  A
+ * larger get claims it all the same.
+ */
+static void spans_left_short_are_not_claimed(struct kunit *test)
+{
+	struct gomem_obj *o, more[2];
+	struct mcentral *c;
+	struct mspan *s;
+	unsigned int n;
+	int node;
+
+	o = two_of_cpu0(test, &c, &node, &n);
+	s = o[0].span;
+	/* Drained, CPU 0 claims nothing; a large get leaves s 3, claimed. */
+	KUNIT_ASSERT_GT(test, n - 3, (unsigned int)GOMEM_SPAN_OBJS);
+	gomem_drain();
+	get_on(test, 0, c, &o[2], n - 3, node);
+	KUNIT_ASSERT_TRUE(test, all_of(o, n - 1, s));
+	get_on(test, 1, c, more, 2, node);
+	KUNIT_EXPECT_FALSE(test, all_of(more, 1, s));
+	mcentral_put(c, more, 2);
+	/* Drained again, a get of 2 leaves s 1, and does not claim it. */
+	gomem_drain();
+	get_on(test, 0, c, &o[n - 1], 2, node);
+	KUNIT_ASSERT_TRUE(test, all_of(&o[n - 1], 2, s));
+	get_on(test, 1, c, more, 2, node);
+	gomem_test_unpin();
+	KUNIT_EXPECT_TRUE(test, all_of(more, 1, s));
+	mcentral_put(c, more, 2);
+	mcentral_put(c, o, n + 1);
 	expect_consistent(test, c);
 }
 
@@ -1206,6 +1257,7 @@ static struct kunit_case mcentral_cases[] = {
 	KUNIT_CASE(one_page_classes_need_order_0),
 	KUNIT_CASE(cpus_take_from_spans_of_their_own),
 	KUNIT_CASE(claims_lapse),
+	KUNIT_CASE(spans_left_short_are_not_claimed),
 	KUNIT_CASE(claimed_spans_are_shared_without_pages),
 	KUNIT_CASE(objects_come_from_the_node_asked),
 	KUNIT_CASE(another_nodes_objects_come_from_the_nearest),
