@@ -733,6 +733,18 @@ extern bool gomem_lend;		/* the lend parameter */
 #define GOMEM_BATCH_MAX		32
 
 /*
+ * How many objects of a class a CPU may cache at most (mcentral.c):
+ * about this many bytes, between 1 and 64 objects, and four times as
+ * many bytes in a stream of frees or of refills that do not grow the
+ * class, but at least GOMEM_SPAN_OBJS above PAGE_SIZE; in a stack that
+ * swings between them as many as in a stream, and up to PAGE_SIZE 64
+ * objects.  A refill or flush moves half of what the stack may hold,
+ * more in a stream (see mcache.c).
+ */
+#define GOMEM_MCACHE_BYTES	SZ_16K
+#define GOMEM_MCACHE_MAX	(2 * GOMEM_BATCH_MAX)
+
+/*
  * A free object on its way between an mcentral and an mcache, or sitting
  * in an mcache, with its span: allocation then finds the span without
  * looking at its page.

@@ -144,17 +144,6 @@ static __always_inline void mcentral_unlock(struct mcentral *c,
 				     sec->taken - sec->asked, left - sec->taken);
 }
 
-/*
- * How many objects of a class a CPU may cache at most: about this many
- * bytes, between 1 and 64 objects, and four times as many bytes in a
- * stream of frees or of refills that do not grow the class, or in a
- * stack that swings between them, but at least GOMEM_SPAN_OBJS above
- * PAGE_SIZE.  A refill or flush moves half of what the stack may hold,
- * more in a stream (see mcache.c).
- */
-#define GOMEM_MCACHE_BYTES	SZ_16K
-#define GOMEM_MCACHE_MAX	(2 * GOMEM_BATCH_MAX)
-
 /* debug=1 puts a redzone of at least this many bytes after every small object. */
 #define GOMEM_DEBUG_REDZONE	16
 
@@ -267,18 +256,20 @@ static int mcentral_setup(struct mcentral *c, unsigned int spanclass,
 				sc->size > PAGE_SIZE ? GOMEM_SPAN_OBJS : 1,
 				GOMEM_MCACHE_MAX);
 	/*
-	 * Up to a page, a stack that swings may hold twice a stream's
-	 * bytes, up to GOMEM_MCACHE_MAX objects: 64 at 2 KiB, where with a
-	 * stream's 32 every wave of the concurrent pattern (64 objects a
-	 * CPU) took several lock round trips, and 4 vCPUs took 1.24 to 1.38
-	 * times kmalloc's wall time (0.65 to 0.75 with 64, three boots of
-	 * each).  Above a page it would add about 860 KiB to what a CPU may
-	 * cache at most, where the pattern is about as fast as kmalloc's
-	 * already (8 KiB: 0.84 to 1.05 of its wall time in those boots).
+	 * Up to a page, a stack that swings may hold GOMEM_MCACHE_MAX
+	 * objects, a wave of the concurrent pattern (64 objects a CPU).
+	 * With a stream's 32 at 2 KiB every wave took several lock round
+	 * trips, and 4 vCPUs took 1.24 to 1.38 times kmalloc's wall time
+	 * (0.65 to 0.75 with 64, three boots of each); with 32 at 4 KiB
+	 * (twice a stream's bytes) 644 instructions an object on 2 vCPUs
+	 * and 1,293 on 4 under icount, 477 and 954 with 64, and 1.47 to
+	 * 1.74 of kmalloc's wall time in 6 boots, 0.68 to 0.93 with 64.
+	 * That adds 128 KiB to what a CPU may cache at most.  Above a page
+	 * it would add about 860 KiB, where the pattern is about as fast as
+	 * kmalloc's already (8 KiB: 0.84 to 1.05 of its wall time in those
+	 * first boots).
 	 */
-	c->swing_cap = sc->size > PAGE_SIZE ? c->stream_cap :
-		       clamp_t(unsigned int, 8 * GOMEM_MCACHE_BYTES / sc->size,
-			       c->stream_cap, GOMEM_MCACHE_MAX);
+	c->swing_cap = sc->size > PAGE_SIZE ? c->stream_cap : GOMEM_MCACHE_MAX;
 	if (gomem_debug()) {
 		/* Every object to the lock, with debug=1 a redzone after it. */
 		c->cache_cap = 0;

@@ -420,9 +420,10 @@ static void one_wave(struct kunit *test, size_t size, void **p, unsigned int n,
  * drain, grows the class), grows to its swing_cap, never past it, and a
  * wave then takes at most two lock round trips, where it took one for
  * every half stack (a bulk wave, for all it did not hold).  The drain
- * forgets the swings.  At 1 KiB the swing_cap is a stream's; at
- * 2 and 4 KiB twice that (4 KiB: stacks of 4, which a bulk free past
- * them flushes as the bigger ones are, not puts aside).
+ * forgets the swings.  Up to a page the swing_cap is GOMEM_MCACHE_MAX
+ * objects: at 1 KiB a stream's, at 2 KiB twice and at 4 KiB four times
+ * a stream's (4 KiB: stacks of 4, which a bulk free past them flushes as
+ * the bigger ones are, not puts aside).
  */
 static void swings_grow(struct kunit *test, size_t size, bool bulk)
 {
@@ -436,6 +437,7 @@ static void swings_grow(struct kunit *test, size_t size, bool bulk)
 	wave = gomem_mcentral[cls].swing_cap;
 	if (wave < 4 * cap || cap < 4)
 		kunit_skip(test, "needs a class that may cache four times more");
+	KUNIT_EXPECT_EQ_MSG(test, wave, (unsigned int)GOMEM_MCACHE_MAX, "size %zu", size);
 	p = kunit_kcalloc(test, wave, sizeof(void *), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	gomem_test_pin(test, 0);
