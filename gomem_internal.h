@@ -734,14 +734,16 @@ extern bool gomem_lend;		/* the lend parameter */
 
 /*
  * How many objects of a class a CPU may cache at most (mcentral.c):
- * about this many bytes, between 1 and 64 objects, and four times as
- * many bytes in a stream of frees or of refills that do not grow the
- * class, but at least GOMEM_SPAN_OBJS above PAGE_SIZE; in a stack that
- * swings between them as many as in a stream, and up to PAGE_SIZE 64
- * objects.  A refill or flush moves half of what the stack may hold,
- * more in a stream (see mcache.c).
+ * about GOMEM_MCACHE_BYTES, between 1 and GOMEM_MCACHE_MAX objects, and
+ * four times as many bytes in a stream of frees or of refills that do
+ * not grow the class, but at least GOMEM_SPAN_OBJS above PAGE_SIZE; in
+ * a stack that swings between them GOMEM_SWING_BYTES, up to
+ * GOMEM_MCACHE_MAX objects, but no fewer than in a stream.  A refill or
+ * flush moves half of what the stack may hold, more in a stream (see
+ * mcache.c).
  */
 #define GOMEM_MCACHE_BYTES	SZ_16K
+#define GOMEM_SWING_BYTES	SZ_256K
 #define GOMEM_MCACHE_MAX	(2 * GOMEM_BATCH_MAX)
 
 /*

@@ -256,20 +256,21 @@ static int mcentral_setup(struct mcentral *c, unsigned int spanclass,
 				sc->size > PAGE_SIZE ? GOMEM_SPAN_OBJS : 1,
 				GOMEM_MCACHE_MAX);
 	/*
-	 * Up to a page, a stack that swings may hold GOMEM_MCACHE_MAX
-	 * objects, a wave of the concurrent pattern (64 objects a CPU).
-	 * With a stream's 32 at 2 KiB every wave took several lock round
-	 * trips, and 4 vCPUs took 1.24 to 1.38 times kmalloc's wall time
-	 * (0.65 to 0.75 with 64, three boots of each); with 32 at 4 KiB
-	 * (twice a stream's bytes) 644 instructions an object on 2 vCPUs
-	 * and 1,293 on 4 under icount, 477 and 954 with 64, and 1.47 to
-	 * 1.74 of kmalloc's wall time in 6 boots, 0.68 to 0.93 with 64.
-	 * That adds 128 KiB to what a CPU may cache at most.  Above a page
-	 * it would add about 860 KiB, where the pattern is about as fast as
-	 * kmalloc's already (8 KiB: 0.84 to 1.05 of its wall time in those
-	 * first boots).
+	 * A stack that swings may hold GOMEM_SWING_BYTES of objects, up to
+	 * GOMEM_MCACHE_MAX, and never fewer than a stream: up to a page, a
+	 * wave of the concurrent pattern (64 objects a CPU).  With a
+	 * stream's 32 at 2 KiB every wave took several lock round trips,
+	 * and 4 vCPUs took 1.24 to 1.38 times kmalloc's wall time (0.65 to
+	 * 0.75 with 64, three boots of each); with 32 at 4 KiB, 644
+	 * instructions an object on 2 vCPUs and 1,293 on 4 under icount,
+	 * 477 and 954 with 64, and 1.47 to 1.74 of kmalloc's wall time in 6
+	 * boots, 0.68 to 0.93 with 64; above a page, with a stream's 8 at
+	 * 8 KiB, 1.12 to 1.22 on 2 vCPUs in 3 boots, 0.55 to 0.60 with 32,
+	 * and at 16 KiB 0.60 to 0.67, 0.33 to 0.45 with 16.  It doubles what
+	 * a CPU may cache at most (README.md, "Many CPUs").
 	 */
-	c->swing_cap = sc->size > PAGE_SIZE ? c->stream_cap : GOMEM_MCACHE_MAX;
+	c->swing_cap = clamp_t(unsigned int, GOMEM_SWING_BYTES / sc->size,
+			       c->stream_cap, GOMEM_MCACHE_MAX);
 	if (gomem_debug()) {
 		/* Every object to the lock, with debug=1 a redzone after it. */
 		c->cache_cap = 0;
