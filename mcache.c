@@ -197,10 +197,11 @@ static unsigned int cap_limit(unsigned int cls, unsigned int streak)
  * 4 KiB 26% fewer once they could hold 64, not 32; at 8 KiB it took
  * half kmalloc's wall time, not 1.2 times, once they could hold 32, not
  * a stream's 8).  A bulk allocation that empties the stack and still
- * needs more swings it too (bulk_get() in gomem.c); a bulk free past a full stack counts none
- * itself, so that each wave of bulk calls counts once.  Unlike a stream,
- * a swing moves no more objects a round trip: the stack only grows.
- * Like a stream's, its size lasts until the drain.
+ * needs more swings it too (bulk_get() in gomem.c); a bulk free past a
+ * full stack counts none itself, so that each wave of bulk calls counts
+ * once.  Unlike a stream, a swing moves no more objects a round trip:
+ * the stack only grows.  Like a stream's, its size lasts until the
+ * drain.
  *
  * The next capacity of a stack that holds cap objects now, after streak
  * moves in a row one way, in a slot that swung swings times.
