@@ -799,21 +799,26 @@ static void cpus_take_from_spans_of_their_own(struct kunit *test)
 }
 
 /*
- * Room for a span's objects of *c, the claims cases' class, and two more,
- * with two objects CPU 0 took in the first two, which leave *rest in
- * their span, CPU 0's claim.
+ * The start of a claims case: CPU 0 took two objects, into o, of span s
+ * of class c, its claim, which they leave rest objects; o has room for
+ * a span's objects and two more.
  */
-static struct gomem_obj *two_of_cpu0(struct kunit *test, struct mcentral **c,
-				     int *node, unsigned int *rest)
-{
-	struct gomem_obj *o;
+struct claims_case {
+	struct mcentral *c;
+	struct gomem_obj *o, more[2];	/* more: CPU 1's */
+	struct mspan *s;
+	unsigned int rest;
+	int node;
+};
 
-	*c = claims_class(test, node);
-	o = kunit_kcalloc(test, (*c)->nelems + 2, sizeof(*o), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, o);
-	get_on(test, 0, *c, o, 2, *node);
-	*rest = READ_ONCE(o[0].span->nfree);
-	return o;
+static void two_of_cpu0(struct kunit *test, struct claims_case *k)
+{
+	k->c = claims_class(test, &k->node);
+	k->o = kunit_kcalloc(test, k->c->nelems + 2, sizeof(*k->o), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, k->o);
+	get_on(test, 0, k->c, k->o, 2, k->node);
+	k->s = k->o[0].span;
+	k->rest = READ_ONCE(k->s->nfree);
 }
 
 /*
@@ -822,33 +827,28 @@ static struct gomem_obj *two_of_cpu0(struct kunit *test, struct mcentral **c,
  */
 static void claims_lapse(struct kunit *test)
 {
-	struct gomem_obj *o, more[2];
-	struct mcentral *c;
-	struct mspan *s;
-	unsigned int n;
-	int node;
+	struct claims_case k;
 
-	o = two_of_cpu0(test, &c, &node, &n);
-	s = o[0].span;
+	two_of_cpu0(test, &k);
 	/* CPU 0 takes the rest of s, then two of the next span, its claim now. */
-	get_on(test, 0, c, &o[2], n, node);
-	get_on(test, 0, c, &o[n + 2], 2, node);
-	KUNIT_ASSERT_TRUE(test, all_of(o, n + 2, s));
-	KUNIT_ASSERT_PTR_NE(test, o[n + 2].span, s);
+	get_on(test, 0, k.c, &k.o[2], k.rest, k.node);
+	get_on(test, 0, k.c, &k.o[k.rest + 2], 2, k.node);
+	KUNIT_ASSERT_TRUE(test, all_of(k.o, k.rest + 2, k.s));
+	KUNIT_ASSERT_PTR_NE(test, k.o[k.rest + 2].span, k.s);
 	/* s, partial again, is CPU 1's, though CPU 0 took from it last. */
-	mcentral_put(c, &o[2], n);
-	get_on(test, 1, c, more, 2, node);
-	KUNIT_EXPECT_TRUE(test, all_of(more, 2, s));
-	mcentral_put(c, more, 2);
+	mcentral_put(k.c, &k.o[2], k.rest);
+	get_on(test, 1, k.c, k.more, 2, k.node);
+	KUNIT_EXPECT_TRUE(test, all_of(k.more, 2, k.s));
+	mcentral_put(k.c, k.more, 2);
 	/* Now s is CPU 1's; drained, CPU 1 holds it no more. */
 	gomem_drain();
-	get_on(test, 0, c, more, 2, node);
+	get_on(test, 0, k.c, k.more, 2, k.node);
 	gomem_test_unpin();
-	KUNIT_EXPECT_TRUE(test, all_of(more, 2, s));
-	mcentral_put(c, more, 2);
-	mcentral_put(c, o, 2);
-	mcentral_put(c, &o[n + 2], 2);
-	expect_consistent(test, c);
+	KUNIT_EXPECT_TRUE(test, all_of(k.more, 2, k.s));
+	mcentral_put(k.c, k.more, 2);
+	mcentral_put(k.c, k.o, 2);
+	mcentral_put(k.c, &k.o[k.rest + 2], 2);
+	expect_consistent(test, k.c);
 }
 
 /*
@@ -859,32 +859,27 @@ static void claims_lapse(struct kunit *test)
  */
 static void spans_left_short_are_not_claimed(struct kunit *test)
 {
-	struct gomem_obj *o, more[2];
-	struct mcentral *c;
-	struct mspan *s;
-	unsigned int n;
-	int node;
+	struct claims_case k;
 
-	o = two_of_cpu0(test, &c, &node, &n);
-	s = o[0].span;
+	two_of_cpu0(test, &k);
 	/* Drained, CPU 0 claims nothing; a large get leaves s 3, claimed. */
-	KUNIT_ASSERT_GT(test, n - 3, (unsigned int)GOMEM_SPAN_OBJS);
+	KUNIT_ASSERT_GT(test, k.rest - 3, (unsigned int)GOMEM_SPAN_OBJS);
 	gomem_drain();
-	get_on(test, 0, c, &o[2], n - 3, node);
-	KUNIT_ASSERT_TRUE(test, all_of(o, n - 1, s));
-	get_on(test, 1, c, more, 2, node);
-	KUNIT_EXPECT_FALSE(test, all_of(more, 1, s));
-	mcentral_put(c, more, 2);
+	get_on(test, 0, k.c, &k.o[2], k.rest - 3, k.node);
+	KUNIT_ASSERT_TRUE(test, all_of(k.o, k.rest - 1, k.s));
+	get_on(test, 1, k.c, k.more, 2, k.node);
+	KUNIT_EXPECT_FALSE(test, all_of(k.more, 1, k.s));
+	mcentral_put(k.c, k.more, 2);
 	/* Drained again, a get of 2 leaves s 1, and does not claim it. */
 	gomem_drain();
-	get_on(test, 0, c, &o[n - 1], 2, node);
-	KUNIT_ASSERT_TRUE(test, all_of(&o[n - 1], 2, s));
-	get_on(test, 1, c, more, 2, node);
+	get_on(test, 0, k.c, &k.o[k.rest - 1], 2, k.node);
+	KUNIT_ASSERT_TRUE(test, all_of(&k.o[k.rest - 1], 2, k.s));
+	get_on(test, 1, k.c, k.more, 2, k.node);
 	gomem_test_unpin();
-	KUNIT_EXPECT_TRUE(test, all_of(more, 1, s));
-	mcentral_put(c, more, 2);
-	mcentral_put(c, o, n + 1);
-	expect_consistent(test, c);
+	KUNIT_EXPECT_TRUE(test, all_of(k.more, 1, k.s));
+	mcentral_put(k.c, k.more, 2);
+	mcentral_put(k.c, k.o, k.rest + 1);
+	expect_consistent(test, k.c);
 }
 
 /*
