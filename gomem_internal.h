@@ -740,10 +740,14 @@ extern bool gomem_lend;		/* the lend parameter */
  * a stack that swings between them GOMEM_SWING_BYTES, up to
  * GOMEM_MCACHE_MAX objects, but no fewer than in a stream.  A refill or
  * flush moves half of what the stack may hold, more in a stream (see
- * mcache.c).
+ * mcache.c).  Over all classes, a CPU's stacks may hold
+ * GOMEM_MCACHE_BUDGET bytes of objects (mcache_budget()): four classes
+ * at their widest swing, where they were bounded only class by class,
+ * at 8,302 KiB.
  */
 #define GOMEM_MCACHE_BYTES	SZ_16K
 #define GOMEM_SWING_BYTES	SZ_256K
+#define GOMEM_MCACHE_BUDGET	SZ_1M
 #define GOMEM_MCACHE_MAX	(2 * GOMEM_BATCH_MAX)
 
 /*
@@ -840,6 +844,8 @@ static inline void mcache_swung(struct mcache_slot *slot)
 
 #define MCACHE_WARM_ALLOC	BIT(0)
 #define MCACHE_WARM_FREE	BIT(1)
+/* Refilled or flushed since the budget's hand last passed (mcache.c). */
+#define MCACHE_WARM_RECENT	BIT(2)
 /* Flushes, or refills, in a row that make a stream (mcache.c: cap_limit()). */
 #define MCACHE_STREAM		8
 /* Swings that let a stack grow to its swing_cap (mcache.c: grown_cap()). */
@@ -885,6 +891,13 @@ struct mcache {
 	 * (gomem_free_section()); 0 outside it.  Under that lock.
 	 */
 	unsigned int bulk_left;
+	/*
+	 * The bytes of objects the stacks may hold, summed over classes
+	 * (cap times size), at most GOMEM_MCACHE_BUDGET; and the class
+	 * whose stack the budget looks at next (mcache_budget()).
+	 */
+	unsigned long cap_bytes;
+	unsigned int hand;
 	/*
 	 * Per class, the stamp of this CPU's claim on the span its refills
 	 * take from (mspan->claim): a new one voids the old (mcentral.c).

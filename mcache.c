@@ -44,7 +44,10 @@
  * up to four times as many bytes, its class's stream_cap, and one that
  * swings between them in waves bigger than it up to its swing_cap,
  * GOMEM_SWING_BYTES of objects, up to GOMEM_MCACHE_MAX, but no fewer
- * than in a stream (cap_limit(), grown_cap()).
+ * than in a stream (cap_limit(), grown_cap()).  Over all classes, a
+ * CPU's stacks may hold GOMEM_MCACHE_BUDGET bytes of objects: a stack
+ * that would grow past it frees the stacks of classes that moved least
+ * recently (mcache_budget()).
  * So a loaded gomem holds one small struct mcache per CPU that has been
  * online (made before the CPU first runs, kept when it goes offline, for
  * its statistics; a CPU that is only possible has none), a class used
@@ -118,32 +121,6 @@ static size_t stack_bytes(unsigned int cap)
 }
 
 /*
- * Make stack, of room for cap objects, c's stack for cls, if c has none
- * or a smaller one, and move what it holds.  Returns the stack the caller
- * must free: the old one, of *old_cap objects, or stack itself if it was
- * not needed.  The mcache locked, c this CPU's.  Inline: every refill
- * and every flush calls it, most with no stack to install (measured: 1
- * to 2% of a batch's instructions at 4 to 32 KiB).
- */
-static __always_inline struct gomem_obj *
-stack_install(struct mcache *c, unsigned int cls, struct gomem_obj *stack,
-	      unsigned int cap, unsigned int *old_cap)
-{
-	struct mcache_slot *slot = &c->slot[cls];
-	struct gomem_obj *old = slot->objs;
-
-	*old_cap = cap;
-	if (!stack || slot->cap >= cap)
-		return stack;
-	if (old)
-		memcpy(stack, old, slot->n * sizeof(*stack));
-	*old_cap = slot->cap;
-	slot->objs = stack;
-	slot->cap = cap;
-	return old;
-}
-
-/*
  * Give back the oldest n objects, keeping the recently freed ones, whose
  * cache lines are likeliest to be hot, for the next allocations.
  * The mcache locked, or the CPU is dead.
@@ -159,6 +136,94 @@ static void mcache_flush(struct mcache *c, unsigned int cls, unsigned int n)
 }
 
 /*
+ * Empty c's stack for cls and free it, keeping the class warm: its next
+ * refill or flush makes a stack of first_cap() again.  The mcache locked,
+ * or the CPU is dead.
+ */
+static void mcache_evict(struct mcache *c, unsigned int cls)
+{
+	struct mcache_slot *slot = &c->slot[cls];
+
+	if (slot->n)
+		mcache_flush(c, cls, slot->n);
+	gomem_meta_free(slot->objs, stack_bytes(slot->cap));
+	c->cap_bytes -= (unsigned long)slot->cap * gomem_mcentral[cls].size;
+	slot->objs = NULL;
+	slot->cap = 0;
+	slot->warm &= ~MCACHE_WARM_RECENT;
+	slot->flushes = 0;
+	slot->refills = 0;
+	slot->swings = 0;
+}
+
+/*
+ * Make room in c's budget for more bytes of cls's objects: free the
+ * stacks of other classes, one that has not moved since the hand last
+ * passed it first.  That is a clock, as the page cache's second chance:
+ * each refill and flush marks its class (stack_install()), and the hand
+ * clears the mark of each class it passes, so it frees a stack that
+ * neither refilled nor flushed in a whole turn, or, in the second turn,
+ * any.  A stack moves no object while its class is served from it
+ * alone, so a busy class may lose its stack too: it costs that class
+ * one refill, and the stacks of the classes a CPU uses at once fit the
+ * budget four times over at their widest (GOMEM_SWING_BYTES).  Out of
+ * line: the path is rare, taken only by a stack that grows.  The mcache
+ * locked, c this CPU's.
+ */
+static noinline void mcache_budget(struct mcache *c, unsigned int cls,
+				   unsigned long more)
+{
+	unsigned int turn, victim;
+	struct mcache_slot *slot;
+
+	for (turn = 0; turn < 2 * GOMEM_NR_SPANCLASSES &&
+	     c->cap_bytes + more > GOMEM_MCACHE_BUDGET; turn++) {
+		victim = c->hand;
+		c->hand = victim + 1 < GOMEM_NR_SPANCLASSES ? victim + 1 : 0;
+		slot = &c->slot[victim];
+		if (victim == cls || !slot->cap)
+			continue;
+		if (slot->warm & MCACHE_WARM_RECENT)
+			slot->warm &= ~MCACHE_WARM_RECENT;
+		else
+			mcache_evict(c, victim);
+	}
+}
+
+/*
+ * Make stack, of room for cap objects, c's stack for cls, if c has none
+ * or a smaller one, and move what it holds; within the budget, which
+ * may free other classes' stacks.  Returns the stack the caller must
+ * free: the old one, of *old_cap objects, or stack itself if it was not
+ * needed.  The mcache locked, c this CPU's.  Inline: every refill and
+ * every flush calls it, most with no stack to install (measured: 1 to
+ * 2% of a batch's instructions at 4 to 32 KiB).
+ */
+static __always_inline struct gomem_obj *
+stack_install(struct mcache *c, unsigned int cls, struct gomem_obj *stack,
+	      unsigned int cap, unsigned int *old_cap)
+{
+	struct mcache_slot *slot = &c->slot[cls];
+	struct gomem_obj *old = slot->objs;
+	unsigned long more;
+
+	slot->warm |= MCACHE_WARM_RECENT;
+	*old_cap = cap;
+	if (!stack || slot->cap >= cap)
+		return stack;
+	more = (unsigned long)(cap - slot->cap) * gomem_mcentral[cls].size;
+	if (c->cap_bytes + more > GOMEM_MCACHE_BUDGET)
+		mcache_budget(c, cls, more);
+	c->cap_bytes += more;
+	if (old)
+		memcpy(stack, old, slot->n * sizeof(*stack));
+	*old_cap = slot->cap;
+	slot->objs = stack;
+	slot->cap = cap;
+	return old;
+}
+
+/*
  * A stack in a stream may grow to its class's stream_cap (four times as
  * many bytes as cache_cap, up to GOMEM_MCACHE_MAX objects), so that each
  * lock round trip moves more, for the refills and flushes that follow
@@ -170,7 +235,7 @@ static void mcache_flush(struct mcache *c, unsigned int cls, unsigned int n)
  * a bigger refill brings and no allocation takes is held for nothing:
  * on the boot trace, 45 KiB more at the peak when every stream of
  * refills earned it, nothing as it is.  The stack keeps its size until
- * the drain.
+ * the drain, or until the budget frees it.
  *
  * The most a stack may hold, after streak moves in a row one way.
  */
@@ -201,7 +266,7 @@ static unsigned int cap_limit(unsigned int cls, unsigned int streak)
  * full stack counts none itself, so that each wave of bulk calls counts
  * once.  Unlike a stream, a swing moves no more objects a round trip:
  * the stack only grows.  Like a stream's, its size lasts until the
- * drain.
+ * drain, or the budget.
  *
  * The next capacity of a stack that holds cap objects now, after streak
  * moves in a row one way, in a slot that swung swings times.
@@ -431,22 +496,14 @@ EXPORT_SYMBOL_IF_KUNIT(mcache_refill);
  */
 static void mcache_drain(struct mcache *c)
 {
-	struct mcache_slot *slot;
 	unsigned int cls;
 
 	tiny_retire(c);
 	mcache_flush_away(c);
+	c->hand = 0;
 	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++) {
-		slot = &c->slot[cls];
-		if (slot->n)
-			mcache_flush(c, cls, slot->n);
-		gomem_meta_free(slot->objs, stack_bytes(slot->cap));
-		slot->objs = NULL;
-		slot->cap = 0;
-		slot->warm = 0;
-		slot->flushes = 0;
-		slot->refills = 0;
-		slot->swings = 0;
+		mcache_evict(c, cls);
+		c->slot[cls].warm = 0;
 		/* A drained CPU holds on to no span: other CPUs may take it. */
 		WRITE_ONCE(c->claim[cls], c->claim[cls] + 1);
 	}

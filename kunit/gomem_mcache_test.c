@@ -486,6 +486,92 @@ static void swings_grow_the_stack(struct kunit *test)
 	swings_grow(test, SZ_4K, true);
 }
 
+/* Swing size's stack on CPU 0 to its swing_cap, by waves of single calls. */
+static void swing(struct kunit *test, size_t size, void **p)
+{
+	unsigned int cls = gomem_size_class(size), k;
+
+	for (k = 0; k < 8; k++)
+		one_wave(test, size, p, gomem_mcentral[cls].swing_cap, false);
+	KUNIT_EXPECT_EQ_MSG(test, (unsigned int)cache_of(0)->slot[cls].cap,
+			    (unsigned int)gomem_mcentral[cls].swing_cap, "size %zu", size);
+}
+
+/* c's cap_bytes is what its stacks may hold, and within the budget. */
+static void expect_budget_kept(struct kunit *test, const struct mcache *c)
+{
+	unsigned long sum = 0;
+	unsigned int cls;
+
+	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++)
+		sum += (unsigned long)c->slot[cls].cap * gomem_mcentral[cls].size;
+	KUNIT_EXPECT_EQ(test, c->cap_bytes, sum);
+	KUNIT_EXPECT_LE(test, c->cap_bytes, (unsigned long)GOMEM_MCACHE_BUDGET);
+}
+
+/* Whether c's stack of size's class is freed, its objects given back. */
+static bool stack_freed(const struct mcache *c, size_t size)
+{
+	const struct mcache_slot *slot = &c->slot[gomem_size_class(size)];
+
+	return !slot->objs && !slot->cap && !slot->n;
+}
+
+/*
+ * Four classes swung to their widest fill a CPU's budget; a fifth that
+ * grows past it frees the stack of one of them, and when it does again,
+ * it spares a class that moved since the hand last passed it (8 KiB,
+ * refilled and flushed by a wave twice its stack) for one that did not
+ * (16 KiB), the hand going on from where it stopped.
+ */
+static void the_budget_bounds_the_stacks(struct kunit *test)
+{
+	static const size_t wide[] = { SZ_4K, SZ_8K, SZ_16K, SZ_32K };
+	struct gomem_snap *before = gomem_test_snap(test);
+	unsigned long sum = 0;
+	struct mcache *c;
+	unsigned int i;
+	void **p;
+
+	for (i = 0; i < ARRAY_SIZE(wide); i++)
+		sum += (unsigned long)wide[i] *
+		       gomem_mcentral[gomem_size_class(wide[i])].swing_cap;
+	if (sum != GOMEM_MCACHE_BUDGET)
+		kunit_skip(test, "needs four classes that fill the budget");
+	p = kunit_kcalloc(test, 2 * GOMEM_MCACHE_MAX, sizeof(void *), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	gomem_test_pin(test, 0);
+	gomem_drain();
+	c = cache_of(0);
+	KUNIT_EXPECT_EQ(test, c->cap_bytes, 0UL);
+
+	for (i = 0; i < ARRAY_SIZE(wide); i++) {
+		swing(test, wide[i], p);
+		expect_budget_kept(test, c);
+	}
+	KUNIT_EXPECT_EQ(test, c->cap_bytes, sum);
+	swing(test, SZ_2K, p);
+	expect_budget_kept(test, c);
+	KUNIT_EXPECT_TRUE(test, stack_freed(c, SZ_4K));
+	for (i = 1; i < ARRAY_SIZE(wide); i++)
+		KUNIT_EXPECT_FALSE_MSG(test, stack_freed(c, wide[i]), "size %zu",
+				       wide[i]);
+
+	one_wave(test, SZ_8K, p, 2 * gomem_mcentral[gomem_size_class(SZ_8K)].swing_cap,
+		 false);
+	swing(test, SZ_4K, p);
+	expect_budget_kept(test, c);
+	KUNIT_EXPECT_FALSE(test, stack_freed(c, SZ_8K));
+	KUNIT_EXPECT_TRUE(test, stack_freed(c, SZ_16K));
+	KUNIT_EXPECT_FALSE(test, stack_freed(c, SZ_32K));
+	KUNIT_EXPECT_FALSE(test, stack_freed(c, SZ_2K));
+
+	gomem_drain();
+	KUNIT_EXPECT_EQ(test, c->cap_bytes, 0UL);
+	gomem_test_unpin();
+	gomem_test_expect_baseline(test, before);
+}
+
 static void remote_frees_are_bounded(struct kunit *test)
 {
 	static const size_t sizes[] = { 7, 48, 512, 3000 };
@@ -781,6 +867,7 @@ static struct kunit_case mcache_cases[] = {
 	KUNIT_CASE(streams_grow_the_stack),
 	KUNIT_CASE(streams_grow_a_big_class_stack),
 	KUNIT_CASE(swings_grow_the_stack),
+	KUNIT_CASE(the_budget_bounds_the_stacks),
 	KUNIT_CASE(remote_frees_are_bounded),
 	KUNIT_CASE(put_away_objects_go_home_by_class),
 	KUNIT_CASE(alloc_and_free_in_hard_irq),
