@@ -797,6 +797,7 @@ struct gomem_cpu_stats {
 	struct gomem_class_stats tiny;	/* tiny objects, not blocks */
 	u64 misses;	/* pops from this cache that waited for a refill */
 	u64 refills, flushes;
+	u64 evictions;	/* stacks freed to keep the budget (mcache_budget()) */
 	u64 alloc_failures, bad_frees;
 };
 
@@ -806,7 +807,8 @@ struct gomem_cpu_stats {
  * one object straight from the mcentral, and so does its first free that
  * finds no room give one back; the next of the same kind allocates the
  * stack, with room for the class's cache_cap objects.  The stack lives
- * until the cache is drained, which makes the class cold again.  cap,
+ * until the cache is drained, which makes the class cold again, or until
+ * the CPU's budget frees it, which leaves the class warm.  cap,
  * what the stack may hold now, starts small and doubles with each refill.
  * So a class a CPU used once holds nothing, one it uses little holds
  * little, and a busy one moves big batches.

@@ -183,10 +183,12 @@ static noinline void mcache_budget(struct mcache *c, unsigned int cls,
 		slot = &c->slot[victim];
 		if (victim == cls || !slot->cap)
 			continue;
-		if (slot->warm & MCACHE_WARM_RECENT)
+		if (slot->warm & MCACHE_WARM_RECENT) {
 			slot->warm &= ~MCACHE_WARM_RECENT;
-		else
+		} else {
 			mcache_evict(c, victim);
+			c->stats.evictions++;
+		}
 	}
 }
 

@@ -26,7 +26,7 @@
 #include "gomem_internal.h"
 
 #define GOMEM_PROC_VERSION	3
-#define GOMEM_CPU_VERSION	1
+#define GOMEM_CPU_VERSION	2
 
 struct proc_snap {
 	struct gomem_stats st;
@@ -149,11 +149,12 @@ static int gomem_cpu_show(struct seq_file *m, void *v)
 {
 	unsigned int cpu, cls, cached;
 	struct gomem_cpu_stats *st;
-	u64 allocs, frees, misses, refills, flushes;
+	u64 allocs, frees, misses, refills, flushes, evictions;
+	unsigned long stack_bytes;
 	struct mcache *c;
 
 	seq_printf(m, "gomem_cpu version %d\n", GOMEM_CPU_VERSION);
-	seq_puts(m, "cpu online objs_cached     allocs      frees       hits     misses    refills    flushes\n");
+	seq_puts(m, "cpu online objs_cached     allocs      frees       hits     misses    refills    flushes stack_bytes  evictions\n");
 	for_each_possible_cpu(cpu) {
 		allocs = 0;
 		frees = 0;
@@ -161,6 +162,8 @@ static int gomem_cpu_show(struct seq_file *m, void *v)
 		misses = 0;
 		refills = 0;
 		flushes = 0;
+		stack_bytes = 0;
+		evictions = 0;
 		/* A CPU that has never been online has no mcache: all zero. */
 		c = gomem_mcache_of(cpu);
 		if (c) {
@@ -173,10 +176,13 @@ static int gomem_cpu_show(struct seq_file *m, void *v)
 			misses = READ_ONCE(st->misses);
 			refills = READ_ONCE(st->refills);
 			flushes = READ_ONCE(st->flushes);
+			stack_bytes = READ_ONCE(c->cap_bytes);
+			evictions = READ_ONCE(st->evictions);
 		}
-		seq_printf(m, "%3u %6d %11u %10llu %10llu %10llu %10llu %10llu %10llu\n",
+		seq_printf(m, "%3u %6d %11u %10llu %10llu %10llu %10llu %10llu %10llu %11lu %10llu\n",
 			   cpu, cpu_online(cpu), cached, allocs, frees,
-			   allocs - misses, misses, refills, flushes);
+			   allocs - misses, misses, refills, flushes,
+			   stack_bytes, evictions);
 	}
 	return 0;
 }

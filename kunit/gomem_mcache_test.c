@@ -531,6 +531,7 @@ static void the_budget_bounds_the_stacks(struct kunit *test)
 	unsigned long sum = 0;
 	struct mcache *c;
 	unsigned int i;
+	u64 evictions;
 	void **p;
 
 	for (i = 0; i < ARRAY_SIZE(wide); i++)
@@ -544,14 +545,17 @@ static void the_budget_bounds_the_stacks(struct kunit *test)
 	gomem_drain();
 	c = cache_of(0);
 	KUNIT_EXPECT_EQ(test, c->cap_bytes, 0UL);
+	evictions = c->stats.evictions;
 
 	for (i = 0; i < ARRAY_SIZE(wide); i++) {
 		swing(test, wide[i], p);
 		expect_budget_kept(test, c);
 	}
 	KUNIT_EXPECT_EQ(test, c->cap_bytes, sum);
+	KUNIT_EXPECT_EQ(test, c->stats.evictions, evictions);
 	swing(test, SZ_2K, p);
 	expect_budget_kept(test, c);
+	KUNIT_EXPECT_EQ(test, c->stats.evictions, evictions + 1);
 	KUNIT_EXPECT_TRUE(test, stack_freed(c, SZ_4K));
 	for (i = 1; i < ARRAY_SIZE(wide); i++)
 		KUNIT_EXPECT_FALSE_MSG(test, stack_freed(c, wide[i]), "size %zu",
@@ -561,6 +565,7 @@ static void the_budget_bounds_the_stacks(struct kunit *test)
 		 false);
 	swing(test, SZ_4K, p);
 	expect_budget_kept(test, c);
+	KUNIT_EXPECT_EQ(test, c->stats.evictions, evictions + 2);
 	KUNIT_EXPECT_FALSE(test, stack_freed(c, SZ_8K));
 	KUNIT_EXPECT_TRUE(test, stack_freed(c, SZ_16K));
 	KUNIT_EXPECT_FALSE(test, stack_freed(c, SZ_32K));

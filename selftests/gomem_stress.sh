@@ -24,6 +24,7 @@ STOP=/tmp/gomem_stress.stop
 CYCLES=/tmp/gomem_stress.cycles
 WRITES=/tmp/gomem_stress.writes
 SERVERS=/tmp/gomem_stress.servers
+BUDGET=/tmp/gomem_stress.budget
 RESERVE=/sys/module/gomem/parameters/reserve_kib
 LEND=/sys/module/gomem/parameters/lend
 
@@ -74,6 +75,20 @@ knobs() {
 	echo $n >$WRITES
 }
 
+# The most that any CPU's stacks may hold, in bytes of objects, sampled
+# until told to stop: never past the per-CPU budget (GOMEM_MCACHE_BUDGET,
+# 1 MiB).  Sampled while the load runs, since the shrinker and the CPUs
+# going offline drain the stacks.
+budget() {
+	max=0
+	while [ ! -e $STOP ]; do
+		m=$(awk 'NR > 2 && $10 > m { m = $10 } END { print m + 0 }' /proc/gomem_cpu)
+		[ "$m" -gt "$max" ] && max=$m
+		sleep 0.1 2>/dev/null || sleep 1
+	done
+	echo "$max" >$BUDGET
+}
+
 live() {	# the live counters of /proc/gomem, one line
 	echo 2 >/proc/sys/vm/drop_caches
 	for k in bytes_requested bytes_allocated tiny_objects tiny_blocks \
@@ -82,9 +97,9 @@ live() {	# the live counters of /proc/gomem, one line
 	done
 }
 
-ktap_plan 11
+ktap_plan 12
 dmesg -c >/dev/null
-rm -f $STOP $CYCLES $WRITES $SERVERS
+rm -f $STOP $CYCLES $WRITES $SERVERS $BUDGET
 # shellcheck disable=SC2086 # GOMEM_PARAMS is a list of parameters
 ktap_check "insmod gomem.ko${GOMEM_PARAMS:+ $GOMEM_PARAMS}" insmod "$GOMEM_DIR/gomem.ko" ${GOMEM_PARAMS:-}
 base=$(live)
@@ -113,6 +128,7 @@ done
 hotplug &
 reclaim &
 knobs &
+budget &
 insmod "$GOMEM_DIR/selftests/gomem_stress.ko" ops="$OPS" hog=1
 rc=$?
 touch $STOP
@@ -136,6 +152,9 @@ ktap_check "every operation done" sh -c "echo '$summary' | grep -q ' $OPS ops on
 ktap_check "CPUs went offline and back" test "$(cat $CYCLES)" -gt 0
 ktap_check "the shrinker ran meanwhile" test "$(gomem_key shrink_calls)" -gt "$shrinks"
 ktap_check "reserve_kib and lend were rewritten meanwhile" test "$(cat $WRITES)" -gt 0
+echo "# at most $(cat $BUDGET) bytes of objects in one CPU's stacks, $(awk 'NR > 2 { n += $11 } END { print n + 0 }' /proc/gomem_cpu) stacks freed to keep within the per-CPU budget"
+ktap_check "no CPU's stacks could hold more than the per-CPU budget (1 MiB)" \
+	test "$(cat $BUDGET)" -le 1048576
 rmmod gomem_stress
 ktap_expect_eq "every counter back at its baseline" "$(live)" "$base"
 ktap_check "rmmod gomem" rmmod gomem
