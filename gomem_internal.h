@@ -45,7 +45,8 @@
  *	it; as with kmalloc there, gomem is then not to be called from hard
  *	interrupts or with interrupts disabled.
  *	Nesting: the mcache lock, then an mcentral's lock or the mheap's
- *	(flushing a stack, sending objects home, a dead CPU's drain), never
+ *	(flushing a stack, freeing other classes' stacks for the budget,
+ *	sending objects home, a dead CPU's drain), never
  *	the other way round, and never one CPU's mcache lock inside another.
  *	A fast path may end in a tail call that gets the flags it saved and
  *	unlocks in its stead (tiny_alloc_slow(), gomem_free_span() and the

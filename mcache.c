@@ -163,12 +163,13 @@ static void mcache_evict(struct mcache *c, unsigned int cls)
  * each refill and flush marks its class (stack_install()), and the hand
  * clears the mark of each class it passes, so it frees a stack that
  * neither refilled nor flushed in a whole turn, or, in the second turn,
- * any.  A stack moves no object while its class is served from it
- * alone, so a busy class may lose its stack too: it costs that class
- * one refill, and the stacks of the classes a CPU uses at once fit the
- * budget four times over at their widest (GOMEM_SWING_BYTES).  Out of
- * line: the path is rare, taken only by a stack that grows.  The mcache
- * locked, c this CPU's.
+ * any: two turns always make the room, since no class's stack is wider
+ * than a quarter of the budget (GOMEM_SWING_BYTES, or a stream's 8
+ * objects of 32 KiB).  A stack moves no object while its class is served
+ * from it alone, so a busy class may lose its stack too: it costs that
+ * class one refill, and the budget holds four classes at their widest.
+ * Out of line: the path is rare, taken only by a stack that grows.  The
+ * mcache locked, c this CPU's.
  */
 static noinline void mcache_budget(struct mcache *c, unsigned int cls,
 				   unsigned long more)
