@@ -120,6 +120,12 @@ static size_t stack_bytes(unsigned int cap)
 	return cap * sizeof(struct gomem_obj);
 }
 
+/* The bytes of objects that cap of cls's objects are: the budget's unit. */
+static unsigned long objs_bytes(unsigned int cls, unsigned int cap)
+{
+	return (unsigned long)cap * gomem_mcentral[cls].size;
+}
+
 /*
  * Give back the oldest n objects, keeping the recently freed ones, whose
  * cache lines are likeliest to be hot, for the next allocations.
@@ -147,7 +153,7 @@ static void mcache_evict(struct mcache *c, unsigned int cls)
 	if (slot->n)
 		mcache_flush(c, cls, slot->n);
 	gomem_meta_free(slot->objs, stack_bytes(slot->cap));
-	c->cap_bytes -= (unsigned long)slot->cap * gomem_mcentral[cls].size;
+	c->cap_bytes -= objs_bytes(cls, slot->cap);
 	slot->objs = NULL;
 	slot->cap = 0;
 	slot->warm &= ~MCACHE_WARM_RECENT;
@@ -214,7 +220,7 @@ stack_install(struct mcache *c, unsigned int cls, struct gomem_obj *stack,
 	*old_cap = cap;
 	if (!stack || slot->cap >= cap)
 		return stack;
-	more = (unsigned long)(cap - slot->cap) * gomem_mcentral[cls].size;
+	more = objs_bytes(cls, cap - slot->cap);
 	if (c->cap_bytes + more > GOMEM_MCACHE_BUDGET)
 		mcache_budget(c, cls, more);
 	c->cap_bytes += more;
