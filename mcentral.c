@@ -470,6 +470,12 @@ static void mcentral_add(struct mcentral *c, struct mspan *s)
 	c->nr_free += s->nelems;
 }
 
+/* List s, which has objects both FREE and not, as partial; c->lock held. */
+static void mcentral_list_partial(struct mcentral *c, struct mspan *s)
+{
+	list_add(&s->node_list, &c->partial[s->node]);
+}
+
 /*
  * Keep the empty span s on the stack of its node; c->lock held.  The
  * caller adds its pages to gomem_mheap.kept before the lock goes.
@@ -707,7 +713,7 @@ static __always_inline unsigned int mcentral_get_as(struct mcentral *c,
 		s->hint = i;
 		/* A span new to the lists goes straight where it belongs. */
 		if (!listed && s->nfree)
-			list_add(&s->node_list, &c->partial[s->node]);
+			mcentral_list_partial(c, s);
 		else if (listed && !s->nfree)
 			list_del(&s->node_list);
 	}
@@ -1113,7 +1119,15 @@ unsigned int mcentral_class_for(unsigned int cls)
 
 /*
  * mcentral_put() for a class whose states are width bytes wide, a
- * constant in each of its calls.
+ * constant in each of its calls.  A span the put finds full goes on its
+ * partial list only when the put finds another span full, or ends
+ * (unlisted): objects come back in runs of one span, a
+ * stack flushed or a batch freed, and a run that takes a span from full
+ * to empty then pays no list_add() and list_del() between, each a check
+ * of its own under CONFIG_DEBUG_LIST, as Debian builds it (measured:
+ * batches of 512 B to 2 KiB freed with 5 to 17% fewer instructions an
+ * object, and no pattern more than 2 instructions slower).  The lock
+ * held, nothing else sees the list meanwhile.
  */
 static __always_inline void mcentral_put_as(struct mcentral *c,
 					    const struct gomem_obj *objs,
@@ -1123,7 +1137,7 @@ static __always_inline void mcentral_put_as(struct mcentral *c,
 	struct mcentral_section sec;
 	/* Pages this call may keep (ULONG_MAX: not asked yet), and kept. */
 	unsigned long room = ULONG_MAX, kept = 0, p;
-	struct mspan *s, *gone = NULL;
+	struct mspan *s, *gone = NULL, *unlisted = NULL;
 	bool was_full;
 
 	mcentral_lock(c, &sec, 0);
@@ -1143,7 +1157,10 @@ static __always_inline void mcentral_put_as(struct mcentral *c,
 		was_full = !s->nfree++;
 		/* Full to empty at once, as a span of one object goes: one add. */
 		if (s->nfree == s->nelems) {
-			if (!was_full)
+			/* Emptied by one run: never listed. */
+			if (s == unlisted)
+				unlisted = NULL;
+			else if (!was_full)
 				list_del(&s->node_list);
 			if (room == ULONG_MAX)
 				room = mheap_keep_room();
@@ -1157,9 +1174,13 @@ static __always_inline void mcentral_put_as(struct mcentral *c,
 			gone = s;
 			mcentral_unlink(c, 1, s->npages, s->nelems);
 		} else if (was_full) {
-			list_add(&s->node_list, &c->partial[s->node]);
+			if (unlisted)
+				mcentral_list_partial(c, unlisted);
+			unlisted = s;
 		}
 	}
+	if (unlisted)
+		mcentral_list_partial(c, unlisted);
 	/*
 	 * Every object put back is FREE, counted once for them all (the
 	 * spans that left subtracted theirs above).

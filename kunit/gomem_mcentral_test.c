@@ -267,6 +267,64 @@ static void spans_move_between_lists(struct kunit *test)
 	expect_consistent(test, c);
 }
 
+/*
+ * A put lists every span it leaves partial, and no other, whatever the
+ * order of its objects: objects of two full spans in turn leave both
+ * partial; a run of one span's objects, as a stack flushes them, takes
+ * a full span to empty without listing it as partial on the way.
+ */
+static void puts_list_the_spans_they_leave_partial(struct kunit *test)
+{
+	struct mcentral *c = &gomem_mcentral[gomem_size_class(512)];
+	struct gomem_obj *objs, *a, *b, mix[4];
+	unsigned long empty;
+	unsigned int n, na;
+
+	gomem_drain();
+	KUNIT_ASSERT_EQ(test, partial_spans(c), 0UL);
+	n = 2 * c->nelems;
+	KUNIT_ASSERT_GE(test, c->nelems, 3U);
+	objs = get(test, c, n);
+	/* Two spans, full: a, its objects first, then b's. */
+	a = objs;
+	for (na = 0; na < n && objs[na].span == a->span; na++)
+		;
+	b = objs + na;
+	KUNIT_ASSERT_EQ(test, na, (unsigned int)a->span->nelems);
+	KUNIT_ASSERT_EQ(test, n - na, (unsigned int)b->span->nelems);
+	KUNIT_ASSERT_PTR_NE(test, a->span, b->span);
+	empty = c->nr_empty;
+
+	mix[0] = a[0];
+	mix[1] = b[0];
+	mix[2] = a[1];
+	mix[3] = b[1];
+	mcentral_put(c, mix, ARRAY_SIZE(mix));
+	KUNIT_EXPECT_EQ(test, partial_spans(c), 2UL);
+	expect_consistent(test, c);
+	/* The rest of a in a run, then b's: a empty, b partial, then empty. */
+	mcentral_put(c, a + 2, na - 2);
+	KUNIT_EXPECT_EQ(test, partial_spans(c), 1UL);
+	KUNIT_EXPECT_EQ(test, c->nr_empty, empty + 1UL);
+	expect_consistent(test, c);
+	mcentral_put(c, b + 2, n - na - 2);
+	KUNIT_EXPECT_EQ(test, partial_spans(c), 0UL);
+	KUNIT_EXPECT_EQ(test, c->nr_empty, empty + 2UL);
+	expect_consistent(test, c);
+
+	/* One full again, emptied by a run of its own. */
+	KUNIT_ASSERT_EQ(test, mcentral_get(c, objs, na, GFP_KERNEL, NUMA_NO_NODE), na);
+	KUNIT_EXPECT_EQ(test, partial_spans(c), 0UL);
+	KUNIT_EXPECT_EQ(test, c->nr_empty, empty + 1UL);
+	expect_consistent(test, c);
+	mcentral_put(c, objs, na);
+	KUNIT_EXPECT_EQ(test, partial_spans(c), 0UL);
+	KUNIT_EXPECT_EQ(test, c->nr_empty, empty + 2UL);
+	expect_consistent(test, c);
+	mcentral_release_empty(ULONG_MAX);
+	expect_consistent(test, c);
+}
+
 static void grows_from_and_returns_to_the_mheap(struct kunit *test)
 {
 	struct mcentral *c = &gomem_mcentral[gomem_size_class(1000)];
@@ -1237,6 +1295,7 @@ static struct kunit_case mcentral_cases[] = {
 	KUNIT_CASE(batches_are_distinct_and_cached),
 	KUNIT_CASE(live_gets_are_distinct_and_live),
 	KUNIT_CASE(spans_move_between_lists),
+	KUNIT_CASE(puts_list_the_spans_they_leave_partial),
 	KUNIT_CASE(grows_from_and_returns_to_the_mheap),
 	KUNIT_CASE(every_span_class),
 	KUNIT_CASE(states_are_wide_enough),
