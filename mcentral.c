@@ -1121,13 +1121,13 @@ unsigned int mcentral_class_for(unsigned int cls)
  * mcentral_put() for a class whose states are width bytes wide, a
  * constant in each of its calls.  A span the put finds full goes on its
  * partial list only when the put finds another span full, or ends
- * (unlisted): objects come back in runs of one span, a
- * stack flushed or a batch freed, and a run that takes a span from full
- * to empty then pays no list_add() and list_del() between, each a check
- * of its own under CONFIG_DEBUG_LIST, as Debian builds it (measured:
- * batches of 512 B to 2 KiB freed with 5 to 17% fewer instructions an
- * object, and no pattern more than 2 instructions slower).  The lock
- * held, nothing else sees the list meanwhile.
+ * (unlisted): objects come back in runs of one span, a stack flushed or
+ * a batch freed, and a run that takes a span from full to empty then
+ * pays no list_add() and list_del() between, each a check of its own
+ * under CONFIG_DEBUG_LIST, as Debian builds it (measured: batches of
+ * 512 B to 2 KiB freed with 5 to 17% fewer instructions an object, and
+ * no pattern more than 2 instructions slower).  The lock held, nothing
+ * else sees the list meanwhile.
  */
 static __always_inline void mcentral_put_as(struct mcentral *c,
 					    const struct gomem_obj *objs,
