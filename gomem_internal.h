@@ -742,14 +742,16 @@ extern bool gomem_lend;		/* the lend parameter */
  * GOMEM_MCACHE_MAX objects, but no fewer than in a stream.  A refill or
  * flush moves half of what the stack may hold, more in a stream (see
  * mcache.c).  Over all classes, a CPU's stacks may hold
- * GOMEM_MCACHE_BUDGET bytes of objects (mcache_budget()): four classes
- * at their widest swing, where they were bounded only class by class,
- * at 8,302 KiB.
+ * gomem_mcache_budget bytes of objects (mcache_budget()), the mcache_kib
+ * parameter, by default GOMEM_MCACHE_BUDGET: four classes at their widest
+ * swing, where they were bounded only class by class, at 8,302 KiB.  No
+ * budget is smaller than the widest stack (mcache_init()).
  */
 #define GOMEM_MCACHE_BYTES	SZ_16K
 #define GOMEM_SWING_BYTES	SZ_256K
 #define GOMEM_MCACHE_BUDGET	SZ_1M
 #define GOMEM_MCACHE_MAX	(2 * GOMEM_BATCH_MAX)
+extern unsigned long gomem_mcache_budget;
 
 /*
  * A free object on its way between an mcentral and an mcache, or sitting
@@ -896,7 +898,7 @@ struct mcache {
 	unsigned int bulk_left;
 	/*
 	 * The bytes of objects the stacks may hold, summed over classes
-	 * (cap times size), at most GOMEM_MCACHE_BUDGET; and the class
+	 * (cap times size), at most gomem_mcache_budget; and the class
 	 * whose stack the budget looks at next (mcache_budget()).
 	 */
 	unsigned long cap_bytes;

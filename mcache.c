@@ -45,7 +45,8 @@
  * swings between them in waves bigger than it up to its swing_cap,
  * GOMEM_SWING_BYTES of objects, up to GOMEM_MCACHE_MAX, but no fewer
  * than in a stream (cap_limit(), grown_cap()).  Over all classes, a
- * CPU's stacks may hold GOMEM_MCACHE_BUDGET bytes of objects: a stack
+ * CPU's stacks may hold the mcache_kib parameter's bytes of objects, set
+ * at load, 1 MiB unless told, never less than the widest stack: a stack
  * that would grow past it frees the stacks of classes that moved least
  * recently (mcache_budget()).
  * So a loaded gomem holds one small struct mcache per CPU that has been
@@ -94,6 +95,14 @@ DEFINE_STATIC_KEY_FALSE(gomem_numa_key);
  * through per_cpu() faulted at load.
  */
 DEFINE_PER_CPU(int, gomem_home);
+
+static unsigned int mcache_kib = GOMEM_MCACHE_BUDGET / SZ_1K;
+module_param(mcache_kib, uint, 0444);
+MODULE_PARM_DESC(mcache_kib,
+		 "KiB of objects one CPU's caches may hold over all size classes, at least the widest class's stack, 256 KiB (default 1024)");
+/* mcache_kib in bytes, set at load; KUnit lowers it for a case. */
+unsigned long gomem_mcache_budget __read_mostly;
+EXPORT_SYMBOL_IF_KUNIT(gomem_mcache_budget);
 
 /*
  * cpu's mcache, or NULL if cpu has never been online: for the readers on
@@ -170,10 +179,11 @@ static void mcache_evict(struct mcache *c, unsigned int cls)
  * clears the mark of each class it passes, so it frees a stack that
  * neither refilled nor flushed in a whole turn, or, in the second turn,
  * any: two turns always make the room, since no class's stack is wider
- * than a quarter of the budget (GOMEM_SWING_BYTES, or a stream's 8
- * objects of 32 KiB).  A stack moves no object while its class is served
- * from it alone, so a busy class may lose its stack too: it costs that
- * class one refill, and the budget holds four classes at their widest.
+ * than the budget (mcache_init() refuses a smaller one; the widest is
+ * GOMEM_SWING_BYTES, or a stream's 8 objects of 32 KiB).  A stack moves
+ * no object while its class is served from it alone, so a busy class may
+ * lose its stack too: it costs that class one refill, and the default
+ * budget holds four classes at their widest.
  * Out of line: the path is rare, taken only by a stack that grows.  The
  * mcache locked, c this CPU's.
  */
@@ -184,7 +194,7 @@ static noinline void mcache_budget(struct mcache *c, unsigned int cls,
 	struct mcache_slot *slot;
 
 	for (turn = 0; turn < 2 * GOMEM_NR_SPANCLASSES &&
-	     c->cap_bytes + more > GOMEM_MCACHE_BUDGET; turn++) {
+	     c->cap_bytes + more > gomem_mcache_budget; turn++) {
 		victim = c->hand;
 		c->hand = victim + 1 < GOMEM_NR_SPANCLASSES ? victim + 1 : 0;
 		slot = &c->slot[victim];
@@ -221,7 +231,7 @@ stack_install(struct mcache *c, unsigned int cls, struct gomem_obj *stack,
 	if (!stack || slot->cap >= cap)
 		return stack;
 	more = objs_bytes(cls, cap - slot->cap);
-	if (c->cap_bytes + more > GOMEM_MCACHE_BUDGET)
+	if (c->cap_bytes + more > gomem_mcache_budget)
 		mcache_budget(c, cls, more);
 	c->cap_bytes += more;
 	if (old)
@@ -743,14 +753,41 @@ void mcache_free(void)
 	}
 }
 
+/*
+ * The bytes of objects the widest stack any class may have holds: the
+ * least budget that lets mcache_budget() always make room.  Once the
+ * mcentrals have their caps.
+ */
+static unsigned long mcache_widest(void)
+{
+	const struct mcentral *mc;
+	unsigned long widest = 0;
+	unsigned int cls;
+
+	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++) {
+		mc = &gomem_mcentral[cls];
+		widest = max(widest, objs_bytes(cls, max3(mc->cache_cap,
+							  mc->stream_cap,
+							  mc->swing_cap)));
+	}
+	return widest;
+}
+
 int mcache_init(void)
 {
+	unsigned long widest = mcache_widest();
 	unsigned int cpu;
 	int ret;
 
 	/* A loaded gomem's whole cost per CPU ever online, stacks aside. */
 	BUILD_BUG_ON(sizeof(struct mcache) > SZ_4K);
 	BUILD_BUG_ON(MCACHE_AWAY > U8_MAX);
+	gomem_mcache_budget = (unsigned long)mcache_kib * SZ_1K;
+	if (gomem_mcache_budget < widest) {
+		pr_err("mcache_kib=%u is less than the widest stack of a class, %lu KiB\n",
+		       mcache_kib, widest / SZ_1K);
+		return -EINVAL;
+	}
 	if (num_possible_nodes() > 1)
 		static_branch_enable(&gomem_numa_key);
 	if (gomem_load_fails())

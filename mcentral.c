@@ -268,7 +268,7 @@ static int mcentral_setup(struct mcentral *c, unsigned int spanclass,
 	 * 8 KiB, 1.12 to 1.22 on 2 vCPUs in 3 boots, 0.55 to 0.60 with 32,
 	 * and at 16 KiB 0.60 to 0.67, 0.33 to 0.45 with 16.  It doubles what
 	 * a CPU may cache at most class by class; over all classes,
-	 * GOMEM_MCACHE_BUDGET bounds it (README.md, "Many CPUs").
+	 * the mcache_kib budget bounds it (README.md, "Many CPUs").
 	 */
 	c->swing_cap = clamp_t(unsigned int, GOMEM_SWING_BYTES / sc->size,
 			       c->stream_cap, GOMEM_MCACHE_MAX);

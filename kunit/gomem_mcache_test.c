@@ -506,7 +506,7 @@ static void expect_budget_kept(struct kunit *test, const struct mcache *c)
 	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++)
 		sum += (unsigned long)c->slot[cls].cap * gomem_mcentral[cls].size;
 	KUNIT_EXPECT_EQ(test, c->cap_bytes, sum);
-	KUNIT_EXPECT_LE(test, c->cap_bytes, (unsigned long)GOMEM_MCACHE_BUDGET);
+	KUNIT_EXPECT_LE(test, c->cap_bytes, gomem_mcache_budget);
 }
 
 /* Whether c's stack of size's class is freed, its objects given back. */
@@ -537,7 +537,7 @@ static void the_budget_bounds_the_stacks(struct kunit *test)
 	for (i = 0; i < ARRAY_SIZE(wide); i++)
 		sum += (unsigned long)wide[i] *
 		       gomem_mcentral[gomem_size_class(wide[i])].swing_cap;
-	if (sum != GOMEM_MCACHE_BUDGET)
+	if (sum != gomem_mcache_budget)
 		kunit_skip(test, "needs four classes that fill the budget");
 	p = kunit_kcalloc(test, 2 * GOMEM_MCACHE_MAX, sizeof(void *), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
@@ -571,6 +571,79 @@ static void the_budget_bounds_the_stacks(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, stack_freed(c, SZ_32K));
 	KUNIT_EXPECT_FALSE(test, stack_freed(c, SZ_2K));
 
+	gomem_drain();
+	KUNIT_EXPECT_EQ(test, c->cap_bytes, 0UL);
+	gomem_test_unpin();
+	gomem_test_expect_baseline(test, before);
+}
+
+/* A wave of n single calls of size, c within its budget at every call. */
+static void wave_within_budget(struct kunit *test, const struct mcache *c,
+			       size_t size, void **p, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		p[i] = gomem_alloc(size, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+		KUNIT_EXPECT_LE_MSG(test, c->cap_bytes, gomem_mcache_budget,
+				    "size %zu, allocation %u", size, i);
+	}
+	while (n) {
+		gomem_free(p[--n]);
+		KUNIT_EXPECT_LE_MSG(test, c->cap_bytes, gomem_mcache_budget,
+				    "size %zu, free %u", size, n);
+	}
+}
+
+/*
+ * The least budget mcache_kib may set is the widest stack a class may
+ * have, 256 KiB: a stack that grows in it must free every other stack at
+ * once, however recently they moved, and it can (two turns of the hand).
+ * The case lowers the budget while it runs.
+ */
+static void the_least_budget_still_makes_room(struct kunit *test)
+{
+	struct gomem_snap *before = gomem_test_snap(test);
+	unsigned long budget = gomem_mcache_budget, widest = 0;
+	const struct mcentral *mc;
+	unsigned int cls;
+	struct mcache *c;
+	u64 evictions;
+	void **p;
+
+	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++) {
+		mc = &gomem_mcentral[cls];
+		widest = max(widest, (unsigned long)mc->size *
+			     max3(mc->cache_cap, mc->stream_cap, mc->swing_cap));
+	}
+	KUNIT_EXPECT_EQ(test, widest, (unsigned long)SZ_256K);
+	KUNIT_EXPECT_LE(test, widest, budget);
+	p = kunit_kcalloc(test, 2 * GOMEM_MCACHE_MAX, sizeof(void *), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	gomem_test_pin(test, 0);
+	gomem_drain();
+	c = cache_of(0);
+	evictions = c->stats.evictions;
+	gomem_mcache_budget = widest;
+
+	swing(test, SZ_4K, p);
+	expect_budget_kept(test, c);
+	KUNIT_EXPECT_EQ(test, c->cap_bytes, widest);
+	/* 4 KiB's stack has just moved: the hand frees it on its second turn. */
+	wave_within_budget(test, c, SZ_32K, p, 8);
+	swing(test, SZ_32K, p);
+	expect_budget_kept(test, c);
+	KUNIT_EXPECT_EQ(test, c->cap_bytes, widest);
+	KUNIT_EXPECT_TRUE(test, stack_freed(c, SZ_4K));
+	KUNIT_EXPECT_EQ(test, c->stats.evictions, evictions + 1);
+	wave_within_budget(test, c, SZ_1K, p, 64);
+	swing(test, SZ_1K, p);
+	expect_budget_kept(test, c);
+	KUNIT_EXPECT_TRUE(test, stack_freed(c, SZ_32K));
+	KUNIT_EXPECT_EQ(test, c->stats.evictions, evictions + 2);
+
+	gomem_mcache_budget = budget;
 	gomem_drain();
 	KUNIT_EXPECT_EQ(test, c->cap_bytes, 0UL);
 	gomem_test_unpin();
@@ -873,6 +946,7 @@ static struct kunit_case mcache_cases[] = {
 	KUNIT_CASE(streams_grow_a_big_class_stack),
 	KUNIT_CASE(swings_grow_the_stack),
 	KUNIT_CASE(the_budget_bounds_the_stacks),
+	KUNIT_CASE(the_least_budget_still_makes_room),
 	KUNIT_CASE(remote_frees_are_bounded),
 	KUNIT_CASE(put_away_objects_go_home_by_class),
 	KUNIT_CASE(alloc_and_free_in_hard_irq),

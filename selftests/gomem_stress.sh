@@ -76,8 +76,8 @@ knobs() {
 }
 
 # The most that any CPU's stacks may hold, in bytes of objects, sampled
-# until told to stop: never past the per-CPU budget (GOMEM_MCACHE_BUDGET,
-# 1 MiB).  Sampled while the load runs, since the shrinker and the CPUs
+# until told to stop: never past the per-CPU budget (the mcache_kib
+# parameter).  Sampled while the load runs, since the shrinker and the CPUs
 # going offline drain the stacks.
 budget() {
 	max=0
@@ -153,8 +153,9 @@ ktap_check "CPUs went offline and back" test "$(cat $CYCLES)" -gt 0
 ktap_check "the shrinker ran meanwhile" test "$(gomem_key shrink_calls)" -gt "$shrinks"
 ktap_check "reserve_kib and lend were rewritten meanwhile" test "$(cat $WRITES)" -gt 0
 echo "# at most $(cat $BUDGET) bytes of objects in one CPU's stacks, $(awk 'NR > 2 { n += $11 } END { print n + 0 }' /proc/gomem_cpu) stacks freed to keep within the per-CPU budget"
-ktap_check "no CPU's stacks could hold more than the per-CPU budget (1 MiB)" \
-	test "$(cat $BUDGET)" -le 1048576
+kib=$(cat /sys/module/gomem/parameters/mcache_kib)
+ktap_check "no CPU's stacks could hold more than the per-CPU budget ($kib KiB)" \
+	test "$(cat $BUDGET)" -le $((kib * 1024))
 rmmod gomem_stress
 ktap_expect_eq "every counter back at its baseline" "$(live)" "$base"
 ktap_check "rmmod gomem" rmmod gomem
