@@ -137,16 +137,25 @@ static unsigned long objs_bytes(unsigned int cls, unsigned int cap)
 
 /*
  * Give back the oldest n objects, keeping the recently freed ones, whose
- * cache lines are likeliest to be hot, for the next allocations.
+ * cache lines are likeliest to be hot, for the next allocations.  The
+ * kept ones move down by memcpy() when they do not overlap where they go,
+ * as after a flush of half the stack or more, the usual: Debian 6.1's
+ * memmove() copies 32 bytes a turn of a loop, and under icount took 214
+ * instructions for a stack's 512 bytes, where its memcpy() takes 72.
  * The mcache locked, or the CPU is dead.
  */
 static void mcache_flush(struct mcache *c, unsigned int cls, unsigned int n)
 {
 	struct mcache_slot *slot = &c->slot[cls];
+	size_t kept;
 
 	mcentral_put(&gomem_mcentral[cls], slot->objs, n);
 	slot->n -= n;
-	memmove(slot->objs, slot->objs + n, slot->n * sizeof(*slot->objs));
+	kept = slot->n * sizeof(*slot->objs);
+	if (slot->n <= n)
+		memcpy(slot->objs, slot->objs + n, kept);
+	else
+		memmove(slot->objs, slot->objs + n, kept);
 	c->stats.flushes++;
 }
 

@@ -102,6 +102,75 @@ static void stacks_grow_with_use(struct kunit *test)
 }
 
 /*
+ * slot holds the last slot->n objects of freed[0..nfreed), in the order
+ * they were freed, as a flush that gives back the oldest leaves it.
+ */
+static void expect_newest(struct kunit *test, const struct mcache_slot *slot,
+			  void **freed, unsigned int nfreed)
+{
+	unsigned int j;
+
+	KUNIT_ASSERT_LE(test, (unsigned int)slot->n, nfreed);
+	for (j = 0; j < slot->n; j++)
+		KUNIT_EXPECT_PTR_EQ_MSG(test, slot->objs[j].p,
+					freed[nfreed - slot->n + j],
+					"place %u of %u, after %u frees", j,
+					(unsigned int)slot->n, nfreed);
+}
+
+/*
+ * A flush gives back the oldest objects and moves the rest down, in
+ * order: after flushes of half and of three quarters of the stack (the
+ * kept ones apart from where they go: memcpy()) and of a bulk free's
+ * three (overlapping: memmove()), the stack holds the newest objects
+ * freed, the last on top.
+ */
+static void flushes_keep_the_newest_in_order(struct kunit *test)
+{
+	unsigned int cls = gomem_size_class(SZ_1K), max, n, i, flushes = 0;
+	struct gomem_snap *before = gomem_test_snap(test);
+	struct mcache_slot *slot;
+	u64 start;
+	void **p;
+
+	max = gomem_mcentral[cls].cache_cap;
+	if (max < 8)
+		kunit_skip(test, "needs a class caching 8 objects or more");
+	n = 16 * max;
+	p = kunit_kcalloc(test, n, sizeof(void *), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	gomem_test_pin(test, 0);
+	for (i = 0; i < n; i++) {
+		p[i] = gomem_alloc(SZ_1K, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+	}
+	gomem_drain();
+	slot = &cache_of(0)->slot[cls];
+	start = cache_of(0)->stats.flushes;
+	/* The first free after the drain goes to the mcentral, not counted. */
+	gomem_free(p[0]);
+	/* Until the stack, grown as wide as a stream of frees makes it, is full. */
+	for (i = 1; i < n - 3; i++) {
+		gomem_free(p[i]);
+		expect_newest(test, slot, p + 1, i);
+		if (slot->cap == gomem_mcentral[cls].stream_cap && slot->n == slot->cap)
+			break;
+	}
+	KUNIT_ASSERT_LT(test, i, n - 3);
+	flushes = cache_of(0)->stats.flushes - start;
+	KUNIT_EXPECT_GE(test, flushes, 2U);
+	/* A bulk free of three then flushes three. */
+	gomem_free_bulk(3, p + i + 1);
+	KUNIT_EXPECT_EQ(test, cache_of(0)->stats.flushes, start + flushes + 1);
+	expect_newest(test, slot, p + 1, i + 3);
+	for (i += 4; i < n; i++)
+		gomem_free(p[i]);
+	gomem_drain();
+	gomem_test_unpin();
+	gomem_test_expect_baseline(test, before);
+}
+
+/*
  * Frees with no allocation between flush three quarters of a full stack,
  * once the first flush has taken half; a bulk allocation refills as many
  * as it still needs, and a bulk free makes room for all it frees, each
@@ -940,6 +1009,7 @@ static void offline_cpu_is_drained(struct kunit *test)
 static struct kunit_case mcache_cases[] = {
 	KUNIT_CASE(stacks_grow_with_use),
 	KUNIT_CASE(streaks_and_bulks_move_more),
+	KUNIT_CASE(flushes_keep_the_newest_in_order),
 	KUNIT_CASE(bulks_past_a_small_stack),
 	KUNIT_CASE(a_bulk_free_leaves_its_stack_full),
 	KUNIT_CASE(streams_grow_the_stack),
