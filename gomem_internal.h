@@ -926,6 +926,7 @@ DECLARE_PER_CPU(local_lock_t, gomem_mcache_lock);
 DECLARE_STATIC_KEY_FALSE(gomem_numa_key);
 
 int mcache_init(void);
+unsigned long mcache_widest(void);
 void mcache_exit(void);
 void mcache_free(void);
 bool mcache_refill(unsigned int cls, gfp_t gfp, struct gomem_obj *first,

@@ -767,7 +767,7 @@ void mcache_free(void)
  * least budget that lets mcache_budget() always make room.  Once the
  * mcentrals have their caps.
  */
-static unsigned long mcache_widest(void)
+unsigned long mcache_widest(void)
 {
 	const struct mcentral *mc;
 	unsigned long widest = 0;
@@ -781,6 +781,7 @@ static unsigned long mcache_widest(void)
 	}
 	return widest;
 }
+EXPORT_SYMBOL_IF_KUNIT(mcache_widest);
 
 int mcache_init(void)
 {

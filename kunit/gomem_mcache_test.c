@@ -127,7 +127,7 @@ static void expect_newest(struct kunit *test, const struct mcache_slot *slot,
  */
 static void flushes_keep_the_newest_in_order(struct kunit *test)
 {
-	unsigned int cls = gomem_size_class(SZ_1K), max, n, i, flushes = 0;
+	unsigned int cls = gomem_size_class(SZ_1K), max, n, i, flushes;
 	struct gomem_snap *before = gomem_test_snap(test);
 	struct mcache_slot *slot;
 	u64 start;
@@ -674,18 +674,11 @@ static void wave_within_budget(struct kunit *test, const struct mcache *c,
 static void the_least_budget_still_makes_room(struct kunit *test)
 {
 	struct gomem_snap *before = gomem_test_snap(test);
-	unsigned long budget = gomem_mcache_budget, widest = 0;
-	const struct mcentral *mc;
-	unsigned int cls;
+	unsigned long budget = gomem_mcache_budget, widest = mcache_widest();
 	struct mcache *c;
 	u64 evictions;
 	void **p;
 
-	for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++) {
-		mc = &gomem_mcentral[cls];
-		widest = max(widest, (unsigned long)mc->size *
-			     max3(mc->cache_cap, mc->stream_cap, mc->swing_cap));
-	}
 	KUNIT_EXPECT_EQ(test, widest, (unsigned long)SZ_256K);
 	KUNIT_EXPECT_LE(test, widest, budget);
 	p = kunit_kcalloc(test, 2 * GOMEM_MCACHE_MAX, sizeof(void *), GFP_KERNEL);

@@ -72,8 +72,9 @@ for _ in 1 2; do
 		sizes=32768,16384,8192,4096,2048 count=200 &&
 		taskset 1 rmmod gomem_pattern
 done
-most=$(awk 'NR > 2 && $10 > m { m = $10 } END { print m + 0 }' /proc/gomem_cpu)
-evicted=$(awk 'NR > 2 { n += $11 } END { print n + 0 }' /proc/gomem_cpu)
+# stack_bytes and evictions.
+most=$(gomem_cpu_col max 10)
+evicted=$(gomem_cpu_col sum 11)
 echo "# mcache_kib=$(cat /sys/module/gomem/parameters/mcache_kib): stacks of at most $most bytes on a CPU, $evicted freed to keep within it"
 ktap_expect_eq "stacks within 256 KiB, having freed each other" \
 	"$((most <= 262144 && evicted > 0))" 1

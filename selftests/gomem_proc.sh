@@ -206,9 +206,6 @@ ktap_check "read after a seek" sh -c \
 
 # The per-CPU view against the class table: cached objects, and the
 # mcache's pops and pushes (class rows' allocs and frees).
-cpu_sum() {
-	awk -v c="$1" 'NR > 2 { n += $c } END { print n + 0 }' /proc/gomem_cpu
-}
 class_sum() {
 	awk -v col="$1" '$1 == "class" { for (i = 1; i <= NF; i++) c[$i] = i; t = 1; next }
 		t { n += $c[col] } END { print n + 0 }' "$TMP/whole"
@@ -217,7 +214,7 @@ cat /proc/gomem >"$TMP/whole"
 for col in "objs_cached 3" "allocs 4" "frees 5"; do
 	set -- $col
 	ktap_expect_eq "gomem_cpu: $1 add up to the class table's" \
-		"$(cpu_sum "$2")" "$(class_sum "$1")"
+		"$(gomem_cpu_col sum "$2")" "$(class_sum "$1")"
 done
 
 ktap_check "rmmod gomem" rmmod gomem

@@ -82,7 +82,7 @@ knobs() {
 budget() {
 	max=0
 	while [ ! -e $STOP ]; do
-		m=$(awk 'NR > 2 && $10 > m { m = $10 } END { print m + 0 }' /proc/gomem_cpu)
+		m=$(gomem_cpu_col max 10)	# stack_bytes
 		[ "$m" -gt "$max" ] && max=$m
 		sleep 0.1 2>/dev/null || sleep 1
 	done
@@ -152,7 +152,7 @@ ktap_check "every operation done" sh -c "echo '$summary' | grep -q ' $OPS ops on
 ktap_check "CPUs went offline and back" test "$(cat $CYCLES)" -gt 0
 ktap_check "the shrinker ran meanwhile" test "$(gomem_key shrink_calls)" -gt "$shrinks"
 ktap_check "reserve_kib and lend were rewritten meanwhile" test "$(cat $WRITES)" -gt 0
-echo "# at most $(cat $BUDGET) bytes of objects in one CPU's stacks, $(awk 'NR > 2 { n += $11 } END { print n + 0 }' /proc/gomem_cpu) stacks freed to keep within the per-CPU budget"
+echo "# at most $(cat $BUDGET) bytes of objects in one CPU's stacks, $(gomem_cpu_col sum 11) stacks freed to keep within the per-CPU budget"
 kib=$(cat /sys/module/gomem/parameters/mcache_kib)
 ktap_check "no CPU's stacks could hold more than the per-CPU budget ($kib KiB)" \
 	test "$(cat $BUDGET)" -le $((kib * 1024))

@@ -92,6 +92,12 @@ gomem_key() {
 	awk -v k="$1" '$1 == k { print $2; exit }' "${2:-/proc/gomem}"
 }
 
+# The sum, or the most, of column COL over the CPUs of /proc/gomem_cpu.
+gomem_cpu_col() {	# sum|max COL
+	awk -v op="$1" -v c="$2" 'NR > 2 { n += $c; if ($c > m) m = $c }
+		END { print (op == "max" ? m : n) + 0 }' /proc/gomem_cpu
+}
+
 # Column COL of the class table row whose first field is CLASS.
 gomem_class_col() {
 	awk -v c="$1" -v col="$2" '
