@@ -56,9 +56,29 @@ struct mspan_dead {
 
 static DEFINE_PER_CPU(struct mspan_dead, mspan_dead);
 
+/*
+ * How many states span s has: one an object, and a small span one more
+ * for each index that mspan_index() gives past its last object, in the
+ * tail of its pages, which stay FREE, never handed out nor scanned (the
+ * mcentral stops at nelems).  A pointer in the tail then finds a state
+ * that is not live, as a freed object's, and mspan_start() needs no
+ * bound.  With today's classes that is at most one more; the count
+ * comes from the divmul, which does not step past it exactly in the
+ * tail, where divmul_for() does not check it.
+ */
+unsigned int mspan_states(const struct mspan *s)
+{
+	u64 last = ((u64)s->npages << PAGE_SHIFT) - 1;
+
+	if (s->kind != MSPAN_SMALL)
+		return s->nelems;
+	return ((last * s->divmul) >> 32) + 1;
+}
+EXPORT_SYMBOL_IF_KUNIT(mspan_states);
+
 static size_t state_bytes(const struct mspan *s)
 {
-	return (size_t)s->nelems * s->state_width;
+	return (size_t)mspan_states(s) * s->state_width;
 }
 
 /* Free what a span holds but its struct. */
@@ -384,6 +404,12 @@ int mspan_init(void)
 	 */
 	BUILD_BUG_ON(sizeof(struct mspan) != 96);
 	BUILD_BUG_ON(offsetofend(struct mspan, state_inline) != GOMEM_SPAN_HOT);
+	BUILD_BUG_ON(1UL << GOMEM_MAX_PAGE_ORDER > U16_MAX);
+	/* gomem_what_is_span() tells a span by its address's top bit. */
+	if ((long)PAGE_OFFSET >= 0) {
+		pr_err("the direct map is not in the upper half of the address space\n");
+		return -ENODEV;
+	}
 	mspan_cache = kmem_cache_create("gomem_mspan", sizeof(struct mspan), 32,
 					GOMEM_SLAB_NO_MERGE, NULL);
 	return mspan_cache ? 0 : -ENOMEM;

@@ -157,6 +157,53 @@ static void interior_pointers(struct kunit *test)
 }
 
 /*
+ * Pointers into the tail of a small span's pages, past its last object,
+ * are refused as interior ones, where an object would start there too:
+ * mspan_start() has no bound of its own, and the tail's states, read
+ * instead, must say "not live", and stay so.  Every class with a tail.
+ */
+static void pointers_into_a_spans_tail(struct kunit *test)
+{
+	struct gomem_snap *before = gomem_test_snap(test);
+	unsigned long end, tail[3];
+	unsigned int cls, i, j, n, tails = 0;
+	struct mspan *s;
+	void *p;
+
+	for (cls = 1; cls < GOMEM_NR_CLASSES; cls++) {
+		p = gomem_alloc(gomem_classes[cls].size, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		/* A cold class's object may be its lender's: any span will do. */
+		s = gomem_test_span(p);
+		KUNIT_ASSERT_NOT_NULL(test, s);
+		end = s->base + ((unsigned long)s->npages << PAGE_SHIFT);
+		tail[0] = s->base + (unsigned long)s->nelems * s->size;
+		if (s->kind != MSPAN_SMALL || tail[0] == end) {
+			gomem_free(p);
+			continue;
+		}
+		tails++;
+		tail[1] = end - 8;
+		tail[2] = end - 1;
+		n = mspan_states(s);
+		for (i = 0; i < ARRAY_SIZE(tail); i++) {
+			EXPECT_ONE_REPORT(test, GOMEM_BAD_INTERIOR,
+					  gomem_free((void *)tail[i]));
+			EXPECT_ONE_REPORT(test, GOMEM_BAD_INTERIOR,
+					  KUNIT_EXPECT_EQ(test, gomem_size((void *)tail[i]), 0UL));
+			for (j = s->nelems; j < n; j++)
+				KUNIT_EXPECT_EQ_MSG(test, mspan_state(s, j), GOMEM_OBJ_FREE,
+						    "class %u, state %u", s->spanclass, j);
+		}
+		KUNIT_EXPECT_EQ(test, gomem_size(p), (size_t)gomem_classes[s->spanclass].size);
+		gomem_free(p);
+	}
+	/* Most classes have a tail: 24 B's 16 bytes, 200 B's 96, 408 B's 88. */
+	KUNIT_EXPECT_GT(test, tails, GOMEM_NR_CLASSES / 2);
+	gomem_test_expect_baseline(test, before);
+}
+
+/*
  * A second free, a realloc and a gomem_size() of a freed object are
  * refused, and the object is handed out once only afterwards.
  */
@@ -1176,6 +1223,7 @@ static void bulk_free_across_pages(struct kunit *test)
 static struct kunit_case bad_cases[] = {
 	KUNIT_CASE(foreign_pointers),
 	KUNIT_CASE(interior_pointers),
+	KUNIT_CASE(pointers_into_a_spans_tail),
 	KUNIT_CASE_SLOW(double_free_and_use_after_free),
 	KUNIT_CASE_SLOW(racing_double_frees),
 	KUNIT_CASE_SLOW(racing_bulk_and_single_frees),

@@ -621,13 +621,18 @@ static void big_spans_are_exact(struct kunit *test)
 /*
  * mspan_start() over a span of npages pages of c's class: true, with the
  * object's index, at every object's start, and false one byte past it,
- * halfway and at its last byte, and in the span's tail.  Returns the
- * first offset where it is wrong, or 0.
+ * halfway and at its last byte; in the span's tail, true only with an
+ * index past the last object's that has a state of its own
+ * (mspan_states()), which its callers find not live.  Returns the first
+ * offset where it is wrong, or 0.
  */
 static unsigned long starts_wrong(const struct mcentral *c, unsigned int npages)
 {
 	const unsigned int size = c->size, objs = npages * PAGE_SIZE / size;
-	struct mspan s = { .base = 0, .divmul = c->divmul, .nelems = objs };
+	struct mspan s = {
+		.kind = MSPAN_SMALL, .base = 0, .divmul = c->divmul,
+		.nelems = objs, .npages = npages,
+	};
 	const unsigned int past[] = { 1, size / 2, size - 1 };
 	unsigned int k, j, idx;
 	unsigned long off;
@@ -641,7 +646,8 @@ static unsigned long starts_wrong(const struct mcentral *c, unsigned int npages)
 				return off + past[j];
 	}
 	for (off = (unsigned long)objs * size; off < npages * PAGE_SIZE; off++)
-		if (mspan_start(&s, off, &idx))
+		if (mspan_start(&s, off, &idx) &&
+		    (idx < objs || idx >= mspan_states(&s)))
 			return off;
 	return 0;
 }

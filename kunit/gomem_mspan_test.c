@@ -5,7 +5,8 @@
  * name it no more; any pointer at all can be looked up, and only gomem's
  * own pages are ever taken for spans; large spans take exactly their
  * pages and are counted; the walk through the pages' marks finds every
- * span once; freed spans wait for their grace period in batches.
+ * span once; freed spans wait for their grace period in batches; a small
+ * span has a state for every index its pages give, its tail's too.
  */
 #include <kunit/test.h>
 #include <linux/module.h>
@@ -190,6 +191,34 @@ static void walk_finds_each_span_once(struct kunit *test)
 }
 
 /*
+ * A small span has a state for every index its pages give, past its last
+ * object too, all FREE at first (pointers_into_a_spans_tail in
+ * gomem_bad_test.c checks that they stay so); and the states of every
+ * class of 200 bytes and up, tail and all, still fit in the struct, with
+ * no allocation of their own.
+ */
+static void every_index_has_a_state(struct kunit *test)
+{
+	unsigned int cls, i, n;
+	unsigned long end;
+	struct mspan *s;
+
+	for (cls = 1; cls < GOMEM_NR_CLASSES; cls++) {
+		s = class_span(test, cls);
+		end = s->base + ((unsigned long)s->npages << PAGE_SHIFT);
+		n = mspan_states(s);
+		KUNIT_EXPECT_GT_MSG(test, n, mspan_index(s, end - 1), "class %u", cls);
+		for (i = s->nelems; i < n; i++)
+			KUNIT_EXPECT_EQ_MSG(test, mspan_state(s, i), GOMEM_OBJ_FREE,
+					    "class %u, state %u", cls, i);
+		if (s->size >= 200)
+			KUNIT_EXPECT_PTR_EQ_MSG(test, s->state, (void *)s->state_inline,
+						"class %u, %u states", cls, n);
+		mspan_free(s);
+	}
+}
+
+/*
  * Pointers that are not gomem's, from everywhere in the address space,
  * find no span, and never fault.
  */
@@ -203,6 +232,10 @@ static void any_pointer_can_be_checked(struct kunit *test)
 		(unsigned long)page_address(page), PAGE_OFFSET, PAGE_OFFSET - 1,
 		(unsigned long)high_memory, (unsigned long)high_memory + SZ_1G,
 		-4096UL, -1UL,
+	};
+	const unsigned long marks[] = {
+		5 << GOMEM_PAGE_RUN_SHIFT | GOMEM_PAGE_POOL | GOMEM_PAGE_HEAD,
+		GOMEM_PAGE_POOL, 0,
 	};
 	unsigned int i;
 
@@ -218,7 +251,18 @@ static void any_pointer_can_be_checked(struct kunit *test)
 	/* A page whose private word happens to look like a span is not one. */
 	set_page_private(page, (unsigned long)k);
 	KUNIT_EXPECT_NULL(test, gomem_test_span(page_address(page)));
-	set_page_private(page, 0);
+	/*
+	 * Nor is one whose signature holds, when what it marks is no span:
+	 * a pool's free run, or nothing (gomem_what_is_span()).
+	 */
+	for (i = 0; i < ARRAY_SIZE(marks); i++) {
+		set_page_private(page, marks[i]);
+		page->index = marks[i] ^ gomem_page_key;
+		KUNIT_EXPECT_EQ(test, gomem_page_what_of(page), marks[i]);
+		KUNIT_EXPECT_FALSE(test, gomem_what_is_span(marks[i]));
+		KUNIT_EXPECT_NULL(test, gomem_test_span(page_address(page)));
+	}
+	page->index = 0;
 	__free_page(page);
 	kfree(k);
 	vfree(v);
@@ -229,6 +273,7 @@ static struct kunit_case mspan_cases[] = {
 	KUNIT_CASE(dead_spans_go_in_batches),
 	KUNIT_CASE(large_spans_are_exact),
 	KUNIT_CASE(walk_finds_each_span_once),
+	KUNIT_CASE(every_index_has_a_state),
 	KUNIT_CASE(any_pointer_can_be_checked),
 	{}
 };
