@@ -102,10 +102,11 @@
  * and gomem:gomem_free, at its edge, naming the client's call site; the
  * internal paths emit none, so that each object has exactly one of each.
  * debug=1 (debug.c) swaps in checked paths.  Both sit behind one static
- * key, gomem_hooked(), at the entry of each exported call: while no
- * probe is attached and debug=1 and callers=1 are off, the fast paths
- * pay a single NOP for them, and the events, the checks and the
- * accounting live out of line.
+ * key, gomem_hooked(), at the entry of each exported call, and so does
+ * init_on_free's zeroing of what is freed: while no probe is attached
+ * and debug=1, callers=1 and init_on_free are off, the fast paths pay a
+ * single NOP for them all, and the events, the checks, the accounting
+ * and the zeroing live out of line.
  */
 #define pr_fmt(fmt) "gomem: " fmt
 
@@ -135,6 +136,20 @@
  * One test of one immediate for them all.
  */
 #define GOMEM_GFP_SLOW		(GOMEM_GFP_UNSUPPORTED | __GFP_THISNODE)
+
+/*
+ * The caller a report or an event names: ip, or where ip is 0, the
+ * caller of the exported function the code is inlined into, read only
+ * there.  gomem_alloc(), gomem_zalloc(), gomem_alloc_node() and
+ * gomem_free() pass 0 to their inline paths, which resolve it at each
+ * call out of line that takes it: the fast paths then keep no register
+ * for it, nor load it (measured: an allocation 1 instruction fewer; a
+ * free 7 fewer together with the counts' move beside the stack, struct
+ * mcache_slot, whose address the register it freed holds).  Valid only
+ * in code always inlined into that exported function, whose frame it
+ * reads.
+ */
+#define GOMEM_IP(ip)	((ip) ?: _RET_IP_)
 
 /*
  * Sizes served by the small classes: above GOMEM_TINY_REQ_MAX, up to
@@ -185,7 +200,7 @@ void gomem_count_failure(void)
 static __always_inline void gomem_account(struct mcache *c, unsigned int cls,
 					  s64 bytes, bool alloc)
 {
-	struct gomem_class_stats *st = &c->stats.cls[cls];
+	struct gomem_class_stats *st = &c->slot[cls].stats;
 
 	if (alloc)
 		st->allocs++;
@@ -242,14 +257,17 @@ static __always_inline void obj_hand_out_n(void *const *p, size_t n,
 }
 
 /*
- * Make o, a CACHED object of class cls that this CPU holds, live as a
- * request of size bytes.  The mcache locked: no other CPU touches the
- * state of an object cached here (see gomem_internal.h), and nothing on
- * this CPU can run in between, so this needs no other lock and no atomic.
+ * Make o, a CACHED object of the class whose slot on this CPU is slot,
+ * live as a request of size bytes.  The mcache locked: no other CPU
+ * touches the state of an object cached here (see gomem_internal.h), and
+ * nothing on this CPU can run in between, so this needs no other lock
+ * and no atomic.
  */
-static __always_inline void *obj_make_live(struct mcache *c, unsigned int cls,
-					   size_t size, const struct gomem_obj *o,
-					   bool missed)
+static __always_inline void *obj_make_live_in(struct mcache *c,
+					      struct mcache_slot *slot,
+					      size_t size,
+					      const struct gomem_obj *o,
+					      bool missed)
 {
 	struct mspan *s = o->span;
 	unsigned long p = (unsigned long)o->p;
@@ -264,9 +282,18 @@ static __always_inline void *obj_make_live(struct mcache *c, unsigned int cls,
 		mspan_set_state_as(s, i, v, 1);
 	else
 		mspan_set_state_as(s, i, v, 2);
-	gomem_account(c, cls, v, true);
+	slot->stats.allocs++;
+	slot->stats.bytes += v;
 	c->stats.misses += missed;
 	return (void *)p;
+}
+
+/* obj_make_live_in() of an object of class cls. */
+static __always_inline void *obj_make_live(struct mcache *c, unsigned int cls,
+					   size_t size, const struct gomem_obj *o,
+					   bool missed)
+{
+	return obj_make_live_in(c, &c->slot[cls], size, o, missed);
 }
 
 /*
@@ -317,8 +344,8 @@ static __always_inline void objs_make_live_as(const struct gomem_obj *top,
 static __always_inline void objs_count_live(struct mcache *c, unsigned int cls,
 					    size_t size, unsigned int n)
 {
-	c->stats.cls[cls].allocs += n;
-	c->stats.cls[cls].bytes += (s64)n * (gomem_mcentral[cls].size - size + 1);
+	c->slot[cls].stats.allocs += n;
+	c->slot[cls].stats.bytes += (s64)n * (gomem_mcentral[cls].size - size + 1);
 }
 
 /*
@@ -577,11 +604,12 @@ static __always_inline void *small_alloc(size_t size, gfp_t flags,
 	mcache_lock_irqsave(irqs);
 	c = this_cpu_read(gomem_mcache);
 	slot = &c->slot[cls];
+	OPTIMIZER_HIDE_VAR(slot);
 	if (unlikely(!slot->n)) {
 		mcache_unlock_irqrestore(irqs);
-		return gomem_alloc_slow(size, flags, ip);
+		return gomem_alloc_slow(size, flags, GOMEM_IP(ip));
 	}
-	p = obj_make_live(c, cls, size, &slot->objs[--slot->n], false);
+	p = obj_make_live_in(c, slot, size, &slot->objs[--slot->n], false);
 	mcache_unlock_irqrestore(irqs);
 	obj_hand_out(p, size, gomem_classes[cls].size, flags, false);
 	return p;
@@ -602,11 +630,12 @@ static __always_inline void *gomem_alloc_untraced(size_t size, gfp_t flags,
 	if (gomem_tiny_size(size) && !(flags & GOMEM_GFP_SLOW)) {
 		/* debug=1 serves tiny sizes from small classes, checked. */
 		if (gomem_debug())
-			return gomem_debug_alloc(size, flags, NUMA_NO_NODE, ip);
+			return gomem_debug_alloc(size, flags, NUMA_NO_NODE,
+						 GOMEM_IP(ip));
 		/* Zeroed, marked for KASAN and failures counted by tiny.c. */
 		return tiny_alloc(size, flags);
 	}
-	return gomem_alloc_slow(size, flags, ip);
+	return gomem_alloc_slow(size, flags, GOMEM_IP(ip));
 }
 
 /*
@@ -779,7 +808,7 @@ static __always_inline void *gomem_alloc_node_ip(size_t size, gfp_t flags,
 		return gomem_alloc_untraced(size, flags, ip);
 	if (unlikely(node < 0 || node >= nr_node_ids)) {
 		if (!(flags & __GFP_NOWARN))
-			gomem_report_node(size, flags, node, ip);
+			gomem_report_node(size, flags, node, GOMEM_IP(ip));
 		gomem_count_failure();
 		return NULL;
 	}
@@ -799,7 +828,7 @@ static __always_inline void *gomem_alloc_node_ip(size_t size, gfp_t flags,
 	 */
 	if (node == gomem_home_node() && !(flags & __GFP_THISNODE))
 		return gomem_alloc_untraced(size, flags, ip);
-	return gomem_alloc_remote(size, flags, node, ip);
+	return gomem_alloc_remote(size, flags, node, GOMEM_IP(ip));
 }
 
 /* An allocation with the event, out of line: see gomem_hooked(). */
@@ -817,25 +846,25 @@ static __always_inline void *gomem_alloc_ip(size_t size, gfp_t flags,
 					    int node, unsigned long ip)
 {
 	if (gomem_hooked())
-		return gomem_alloc_hooked(size, flags, node, ip);
+		return gomem_alloc_hooked(size, flags, node, GOMEM_IP(ip));
 	return gomem_alloc_node_ip(size, flags, node, ip);
 }
 
 void *gomem_alloc(size_t size, gfp_t flags)
 {
-	return gomem_alloc_ip(size, flags, NUMA_NO_NODE, _RET_IP_);
+	return gomem_alloc_ip(size, flags, NUMA_NO_NODE, 0);
 }
 EXPORT_SYMBOL_GPL(gomem_alloc);
 
 void *gomem_zalloc(size_t size, gfp_t flags)
 {
-	return gomem_alloc_ip(size, flags | __GFP_ZERO, NUMA_NO_NODE, _RET_IP_);
+	return gomem_alloc_ip(size, flags | __GFP_ZERO, NUMA_NO_NODE, 0);
 }
 EXPORT_SYMBOL_GPL(gomem_zalloc);
 
 void *gomem_alloc_node(size_t size, gfp_t flags, int node)
 {
-	return gomem_alloc_ip(size, flags, node, _RET_IP_);
+	return gomem_alloc_ip(size, flags, node, 0);
 }
 EXPORT_SYMBOL_GPL(gomem_alloc_node);
 
@@ -843,17 +872,20 @@ EXPORT_SYMBOL_GPL(gomem_alloc_node);
 #define GOMEM_FREE_BAD	((struct mspan *)1)
 
 /*
- * gomem_free_locked() of the object at addr in small span s, whose
- * states are width bytes wide; if fits, mcache_push_fits() said it does.
+ * gomem_free_locked() of the object at addr in small span s, of class
+ * cls, whose slot on this CPU is slot, and whose states are width bytes
+ * wide; if fits, mcache_push_fits() said it does.
  */
 static __always_inline struct mspan *gomem_free_small(struct mcache *c,
+						      struct mcache_slot *slot,
+						      unsigned int cls,
 						      unsigned long addr,
 						      struct mspan *s,
 						      bool zero,
 						      unsigned int width,
 						      bool fits)
 {
-	unsigned int i, st, cls;
+	unsigned int i, st;
 
 	if (unlikely(!mspan_live_as(s, addr, width, &i, &st) ||
 		     !mspan_claim_as(s, i, st, width)))
@@ -861,15 +893,10 @@ static __always_inline struct mspan *gomem_free_small(struct mcache *c,
 	if (zero)
 		gomem_zero((void *)addr, s->size);
 	gomem_kasan_free((void *)addr, s->size);
-	/*
-	 * Read once: a byte, which the compiler must assume each store
-	 * below may change, and read again (a bulk free 1 to 2 instructions
-	 * an object more).
-	 */
-	cls = s->spanclass;
-	gomem_account(c, cls, -(s64)st, false);
+	slot->stats.frees++;
+	slot->stats.bytes -= st;
 	if (fits)
-		mcache_push_fit(c, cls, (void *)addr, s);
+		mcache_push_fit(slot, (void *)addr, s);
 	else
 		mcache_push(c, cls, (void *)addr, s);
 	return NULL;
@@ -897,11 +924,12 @@ static __always_inline struct mspan *gomem_free_large_locked(struct mcache *c,
  * interrupts as the caller had them; anything else is GOMEM_FREE_BAD.
  * Of two racing frees of one object, one claims it, the other finds it
  * not live.  A small span's state width is tested as in obj_make_live(),
- * here and on gomem_free()'s fast path (measured: a pair 4 to 7
- * instructions fewer than with gomem_lookup_in()'s dispatch and
- * mspan_claim()'s).  For the calls that free what gomem_free()'s fast
- * path does not, and the bulk free.  The mcache locked, c this CPU's, p
- * neither NULL nor ZERO_SIZE_PTR, s not NULL.
+ * here, and on gomem_free()'s fast path with its kind (mspan_small_as())
+ * (measured: a pair 4 to 7 instructions fewer than with
+ * gomem_lookup_in()'s dispatch and mspan_claim()'s).  For the calls that
+ * free what gomem_free()'s fast path does not, and the bulk free.  The
+ * mcache locked, c this CPU's, p neither NULL nor ZERO_SIZE_PTR, s not
+ * NULL.
  */
 static __always_inline struct mspan *gomem_free_locked(struct mcache *c,
 						       const void *p,
@@ -909,11 +937,14 @@ static __always_inline struct mspan *gomem_free_locked(struct mcache *c,
 						       bool zero)
 {
 	unsigned long addr = (unsigned long)p;
+	unsigned int cls = s->spanclass;
 
 	if (likely(s->kind == MSPAN_SMALL)) {
 		if (likely(s->state_width == 1))
-			return gomem_free_small(c, addr, s, zero, 1, false);
-		return gomem_free_small(c, addr, s, zero, 2, false);
+			return gomem_free_small(c, &c->slot[cls], cls, addr, s,
+						zero, 1, false);
+		return gomem_free_small(c, &c->slot[cls], cls, addr, s, zero, 2,
+					false);
 	}
 	if (s->kind == MSPAN_TINY)
 		return tiny_free(c, s, addr) ? NULL : GOMEM_FREE_BAD;
@@ -999,55 +1030,78 @@ static noinline void gomem_free_refused(const void *p, unsigned long flags,
 }
 
 /*
- * gomem_free_unhooked(), zeroing a small object first if zero.  The fast
- * path frees a live small object that fits on this CPU's stack, as
- * gomem_free_small() does, and calls nothing; everything else ends in a
- * tail call that unlocks the mcache itself, before which the object is
- * not claimed: a tiny one (tiny_free_unlock()), a large one
- * (gomem_free_large()), a refused one (gomem_free_refused()), and all the
- * rest, a full stack, a pointer in memory hot-added since the load or a
- * foreign one (gomem_free_span()).  So no register lives across a call,
- * and the function saves none (measured, with the claim a try_cmpxchg():
- * pairs of 8 B to 32 KiB objects took 6 to 7 instructions fewer, 167
- * down to 160 from 8 B to 1 KiB, and of 64 KiB 7 fewer; it saved four
- * registers before).  Under the mcache lock the stack cannot fill, nor
- * its span go, between the test and the push; the claim's cmpxchg is
- * what settles a race with another CPU's free of the same object.
+ * gomem_free_as() of p in s, a small span whose states are width bytes
+ * wide, with the mcache locked (flags, as mcache_lock_irqsave() saved
+ * them).
+ */
+static __always_inline void gomem_free_fast(const void *p, unsigned long ip,
+					    bool zero, unsigned long flags,
+					    struct mspan *s, unsigned int width)
+{
+	struct mcache *c = this_cpu_read(gomem_mcache);
+	unsigned int cls = s->spanclass;
+	struct mcache_slot *slot = &c->slot[cls];
+
+	/*
+	 * Kept in a register from here, for the push and the counts after
+	 * the claim: the compiler computed it again from cls after the
+	 * claim, which kept cls in a register of its own and, with none
+	 * left, saved and restored one (seen in the disassembly: 6
+	 * instructions more).
+	 */
+	OPTIMIZER_HIDE_VAR(slot);
+	if (unlikely(!mcache_push_fits(slot, s)))
+		return gomem_free_span(p, s, flags, GOMEM_IP(ip), zero);
+	s = gomem_free_small(c, slot, cls, (unsigned long)p, s, zero, width,
+			     true);
+	if (unlikely(s))
+		return gomem_free_refused(p, flags, GOMEM_IP(ip));
+	mcache_unlock_irqrestore(flags);
+}
+
+/*
+ * The free of p, neither NULL nor ZERO_SIZE_PTR, zeroing a small object
+ * first if zero.  The fast path (gomem_free_fast()) frees a live small
+ * object that fits on this CPU's stack, as gomem_free_small() does, and
+ * calls nothing; everything else ends in a tail call that unlocks the
+ * mcache itself, before which the object is not claimed: a tiny one
+ * (tiny_free_unlock()), a large one (gomem_free_large()), a refused one
+ * (gomem_free_refused()), and all the rest, a full stack, a pointer in
+ * memory hot-added since the load or a foreign one
+ * (gomem_free_span()).  So no register lives across a call, and the
+ * function saves none (measured, with the claim a try_cmpxchg(): pairs of
+ * 8 B to 32 KiB objects took 6 to 7 instructions fewer, 167 down to 160
+ * from 8 B to 1 KiB, and of 64 KiB 7 fewer; it saved four registers
+ * before).  Under the mcache lock the stack cannot fill, nor its span go,
+ * between the test and the push; the claim's cmpxchg is what settles a
+ * race with another CPU's free of the same object.
  */
 static __always_inline void gomem_free_as(const void *p, unsigned long ip,
 					  bool zero)
 {
 	unsigned long addr = (unsigned long)p, flags;
-	struct mcache *c;
 	struct mspan *s;
 
 	mcache_lock_irqsave(flags);
 	if (unlikely(!gomem_pfn_counted((addr - PAGE_OFFSET) >> PAGE_SHIFT)))
-		return gomem_free_span(p, NULL, flags, ip, zero);
-	c = this_cpu_read(gomem_mcache);
+		return gomem_free_span(p, NULL, flags, GOMEM_IP(ip), zero);
 	s = gomem_span_of(addr);
 	if (unlikely(!s))
-		return gomem_free_span(p, NULL, flags, ip, zero);
-	if (unlikely(s->kind != MSPAN_SMALL)) {
-		if (s->kind == MSPAN_TINY)
-			return tiny_free_unlock(s, addr, flags, ip);
-		return gomem_free_large(p, s, flags, ip);
-	}
-	if (unlikely(!mcache_push_fits(c, s->spanclass, s)))
-		return gomem_free_span(p, s, flags, ip, zero);
-	if (likely(s->state_width == 1))
-		s = gomem_free_small(c, addr, s, zero, 1, true);
-	else
-		s = gomem_free_small(c, addr, s, zero, 2, true);
-	if (unlikely(s))
-		return gomem_free_refused(p, flags, ip);
-	mcache_unlock_irqrestore(flags);
+		return gomem_free_span(p, NULL, flags, GOMEM_IP(ip), zero);
+	if (likely(mspan_small_as(s, 1)))
+		return gomem_free_fast(p, ip, zero, flags, s, 1);
+	if (mspan_small_as(s, 2))
+		return gomem_free_fast(p, ip, zero, flags, s, 2);
+	if (s->kind == MSPAN_TINY)
+		return tiny_free_unlock(s, addr, flags, GOMEM_IP(ip));
+	return gomem_free_large(p, s, flags, GOMEM_IP(ip));
 }
 
 /*
- * Out of line, as tiny_free_zeroing(): the usual free, with init_on_free
- * off, then saves no registers for the memset() it never calls
- * (measured: 4 instructions a free).
+ * Out of line, as tiny_free_zeroing(): gomem_free_hooked()'s usual free,
+ * with init_on_free off, then saves no registers for the memset() it
+ * never calls (measured, when this was the fast path's: 4 instructions
+ * a free).
  */
 static noinline void gomem_free_zeroing(const void *p, unsigned long ip)
 {
@@ -1055,43 +1109,48 @@ static noinline void gomem_free_zeroing(const void *p, unsigned long ip)
 }
 
 /*
- * The free's fast path, with neither event nor debug=1's checks: only
- * while gomem_hooked() is off, or from gomem_free_hooked().
+ * The free's fast path, with neither event nor debug=1's checks, and
+ * without init_on_free's zeroing: only while gomem_hooked() is off, which
+ * init_on_free keeps on (gomem_hook_init()), so that this tests one key,
+ * not two (measured: a free 1 instruction fewer).
  */
 static __always_inline void gomem_free_unhooked(const void *p,
 						unsigned long ip)
 {
-	if (unlikely(ZERO_OR_NULL_PTR(p)))
-		return;
-	if (want_init_on_free())
-		gomem_free_zeroing(p, ip);
-	else
+	if (likely(!ZERO_OR_NULL_PTR(p)))
 		gomem_free_as(p, ip, false);
 }
 
-/* A free with the event, and debug=1's or callers=1's path if on. */
+/*
+ * A free with the event, and debug=1's or callers=1's path if on, or
+ * init_on_free's zeroing.
+ */
 static noinline void gomem_free_hooked(const void *p, unsigned long ip)
 {
 	/* Every call, NULL and bad ones too, as kfree() traces them. */
 	trace_gomem_free(ip, p);
-	if (gomem_debug() && !ZERO_OR_NULL_PTR(p))
+	if (ZERO_OR_NULL_PTR(p))
+		return;
+	if (gomem_debug())
 		gomem_debug_free(p, ip);
+	else if (want_init_on_free())
+		gomem_free_zeroing(p, ip);
 	else
-		gomem_free_unhooked(p, ip);
+		gomem_free_as(p, ip, false);
 }
 
 /* Every API call that frees, with ip the caller a report names. */
 static __always_inline void gomem_free_ip(const void *p, unsigned long ip)
 {
 	if (gomem_hooked())
-		gomem_free_hooked(p, ip);
+		gomem_free_hooked(p, GOMEM_IP(ip));
 	else
 		gomem_free_unhooked(p, ip);
 }
 
 void gomem_free(const void *p)
 {
-	gomem_free_ip(p, _RET_IP_);
+	gomem_free_ip(p, 0);
 }
 EXPORT_SYMBOL_GPL(gomem_free);
 
@@ -1128,7 +1187,7 @@ static void gomem_count_bytes(unsigned int cls, s64 bytes)
 	unsigned long flags;
 
 	mcache_lock_irqsave(flags);
-	this_cpu_read(gomem_mcache)->stats.cls[cls].bytes += bytes;
+	this_cpu_read(gomem_mcache)->slot[cls].stats.bytes += bytes;
 	mcache_unlock_irqrestore(flags);
 }
 
@@ -1540,8 +1599,8 @@ static __always_inline size_t gomem_free_run_as(struct mcache *c, void **ptrs,
 		o++;
 	}
 	slot->n += o - first;
-	c->stats.cls[cls].frees += o - first;
-	c->stats.cls[cls].bytes -= states;
+	c->slot[cls].stats.frees += o - first;
+	c->slot[cls].stats.bytes -= states;
 	return pp - ptrs;
 }
 
@@ -1772,6 +1831,7 @@ static int __init gomem_init(void)
 	err = gomem_debug_init();
 	if (err)
 		goto fail;
+	gomem_hook_init();
 	err = mheap_init();
 	if (err)
 		goto fail;

@@ -731,9 +731,9 @@ void gomem_stats_read(struct gomem_stats *st)
 			continue;
 		cs = &c->stats;
 		for (i = 0; i < GOMEM_NR_SPANCLASSES; i++) {
-			st->cls[i].allocs += READ_ONCE(cs->cls[i].allocs);
-			st->cls[i].frees += READ_ONCE(cs->cls[i].frees);
-			st->cls[i].bytes += READ_ONCE(cs->cls[i].bytes);
+			st->cls[i].allocs += READ_ONCE(c->slot[i].stats.allocs);
+			st->cls[i].frees += READ_ONCE(c->slot[i].stats.frees);
+			st->cls[i].bytes += READ_ONCE(c->slot[i].stats.bytes);
 			st->cached[i] += READ_ONCE(c->slot[i].n) +
 					 READ_ONCE(c->away_n[i]);
 		}

@@ -169,8 +169,8 @@ static int gomem_cpu_show(struct seq_file *m, void *v)
 		if (c) {
 			st = &c->stats;
 			for (cls = 1; cls < GOMEM_NR_SPANCLASSES; cls++) {
-				allocs += READ_ONCE(st->cls[cls].allocs);
-				frees += READ_ONCE(st->cls[cls].frees);
+				allocs += READ_ONCE(c->slot[cls].stats.allocs);
+				frees += READ_ONCE(c->slot[cls].stats.frees);
 				cached += READ_ONCE(c->slot[cls].n);
 			}
 			misses = READ_ONCE(st->misses);

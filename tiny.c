@@ -193,7 +193,7 @@ static noinline bool tiny_block_dead(struct mcache *c, struct mspan *s,
 {
 	gomem_kasan_free((void *)block, TINY_BLOCK);
 	WRITE_ONCE(*placed, GOMEM_TINY_CACHED);
-	c->stats.cls[GOMEM_TINY_CLASS].frees++;
+	c->slot[GOMEM_TINY_CLASS].stats.frees++;
 	mcache_push(c, GOMEM_TINY_CLASS, (void *)block, s);
 	return true;
 }
@@ -294,7 +294,7 @@ static unsigned long tiny_new_block(struct mcache *c, size_t size, bool missed)
 	placed = tiny_placed(s, p);
 	freed = tiny_freed(s, p);
 	tiny_kasan_alloc(p, size);
-	c->stats.cls[GOMEM_TINY_CLASS].allocs++;
+	c->slot[GOMEM_TINY_CLASS].stats.allocs++;
 	c->stats.misses += missed;
 	WRITE_ONCE(*freed, tiny_anew(READ_ONCE(*freed)));
 	WRITE_ONCE(*placed, tiny_start_bit(0) | tiny_end_bit(size - 1));

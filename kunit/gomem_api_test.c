@@ -1071,7 +1071,7 @@ struct trace_seen {
 	unsigned int allocs, frees;
 	const void *ptr, *freed;
 	size_t req, usable;
-	unsigned long site;
+	unsigned long site, free_site;
 };
 
 static void seen_alloc(void *data, unsigned long call_site, const void *ptr,
@@ -1097,6 +1097,7 @@ static void seen_free(void *data, unsigned long call_site, const void *ptr)
 		return;
 	t->frees++;
 	t->freed = ptr;
+	t->free_site = call_site;
 }
 
 /*
@@ -1129,9 +1130,14 @@ static void tracepoint_probes_turn_the_hooks_on_and_off(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, t.freed, (const void *)p);
 	KUNIT_EXPECT_EQ(test, t.req, 40UL);
 	KUNIT_EXPECT_EQ(test, t.usable, expect_usable(40));
-	/* The call site is this function, not a gomem one. */
+	/*
+	 * The call site is this function, not a gomem one, for both calls,
+	 * which read it only on their way out of line (GOMEM_IP()).
+	 */
 	snprintf(site, sizeof(site), "%ps", (void *)t.site);
 	snprintf(want, sizeof(want), "%s [%s]", __func__, KBUILD_MODNAME);
+	KUNIT_EXPECT_STREQ(test, site, want);
+	snprintf(site, sizeof(site), "%ps", (void *)t.free_site);
 	KUNIT_EXPECT_STREQ(test, site, want);
 
 	KUNIT_EXPECT_EQ(test, static_key_count(&gomem_hook_key.key), base);
