@@ -81,7 +81,8 @@
  * gomem's, whatever it holds, so any pointer at all can be checked
  * without trusting what its page says until the signature matches:
  *
- *	a span's page		private is the struct mspan (8-byte aligned)
+ *	a span's page		private is the struct mspan (8-byte aligned,
+ *				its top bit set: gomem_what_is_span())
  *	a free page in a pool	private has GOMEM_PAGE_POOL set, and on the
  *				first and last page of its run the run's
  *				length and GOMEM_PAGE_HEAD or _TAIL
@@ -110,7 +111,9 @@
  * =============
  *
  * Every object in a small span has a state, one entry of span->state,
- * 1 or 2 bytes wide (mspan->state_width); a tiny block's is a 32-bit
+ * 1 or 2 bytes wide (mspan->state_width), and so has every index past
+ * its last object that its pages' tail gives, FREE for good
+ * (mspan_states()); a tiny block's is a 32-bit
  * "placed" word, followed in span->state by the blocks' 32-bit "freed"
  * words (state_width GOMEM_TINY_STATE, see tiny.c):
  *

@@ -59,12 +59,12 @@ static DEFINE_PER_CPU(struct mspan_dead, mspan_dead);
 /*
  * How many states span s has: one an object, and a small span one more
  * for each index that mspan_index() gives past its last object, in the
- * tail of its pages, which stay FREE, never handed out nor scanned (the
- * mcentral stops at nelems).  A pointer in the tail then finds a state
- * that is not live, as a freed object's, and mspan_start() needs no
- * bound.  With today's classes that is at most one more; the count
- * comes from the divmul, which does not step past it exactly in the
- * tail, where divmul_for() does not check it.
+ * tail of its pages.  Those stay FREE, never handed out nor scanned (the
+ * mcentral stops at nelems): a pointer in the tail finds a state that is
+ * not live, as a freed object's, and mspan_start() needs no bound.  With
+ * today's classes that is one more at most; the count comes from the
+ * divmul as mspan_index() uses it, since divmul_for() checks it exact
+ * only up to the last object's end, not in the tail.
  */
 unsigned int mspan_states(const struct mspan *s)
 {

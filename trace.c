@@ -5,10 +5,11 @@
  *
  * Invariant: gomem_hook_key counts one for debug=1 or callers=1, one
  * for init_on_free (both taken at load, never dropped) and one for each
- * of gomem's tracepoints that has a probe attached.  The tracepoint core calls gomem_trace_reg()
- * when an event gets its first probe, before it turns the event's own
- * key on, and gomem_trace_unreg() when it loses its last, after; both
- * under its tracepoints_mutex, where taking a static key is allowed.
+ * of gomem's tracepoints that has a probe attached.  The tracepoint core
+ * calls gomem_trace_reg() when an event gets its first probe, before it
+ * turns the event's own key on, and gomem_trace_unreg() when it loses
+ * its last, after; both under its tracepoints_mutex, where taking a
+ * static key is allowed.
  * While the count is up, the exported calls go through their hooked,
  * out-of-line paths, which emit the events.
  */
