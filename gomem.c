@@ -193,15 +193,14 @@ void gomem_count_failure(void)
 }
 
 /*
- * Count an allocation or a free in class cls, and charge: the requested
- * size for a large object, a small object's state (gomem_class_stats
- * says why); negated for a free.  The mcache locked.
+ * Count an allocation or a free in st, a class's counts (in its slot),
+ * and charge: the requested size for a large object, a small object's
+ * state (gomem_class_stats says why); negated for a free.  The mcache
+ * locked.
  */
-static __always_inline void gomem_account(struct mcache *c, unsigned int cls,
+static __always_inline void gomem_account(struct gomem_class_stats *st,
 					  s64 bytes, bool alloc)
 {
-	struct gomem_class_stats *st = &c->slot[cls].stats;
-
 	if (alloc)
 		st->allocs++;
 	else
@@ -215,7 +214,8 @@ void gomem_count(unsigned int cls, s64 bytes, bool alloc)
 	unsigned long flags;
 
 	mcache_lock_irqsave(flags);
-	gomem_account(this_cpu_read(gomem_mcache), cls, bytes, alloc);
+	gomem_account(&this_cpu_read(gomem_mcache)->slot[cls].stats, bytes,
+		      alloc);
 	mcache_unlock_irqrestore(flags);
 }
 EXPORT_SYMBOL_IF_KUNIT(gomem_count);
@@ -282,8 +282,7 @@ static __always_inline void *obj_make_live_in(struct mcache *c,
 		mspan_set_state_as(s, i, v, 1);
 	else
 		mspan_set_state_as(s, i, v, 2);
-	slot->stats.allocs++;
-	slot->stats.bytes += v;
+	gomem_account(&slot->stats, v, true);
 	c->stats.misses += missed;
 	return (void *)p;
 }
@@ -499,7 +498,7 @@ static __always_inline unsigned int large_alloc_bulk(size_t size, int node,
 	mcache_lock_irqsave(flags);
 	c = this_cpu_read(gomem_mcache);
 	for (i = 0; i < got; i++) {
-		gomem_account(c, GOMEM_LARGE_CLASS, size, true);
+		gomem_account(&c->slot[GOMEM_LARGE_CLASS].stats, size, true);
 		p[i] = (void *)spans[i]->base;
 	}
 	mcache_unlock_irqrestore(flags);
@@ -893,8 +892,7 @@ static __always_inline struct mspan *gomem_free_small(struct mcache *c,
 	if (zero)
 		gomem_zero((void *)addr, s->size);
 	gomem_kasan_free((void *)addr, s->size);
-	slot->stats.frees++;
-	slot->stats.bytes -= st;
+	gomem_account(&slot->stats, -(s64)st, false);
 	if (fits)
 		mcache_push_fit(slot, (void *)addr, s);
 	else
@@ -912,7 +910,7 @@ static __always_inline struct mspan *gomem_free_large_locked(struct mcache *c,
 {
 	if (unlikely(addr != s->base || cmpxchg(&s->live, 1, 0) != 1))
 		return GOMEM_FREE_BAD;
-	gomem_account(c, GOMEM_LARGE_CLASS, -(s64)s->req, false);
+	gomem_account(&c->slot[GOMEM_LARGE_CLASS].stats, -(s64)s->req, false);
 	return s;
 }
 
