@@ -208,7 +208,7 @@ void *gomem_debug_alloc(size_t size, gfp_t flags, int node, unsigned long ip)
 	cls = gomem_size_class(size);
 	if (mcentral_get(&gomem_mcentral[cls], &o, 1, flags, node) != 1)
 		goto fail;
-	s = o.span;
+	s = gomem_obj_span(&o);
 	i = mspan_index(s, (unsigned long)o.p);
 	bad = debug ? first_not(o.p, POISON_FREE, s->size) : s->size;
 	if (bad != s->size) {
@@ -276,7 +276,7 @@ void gomem_debug_free(const void *p, unsigned long ip)
 		gomem_zero((void *)p, room);
 	gomem_kasan_free(p, room);
 	o.p = (void *)p;
-	o.span = s;
+	o.state = mspan_state_ptr(s, i, s->state_width);
 	mcentral_put(&gomem_mcentral[s->spanclass], &o, 1);
 	return;
 refuse:

@@ -54,9 +54,10 @@
  * shared with whichever CPU frees into it would need atomics on every
  * free, so gomem caches objects, as TCMalloc's per-CPU caches do, and a
  * free goes to the freeing CPU's cache wherever the object came from.
- * Each cached object travels with its span, so that allocation marks
- * the object live without looking at its page; only a free, which must
- * check a pointer it was handed, looks.  A CPU caches a class only once
+ * Each cached object travels with the address of its state, so that
+ * allocation marks the object live without looking at its page or its
+ * span; only a free, which must check a pointer it was handed, looks,
+ * and a flush back to the mcentral, which trusts the page's mark.  A CPU caches a class only once
  * it has come back for more: an object used once pins no span.
  *
  * tiny (tiny.c) packs requests of 1 to 5 bytes into 16-byte blocks, one
@@ -257,34 +258,34 @@ static __always_inline void obj_hand_out_n(void *const *p, size_t n,
 }
 
 /*
- * Make o, a CACHED object of the class whose slot on this CPU is slot,
- * live as a request of size bytes.  The mcache locked: no other CPU
- * touches the state of an object cached here (see gomem_internal.h), and
- * nothing on this CPU can run in between, so this needs no other lock
- * and no atomic.
+ * Make o, a CACHED object of class cls, whose slot on this CPU is slot,
+ * live as a request of size bytes, from its entry and gomem_live[cls]
+ * alone, without its span.  The mcache locked: no other CPU touches the
+ * state of an object cached here (see gomem_internal.h), and nothing on
+ * this CPU can run in between, so this needs no other lock and no
+ * atomic.
  */
 static __always_inline void *obj_make_live_in(struct mcache *c,
+					      unsigned int cls,
 					      struct mcache_slot *slot,
 					      size_t size,
 					      const struct gomem_obj *o,
 					      bool missed)
 {
-	struct mspan *s = o->span;
-	unsigned long p = (unsigned long)o->p;
-	unsigned int i = mspan_index(s, p), v = s->size - size + 1;
+	unsigned int v = gomem_live[cls].top - size;
 
 	/*
 	 * A small span's states are 1 or 2 bytes wide, 1 in the smaller
-	 * classes: tested as such, not through mspan_set_state()'s three
+	 * classes: tested as such, not through gomem_set_state_at()'s three
 	 * ways, an allocation took 5 or 6 fewer instructions (measured).
 	 */
-	if (likely(s->state_width == 1))
-		mspan_set_state_as(s, i, v, 1);
+	if (likely(gomem_live[cls].width == 1))
+		gomem_set_state_at(o->state, v, 1);
 	else
-		mspan_set_state_as(s, i, v, 2);
+		gomem_set_state_at(o->state, v, 2);
 	gomem_account(&slot->stats, v, true);
 	c->stats.misses += missed;
-	return (void *)p;
+	return o->p;
 }
 
 /* obj_make_live_in() of an object of class cls. */
@@ -292,7 +293,7 @@ static __always_inline void *obj_make_live(struct mcache *c, unsigned int cls,
 					   size_t size, const struct gomem_obj *o,
 					   bool missed)
 {
-	return obj_make_live_in(c, &c->slot[cls], size, o, missed);
+	return obj_make_live_in(c, cls, &c->slot[cls], size, o, missed);
 }
 
 /*
@@ -327,15 +328,12 @@ static __always_inline void objs_make_live_as(const struct gomem_obj *top,
 					      unsigned int live, void **p,
 					      unsigned int n, unsigned int width)
 {
-	unsigned long addr;
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
 		top--;
-		addr = (unsigned long)top->p;
-		mspan_set_state_as(top->span, mspan_index(top->span, addr),
-				   live, width);
-		p[i] = (void *)addr;
+		gomem_set_state_at(top->state, live, width);
+		p[i] = top->p;
 	}
 }
 
@@ -608,7 +606,8 @@ static __always_inline void *small_alloc(size_t size, gfp_t flags,
 		mcache_unlock_irqrestore(irqs);
 		return gomem_alloc_slow(size, flags, GOMEM_IP(ip));
 	}
-	p = obj_make_live_in(c, slot, size, &slot->objs[--slot->n], false);
+	p = obj_make_live_in(c, cls, slot, size, &slot->objs[--slot->n],
+			     false);
 	mcache_unlock_irqrestore(irqs);
 	obj_hand_out(p, size, gomem_classes[cls].size, flags, false);
 	return p;
@@ -639,20 +638,25 @@ static __always_inline void *gomem_alloc_untraced(size_t size, gfp_t flags,
 
 /*
  * Is addr the start of a live object of small span s, whose states are
- * width bytes wide?  If so, its index and state.  Reads only.
+ * width bytes wide?  If so, its index, the address of its state and its
+ * state.  Reads only.
  */
 static __always_inline bool mspan_live_as(const struct mspan *s,
 					  unsigned long addr, unsigned int width,
-					  unsigned int *idx, unsigned int *state)
+					  unsigned int *idx, void **state_at,
+					  unsigned int *state)
 {
 	unsigned int i, st;
+	void *at;
 
 	if (unlikely(!mspan_start(s, addr, &i)))
 		return false;
-	st = mspan_state_as(s, i, width);
+	at = mspan_state_ptr(s, i, width);
+	st = gomem_state_at(at, width);
 	if (unlikely(st == GOMEM_OBJ_FREE || st == gomem_state_cached(width)))
 		return false;
 	*idx = i;
+	*state_at = at;
 	*state = st;
 	return true;
 }
@@ -668,11 +672,13 @@ gomem_lookup_in(struct mspan *s, unsigned long addr, unsigned int *idx,
 		unsigned int *state)
 {
 	unsigned int i, st;
+	void *at;
 
 	if (unlikely(!s))
 		return NULL;
 	if (likely(s->kind == MSPAN_SMALL)) {
-		if (unlikely(!mspan_live_as(s, addr, s->state_width, &i, &st)))
+		if (unlikely(!mspan_live_as(s, addr, s->state_width, &i,
+					    &at, &st)))
 			return NULL;
 		*idx = i;
 		*state = st;
@@ -885,18 +891,19 @@ static __always_inline struct mspan *gomem_free_small(struct mcache *c,
 						      bool fits)
 {
 	unsigned int i, st;
+	void *at;
 
-	if (unlikely(!mspan_live_as(s, addr, width, &i, &st) ||
-		     !mspan_claim_as(s, i, st, width)))
+	if (unlikely(!mspan_live_as(s, addr, width, &i, &at, &st) ||
+		     !gomem_claim_at(at, st, width)))
 		return GOMEM_FREE_BAD;
 	if (zero)
 		gomem_zero((void *)addr, s->size);
 	gomem_kasan_free((void *)addr, s->size);
 	gomem_account(&slot->stats, -(s64)st, false);
 	if (fits)
-		mcache_push_fit(slot, (void *)addr, s);
+		mcache_push_fit(slot, (void *)addr, at);
 	else
-		mcache_push(c, cls, (void *)addr, s);
+		mcache_push(c, cls, (void *)addr, s, at);
 	return NULL;
 }
 
@@ -1568,6 +1575,7 @@ static __always_inline size_t gomem_free_run_as(struct mcache *c, void **ptrs,
 	struct gomem_obj *o = slot->objs + slot->n, *first = o;
 	unsigned int size = s->size, idx, st;
 	unsigned long addr, page, states = 0;
+	void *at;
 	void **pp = ptrs + i, **pend;
 	struct mspan *t;
 
@@ -1585,15 +1593,15 @@ static __always_inline size_t gomem_free_run_as(struct mcache *c, void **ptrs,
 			s = t;
 			pfn = page;
 		}
-		if (unlikely(!mspan_live_as(s, addr, width, &idx, &st) ||
-			     !mspan_claim_as(s, idx, st, width)))
+		if (unlikely(!mspan_live_as(s, addr, width, &idx, &at, &st) ||
+			     !gomem_claim_at(at, st, width)))
 			break;
 		if (zero)
 			gomem_zero((void *)addr, size);
 		gomem_kasan_free((void *)addr, size);
 		states += st;
 		o->p = (void *)addr;
-		o->span = s;
+		o->state = at;
 		o++;
 	}
 	slot->n += o - first;

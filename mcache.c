@@ -353,12 +353,11 @@ static unsigned int flush_count(const struct mcache *c, unsigned int cls)
  * frame (measured: 57 instructions an object at 16 KiB, with it inline).
  * The mcache locked, c this CPU's.
  */
-void mcache_make_room(struct mcache *c, unsigned int cls, void *p,
-		      struct mspan *s)
+void mcache_make_room(struct mcache *c, unsigned int cls, void *p, void *st)
 {
 	struct mcache_slot *slot = &c->slot[cls];
 	unsigned int cap, spare;
-	struct gomem_obj one = { p, s }, *stack = NULL;
+	struct gomem_obj one = { p, st }, *stack = NULL;
 
 	if (!slot->objs && !(slot->warm & MCACHE_WARM_FREE)) {
 		slot->warm |= MCACHE_WARM_FREE;
@@ -385,6 +384,12 @@ void mcache_make_room(struct mcache *c, unsigned int cls, void *p,
 	slot->objs[slot->n++] = one;
 }
 
+/* The class of o, a CACHED object. */
+static unsigned int obj_class(const struct gomem_obj *o)
+{
+	return gomem_obj_span(o)->spanclass;
+}
+
 /*
  * Send every object gathered in c->away back to its span, one batch per
  * class, so one lock round trip per class: mcentral_put() puts each span
@@ -400,12 +405,12 @@ void mcache_flush_away(struct mcache *c)
 	 * to sort when they are all of one class, as a bulk free's are.
 	 * Each class's run is then its away_n long.
 	 */
-	if (c->naway && c->away_n[a[0].span->spanclass] != c->naway)
+	if (c->naway && c->away_n[obj_class(a)] != c->naway)
 		for (i = 1; i < c->naway; i++)
-			for (j = i; j && a[j - 1].span->spanclass > a[j].span->spanclass; j--)
+			for (j = i; j && obj_class(&a[j - 1]) > obj_class(&a[j]); j--)
 				swap(a[j - 1], a[j]);
 	for (i = 0; i < c->naway; i = j) {
-		cls = a[i].span->spanclass;
+		cls = obj_class(&a[i]);
 		j = i + c->away_n[cls];
 		mcentral_put(&gomem_mcentral[cls], a + i, j - i);
 		c->away_n[cls] = 0;

@@ -99,6 +99,7 @@
 
 struct mcentral gomem_mcentral[GOMEM_NR_SPANCLASSES];
 EXPORT_SYMBOL_IF_KUNIT(gomem_mcentral);
+struct gomem_live gomem_live[GOMEM_NR_SPANCLASSES] __read_mostly;
 
 bool gomem_lend = true;
 module_param_named(lend, gomem_lend, bool, 0644);
@@ -245,6 +246,7 @@ static int mcentral_setup(struct mcentral *c, unsigned int spanclass,
 	c->divmul = sc->divmul;
 	c->kind = kind;
 	c->state_width = width;
+	gomem_live[spanclass].width = width;
 	c->cache_cap = clamp_t(unsigned int, GOMEM_MCACHE_BYTES / sc->size,
 			       1, GOMEM_MCACHE_MAX);
 	/*
@@ -284,6 +286,7 @@ static int mcentral_setup(struct mcentral *c, unsigned int spanclass,
 			return -EINVAL;
 	}
 	c->size = stride;
+	gomem_live[spanclass].top = stride + 1;
 	c->min_npages = DIV_ROUND_UP(stride, PAGE_SIZE);
 	mcentral_big_span(c, stride);
 	return 0;
@@ -706,7 +709,7 @@ static __always_inline unsigned int mcentral_get_as(struct mcentral *c,
 				ptrs[got++] = (void *)(s->base + (unsigned long)i * s->size);
 			} else {
 				objs[got].p = (void *)(s->base + (unsigned long)i * s->size);
-				objs[got++].span = s;
+				objs[got++].state = mspan_state_ptr(s, i, width);
 			}
 			take--;
 		}
@@ -1136,23 +1139,22 @@ static __always_inline void mcentral_put_as(struct mcentral *c,
 	unsigned int cached = gomem_state_cached(width), i, k, bad = 0;
 	struct mcentral_section sec;
 	/* Pages this call may keep (ULONG_MAX: not asked yet), and kept. */
-	unsigned long room = ULONG_MAX, kept = 0, p;
+	unsigned long room = ULONG_MAX, kept = 0;
 	struct mspan *s, *gone = NULL, *unlisted = NULL;
 	bool was_full;
 
 	mcentral_lock(c, &sec, 0);
 	for (k = 0; k < n; k++, objs++) {
-		p = (unsigned long)objs->p;
-		s = objs->span;
-		i = mspan_index(s, p);
-		if (unlikely(mspan_state_as(s, i, width) != cached)) {
+		if (unlikely(gomem_state_at(objs->state, width) != cached)) {
 			/* Counting it free would hand it out twice. */
 			gomem_report("object", "mcentral_put", objs->p,
 				     GOMEM_BAD_STATE, _RET_IP_);
 			bad++;
 			continue;
 		}
-		mspan_set_state_as(s, i, GOMEM_OBJ_FREE, width);
+		s = gomem_obj_span(objs);
+		i = mspan_state_index(s, objs->state, width);
+		gomem_set_state_at(objs->state, GOMEM_OBJ_FREE, width);
 		s->hint = min_t(unsigned int, s->hint, i);
 		was_full = !s->nfree++;
 		/* Full to empty at once, as a span of one object goes: one add. */

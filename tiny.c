@@ -194,7 +194,7 @@ static noinline bool tiny_block_dead(struct mcache *c, struct mspan *s,
 	gomem_kasan_free((void *)block, TINY_BLOCK);
 	WRITE_ONCE(*placed, GOMEM_TINY_CACHED);
 	c->slot[GOMEM_TINY_CLASS].stats.frees++;
-	mcache_push(c, GOMEM_TINY_CLASS, (void *)block, s);
+	mcache_push(c, GOMEM_TINY_CLASS, (void *)block, s, placed);
 	return true;
 }
 
@@ -282,6 +282,7 @@ static_assert(3 * GOMEM_TINY_REQ_MAX <= TINY_BLOCK + 1);
 static unsigned long tiny_new_block(struct mcache *c, size_t size, bool missed)
 {
 	struct mcache_slot *slot = &c->slot[GOMEM_TINY_CLASS];
+	const struct gomem_obj *o;
 	u32 *placed, *freed;
 	unsigned long p;
 	struct mspan *s;
@@ -289,9 +290,10 @@ static unsigned long tiny_new_block(struct mcache *c, size_t size, bool missed)
 	if (!slot->n)
 		return 0;
 	/* Nobody else sees the block yet. */
-	p = (unsigned long)slot->objs[--slot->n].p;
-	s = slot->objs[slot->n].span;
-	placed = tiny_placed(s, p);
+	o = &slot->objs[--slot->n];
+	p = (unsigned long)o->p;
+	s = gomem_obj_span(o);
+	placed = o->state;
 	freed = tiny_freed(s, p);
 	tiny_kasan_alloc(p, size);
 	c->slot[GOMEM_TINY_CLASS].stats.allocs++;

@@ -1144,7 +1144,7 @@ static void bulk_free_with_another_nodes(struct kunit *test, void **p,
 	gomem_free_bulk(n, p);
 	slot = &gomem_mcache_of(0)->slot[cls];
 	for (i = 0; i < slot->n; i++)
-		KUNIT_EXPECT_EQ_MSG(test, slot->objs[i].span->node, home,
+		KUNIT_EXPECT_EQ_MSG(test, gomem_obj_span(&slot->objs[i])->node, home,
 				    "stacked object %u", i);
 	gomem_test_unpin();
 }

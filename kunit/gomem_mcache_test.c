@@ -782,7 +782,7 @@ static void put_away_objects_go_home_by_class(struct kunit *test)
 	}
 	for (i = 0; i < n; i++)
 		for (k = 0; k < ARRAY_SIZE(sizes); k++)
-			mcache_put_away(c, o[k][i].p, o[k][i].span);
+			mcache_put_away(c, cls[k], o[k][i].p, o[k][i].state);
 	KUNIT_EXPECT_EQ(test, c->naway, n * (unsigned int)ARRAY_SIZE(sizes));
 	for (k = 0; k < ARRAY_SIZE(sizes); k++)
 		KUNIT_EXPECT_EQ(test, (unsigned int)c->away_n[cls[k]], n);

@@ -124,7 +124,10 @@ static void expect_consistent(struct kunit *test, struct mcentral *c)
 	spin_unlock_irqrestore(&c->lock, flags);
 }
 
-/* n objects of one class, checked distinct, CACHED and in place. */
+/*
+ * n objects of one class, checked distinct, CACHED and in place, each
+ * with its own state's address.
+ */
 static struct gomem_obj *get(struct kunit *test, struct mcentral *c,
 			     unsigned int n)
 {
@@ -141,7 +144,9 @@ static struct gomem_obj *get(struct kunit *test, struct mcentral *c,
 	}
 	for (i = 0; i < n; i++) {
 		s = gomem_test_span(objs[i].p);
-		KUNIT_EXPECT_PTR_EQ(test, objs[i].span, s);
+		KUNIT_EXPECT_PTR_EQ(test, objs[i].state,
+				    mspan_state_ptr(s, mspan_index(s, (unsigned long)objs[i].p),
+						    c->state_width));
 		KUNIT_EXPECT_EQ(test, (unsigned int)s->spanclass, c->spanclass);
 		KUNIT_EXPECT_EQ(test, ((unsigned long)objs[i].p - s->base) % c->size, 0UL);
 		KUNIT_EXPECT_EQ(test, state_of(objs[i].p),
@@ -287,12 +292,12 @@ static void puts_list_the_spans_they_leave_partial(struct kunit *test)
 	objs = get(test, c, n);
 	/* Two spans, full: a, its objects first, then b's. */
 	a = objs;
-	for (na = 0; na < n && objs[na].span == a->span; na++)
+	for (na = 0; na < n && gomem_obj_span(&objs[na]) == gomem_obj_span(a); na++)
 		;
 	b = objs + na;
-	KUNIT_ASSERT_EQ(test, na, (unsigned int)a->span->nelems);
-	KUNIT_ASSERT_EQ(test, n - na, (unsigned int)b->span->nelems);
-	KUNIT_ASSERT_PTR_NE(test, a->span, b->span);
+	KUNIT_ASSERT_EQ(test, na, (unsigned int)gomem_obj_span(a)->nelems);
+	KUNIT_ASSERT_EQ(test, n - na, (unsigned int)gomem_obj_span(b)->nelems);
+	KUNIT_ASSERT_PTR_NE(test, gomem_obj_span(a), gomem_obj_span(b));
 	empty = c->nr_empty;
 
 	mix[0] = a[0];
@@ -559,18 +564,18 @@ static void spans_start_small_and_fall_back(struct kunit *test)
 	gomem_test_no_reserve();
 	KUNIT_ASSERT_EQ(test, c->nr_pages, 0UL);
 	KUNIT_ASSERT_EQ(test, mcentral_get(c, &o[0], 1, GFP_KERNEL, NUMA_NO_NODE), 1U);
-	KUNIT_EXPECT_EQ(test, o[0].span->npages, c->min_npages);
+	KUNIT_EXPECT_EQ(test, gomem_obj_span(&o[0])->npages, c->min_npages);
 	/* A second small span would make more pages than one of its own. */
 	gomem_test_fail_after(0, 1);
 	KUNIT_ASSERT_EQ(test, mcentral_get(c, &o[1], 1, GFP_KERNEL, NUMA_NO_NODE), 1U);
 	KUNIT_EXPECT_EQ(test, gomem_test_fail_left(true), 0);
-	KUNIT_EXPECT_EQ(test, o[1].span->npages, c->min_npages);
-	KUNIT_EXPECT_EQ(test, (unsigned int)o[1].span->nelems,
+	KUNIT_EXPECT_EQ(test, gomem_obj_span(&o[1])->npages, c->min_npages);
+	KUNIT_EXPECT_EQ(test, (unsigned int)gomem_obj_span(&o[1])->nelems,
 			c->min_npages * (unsigned int)PAGE_SIZE / c->size);
 	/* With the block at hand, a span of its own. */
 	KUNIT_ASSERT_EQ(test, mcentral_get(c, &o[2], 1, GFP_KERNEL, NUMA_NO_NODE), 1U);
-	KUNIT_EXPECT_EQ(test, o[2].span->npages, c->npages);
-	KUNIT_EXPECT_EQ(test, (unsigned int)o[2].span->nelems, c->nelems);
+	KUNIT_EXPECT_EQ(test, gomem_obj_span(&o[2])->npages, c->npages);
+	KUNIT_EXPECT_EQ(test, (unsigned int)gomem_obj_span(&o[2])->nelems, c->nelems);
 	expect_consistent(test, c);
 	mcentral_put(c, o, 3);
 	expect_consistent(test, c);
@@ -700,21 +705,21 @@ static void many_big_objects_take_big_spans(struct kunit *test)
 	/* Small spans until the class holds GOMEM_SPAN_OBJS big spans' pages. */
 	while (c->nr_pages < GOMEM_SPAN_OBJS * c->big_npages) {
 		KUNIT_ASSERT_EQ(test, mcentral_get(c, &o[n], 1, GFP_KERNEL, NUMA_NO_NODE), 1U);
-		KUNIT_EXPECT_EQ(test, o[n++].span->npages, c->min_npages);
+		KUNIT_EXPECT_EQ(test, gomem_obj_span(&o[n++])->npages, c->min_npages);
 	}
 	KUNIT_EXPECT_EQ(test, n, smalls);
 	KUNIT_EXPECT_EQ(test, c->nr_empty, 0UL);
 	/* Then a big span, whose objects the next gets take. */
 	for (i = 0; i < GOMEM_SPAN_OBJS; i++, n++) {
 		KUNIT_ASSERT_EQ(test, mcentral_get(c, &o[n], 1, GFP_KERNEL, NUMA_NO_NODE), 1U);
-		KUNIT_EXPECT_EQ(test, o[n].span->npages, c->big_npages);
-		KUNIT_EXPECT_PTR_EQ(test, o[n].span, o[n - i].span);
+		KUNIT_EXPECT_EQ(test, gomem_obj_span(&o[n])->npages, c->big_npages);
+		KUNIT_EXPECT_PTR_EQ(test, gomem_obj_span(&o[n]), gomem_obj_span(&o[n - i]));
 	}
 	/* No block for the next big span: the smallest serves. */
 	gomem_test_fail_after(0, 1);
 	KUNIT_ASSERT_EQ(test, mcentral_get(c, &o[n], 1, GFP_KERNEL, NUMA_NO_NODE), 1U);
 	KUNIT_EXPECT_EQ(test, gomem_test_fail_left(true), 0);
-	KUNIT_EXPECT_EQ(test, o[n++].span->npages, c->min_npages);
+	KUNIT_EXPECT_EQ(test, gomem_obj_span(&o[n++])->npages, c->min_npages);
 	expect_consistent(test, c);
 	/*
 	 * Still growing by big spans without it, the class gives back an
@@ -831,7 +836,7 @@ static bool all_of(const struct gomem_obj *o, unsigned int n,
 		   const struct mspan *s)
 {
 	while (n--)
-		if (o[n].span != s)
+		if (gomem_obj_span(&o[n]) != s)
 			return false;
 	return true;
 }
@@ -845,6 +850,7 @@ static bool all_of(const struct gomem_obj *o, unsigned int n,
 static void cpus_take_from_spans_of_their_own(struct kunit *test)
 {
 	struct gomem_obj o[8];
+	struct mspan *a, *b;
 	struct mcentral *c;
 	int node;
 
@@ -854,9 +860,11 @@ static void cpus_take_from_spans_of_their_own(struct kunit *test)
 	get_on(test, 0, c, &o[4], 2, node);
 	get_on(test, 1, c, &o[6], 2, node);
 	gomem_test_unpin();
-	KUNIT_EXPECT_PTR_NE(test, o[0].span, o[2].span);
-	KUNIT_EXPECT_TRUE(test, all_of(o, 2, o[0].span) && all_of(&o[4], 2, o[0].span));
-	KUNIT_EXPECT_TRUE(test, all_of(&o[2], 2, o[2].span) && all_of(&o[6], 2, o[2].span));
+	a = gomem_obj_span(&o[0]);
+	b = gomem_obj_span(&o[2]);
+	KUNIT_EXPECT_PTR_NE(test, a, b);
+	KUNIT_EXPECT_TRUE(test, all_of(o, 2, a) && all_of(&o[4], 2, a));
+	KUNIT_EXPECT_TRUE(test, all_of(&o[2], 2, b) && all_of(&o[6], 2, b));
 	expect_consistent(test, c);
 	mcentral_put(c, o, 8);
 	expect_consistent(test, c);
@@ -881,7 +889,7 @@ static void two_of_cpu0(struct kunit *test, struct claims_case *k)
 	k->o = kunit_kcalloc(test, k->c->nelems + 2, sizeof(*k->o), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, k->o);
 	get_on(test, 0, k->c, k->o, 2, k->node);
-	k->s = k->o[0].span;
+	k->s = gomem_obj_span(&k->o[0]);
 	k->rest = READ_ONCE(k->s->nfree);
 }
 
@@ -898,7 +906,7 @@ static void claims_lapse(struct kunit *test)
 	get_on(test, 0, k.c, &k.o[2], k.rest, k.node);
 	get_on(test, 0, k.c, &k.o[k.rest + 2], 2, k.node);
 	KUNIT_ASSERT_TRUE(test, all_of(k.o, k.rest + 2, k.s));
-	KUNIT_ASSERT_PTR_NE(test, k.o[k.rest + 2].span, k.s);
+	KUNIT_ASSERT_PTR_NE(test, gomem_obj_span(&k.o[k.rest + 2]), k.s);
 	/* s, partial again, is CPU 1's, though CPU 0 took from it last. */
 	mcentral_put(k.c, &k.o[2], k.rest);
 	get_on(test, 1, k.c, k.more, 2, k.node);
@@ -967,7 +975,7 @@ static void claimed_spans_are_shared_without_pages(struct kunit *test)
 	/* It tried to grow. */
 	KUNIT_EXPECT_EQ(test, gomem_test_fail_left(true), 0);
 	KUNIT_EXPECT_EQ(test, got, 2U);
-	KUNIT_EXPECT_TRUE(test, all_of(&o[2], got, o[0].span));
+	KUNIT_EXPECT_TRUE(test, all_of(&o[2], got, gomem_obj_span(&o[0])));
 	mcentral_put(c, o, 2 + got);
 	expect_consistent(test, c);
 }
