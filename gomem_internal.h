@@ -183,16 +183,15 @@ struct gomem_sizeclass {
 #include "sizeclasses.h"
 
 extern const struct gomem_sizeclass gomem_classes[GOMEM_NR_CLASSES];
-extern const u8 gomem_size_to_class8[GOMEM_CLASS8_LEN];
-extern const u8 gomem_size_to_class128[GOMEM_CLASS128_LEN];
+extern const u8 gomem_size_to_class[GOMEM_CLASS_LEN];
 
-/* The size class for 1 <= size <= GOMEM_MAX_SMALL, in O(1) as in Go. */
+/*
+ * The size class for 1 <= size <= GOMEM_MAX_SMALL, in O(1) as in Go, by
+ * one table where Go has two (scripts/mksizeclasses.py says why).
+ */
 static __always_inline unsigned int gomem_size_class(size_t size)
 {
-	if (likely(size <= GOMEM_SMALL_MAX))
-		return gomem_size_to_class8[DIV_ROUND_UP(size, GOMEM_SMALL_DIV)];
-	return gomem_size_to_class128[DIV_ROUND_UP(size - GOMEM_SMALL_MAX,
-						   GOMEM_LARGE_DIV)];
+	return gomem_size_to_class[DIV_ROUND_UP(size, GOMEM_SIZE_STEP)];
 }
 
 /*

@@ -27,8 +27,8 @@ static void classes_are_well_formed(struct kunit *test)
 		size = gomem_classes[cls].size;
 		KUNIT_EXPECT_GT_MSG(test, size, prev, "class %u", cls);
 		KUNIT_EXPECT_EQ_MSG(test, size % 8, 0U, "class %u", cls);
-		if (size > GOMEM_SMALL_MAX)
-			KUNIT_EXPECT_EQ_MSG(test, size % GOMEM_LARGE_DIV, 0U,
+		if (size > PAGE_SIZE)
+			KUNIT_EXPECT_EQ_MSG(test, size % GOMEM_CLASS_ALIGN, 0U,
 					    "class %u", cls);
 		prev = size;
 	}
