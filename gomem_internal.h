@@ -344,11 +344,18 @@ static __always_inline unsigned int gomem_state_stride(unsigned int width)
 	return width == 1 ? 1 : width == 2 ? 2 : 4;
 }
 
-/* Where the state of index i is, of a span whose states are width wide. */
+/* Where the state of index i is, in states width bytes wide from states. */
+static __always_inline void *gomem_state_ptr(void *states, unsigned int i,
+					     unsigned int width)
+{
+	return states + (unsigned long)i * gomem_state_stride(width);
+}
+
+/* gomem_state_ptr() of span s's states. */
 static __always_inline void *mspan_state_ptr(const struct mspan *s,
 					     unsigned int i, unsigned int width)
 {
-	return s->state + (unsigned long)i * gomem_state_stride(width);
+	return gomem_state_ptr(s->state, i, width);
 }
 
 /* The index of the state at st, in span s, as mspan_state_ptr() gave it. */
@@ -413,8 +420,9 @@ static __always_inline void mspan_set_state(struct mspan *s, unsigned int i,
 
 /*
  * Move a small object, whose state is at "at", from state "from" to
- * state "to", atomically against a racing free of the same object: false if it was
- * not in state "from" any more.  Its states are width bytes wide.
+ * state "to", atomically against a racing free of the same object: false
+ * if it was not in state "from" any more.  Its states are width bytes
+ * wide.
  */
 static __always_inline bool gomem_swap_state_at(void *at, unsigned int from,
 						unsigned int to,

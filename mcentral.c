@@ -660,7 +660,9 @@ static __always_inline unsigned int mcentral_get_as(struct mcentral *c,
 						    unsigned int n, gfp_t gfp,
 						    int node, unsigned int width)
 {
-	unsigned int got = 0, i, take;
+	unsigned int got = 0, i, take, size;
+	void *states, *at, *p;
+	unsigned long base;
 	/* A live state is 1 + what the request leaves unused (mspan.c). */
 	unsigned int state = ptrs ? c->size - req + 1 : gomem_state_cached(width);
 	struct mcentral_section sec;
@@ -701,15 +703,27 @@ static __always_inline unsigned int mcentral_get_as(struct mcentral *c,
 		take = min_t(unsigned int, n - got, s->nfree);
 		s->nfree -= take;
 		c->nr_free -= take;
+		/*
+		 * The span's fields read once, for the loop: each store to
+		 * objs or ptrs, of a pointer, might change them for all the
+		 * compiler knows, which reloaded three of them an object
+		 * (measured: a batch's allocations 1 to 4 instructions an
+		 * object fewer).
+		 */
+		states = s->state;
+		base = s->base;
+		size = s->size;
 		for (i = s->hint; take; i++) {
-			if (mspan_state_as(s, i, width) != GOMEM_OBJ_FREE)
+			at = gomem_state_ptr(states, i, width);
+			if (gomem_state_at(at, width) != GOMEM_OBJ_FREE)
 				continue;
-			mspan_set_state_as(s, i, state, width);
+			gomem_set_state_at(at, state, width);
+			p = (void *)(base + (unsigned long)i * size);
 			if (ptrs) {
-				ptrs[got++] = (void *)(s->base + (unsigned long)i * s->size);
+				ptrs[got++] = p;
 			} else {
-				objs[got].p = (void *)(s->base + (unsigned long)i * s->size);
-				objs[got++].state = mspan_state_ptr(s, i, width);
+				objs[got].p = p;
+				objs[got++].state = at;
 			}
 			take--;
 		}
