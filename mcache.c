@@ -472,6 +472,11 @@ bool mcache_refill(unsigned int cls, gfp_t gfp, struct gomem_obj *first,
 	struct mcache *c;
 	bool ok, bare;
 
+	/*
+	 * Half a stack is what a refill wants at most, and objs must hold it
+	 * (found raising GOMEM_MCACHE_MAX to 256: a fortify panic at load).
+	 */
+	BUILD_BUG_ON(GOMEM_MCACHE_MAX / 2 > GOMEM_BATCH_MAX);
 	do {
 		/* A hint: we may be on another CPU by the time it is used. */
 		slot = &this_cpu_read(gomem_mcache)->slot[cls];
