@@ -1028,7 +1028,11 @@ static inline void mcache_swung(struct mcache_slot *slot)
 
 struct mcache {
 	struct mcache_slot slot[GOMEM_NR_SPANCLASSES];
-	/* Tiny allocator: the current block, or 0, and its state. */
+	/*
+	 * Tiny allocator: the current block, or 0, and its state; the
+	 * offset of its first free byte, GOMEM_TINY_MAX (a whole block) if
+	 * there is no current block, so that nothing fits (tiny.c).
+	 */
 	unsigned long tiny;
 	unsigned int tiny_off;
 	u32 *tiny_placed;

@@ -111,7 +111,7 @@ EXPORT_SYMBOL_IF_KUNIT(gomem_mcache_budget);
  */
 struct mcache *gomem_mcache_of(unsigned int cpu)
 {
-	/* Pairs with mcache_cpu_prepare(): the zeroed mcache, then it. */
+	/* Pairs with mcache_cpu_prepare(): the mcache set up, then it. */
 	return smp_load_acquire(per_cpu_ptr(&gomem_mcache, cpu));
 }
 EXPORT_SYMBOL_IF_KUNIT(gomem_mcache_of);
@@ -706,7 +706,9 @@ static int mcache_cpu_prepare(unsigned int cpu)
 	c = gomem_meta_alloc_load(sizeof(*c), cpu_to_node(cpu));
 	if (!c)
 		return -ENOMEM;
-	/* A reader that sees c sees it zeroed: see gomem_mcache_of(). */
+	/* No current tiny block: see struct mcache. */
+	c->tiny_off = GOMEM_TINY_MAX;
+	/* A reader that sees c sees it set up: see gomem_mcache_of(). */
 	smp_store_release(per_cpu_ptr(&gomem_mcache, cpu), c);
 	return 0;
 }
