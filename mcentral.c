@@ -1195,10 +1195,12 @@ static __always_inline void mcentral_put_run(struct mcentral *c,
  * page of the one before it is of its span without a look at the page
  * (measured: a batch's frees of 8 to 256 B 4 to 7 instructions an object
  * fewer, of 1 KiB 2, than with each object's span looked up and counted
- * on its own).  Without, each object is a run of its own: the classes of
- * 2-byte states, 1,360 B and up, have 1 to 5 objects a span, and
- * runs of those took a batch's frees of 2 KiB 3 instructions an object
- * more, of 4 KiB 14 to 17.
+ * on its own).  Without, each object is a run of its own, put at once:
+ * the classes of 2-byte states, 1,360 B and up, have 1 to 5 objects a
+ * span, and runs of those took a batch's frees of 2 KiB 3 instructions
+ * an object more, of 4 KiB 14 to 17 (and the loop of runs with its
+ * tests forced true, for one loop in place of two paths, 8 to 10 more
+ * from 2 to 32 KiB).
  */
 static __always_inline void mcentral_put_as(struct mcentral *c,
 					    const struct gomem_obj *objs,
@@ -1266,6 +1268,24 @@ static __always_inline void mcentral_put_as(struct mcentral *c,
 }
 
 /*
+ * mcentral_put_as() for c's state width, tested once, not for every
+ * object (measured: frees of batches of 1 to 32 KiB objects took 3 to 7
+ * fewer instructions each); in runs if runs, but for the classes of
+ * 2-byte states, never.
+ */
+static __always_inline void mcentral_put_width(struct mcentral *c,
+					       const struct gomem_obj *objs,
+					       unsigned int n, bool runs)
+{
+	if (c->state_width == 1)
+		mcentral_put_as(c, objs, n, 1, runs);
+	else if (c->state_width == 2)
+		mcentral_put_as(c, objs, n, 2, false);
+	else
+		mcentral_put_as(c, objs, n, GOMEM_TINY_STATE, runs);
+}
+
+/*
  * mcentral_put() of one object, as debug=1's and callers=1's frees and a
  * cold class's first put theirs: no run to count (measured: runs took
  * their pairs 33 to 38 instructions more).  Out of line, so that each
@@ -1274,12 +1294,7 @@ static __always_inline void mcentral_put_as(struct mcentral *c,
 static noinline void mcentral_put_one(struct mcentral *c,
 				      const struct gomem_obj *objs)
 {
-	if (c->state_width == 1)
-		mcentral_put_as(c, objs, 1, 1, false);
-	else if (c->state_width == 2)
-		mcentral_put_as(c, objs, 1, 2, false);
-	else
-		mcentral_put_as(c, objs, 1, GOMEM_TINY_STATE, false);
+	mcentral_put_width(c, objs, 1, false);
 }
 
 /*
@@ -1289,18 +1304,10 @@ static noinline void mcentral_put_one(struct mcentral *c,
 void mcentral_put(struct mcentral *c, const struct gomem_obj *objs,
 		  unsigned int n)
 {
-	/*
-	 * The width tested once, not for every object: measured, frees of
-	 * batches of 1 to 32 KiB objects took 3 to 7 fewer instructions each.
-	 */
 	if (n == 1)
 		mcentral_put_one(c, objs);
-	else if (c->state_width == 1)
-		mcentral_put_as(c, objs, n, 1, true);
-	else if (c->state_width == 2)
-		mcentral_put_as(c, objs, n, 2, false);
 	else
-		mcentral_put_as(c, objs, n, GOMEM_TINY_STATE, true);
+		mcentral_put_width(c, objs, n, true);
 }
 EXPORT_SYMBOL_IF_KUNIT(mcentral_put);
 
