@@ -660,9 +660,10 @@ static __always_inline unsigned int mcentral_get_as(struct mcentral *c,
 						    unsigned int n, gfp_t gfp,
 						    int node, unsigned int width)
 {
-	unsigned int got = 0, i, take, size;
-	void *states, *at, *p;
-	unsigned long base;
+	unsigned int got = 0, take, stride = gomem_state_stride(width);
+	struct gomem_obj *o = objs;
+	void *states, *at, **q = ptrs;
+	unsigned long p, size;
 	/* A live state is 1 + what the request leaves unused (mspan.c). */
 	unsigned int state = ptrs ? c->size - req + 1 : gomem_state_cached(width);
 	struct mcentral_section sec;
@@ -703,31 +704,37 @@ static __always_inline unsigned int mcentral_get_as(struct mcentral *c,
 		take = min_t(unsigned int, n - got, s->nfree);
 		s->nfree -= take;
 		c->nr_free -= take;
+		got += take;
 		/*
 		 * The span's fields read once, for the loop: each store to
 		 * objs or ptrs, of a pointer, might change them for all the
 		 * compiler knows, which reloaded three of them an object
 		 * (measured: a batch's allocations 1 to 4 instructions an
-		 * object fewer).
+		 * object fewer).  And the loop walks pointers, the state's,
+		 * the object's and the entry's, where a 32-bit index made the
+		 * compiler widen it, and multiply, for each object: 11
+		 * instructions an object, not 17 (measured: batches'
+		 * allocations 4 to 6 instructions an object fewer from 8 B to
+		 * 1 KiB and at 8 and 32 KiB, 2 to 3 at 2 KiB).
 		 */
 		states = s->state;
-		base = s->base;
 		size = s->size;
-		for (i = s->hint; take; i++) {
-			at = gomem_state_ptr(states, i, width);
+		at = gomem_state_ptr(states, s->hint, width);
+		p = s->base + s->hint * size;
+		for (; take; at += stride, p += size) {
 			if (gomem_state_at(at, width) != GOMEM_OBJ_FREE)
 				continue;
 			gomem_set_state_at(at, state, width);
-			p = (void *)(base + (unsigned long)i * size);
 			if (ptrs) {
-				ptrs[got++] = p;
+				*q++ = (void *)p;
 			} else {
-				objs[got].p = p;
-				objs[got++].state = at;
+				o->p = (void *)p;
+				o->state = at;
+				o++;
 			}
 			take--;
 		}
-		s->hint = i;
+		s->hint = mspan_state_index(s, at, width);
 		/* A span new to the lists goes straight where it belongs. */
 		if (!listed && s->nfree)
 			mcentral_list_partial(c, s);
@@ -1208,15 +1215,18 @@ static __always_inline void mcentral_put_as(struct mcentral *c,
 					    bool runs)
 {
 	unsigned int cached = gomem_state_cached(width), i, k, bad = 0;
-	unsigned int run = 0, hint = 0;
+	unsigned int run = 0;
 	struct mcentral_put_ctx x = { .room = ULONG_MAX };
+	void *low = NULL, *st;
 	unsigned long page = 0, pg;
 	struct mcentral_section sec;
 	struct mspan *s = NULL, *t;
 
 	mcentral_lock(c, &sec, 0);
 	for (k = 0; k < n; k++, objs++) {
-		if (unlikely(gomem_state_at(objs->state, width) != cached)) {
+		/* Read once: the stores to states might change objs. */
+		st = objs->state;
+		if (unlikely(gomem_state_at(st, width) != cached)) {
 			/* Counting it free would hand it out twice. */
 			gomem_report("object", "mcentral_put", objs->p,
 				     GOMEM_BAD_STATE, _RET_IP_);
@@ -1225,8 +1235,8 @@ static __always_inline void mcentral_put_as(struct mcentral *c,
 		}
 		if (!runs) {
 			s = gomem_obj_span(objs);
-			i = mspan_state_index(s, objs->state, width);
-			gomem_set_state_at(objs->state, GOMEM_OBJ_FREE, width);
+			i = mspan_state_index(s, st, width);
+			gomem_set_state_at(st, GOMEM_OBJ_FREE, width);
 			mcentral_put_run(c, &x, s, 1, i);
 			continue;
 		}
@@ -1237,19 +1247,25 @@ static __always_inline void mcentral_put_as(struct mcentral *c,
 			t = gomem_obj_span(objs);
 			if (t != s) {
 				if (run)
-					mcentral_put_run(c, &x, s, run, hint);
+					mcentral_put_run(c, &x, s, run,
+							 mspan_state_index(s, low, width));
 				s = t;
 				run = 0;
-				hint = s->nelems;
+				low = st;
 			}
 		}
-		i = mspan_state_index(s, objs->state, width);
-		gomem_set_state_at(objs->state, GOMEM_OBJ_FREE, width);
-		hint = min(hint, i);
+		gomem_set_state_at(st, GOMEM_OBJ_FREE, width);
+		/*
+		 * The lowest state; its index is taken once a run, not
+		 * once an object (measured: batches' frees 2 to 3
+		 * instructions an object fewer from 8 B to 1 KiB).
+		 */
+		if (st < low)
+			low = st;
 		run++;
 	}
 	if (run)
-		mcentral_put_run(c, &x, s, run, hint);
+		mcentral_put_run(c, &x, s, run, mspan_state_index(s, low, width));
 	if (x.unlisted)
 		mcentral_list_partial(c, x.unlisted);
 	/*
