@@ -344,18 +344,11 @@ static __always_inline unsigned int gomem_state_stride(unsigned int width)
 	return width == 1 ? 1 : width == 2 ? 2 : 4;
 }
 
-/* Where the state of index i is, in states width bytes wide from states. */
-static __always_inline void *gomem_state_ptr(void *states, unsigned int i,
-					     unsigned int width)
-{
-	return states + (unsigned long)i * gomem_state_stride(width);
-}
-
-/* gomem_state_ptr() of span s's states. */
+/* Where the state of index i is, of a span whose states are width wide. */
 static __always_inline void *mspan_state_ptr(const struct mspan *s,
 					     unsigned int i, unsigned int width)
 {
-	return gomem_state_ptr(s->state, i, width);
+	return s->state + (unsigned long)i * gomem_state_stride(width);
 }
 
 /* The index of the state at st, in span s, as mspan_state_ptr() gave it. */

@@ -647,13 +647,13 @@ static noinline bool tiny_free_raced(struct mspan *s, unsigned long p,
 	return tiny_free_seen(NULL, s, p, seen, false, true, flags, ip, false);
 }
 
+/* tiny_free_seen() by a free that reads "freed" now, and loops. */
 static __always_inline bool tiny_free_as(struct mcache *c, struct mspan *s,
 					 unsigned long p, bool zero, bool unlock,
-					 unsigned long flags, unsigned long ip,
-					 bool once)
+					 unsigned long flags, unsigned long ip)
 {
 	return tiny_free_seen(c, s, p, READ_ONCE(*tiny_freed(s, p)), zero,
-			      unlock, flags, ip, once);
+			      unlock, flags, ip, false);
 }
 
 /*
@@ -664,7 +664,7 @@ static __always_inline bool tiny_free_as(struct mcache *c, struct mspan *s,
 static noinline bool tiny_free_zeroing(struct mcache *c, struct mspan *s,
 				       unsigned long p)
 {
-	return tiny_free_as(c, s, p, true, false, 0, 0, false);
+	return tiny_free_as(c, s, p, true, false, 0, 0);
 }
 
 /* tiny_free_unlock() under init_on_free, out of line as tiny_free_zeroing(). */
@@ -672,7 +672,7 @@ static noinline void tiny_free_unlock_zeroing(struct mspan *s, unsigned long p,
 					      unsigned long flags,
 					      unsigned long ip)
 {
-	tiny_free_as(NULL, s, p, true, true, flags, ip, false);
+	tiny_free_as(NULL, s, p, true, true, flags, ip);
 }
 
 /*
@@ -738,8 +738,7 @@ static noinline size_t tiny_free_run(struct mcache *c, struct mspan *s,
 
 	if (j != i)
 		return j - i;
-	return tiny_free_as(c, s, (unsigned long)ptrs[i], zero, false, 0, 0,
-			    false);
+	return tiny_free_as(c, s, (unsigned long)ptrs[i], zero, false, 0, 0);
 }
 
 /*
@@ -766,7 +765,7 @@ bool tiny_free(struct mcache *c, struct mspan *s, unsigned long p)
 {
 	if (want_init_on_free())
 		return tiny_free_zeroing(c, s, p);
-	return tiny_free_as(c, s, p, false, false, 0, 0, false);
+	return tiny_free_as(c, s, p, false, false, 0, 0);
 }
 
 /*
@@ -784,7 +783,9 @@ void tiny_free_unlock(struct mspan *s, unsigned long p, unsigned long flags,
 	if (want_init_on_free())
 		tiny_free_unlock_zeroing(s, p, flags, ip);
 	else
-		tiny_free_as(NULL, s, p, false, true, flags, ip, true);
+		/* The fast path: its compare-and-exchange tried once. */
+		tiny_free_seen(NULL, s, p, READ_ONCE(*tiny_freed(s, p)), false,
+			       true, flags, ip, true);
 }
 
 /*
