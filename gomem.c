@@ -298,7 +298,9 @@ static __always_inline void *obj_make_live(struct mcache *c, unsigned int cls,
 
 /*
  * Pop an object of class cls off this CPU's mcache and make it live, or
- * give NULL if the stack is empty.
+ * give NULL if the stack is empty.  For an allocation that missed the
+ * stack, an empty stack is refilled first where that needs no sleep
+ * (mcache_refill_held()).
  */
 static __always_inline void *mcache_pop(size_t size, unsigned int cls,
 					bool missed)
@@ -311,7 +313,7 @@ static __always_inline void *mcache_pop(size_t size, unsigned int cls,
 	mcache_lock_irqsave(flags);
 	c = this_cpu_read(gomem_mcache);
 	slot = &c->slot[cls];
-	if (likely(slot->n))
+	if (likely(slot->n) || (missed && mcache_refill_held(c, cls)))
 		p = obj_make_live(c, cls, size, &slot->objs[--slot->n], missed);
 	mcache_unlock_irqrestore(flags);
 	return p;
@@ -455,7 +457,7 @@ static __always_inline void *small_alloc_slow(size_t size, unsigned int *cls,
 	if (serves != *cls)
 		p = mcache_pop(size, serves, false);
 	*cls = serves;
-	while (!p) {
+	while (!p && !(p = mcache_pop(size, serves, true))) {
 		first.p = NULL;
 		if (!mcache_refill(serves, gfp, &first, 1))
 			return NULL;
@@ -466,7 +468,6 @@ static __always_inline void *small_alloc_slow(size_t size, unsigned int *cls,
 			mcache_unlock_irqrestore(flags);
 			return p;
 		}
-		p = mcache_pop(size, serves, true);
 	}
 	return p;
 }

@@ -45,8 +45,9 @@
  *	it; as with kmalloc there, gomem is then not to be called from hard
  *	interrupts or with interrupts disabled.
  *	Nesting: the mcache lock, then an mcentral's lock or the mheap's
- *	(flushing a stack, freeing other classes' stacks for the budget,
- *	sending objects home, a dead CPU's drain), never
+ *	(flushing a stack, refilling one from the spans a class holds,
+ *	freeing other classes' stacks for the budget, sending objects
+ *	home, a dead CPU's drain), never
  *	the other way round, and never one CPU's mcache lock inside another.
  *	A fast path may end in a tail call that gets the flags it saved and
  *	unlocks in its stead (tiny_alloc_slow(), gomem_free_span() and the
@@ -903,6 +904,8 @@ unsigned int mcentral_get_live(struct mcentral *c, void **ptrs, size_t req,
 			       unsigned int n, gfp_t gfp);
 unsigned int mcentral_get(struct mcentral *c, struct gomem_obj *objs,
 			  unsigned int n, gfp_t gfp, int node);
+unsigned int mcentral_get_held(struct mcentral *c, struct gomem_obj *objs,
+			       unsigned int n);
 void mcentral_put(struct mcentral *c, const struct gomem_obj *objs,
 		  unsigned int n);
 unsigned int mcentral_class_for(unsigned int cls);
@@ -1075,6 +1078,7 @@ int mcache_init(void);
 unsigned long mcache_widest(void);
 void mcache_exit(void);
 void mcache_free(void);
+bool mcache_refill_held(struct mcache *c, unsigned int cls);
 bool mcache_refill(unsigned int cls, gfp_t gfp, struct gomem_obj *first,
 		   unsigned int need);
 void mcache_make_room(struct mcache *c, unsigned int cls, void *p, void *st);

@@ -652,13 +652,15 @@ static struct mspan *mcentral_any_partial(struct mcentral *c, int node,
 /*
  * mcentral_get() for a class whose states are width bytes wide, a
  * constant in each of its calls, as in mcentral_put_as(); or, with ptrs,
- * mcentral_get_live(), req the bytes requested of each object.
+ * mcentral_get_live(), req the bytes requested of each object; without
+ * grow, mcentral_get_held(), which stops where the class would grow.
  */
 static __always_inline unsigned int mcentral_get_as(struct mcentral *c,
 						    struct gomem_obj *objs,
 						    void **ptrs, size_t req,
 						    unsigned int n, gfp_t gfp,
-						    int node, unsigned int width)
+						    int node, unsigned int width,
+						    bool grow)
 {
 	unsigned int got = 0, take, stride = gomem_state_stride(width);
 	struct gomem_obj *o = objs;
@@ -682,6 +684,8 @@ static __always_inline unsigned int mcentral_get_as(struct mcentral *c,
 		s = mcentral_next_unclaimed(c, node, claims, &listed, &shared);
 		if (!s && unlikely(mheap_spilled(node)) && !(gfp & __GFP_THISNODE))
 			s = mcentral_any_partial(c, node, &listed);
+		if (!s && !grow)
+			break;
 		if (!s) {
 			mcentral_unlock(c, &sec, true, got);
 			s = mcentral_grow(c, shared ? mcentral_gfp_unshared(gfp) : gfp,
@@ -769,13 +773,14 @@ static __always_inline unsigned int mcentral_get_as(struct mcentral *c,
 static __always_inline unsigned int mcentral_get_width(struct mcentral *c,
 						       struct gomem_obj *objs,
 						       unsigned int n, gfp_t gfp,
-						       int node)
+						       int node, bool grow)
 {
 	if (c->state_width == 1)
-		return mcentral_get_as(c, objs, NULL, 0, n, gfp, node, 1);
+		return mcentral_get_as(c, objs, NULL, 0, n, gfp, node, 1, grow);
 	if (c->state_width == 2)
-		return mcentral_get_as(c, objs, NULL, 0, n, gfp, node, 2);
-	return mcentral_get_as(c, objs, NULL, 0, n, gfp, node, GOMEM_TINY_STATE);
+		return mcentral_get_as(c, objs, NULL, 0, n, gfp, node, 2, grow);
+	return mcentral_get_as(c, objs, NULL, 0, n, gfp, node, GOMEM_TINY_STATE,
+			       grow);
 }
 
 /*
@@ -802,10 +807,24 @@ unsigned int mcentral_get(struct mcentral *c, struct gomem_obj *objs,
 	 * in its loop, callers=1 took 13 more instructions an allocation.
 	 */
 	if (n == 1)
-		return mcentral_get_width(c, objs, 1, gfp, node);
-	return mcentral_get_width(c, objs, n, gfp, node);
+		return mcentral_get_width(c, objs, 1, gfp, node, true);
+	return mcentral_get_width(c, objs, n, gfp, node, true);
 }
 EXPORT_SYMBOL_IF_KUNIT(mcentral_get);
+
+/*
+ * As mcentral_get(), of this CPU's node, but only from the spans the
+ * class holds: it grows by no span, so it never sleeps and never calls
+ * the page allocator, and may be called in any context, the mcache lock
+ * held too (mcache_refill_held()).  Returns how many it moved: fewer
+ * than n, or none, if the class would have to grow for more.
+ */
+unsigned int mcentral_get_held(struct mcentral *c, struct gomem_obj *objs,
+			       unsigned int n)
+{
+	return mcentral_get_width(c, objs, n, 0, gomem_home_node(), false);
+}
+EXPORT_SYMBOL_IF_KUNIT(mcentral_get_held);
 
 /*
  * As mcentral_get(), from this CPU's node, but FREE -> live, for requests
@@ -822,8 +841,8 @@ unsigned int mcentral_get_live(struct mcentral *c, void **ptrs, size_t req,
 	int node = gomem_home_node();
 
 	if (c->state_width == 1)
-		return mcentral_get_as(c, NULL, ptrs, req, n, gfp, node, 1);
-	return mcentral_get_as(c, NULL, ptrs, req, n, gfp, node, 2);
+		return mcentral_get_as(c, NULL, ptrs, req, n, gfp, node, 1, true);
+	return mcentral_get_as(c, NULL, ptrs, req, n, gfp, node, 2, true);
 }
 EXPORT_SYMBOL_IF_KUNIT(mcentral_get_live);
 

@@ -353,6 +353,96 @@ static void free_in_a_stream(struct kunit *test, struct mcache_slot *slot,
 }
 
 /*
+ * An allocation that finds its stack empty has it refilled in place
+ * (mcache_refill_held(), interrupts disabled as under the mcache lock)
+ * when the stack need not grow and the class has a whole batch FREE:
+ * the batch comes straight from the spans, and no span is grown.  With
+ * no stack, or fewer FREE than a batch, it moves nothing, and
+ * mcache_refill() grows the class as before.
+ */
+static void refills_in_place(struct kunit *test)
+{
+	unsigned int cls = gomem_size_class(64), cpu = 0, n, i, want, got, k;
+	struct gomem_snap *before = gomem_test_snap(test);
+	struct mcentral *mc = &gomem_mcentral[cls];
+	unsigned long flags, grown, free;
+	struct mcache_slot *slot;
+	struct gomem_obj *taken;
+	struct mcache *c;
+	void **p;
+
+	gomem_test_pin(test, cpu);
+	gomem_drain();
+	c = cache_of(cpu);
+	slot = &c->slot[cls];
+	local_irq_save(flags);
+	KUNIT_EXPECT_FALSE(test, mcache_refill_held(c, cls));
+	local_irq_restore(flags);
+	KUNIT_EXPECT_EQ(test, (unsigned int)slot->n, 0U);
+
+	/* A stack grown to all it may hold, then FREE objects behind it. */
+	n = 4 * mc->cache_cap;
+	p = kunit_kcalloc(test, n + 1, sizeof(void *), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	for (i = 0; i < n; i++) {
+		p[i] = gomem_alloc(64, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+	}
+	KUNIT_ASSERT_EQ(test, (unsigned int)slot->cap, (unsigned int)mc->cache_cap);
+	for (i = 0; i < n; i++)
+		gomem_free(p[i]);
+	for (k = 0; slot->n; k++)
+		p[k] = gomem_alloc(64, GFP_KERNEL);
+
+	grown = mc->nr_grown;
+	free = mc->nr_free;
+	want = slot->cap / 2;
+	KUNIT_ASSERT_GE(test, free, (unsigned long)want);
+	local_irq_save(flags);
+	KUNIT_EXPECT_TRUE(test, mcache_refill_held(c, cls));
+	local_irq_restore(flags);
+	KUNIT_EXPECT_EQ(test, (unsigned int)slot->n, want);
+	KUNIT_EXPECT_EQ(test, mc->nr_grown, grown);
+	KUNIT_EXPECT_EQ(test, mc->nr_free, free - want);
+	for (i = 0; i < slot->n; i++)
+		KUNIT_EXPECT_EQ(test, *(u8 *)slot->objs[i].state,
+				gomem_state_cached(1));
+
+	/*
+	 * One FREE fewer than a batch: nothing moved, though the spans have
+	 * those, until a refill grows the class.
+	 */
+	free = mc->nr_free - (want - 1);
+	taken = kunit_kcalloc(test, free + 1, sizeof(*taken), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, taken);
+	for (got = 0; got < free; got += i) {
+		i = mcentral_get_held(mc, taken + got, min_t(unsigned long, free - got,
+							     GOMEM_BATCH_MAX));
+		KUNIT_ASSERT_GT(test, i, 0U);
+	}
+	KUNIT_ASSERT_EQ(test, mc->nr_free, (unsigned long)want - 1);
+	while (slot->n)
+		p[k++] = gomem_alloc(64, GFP_KERNEL);
+	local_irq_save(flags);
+	KUNIT_EXPECT_FALSE(test, mcache_refill_held(c, cls));
+	local_irq_restore(flags);
+	KUNIT_EXPECT_EQ(test, (unsigned int)slot->n, 0U);
+	KUNIT_EXPECT_EQ(test, mc->nr_free, (unsigned long)want - 1);
+	KUNIT_EXPECT_EQ(test, mc->nr_grown, grown);
+	p[k] = gomem_alloc(64, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p[k++]);
+	KUNIT_EXPECT_GT(test, mc->nr_grown, grown);
+	KUNIT_EXPECT_EQ(test, (unsigned int)slot->n, want - 1);
+
+	mcentral_put(mc, taken, got);
+	for (i = 0; i < k; i++)
+		gomem_free(p[i]);
+	gomem_drain();
+	gomem_test_unpin();
+	gomem_test_expect_baseline(test, before);
+}
+
+/*
  * A stream (MCACHE_STREAM flushes in a row, or as many refills in a row
  * that grow no span) lets a stack grow past its class's cache_cap, up to
  * its stream_cap, and a refill in the stream fills it whole.  Refills
@@ -1005,6 +1095,7 @@ static struct kunit_case mcache_cases[] = {
 	KUNIT_CASE(flushes_keep_the_newest_in_order),
 	KUNIT_CASE(bulks_past_a_small_stack),
 	KUNIT_CASE(a_bulk_free_leaves_its_stack_full),
+	KUNIT_CASE(refills_in_place),
 	KUNIT_CASE(streams_grow_the_stack),
 	KUNIT_CASE(streams_grow_a_big_class_stack),
 	KUNIT_CASE(swings_grow_the_stack),

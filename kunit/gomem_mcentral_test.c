@@ -185,6 +185,65 @@ static void batches_are_distinct_and_cached(struct kunit *test)
 }
 
 /*
+ * mcentral_get_held() takes FREE objects from the spans a class holds,
+ * with interrupts disabled as under the mcache lock, and never grows the
+ * class, of one-byte states or of two-byte: asked for one more than the
+ * class has FREE, it moves them all, distinct and CACHED, and nothing
+ * more; asked again, none.
+ */
+static void held_gets_never_grow(struct kunit *test)
+{
+	static const unsigned int classes[] = { 2, 38, 43 };
+	unsigned long flags, grown, free;
+	struct gomem_obj *objs, one;
+	unsigned int k, got, i, j;
+	struct mcentral *c;
+
+	/* On one CPU, so on one node: a held get takes its own node's. */
+	gomem_test_pin(test, 0);
+	for (k = 0; k < ARRAY_SIZE(classes); k++) {
+		c = &gomem_mcentral[classes[k]];
+		gomem_drain();
+		mcentral_release_empty(ULONG_MAX);
+		/* One object, so the class holds a span with FREE objects. */
+		KUNIT_ASSERT_EQ(test, mcentral_get(c, &one, 1, GFP_KERNEL,
+						   NUMA_NO_NODE), 1U);
+		grown = c->nr_grown;
+		free = c->nr_free;
+		KUNIT_ASSERT_GT(test, free, 0UL);
+		objs = kunit_kcalloc(test, free + 1, sizeof(*objs), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, objs);
+		for (got = 0; got < free; got += i) {
+			local_irq_save(flags);
+			i = mcentral_get_held(c, objs + got,
+					      min_t(unsigned long, free + 1 - got,
+						    GOMEM_BATCH_MAX));
+			local_irq_restore(flags);
+			KUNIT_ASSERT_GT(test, i, 0U);
+		}
+		KUNIT_EXPECT_EQ(test, got, (unsigned int)free);
+		local_irq_save(flags);
+		KUNIT_EXPECT_EQ(test, mcentral_get_held(c, objs + got, 1), 0U);
+		local_irq_restore(flags);
+		KUNIT_EXPECT_EQ(test, c->nr_grown, grown);
+		KUNIT_EXPECT_EQ(test, c->nr_free, 0UL);
+		for (i = 0; i < got; i++) {
+			KUNIT_EXPECT_EQ(test, state_of(objs[i].p),
+					gomem_state_cached(c->state_width));
+			KUNIT_EXPECT_PTR_NE(test, objs[i].p, one.p);
+			for (j = 0; j < i; j++)
+				KUNIT_EXPECT_PTR_NE(test, objs[i].p, objs[j].p);
+		}
+		expect_consistent(test, c);
+		mcentral_put(c, objs, got);
+		mcentral_put(c, &one, 1);
+		expect_consistent(test, c);
+		mcentral_release_empty(ULONG_MAX);
+	}
+	gomem_test_unpin();
+}
+
+/*
  * mcentral_get_live() hands out distinct objects of its class, more than
  * a span's worth, each live for its request (1 + the bytes it leaves
  * unused), in one- and two-byte-state classes alike; the caller frees
@@ -1308,6 +1367,7 @@ static void large_spans_are_kept_and_reused_in_batches(struct kunit *test)
 static struct kunit_case mcentral_cases[] = {
 	KUNIT_CASE(batches_are_distinct_and_cached),
 	KUNIT_CASE(live_gets_are_distinct_and_live),
+	KUNIT_CASE(held_gets_never_grow),
 	KUNIT_CASE(spans_move_between_lists),
 	KUNIT_CASE(puts_list_the_spans_they_leave_partial),
 	KUNIT_CASE(grows_from_and_returns_to_the_mheap),
