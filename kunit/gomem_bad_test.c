@@ -1150,6 +1150,24 @@ static void bulk_free_with_another_nodes(struct kunit *test, void **p,
 }
 
 /*
+ * n objects of size into p by a bulk allocation, and besides them one of
+ * 1 KiB, a tiny one and a large one, of other kinds and classes to put
+ * among them in a bulk free's array.
+ */
+static void alloc_with_others(struct kunit *test, size_t size, void **p,
+			      unsigned int n, void **kib, void **tiny,
+			      void **large)
+{
+	KUNIT_ASSERT_EQ(test, gomem_alloc_bulk(size, GFP_KERNEL, n, p), n);
+	*kib = gomem_alloc(SZ_1K, GFP_KERNEL);
+	*tiny = gomem_alloc(3, GFP_KERNEL);
+	*large = gomem_alloc(40 * SZ_1K, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, *kib);
+	KUNIT_ASSERT_NOT_NULL(test, *tiny);
+	KUNIT_ASSERT_NOT_NULL(test, *large);
+}
+
+/*
  * A run of a bulk free goes on into the next page of its class
  * (gomem_free_run_as()) and must stop at whatever is not one of its
  * class's live objects of this CPU's node there.  Objects of 2 KiB, two
@@ -1176,13 +1194,7 @@ static void bulk_free_across_pages(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	KUNIT_ASSERT_NOT_NULL(test, ptrs);
-	KUNIT_ASSERT_EQ(test, gomem_alloc_bulk(SZ_2K, GFP_KERNEL, n, p), n);
-	kib = gomem_alloc(SZ_1K, GFP_KERNEL);
-	tiny = gomem_alloc(3, GFP_KERNEL);
-	large = gomem_alloc(40 * SZ_1K, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, kib);
-	KUNIT_ASSERT_NOT_NULL(test, tiny);
-	KUNIT_ASSERT_NOT_NULL(test, large);
+	alloc_with_others(test, SZ_2K, p, n, &kib, &tiny, &large);
 	for (i = 1; i < n; i++)
 		pages += virt_to_page(p[i]) != virt_to_page(p[i - 1]);
 	/* Otherwise no run would cross a page. */
@@ -1220,6 +1232,85 @@ static void bulk_free_across_pages(struct kunit *test)
 	gomem_test_expect_baseline(test, before);
 }
 
+/*
+ * A bulk free remembers the span it looked up last, all of its pages
+ * (gomem_free_section()): objects of 6,912 B, four to a span of 7 pages
+ * (eight to a big span), each in other pages than the one before it,
+ * three of one span freed with two of another, a large object between
+ * two of the three, a tiny and a 1 KiB one, and a pointer inside the
+ * first span's fourth: each goes back to its own span once, the large
+ * one's lookup forgets the span before it, and the pointer inside is
+ * reported once, as an interior pointer.
+ */
+static void bulk_free_within_a_span_of_pages(struct kunit *test)
+{
+	const unsigned int n = 16, cls = gomem_size_class(6912);
+	struct gomem_snap *before = gomem_test_snap(test), *after;
+	void **p = kunit_kcalloc(test, n, sizeof(void *), GFP_KERNEL);
+	int total = gomem_test_reports(), interior = reports(GOMEM_BAD_INTERIOR);
+	void *x[4], *y[2], *ptrs[9], *kib, *tiny, *large;
+	struct mspan *s1 = NULL, *s2 = NULL, *s;
+	unsigned int i, j, in, nx = 0, ny = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_ASSERT_EQ(test, gomem_mcentral[cls].nelems, 4U);
+	alloc_with_others(test, 6912, p, n, &kib, &tiny, &large);
+	/*
+	 * Four objects of one span, and two of another (a class's first
+	 * spans hold one object: mcentral_grow_pages()).
+	 */
+	for (i = 0; i < n; i++) {
+		s = gomem_test_span(p[i]);
+		for (in = 0, j = 0; j < n; j++)
+			in += gomem_test_span(p[j]) == s;
+		if (in >= 4 && !s1)
+			s1 = s;
+		else if (in >= 2 && s != s1 && !s2)
+			s2 = s;
+	}
+	KUNIT_ASSERT_NOT_NULL(test, s1);
+	KUNIT_ASSERT_NOT_NULL(test, s2);
+	for (i = 0; i < n; i++) {
+		s = gomem_test_span(p[i]);
+		if (s == s1 && nx < 4) {
+			x[nx++] = p[i];
+			p[i] = NULL;
+		} else if (s == s2 && ny < 2) {
+			y[ny++] = p[i];
+			p[i] = NULL;
+		}
+	}
+	KUNIT_ASSERT_EQ(test, nx, 4U);
+	KUNIT_ASSERT_EQ(test, ny, 2U);
+	ptrs[0] = x[0];
+	ptrs[1] = x[1];
+	ptrs[2] = large;
+	ptrs[3] = x[2];
+	ptrs[4] = y[0];
+	ptrs[5] = y[1];
+	ptrs[6] = x[3] + 8;
+	ptrs[7] = tiny;
+	ptrs[8] = kib;
+	gomem_free_bulk(ARRAY_SIZE(ptrs), ptrs);
+	KUNIT_EXPECT_EQ(test, reports(GOMEM_BAD_INTERIOR), interior + 1);
+	KUNIT_EXPECT_EQ(test, gomem_test_reports(), total + 1);
+	/* The span's last object lives, and the rest of the bulk's. */
+	after = gomem_test_snap(test);
+	for (i = 0; i < GOMEM_NR_SPANCLASSES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, gomem_test_live(&after->st, i),
+				    gomem_test_live(&before->st, i) +
+				    (i == cls ? n - 5 : 0),
+				    "live objects in class %u", i);
+	KUNIT_EXPECT_EQ(test, after->st.tiny.allocs - after->st.tiny.frees,
+			before->st.tiny.allocs - before->st.tiny.frees);
+	gomem_free(x[3]);
+	for (i = 0; i < n; i++)
+		gomem_free(p[i]);
+	kunit_kfree(test, p);
+	expect_distinct(test, 6912, 16);
+	gomem_test_expect_baseline(test, before);
+}
+
 static struct kunit_case bad_cases[] = {
 	KUNIT_CASE(foreign_pointers),
 	KUNIT_CASE(interior_pointers),
@@ -1237,6 +1328,7 @@ static struct kunit_case bad_cases[] = {
 	KUNIT_CASE(bulk_free_of_every_kind),
 	KUNIT_CASE(bulk_free_within_a_page),
 	KUNIT_CASE(bulk_free_across_pages),
+	KUNIT_CASE(bulk_free_within_a_span_of_pages),
 	KUNIT_CASE_SLOW(bulk_free_of_the_same_object_twice),
 	KUNIT_CASE(caught_under_the_lock),
 	KUNIT_CASE(frees_past_the_counted_sections),
