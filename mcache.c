@@ -142,6 +142,9 @@ static unsigned long objs_bytes(unsigned int cls, unsigned int cap)
  * as after a flush of half the stack or more, the usual: Debian 6.1's
  * memmove() copies 32 bytes a turn of a loop, and under icount took 214
  * instructions for a stack's 512 bytes, where its memcpy() takes 72.
+ * None move after a flush of all, as in a stream of the classes above
+ * a page (flush_count()), and no call is made for none (measured:
+ * objects of 8 to 32 KiB freed on another CPU 2 instructions fewer).
  * The mcache locked, or the CPU is dead.
  */
 static void mcache_flush(struct mcache *c, unsigned int cls, unsigned int n)
@@ -152,10 +155,12 @@ static void mcache_flush(struct mcache *c, unsigned int cls, unsigned int n)
 	mcentral_put(&gomem_mcentral[cls], slot->objs, n);
 	slot->n -= n;
 	kept = slot->n * sizeof(*slot->objs);
-	if (slot->n <= n)
-		memcpy(slot->objs, slot->objs + n, kept);
-	else
-		memmove(slot->objs, slot->objs + n, kept);
+	if (kept) {
+		if (slot->n <= n)
+			memcpy(slot->objs, slot->objs + n, kept);
+		else
+			memmove(slot->objs, slot->objs + n, kept);
+	}
 	c->stats.flushes++;
 }
 
