@@ -846,6 +846,12 @@ extern struct gomem_live gomem_live[GOMEM_NR_SPANCLASSES];
 #define GOMEM_LEND_BYTES	(4 * PAGE_SIZE)
 extern bool gomem_lend;		/* the lend parameter */
 
+/*
+ * The most objects a refill, or a bulk call's get, moves in one lock
+ * round trip of an mcentral: a refill's batch is gathered in its frame
+ * (mcache_refill()), 16 bytes an object.  A stack holds twice as many
+ * at most (GOMEM_MCACHE_MAX), so that a refill of half leaves room.
+ */
 #define GOMEM_BATCH_MAX		32
 
 /*

@@ -12,7 +12,9 @@
  * locking notes in gomem_internal.h).  The one atomic on these paths is the
  * free's claim of the object's state, before the push (gomem.c).
  *
- * An empty stack refills half its capacity from the mcentral; a full one
+ * An empty stack refills half its capacity from the mcentral (in the
+ * allocation's own section of the lock when neither the stack nor the
+ * class must grow: mcache_refill_held()); a full one
  * flushes the oldest half back, which leaves room both ways when
  * allocations and frees alternate.  When frees do not alternate with
  * allocations (a flush after a flush: a batch freed, or objects freed on
