@@ -33,6 +33,10 @@
  *
  * mcentral (mcentral.c), one per class, holds the class's spans under a
  * spinlock and moves objects to and from the per-CPU caches in batches.
+ * A batch a CPU flushes waits on the class's transfer stack for its
+ * node, as it was, for the next refill there, as tcmalloc's transfer
+ * cache has it: up to a page, a batch freed and allocated again never
+ * touches its spans, and the scavenger puts what is left back in them.
  * A class with few objects grows by its smallest spans first.  A span
  * whose objects have all come back is kept for the class's next growth
  * (unless it is smaller than the big spans the class has come to grow by),

@@ -9,7 +9,8 @@
  * ============================================
  *
  * mcentral->lock, one per span class (IRQ-safe spinlock)
- *	The class's partial lists and empty stacks and its counters, and
+ *	The class's partial lists, empty stacks, transfer stacks and its
+ *	counters, and
  *	in each span of the class: nfree, the scan hint, the claim (owner
  *	and claim), and every move of an object between FREE (in the span)
  *	and CACHED (in some mcache); and every CPU's claim stamp of the
@@ -790,10 +791,20 @@ void mspan_free_large(struct mspan *s);
 void mspan_free_large_bulk(struct mspan **spans, unsigned int n);
 
 /* mcentral.c */
+/*
+ * One node's transfer stack of a class (mcentral.c): CACHED objects that
+ * CPUs of that home node flushed, as they were, for the next refill.
+ */
+struct mcentral_xfer {
+	struct gomem_obj *objs;		/* xfer_cap of them; NULL until needed */
+	unsigned int n;
+};
+
 struct mcentral {
 	spinlock_t lock;		/* see the top of this file */
 	struct list_head *partial;	/* by node: spans with FREE objects */
 	struct mspan **empty;		/* by node: spans all FREE, kept */
+	struct mcentral_xfer *xfer;	/* by node: transfer stacks */
 	unsigned long nr_empty;		/* spans on the empty lists */
 	unsigned long nr_spans;
 	unsigned long nr_grown;		/* spans ever added (mcache_refill()) */
@@ -807,6 +818,7 @@ struct mcentral {
 	u16 cache_cap;			/* an mcache stack's room */
 	u16 stream_cap;			/* ... in a stream (mcache.c) */
 	u16 swing_cap;			/* ... that swings (mcache.c) */
+	u16 xfer_cap;			/* a transfer stack's room; 0: none */
 	unsigned int lender;		/* the class it borrows from when cold */
 	atomic_t borrowed;		/* bytes it borrowed since nr_spans was 0 */
 } ____cacheline_aligned_in_smp;
@@ -871,6 +883,14 @@ extern bool gomem_lend;		/* the lend parameter */
 #define GOMEM_MCACHE_BYTES	SZ_16K
 #define GOMEM_SWING_BYTES	SZ_256K
 #define GOMEM_MCACHE_BUDGET	SZ_1M
+
+/*
+ * A class's transfer stack on each node holds about GOMEM_XFER_BYTES of
+ * objects, GOMEM_XFER_MAX at most (mcentral.c): a batch256 wave of
+ * objects up to 512 B, and a few stacks' flushes above.
+ */
+#define GOMEM_XFER_BYTES	SZ_256K
+#define GOMEM_XFER_MAX		256
 #define GOMEM_MCACHE_MAX	(2 * GOMEM_BATCH_MAX)
 extern unsigned long gomem_mcache_budget;
 
@@ -914,7 +934,19 @@ unsigned int mcentral_get_held(struct mcentral *c, struct gomem_obj *objs,
 			       unsigned int n);
 void mcentral_put(struct mcentral *c, const struct gomem_obj *objs,
 		  unsigned int n);
+void mcentral_put_flushed(struct mcentral *c, const struct gomem_obj *objs,
+			  unsigned int n);
+unsigned long mcentral_xfer_objs(const struct mcentral *c);
+void mcentral_xfer_drain(void);
+unsigned long mcentral_xfer_release(unsigned long want);
 unsigned int mcentral_class_for(unsigned int cls);
+
+/* The objects on node's transfer stack of c, read without the lock. */
+static inline unsigned int mcentral_xfer_held(const struct mcentral *c, int node)
+{
+	return READ_ONCE(c->xfer[node].n);
+}
+
 unsigned long mcentral_release_empty(unsigned long want);
 unsigned long mcentral_release_large(unsigned long want);
 bool mcentral_keep_large(struct mspan *s);
@@ -1243,6 +1275,7 @@ struct gomem_stats {
 	struct gomem_class_stats cls[GOMEM_NR_SPANCLASSES];
 	struct gomem_class_stats tiny;
 	u64 refills, flushes, alloc_failures, bad_frees;
+	/* Objects on the CPUs' stacks and buffers, and on transfer stacks. */
 	unsigned long cached[GOMEM_NR_SPANCLASSES];
 };
 

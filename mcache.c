@@ -147,14 +147,21 @@ static unsigned long objs_bytes(unsigned int cls, unsigned int cap)
  * None move after a flush of all, as in a stream of the classes above
  * a page (flush_count()), and no call is made for none (measured:
  * objects of 8 to 32 KiB freed on another CPU 2 instructions fewer).
- * The mcache locked, or the CPU is dead.
+ * If handed, by the CPU itself, whose stack is full, they go to the
+ * class's transfer stack (mcentral_put_flushed()); else, as a drain's,
+ * to their spans, the CPU's own or not.  The mcache locked, or the CPU
+ * is dead.
  */
-static void mcache_flush(struct mcache *c, unsigned int cls, unsigned int n)
+static void mcache_flush(struct mcache *c, unsigned int cls, unsigned int n,
+			 bool handed)
 {
 	struct mcache_slot *slot = &c->slot[cls];
 	size_t kept;
 
-	mcentral_put(&gomem_mcentral[cls], slot->objs, n);
+	if (handed && gomem_mcentral[cls].xfer_cap)
+		mcentral_put_flushed(&gomem_mcentral[cls], slot->objs, n);
+	else
+		mcentral_put(&gomem_mcentral[cls], slot->objs, n);
 	slot->n -= n;
 	kept = slot->n * sizeof(*slot->objs);
 	if (kept) {
@@ -176,7 +183,7 @@ static void mcache_evict(struct mcache *c, unsigned int cls)
 	struct mcache_slot *slot = &c->slot[cls];
 
 	if (slot->n)
-		mcache_flush(c, cls, slot->n);
+		mcache_flush(c, cls, slot->n, false);
 	gomem_meta_free(slot->objs, stack_bytes(slot->cap));
 	c->cap_bytes -= objs_bytes(cls, slot->cap);
 	slot->objs = NULL;
@@ -378,7 +385,7 @@ void mcache_make_room(struct mcache *c, unsigned int cls, void *p, void *st)
 	stack = stack_install(c, cls, stack, cap, &spare);
 	gomem_meta_free(stack, stack_bytes(spare));
 	if (slot->n == slot->cap && slot->cap) {
-		mcache_flush(c, cls, flush_count(c, cls));
+		mcache_flush(c, cls, flush_count(c, cls), true);
 		if (!slot->flushes && slot->refills >= 2 && !c->bulk_left)
 			mcache_swung(slot);
 		slot->flushes = min(slot->flushes + 1, U8_MAX);
@@ -479,7 +486,8 @@ static unsigned int refill_want(unsigned int cls, unsigned int cap,
  * Returns false, having moved nothing, when mcache_refill() must do it:
  * the stack must be made or grown (which may sleep), the CPU has not
  * taken its first object of cls since the drain (mcache_first()), or
- * the class holds fewer FREE objects than the batch.  The mcache
+ * the class holds fewer FREE objects than the batch, counting those on
+ * the transfer stack of this CPU's node, which go first.  The mcache
  * locked, c this CPU's; the mcentral's lock nests inside, as a flush's.
  */
 bool mcache_refill_held(struct mcache *c, unsigned int cls)
@@ -503,7 +511,8 @@ bool mcache_refill_held(struct mcache *c, unsigned int cls)
 	 * the mcentral's lock, a hint: another CPU's get meanwhile leaves
 	 * a smaller batch, never a wrong one.
 	 */
-	if (READ_ONCE(mc->nr_free) < want)
+	if (READ_ONCE(mc->nr_free) < want &&
+	    READ_ONCE(mc->nr_free) + mcentral_xfer_held(mc, gomem_home_node()) < want)
 		return false;
 	got = mcentral_get_held(mc, slot->objs, want);
 	if (!got)
@@ -660,11 +669,12 @@ static void mcache_drain_cpus(bool (*want)(int cpu))
 }
 
 /*
- * Empty every CPU's mcache, so that all free objects are back in their
- * spans and empty spans back in the mheap.  Process context.  No hotplug
- * lock is needed, and none is taken because the shrinker may run inside
- * a hotplug operation: a CPU going offline is drained when dead, and a
- * CPU coming online has nothing cached.  A scavenger that runs meanwhile
+ * Empty every CPU's mcache, and then the transfer stacks, so that all
+ * free objects are back in their spans and empty spans back in the
+ * mheap.  Process context.  No hotplug lock is needed, and none is taken
+ * because the shrinker may run inside a hotplug operation: a CPU going
+ * offline is drained when dead, and a CPU coming online has nothing
+ * cached.  A scavenger that runs meanwhile
  * could hold empty spans it took off their lists and has not given back
  * yet, so it runs first, now, if it was pending.
  */
@@ -672,6 +682,7 @@ void gomem_drain(void)
 {
 	reclaim_scavenger_sync();
 	mcache_drain_cpus(NULL);
+	mcentral_xfer_drain();
 	mcentral_release_empty(ULONG_MAX);
 	mspan_dead_flush();
 }
@@ -693,17 +704,18 @@ static bool mcache_holds(int cpu)
 
 /*
  * gomem_drain() for the shrinker: only the CPUs that hold something are
- * woken.  Process context.
+ * woken; the transfer stacks are emptied after them.  Process context.
  */
 void mcache_drain_busy(void)
 {
 	mcache_drain_cpus(mcache_holds);
+	mcentral_xfer_drain();
 }
 
 /*
  * The bytes of the objects cached on every CPU, on its stacks and in its
- * buffer of objects on their way home, and of its current tiny block;
- * read without locks.  The shrinker counts them (reclaim_count()): one
+ * buffer of objects on their way home, and of its current tiny block,
+ * and on the transfer stacks; read without locks.  The shrinker counts them (reclaim_count()): one
  * left out, alone in a buffer, pinned its span's page for good, as a
  * count of 0 never has the shrinker drain it.
  */
@@ -721,6 +733,9 @@ unsigned long mcache_cached_bytes(void)
 		if (READ_ONCE(c->tiny))
 			bytes += gomem_mcentral[GOMEM_TINY_CLASS].size;
 	}
+	for (cls = 1; cls < GOMEM_NR_CLASSES; cls++)
+		bytes += mcentral_xfer_objs(&gomem_mcentral[cls]) *
+			 gomem_mcentral[cls].size;
 	return bytes;
 }
 EXPORT_SYMBOL_IF_KUNIT(mcache_cached_bytes);
@@ -832,6 +847,8 @@ void gomem_stats_read(struct gomem_stats *st)
 		st->alloc_failures += READ_ONCE(cs->alloc_failures);
 		st->bad_frees += READ_ONCE(cs->bad_frees);
 	}
+	for (i = 1; i < GOMEM_NR_CLASSES; i++)
+		st->cached[i] += mcentral_xfer_objs(&gomem_mcentral[i]);
 	/* The small classes' sums of states, as bytes: see gomem_class_stats. */
 	for (i = 1; i < GOMEM_NR_CLASSES; i++)
 		st->cls[i].bytes = (s64)(st->cls[i].allocs - st->cls[i].frees) *

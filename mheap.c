@@ -34,7 +34,9 @@
  * many pages as the request and at least GOMEM_TAKE_KEPT_PAGES (a bounded
  * work for an allocation path), a small span's into the pools and a
  * freed large one's to the page allocator, and tries again
- * (mcentral_release_empty()).  And before
+ * (mcentral_release_empty()), having put the objects that wait on the
+ * mcentrals' transfer stacks back in their spans first, so that the
+ * spans they empty are among them.  And before
  * gomem takes pages from the page allocator, which it does only when the
  * pools still cannot serve, it gives back as many surplus pages as it
  * takes: so gomem grows only when the pools are down to the reserve, and
@@ -398,7 +400,9 @@ static __always_inline void pages_give(unsigned long base, unsigned long n,
 /*
  * The empty spans the mcentrals keep are free pages too: back into the
  * pools with them (class 0's freed large spans first, straight to the
- * page allocator), before gomem takes n pages from the page allocator.
+ * page allocator), before gomem takes n pages from the page allocator;
+ * and first the objects waiting on the transfer stacks back in their
+ * spans, up to as many pages' worth, which may empty more of them.
  * As many as n, but at least GOMEM_TAKE_KEPT_PAGES, so that a run of n
  * is likely among them, and no more, so that an allocation, maybe in an
  * interrupt, frees a bounded number of spans however many are kept.
@@ -406,8 +410,10 @@ static __always_inline void pages_give(unsigned long base, unsigned long n,
  */
 static bool take_kept(unsigned int n)
 {
-	return atomic_long_read(&gomem_mheap.kept) &&
-	       mcentral_release_empty(max_t(unsigned long, n, GOMEM_TAKE_KEPT_PAGES));
+	unsigned long want = max_t(unsigned long, n, GOMEM_TAKE_KEPT_PAGES);
+
+	mcentral_xfer_release(want << PAGE_SHIFT);
+	return atomic_long_read(&gomem_mheap.kept) && mcentral_release_empty(want);
 }
 
 /*

@@ -6,11 +6,13 @@
  * scavenger and the heap-growth scavenge, mgcscavenge.go):
  *
  *  - The scavenger.  A free that leaves the mheap's pools above the
- *    reserve (reserve_kib), or an mcentral keeping an empty span,
- *    schedules a delayed work, which releases the kept spans to the
- *    pools and gives back everything above the reserve GOMEM_SCAVENGE_DELAY
- *    later, and starts the grace period of the freed spans that wait in
- *    a batch (mspan.c), whose first span schedules it too.  So an idle
+ *    reserve (reserve_kib), an mcentral keeping an empty span, or a
+ *    CPU's flush onto a transfer stack schedules a delayed work, which
+ *    puts the transfer stacks' objects back in their spans, releases
+ *    the kept spans to the pools and gives back everything above the
+ *    reserve GOMEM_SCAVENGE_DELAY later, and starts the grace period of
+ *    the freed spans that wait in a batch (mspan.c), whose first span
+ *    schedules it too.  So an idle
  *    gomem holds no more free pages than its reserve within a second; a
  *    class that shrinks and grows again in the
  *    meantime finds its empty spans kept, or their pages in the pool; and
@@ -24,8 +26,9 @@
  *    then the pools' pages, the kept empty spans' and the reserve too;
  *    only if they fall short are the per-CPU caches drained, by a work
  *    item on each CPU that holds something (mcache.c), which returns
- *    their objects to their spans, and the spans left empty, kept at
- *    first, go to the pools with the next give-back.
+ *    their objects to their spans, as the transfer stacks' are then,
+ *    and the spans left empty, kept at first, go to the pools with the
+ *    next give-back.
  *
  * Writing reserve_kib takes effect at once: a lower reserve trims the
  * pools now, after a scavenger run or a shrinker's scan under way
@@ -126,6 +129,8 @@ static DEFINE_MUTEX(trim_lock);
 void reclaim_trim(void)
 {
 	mutex_lock(&trim_lock);
+	/* First, so that the spans their objects empty go back too. */
+	mcentral_xfer_drain();
 	mcentral_release_empty(ULONG_MAX);
 	mheap_scavenge(reclaim_reserve_pages());
 	mspan_dead_flush();

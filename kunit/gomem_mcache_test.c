@@ -393,6 +393,8 @@ static void refills_in_place(struct kunit *test)
 		gomem_free(p[i]);
 	for (k = 0; slot->n; k++)
 		p[k] = gomem_alloc(64, GFP_KERNEL);
+	/* The flushed objects back in their spans, FREE: the refill's there. */
+	mcentral_xfer_drain();
 
 	grown = mc->nr_grown;
 	free = mc->nr_free;

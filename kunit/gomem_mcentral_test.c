@@ -298,6 +298,79 @@ static void live_gets_are_distinct_and_live(struct kunit *test)
 	gomem_test_expect_baseline(test, before);
 }
 
+/*
+ * A CPU's flush leaves its objects on its node's transfer stack, CACHED
+ * as they were, as far as the stack has room, and the rest FREE in their
+ * spans.  A get of several objects takes the newest off the top first
+ * (a live get making them live for its request), a get of one never
+ * does, and a drain puts what is left back in the spans, FREE, and
+ * frees the stack.  Classes above a page have none.
+ */
+static void flushes_wait_on_a_transfer_stack(struct kunit *test)
+{
+	unsigned int cls = gomem_size_class(64), cap, i, n;
+	struct mcentral *c = &gomem_mcentral[cls];
+	struct gomem_obj *objs, *again, one;
+	unsigned long free, flags;
+	void **p;
+	int node;
+
+	KUNIT_EXPECT_EQ(test, gomem_mcentral[gomem_size_class(8192)].xfer_cap, 0);
+	KUNIT_EXPECT_EQ(test, gomem_mcentral[GOMEM_TINY_CLASS].xfer_cap, 0);
+	cap = c->xfer_cap;
+	KUNIT_ASSERT_GE(test, cap, 8U);
+	gomem_test_pin(test, 0);
+	gomem_drain();
+	KUNIT_EXPECT_EQ(test, mcentral_xfer_objs(c), 0UL);
+	n = cap + 5;
+	objs = get(test, c, n);
+	free = c->nr_free;
+	local_irq_save(flags);
+	mcentral_put_flushed(c, objs, n);
+	local_irq_restore(flags);
+	KUNIT_EXPECT_EQ(test, mcentral_xfer_objs(c), (unsigned long)cap);
+	KUNIT_EXPECT_EQ(test, c->nr_free, free + 5);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_EQ(test, state_of(objs[i].p),
+				i < cap ? gomem_state_cached(1) : GOMEM_OBJ_FREE);
+	expect_consistent(test, c);
+
+	KUNIT_ASSERT_EQ(test, mcentral_get(c, &one, 1, GFP_KERNEL, NUMA_NO_NODE), 1U);
+	for (i = 0; i < cap; i++)
+		KUNIT_EXPECT_PTR_NE(test, one.p, objs[i].p);
+	KUNIT_EXPECT_EQ(test, mcentral_xfer_objs(c), (unsigned long)cap);
+	again = kunit_kcalloc(test, 4, sizeof(*again), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, again);
+	KUNIT_ASSERT_EQ(test, mcentral_get(c, again, 4, GFP_KERNEL, NUMA_NO_NODE), 4U);
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_PTR_EQ(test, again[i].p, objs[cap - 4 + i].p);
+	KUNIT_EXPECT_EQ(test, c->nr_free, free + 4);
+	p = kunit_kcalloc(test, 4, sizeof(*p), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_ASSERT_EQ(test, mcentral_get_live(c, p, 50, 4, GFP_KERNEL), 4U);
+	for (i = 0; i < 4; i++) {
+		KUNIT_EXPECT_PTR_EQ(test, p[i], objs[cap - 8 + i].p);
+		KUNIT_EXPECT_EQ(test, state_of(p[i]), c->size - 50 + 1);
+		gomem_count(cls, c->size - 50 + 1, true);
+	}
+	KUNIT_EXPECT_EQ(test, mcentral_xfer_objs(c), (unsigned long)cap - 8);
+
+	mcentral_xfer_drain();
+	KUNIT_EXPECT_EQ(test, mcentral_xfer_objs(c), 0UL);
+	for (node = 0; node < nr_node_ids; node++)
+		KUNIT_EXPECT_NULL(test, c->xfer[node].objs);
+	KUNIT_EXPECT_EQ(test, c->nr_free, free + 4 + cap - 8);
+	for (i = 0; i < cap - 8; i++)
+		KUNIT_EXPECT_EQ(test, state_of(objs[i].p), GOMEM_OBJ_FREE);
+	expect_consistent(test, c);
+	for (i = 0; i < 4; i++)
+		gomem_free(p[i]);
+	mcentral_put(c, again, 4);
+	mcentral_put(c, &one, 1);
+	gomem_drain();
+	gomem_test_unpin();
+}
+
 /* A class whose spans hold few objects shows every move. */
 static void spans_move_between_lists(struct kunit *test)
 {
@@ -1368,6 +1441,7 @@ static struct kunit_case mcentral_cases[] = {
 	KUNIT_CASE(batches_are_distinct_and_cached),
 	KUNIT_CASE(live_gets_are_distinct_and_live),
 	KUNIT_CASE(held_gets_never_grow),
+	KUNIT_CASE(flushes_wait_on_a_transfer_stack),
 	KUNIT_CASE(spans_move_between_lists),
 	KUNIT_CASE(puts_list_the_spans_they_leave_partial),
 	KUNIT_CASE(grows_from_and_returns_to_the_mheap),

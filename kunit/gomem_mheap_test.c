@@ -510,6 +510,38 @@ static void growth_gives_the_surplus_back_first(struct kunit *test)
 	expect_invariants(test);
 }
 
+/*
+ * Before gomem takes pages from the page allocator, the objects waiting
+ * on the mcentrals' transfer stacks go back to their spans, and the
+ * spans that empties serve the request: objects a class freed never
+ * make another class grow.
+ */
+static void growth_takes_the_transfer_stacks_back(struct kunit *test)
+{
+	struct mcentral *c = &gomem_mcentral[gomem_size_class(64)];
+	unsigned int n = 4 * GOMEM_MCACHE_MAX, i;
+	unsigned long acquired, page;
+	void **p;
+
+	gomem_test_no_reserve();
+	p = kunit_kcalloc(test, n, sizeof(*p), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	for (i = 0; i < n; i++) {
+		p[i] = gomem_alloc(64, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+	}
+	for (i = 0; i < n; i++)
+		gomem_free(p[i]);
+	KUNIT_ASSERT_GT(test, mcentral_xfer_objs(c), 0UL);
+	acquired = gomem_mheap.pages_acquired;
+	page = take(test, 1, NUMA_NO_NODE);
+	KUNIT_EXPECT_EQ(test, mcentral_xfer_objs(c), 0UL);
+	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_acquired, acquired);
+	mheap_pages_free(page, 1, false);
+	gomem_drain();
+	expect_invariants(test);
+}
+
 static void failed_growth_leaves_nothing(struct kunit *test)
 {
 	unsigned long total, acquired;
@@ -567,6 +599,7 @@ static struct kunit_case mheap_cases[] = {
 	KUNIT_CASE(pages_come_from_their_node),
 	KUNIT_CASE(nodes_are_walked_nearest_first),
 	KUNIT_CASE(growth_gives_the_surplus_back_first),
+	KUNIT_CASE(growth_takes_the_transfer_stacks_back),
 	KUNIT_CASE(failed_growth_leaves_nothing),
 	KUNIT_CASE(sections_gate_the_marks),
 	{}

@@ -36,6 +36,11 @@ static bool serve_and_free(struct kunit *test, size_t size, unsigned int n)
 	KUNIT_EXPECT_EQ(test, got, n);
 	for (i = 0; i < got; i++)
 		gomem_free(p[i]);
+	/*
+	 * What the flushes left on the transfer stacks back in the spans,
+	 * as the scavenger would: the spans that empties are kept.
+	 */
+	mcentral_xfer_drain();
 	kunit_kfree(test, p);
 	return got == n;
 }
@@ -235,6 +240,43 @@ static void scavenger_releases_kept_spans(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gomem_mcentral[gomem_size_class(4096)].nr_empty, 0UL);
 	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_free, 0UL);
 	KUNIT_EXPECT_GT(test, gomem_mheap.pages_released, released);
+}
+
+/*
+ * What flushes leave on a transfer stack goes back within a second too,
+ * with no drain of the CPUs: the flush schedules the scavenger, which
+ * puts the objects back in their spans and gives back the pages of the
+ * spans that empties (a reserve of 0).  The shrinker counts them.
+ */
+static void scavenger_empties_the_transfer_stacks(struct kunit *test)
+{
+	struct mcentral *c = &gomem_mcentral[gomem_size_class(64)];
+	unsigned int n = 4 * GOMEM_MCACHE_MAX, i;
+	unsigned long released;
+	void **p;
+
+	gomem_test_no_reserve();
+	p = kunit_kcalloc(test, n, sizeof(*p), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	for (i = 0; i < n; i++) {
+		p[i] = gomem_alloc(64, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+	}
+	reclaim_scavenger_sync();
+	released = gomem_mheap.pages_released;
+	for (i = 0; i < n; i++)
+		gomem_free(p[i]);
+	KUNIT_ASSERT_GT(test, mcentral_xfer_objs(c), 0UL);
+	KUNIT_EXPECT_GE(test, mcache_cached_bytes(), mcentral_xfer_objs(c) * c->size);
+	for (i = 0; i < 20 && (mcentral_xfer_objs(c) ||
+			       atomic_long_read(&gomem_mheap.kept) ||
+			       READ_ONCE(gomem_mheap.pages_free)); i++)
+		msleep(100);
+	kunit_info(test, "the scavenger took %u00 ms\n", i);
+	KUNIT_EXPECT_LT(test, i, 20U);
+	KUNIT_EXPECT_EQ(test, mcentral_xfer_objs(c), 0UL);
+	KUNIT_EXPECT_GT(test, gomem_mheap.pages_released, released);
+	gomem_drain();
 }
 
 /*
@@ -472,6 +514,7 @@ static struct kunit_case reclaim_cases[] = {
 	KUNIT_CASE(objects_on_their_way_home_count),
 	KUNIT_CASE(scavenger_trims_to_the_reserve),
 	KUNIT_CASE(scavenger_releases_kept_spans),
+	KUNIT_CASE(scavenger_empties_the_transfer_stacks),
 	KUNIT_CASE(writing_the_reserve_trims_at_once),
 	KUNIT_CASE(a_write_waits_for_the_scavenger),
 	KUNIT_CASE(a_write_waits_for_the_shrinker),
