@@ -75,9 +75,10 @@
  * the stack first.  A batch freed and allocated again, on one CPU or
  * across two, then moves by memcpy(), where every object cost a state
  * written and its span counted, both ways: 20 to 60 instructions, the
- * most for classes of one or two objects a page (measured: batch256 of
- * 8 B to 4 KiB, alloc and free, 19 to 39 instructions an object fewer,
- * objects freed on another CPU 23 to 57 fewer, bulk128 8 to 49).  A get of one object,
+ * most for classes of one or two objects a page (measured, make bench:
+ * batch256 of 8 B to 4 KiB, alloc and free, 19 to 39 instructions an
+ * object fewer, objects freed on another CPU 22 to 56 fewer, bulk128 8
+ * to 48).  A get of one object,
  * which may be held to its node, never takes from it: a CPU's stack,
  * and so the transfer stack, may hold objects of another node, taken
  * while its home node spilled.  Its objects are cached memory, as the
@@ -1579,7 +1580,7 @@ static unsigned long xfer_empty_class(unsigned int cls)
  * the mheap, before it takes pages from the page allocator, so that the
  * spans they empty serve it instead.  Without it, objects waiting there
  * kept their spans from emptying while other classes grew: on the net
- * trace, gomem held 1,304 KiB at the peak, not 1,184.  Bounded: each
+ * trace, gomem held 1,304 KiB at the peak, not 1,198.  Bounded: each
  * class's stacks hold xfer_cap objects at most.  The bytes that went.
  * Any context where mcentral_put() may run.
  */
