@@ -524,12 +524,7 @@ static void growth_takes_the_transfer_stacks_back(struct kunit *test)
 	void **p;
 
 	gomem_test_no_reserve();
-	p = kunit_kcalloc(test, n, sizeof(*p), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, p);
-	for (i = 0; i < n; i++) {
-		p[i] = gomem_alloc(64, GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(test, p[i]);
-	}
+	p = gomem_test_alloc_many(test, 64, n);
 	for (i = 0; i < n; i++)
 		gomem_free(p[i]);
 	KUNIT_ASSERT_GT(test, mcentral_xfer_objs(c), 0UL);

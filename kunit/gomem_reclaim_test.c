@@ -256,12 +256,7 @@ static void scavenger_empties_the_transfer_stacks(struct kunit *test)
 	void **p;
 
 	gomem_test_no_reserve();
-	p = kunit_kcalloc(test, n, sizeof(*p), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, p);
-	for (i = 0; i < n; i++) {
-		p[i] = gomem_alloc(64, GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(test, p[i]);
-	}
+	p = gomem_test_alloc_many(test, 64, n);
 	reclaim_scavenger_sync();
 	released = gomem_mheap.pages_released;
 	for (i = 0; i < n; i++)

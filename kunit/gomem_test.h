@@ -202,6 +202,21 @@ struct gomem_snap {
 	unsigned long free_objs[GOMEM_NR_SPANCLASSES];
 };
 
+/* n objects of size bytes, every one served, in an array of the test's. */
+static inline void **gomem_test_alloc_many(struct kunit *test, size_t size,
+					   unsigned int n)
+{
+	void **p = kunit_kcalloc(test, n, sizeof(*p), GFP_KERNEL);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	for (i = 0; i < n; i++) {
+		p[i] = gomem_alloc(size, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+	}
+	return p;
+}
+
 /* Drain every CPU's cache, then read every counter. */
 static inline struct gomem_snap *gomem_test_snap(struct kunit *test)
 {
