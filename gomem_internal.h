@@ -887,7 +887,7 @@ extern bool gomem_lend;		/* the lend parameter */
 /*
  * A class's transfer stack on each node holds about GOMEM_XFER_BYTES of
  * objects, GOMEM_XFER_MAX at most (mcentral.c): a batch256 wave of
- * objects up to 512 B, and a few stacks' flushes above.
+ * objects up to 1 KiB, and a few stacks' flushes above.
  */
 #define GOMEM_XFER_BYTES	SZ_256K
 #define GOMEM_XFER_MAX		256

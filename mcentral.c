@@ -86,9 +86,10 @@
  * in their spans (mcentral_xfer_drain()) before it gives back pages, so
  * an idle gomem holds none past a second, and a drain and the shrinker
  * put them back too; the stack's own array is made at the first flush
- * that needs it and freed with the drain.  Above PAGE_SIZE a stack would
- * hold a few objects, more than a few pages, and cost the batches of
- * those classes a lookup each way for nothing.
+ * that needs it and freed when a drain or a release empties the stack.
+ * Above PAGE_SIZE a stack would hold a few objects, more than a few
+ * pages, and cost the batches of those classes a lookup each way for
+ * nothing.
  *
  * A class with no span is cold: its requests borrow objects of its
  * kmalloc bucket's class, until it has borrowed GOMEM_LEND_BYTES or has
@@ -734,10 +735,7 @@ static noinline unsigned int xfer_take_live(struct mcentral_xfer *x,
 	WRITE_ONCE(x->n, x->n - take);
 	top = x->objs + x->n;
 	for (i = 0; i < take; i++, top++) {
-		if (width == 1)
-			gomem_set_state_at(top->state, state, 1);
-		else
-			gomem_set_state_at(top->state, state, 2);
+		gomem_set_state_at(top->state, state, width);
 		ptrs[i] = top->p;
 	}
 	return take;
