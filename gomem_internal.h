@@ -16,6 +16,8 @@
  *	and CACHED (in some mcache); and every CPU's claim stamp of the
  *	class (mcache->claim), but for a drain's, which only voids it.
  *	Class 0's: the freed large spans it keeps, on its empty stacks.
+ *	Each node's spare array for a transfer stack (mcentral.c's
+ *	xfer_spare) is under no lock: it changes hands by xchg() alone.
  *
  * gomem_mheap.lock (IRQ-safe spinlock)
  *	The free-page pools of every node (their run lists and the marks on
@@ -796,7 +798,7 @@ void mspan_free_large_bulk(struct mspan **spans, unsigned int n);
  * CPUs of that home node flushed, as they were, for the next refill.
  */
 struct mcentral_xfer {
-	struct gomem_obj *objs;		/* xfer_cap of them; NULL until needed */
+	struct gomem_obj *objs;		/* GOMEM_XFER_ARRAY; NULL while n is 0 */
 	unsigned int n;
 };
 
@@ -891,6 +893,11 @@ extern bool gomem_lend;		/* the lend parameter */
  */
 #define GOMEM_XFER_BYTES	SZ_256K
 #define GOMEM_XFER_MAX		256
+/*
+ * The bytes of a transfer stack's array, the same for every class, so
+ * that one a take emptied serves any class's next flush (mcentral.c).
+ */
+#define GOMEM_XFER_ARRAY	(GOMEM_XFER_MAX * sizeof(struct gomem_obj))
 #define GOMEM_MCACHE_MAX	(2 * GOMEM_BATCH_MAX)
 extern unsigned long gomem_mcache_budget;
 

@@ -371,6 +371,61 @@ static void flushes_wait_on_a_transfer_stack(struct kunit *test)
 	gomem_test_unpin();
 }
 
+/*
+ * A transfer stack has an array only while it holds objects: the take
+ * that empties it leaves the array, not freed, as its node's spare, which
+ * the next flush of any class there takes, and a drain frees.  A take
+ * that leaves objects keeps the array.  Counted by gomem's metadata.
+ */
+static void an_emptied_transfer_stack_leaves_its_array_spare(struct kunit *test)
+{
+	struct mcentral *c = &gomem_mcentral[gomem_size_class(64)];
+	struct mcentral *d = &gomem_mcentral[gomem_size_class(512)];
+	struct gomem_obj *objs, *dobjs, *array;
+	unsigned long flags;
+	long meta;
+	int node;
+
+	gomem_test_pin(test, 0);
+	gomem_drain();
+	objs = get(test, c, 8);
+	dobjs = get(test, d, 4);
+	local_irq_save(flags);
+	mcentral_put_flushed(c, objs, 8);
+	local_irq_restore(flags);
+	/* The CPU's home node's stack, the one stack with objects. */
+	for (node = 0; node < nr_node_ids && !c->xfer[node].objs; node++)
+		;
+	KUNIT_ASSERT_LT(test, node, (int)nr_node_ids);
+	array = c->xfer[node].objs;
+	meta = atomic_long_read(&gomem_meta_bytes);
+
+	KUNIT_ASSERT_EQ(test, mcentral_get(c, objs, 4, GFP_KERNEL, NUMA_NO_NODE), 4U);
+	KUNIT_EXPECT_PTR_EQ(test, c->xfer[node].objs, array);
+	KUNIT_ASSERT_EQ(test, mcentral_get(c, objs + 4, 4, GFP_KERNEL, NUMA_NO_NODE), 4U);
+	KUNIT_EXPECT_EQ(test, mcentral_xfer_objs(c), 0UL);
+	KUNIT_EXPECT_NULL(test, c->xfer[node].objs);
+	/* Spare, not freed: the metadata stays. */
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_meta_bytes), meta);
+
+	local_irq_save(flags);
+	mcentral_put_flushed(d, dobjs, 4);
+	local_irq_restore(flags);
+	KUNIT_EXPECT_PTR_EQ(test, d->xfer[node].objs, array);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_meta_bytes), meta);
+	KUNIT_ASSERT_EQ(test, mcentral_get(d, dobjs, 4, GFP_KERNEL, NUMA_NO_NODE), 4U);
+	KUNIT_EXPECT_NULL(test, d->xfer[node].objs);
+
+	/* Nothing waits on a stack: the drain frees the spare alone. */
+	mcentral_xfer_drain();
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_meta_bytes),
+			meta - (long)kmalloc_size_roundup(GOMEM_XFER_ARRAY));
+	mcentral_put(c, objs, 8);
+	mcentral_put(d, dobjs, 4);
+	gomem_drain();
+	gomem_test_unpin();
+}
+
 /* A class whose spans hold few objects shows every move. */
 static void spans_move_between_lists(struct kunit *test)
 {
@@ -1442,6 +1497,7 @@ static struct kunit_case mcentral_cases[] = {
 	KUNIT_CASE(live_gets_are_distinct_and_live),
 	KUNIT_CASE(held_gets_never_grow),
 	KUNIT_CASE(flushes_wait_on_a_transfer_stack),
+	KUNIT_CASE(an_emptied_transfer_stack_leaves_its_array_spare),
 	KUNIT_CASE(spans_move_between_lists),
 	KUNIT_CASE(puts_list_the_spans_they_leave_partial),
 	KUNIT_CASE(grows_from_and_returns_to_the_mheap),
