@@ -887,11 +887,10 @@ extern bool gomem_lend;		/* the lend parameter */
 #define GOMEM_MCACHE_BUDGET	SZ_1M
 
 /*
- * A class's transfer stack on each node holds about GOMEM_XFER_BYTES of
- * objects, GOMEM_XFER_MAX at most (mcentral.c): a batch256 wave of
- * objects up to 1 KiB, and a few stacks' flushes above.
+ * A class's transfer stack on each node holds GOMEM_XFER_MAX objects at
+ * most (mcentral.c): a batch256 wave of any class up to a page, 4,270
+ * KiB over the 44 classes of a 4 KiB page.
  */
-#define GOMEM_XFER_BYTES	SZ_256K
 #define GOMEM_XFER_MAX		256
 /*
  * The bytes of a transfer stack's array, the same for every class, so
