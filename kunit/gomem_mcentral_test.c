@@ -320,6 +320,7 @@ static void flushes_wait_on_a_transfer_stack(struct kunit *test)
 	cap = c->xfer_cap;
 	KUNIT_ASSERT_GE(test, cap, 8U);
 	gomem_test_pin(test, 0);
+	gomem_test_hold_scavenger();
 	gomem_drain();
 	KUNIT_EXPECT_EQ(test, mcentral_xfer_objs(c), 0UL);
 	n = cap + 5;
@@ -387,6 +388,7 @@ static void an_emptied_transfer_stack_leaves_its_array_spare(struct kunit *test)
 	int node;
 
 	gomem_test_pin(test, 0);
+	gomem_test_hold_scavenger();
 	gomem_drain();
 	objs = get(test, c, 8);
 	dobjs = get(test, d, 4);

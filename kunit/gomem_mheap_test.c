@@ -524,6 +524,7 @@ static void growth_takes_the_transfer_stacks_back(struct kunit *test)
 	void **p;
 
 	gomem_test_no_reserve();
+	gomem_test_hold_scavenger();
 	p = gomem_test_alloc_many(test, 64, n);
 	for (i = 0; i < n; i++)
 		gomem_free(p[i]);

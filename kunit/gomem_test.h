@@ -383,6 +383,19 @@ static inline void gomem_test_no_reserve(void)
 	reclaim_scavenger_sync();
 }
 
+/*
+ * Schedule no scavenger run until the case ends (gomem_test_exit()), and
+ * let none scheduled before run mid-case: for a case that counts the
+ * objects on a transfer stack, which a run empties half a second after
+ * the flush that scheduled it, a long time for a guest whose vCPU the
+ * host may stall.
+ */
+static inline void gomem_test_hold_scavenger(void)
+{
+	WRITE_ONCE(gomem_reclaim_live, false);
+	reclaim_scavenger_sync();
+}
+
 /* Is p among the n pointers of ps? */
 static inline bool gomem_test_among(void *const *ps, unsigned int n,
 				    const void *p)
@@ -405,9 +418,10 @@ static inline int gomem_test_reports(void)
 
 /*
  * Every suite's per-case init and exit.  A case may lower or raise the
- * page reserve, turn lending off or arm fail_gomem; however it ends, even
- * on a failed assertion, the next case starts with the reserve and the
- * lending it found, no fault armed, and every cache drained and surplus
+ * page reserve, turn lending off, hold the scavenger off or arm
+ * fail_gomem; however it ends, even on a failed assertion, the next case
+ * starts with the reserve and the lending it found, the scavenger
+ * scheduled as ever, no fault armed, and every cache drained and surplus
  * page released.  A case that
  * makes gomem report bad input says so first (gomem_test_expect_reports);
  * any other case fails if gomem reported anything while it ran.
@@ -437,6 +451,7 @@ static inline void gomem_test_exit(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, gomem_test_reports(), gomem_test_reports_before,
 				    "gomem reported bad input this case does not make");
 	gomem_test_fail_left(true);
+	WRITE_ONCE(gomem_reclaim_live, true);
 	WRITE_ONCE(gomem_reserve_kib, gomem_test_reserve);
 	WRITE_ONCE(gomem_lend, gomem_test_lend);
 	gomem_drain();
