@@ -820,6 +820,7 @@ static __always_inline unsigned int mcentral_get_as(struct mcentral *c,
 			got = xfer_take_live(&c->xfer[node], ptrs, n, state, width);
 			q += got;
 		}
+		/* Emptied, it gives its array up, to be parked unlocked. */
 		if (!c->xfer[node].n) {
 			emptied = c->xfer[node].objs;
 			WRITE_ONCE(c->xfer[node].objs, NULL);
