@@ -262,7 +262,9 @@ static unsigned long xfer_busy;
  * run out, so that stacks which wait empty hold no memory (measured, the
  * net trace: 19 to 30 KiB of metadata at the peak, 1.7 to 2.6% of what
  * gomem held, by how many classes had flushed since the scavenger last
- * ran, against 19 KiB, 1.7%, in three runs of each with this), and one
+ * ran, against 19 KiB, 1.7%, in three runs of each with this, in boots
+ * where no dead span still waited for its grace period there, as some
+ * 60 KiB of them can: README.md, "Other shapes"), and one
  * array a node waits, since a batch that empties a stack on every wave
  * fills one again on the next: kfree() and kmalloc() a wave, with no
  * spare, cost batch256's pairs 3 to 5 instructions more from 8 B to 4
