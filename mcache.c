@@ -495,6 +495,7 @@ bool mcache_refill_held(struct mcache *c, unsigned int cls)
 	struct mcentral *mc = &gomem_mcentral[cls];
 	struct mcache_slot *slot = &c->slot[cls];
 	unsigned int streak = slot->refills + 1, want, got;
+	unsigned long free;
 
 	if (!(slot->warm & MCACHE_WARM_ALLOC) ||
 	    grown_cap(cls, slot->cap, streak, slot->swings) > slot->cap)
@@ -511,8 +512,8 @@ bool mcache_refill_held(struct mcache *c, unsigned int cls)
 	 * the mcentral's lock, a hint: another CPU's get meanwhile leaves
 	 * a smaller batch, never a wrong one.
 	 */
-	if (READ_ONCE(mc->nr_free) < want &&
-	    READ_ONCE(mc->nr_free) + mcentral_xfer_held(mc, gomem_home_node()) < want)
+	free = READ_ONCE(mc->nr_free);
+	if (free < want && free + mcentral_xfer_held(mc, gomem_home_node()) < want)
 		return false;
 	got = mcentral_get_held(mc, slot->objs, want);
 	if (!got)
@@ -655,7 +656,11 @@ static void mcache_drain_local(struct work_struct *unused)
 	mcache_unlock_irqrestore(flags);
 }
 
-/* Drain every online CPU for which want(cpu) holds (all if NULL); wait. */
+/*
+ * Drain every online CPU for which want(cpu) holds (all if NULL); wait;
+ * then empty the transfer stacks, where the drains left nothing, but
+ * the CPUs' flushes may have.
+ */
 static void mcache_drain_cpus(bool (*want)(int cpu))
 {
 	int cpu;
@@ -666,6 +671,7 @@ static void mcache_drain_cpus(bool (*want)(int cpu))
 				      per_cpu_ptr(&mcache_drain_work, cpu));
 	for_each_possible_cpu(cpu)
 		flush_work(per_cpu_ptr(&mcache_drain_work, cpu));
+	mcentral_xfer_drain();
 }
 
 /*
@@ -682,7 +688,6 @@ void gomem_drain(void)
 {
 	reclaim_scavenger_sync();
 	mcache_drain_cpus(NULL);
-	mcentral_xfer_drain();
 	mcentral_release_empty(ULONG_MAX);
 	mspan_dead_flush();
 }
@@ -709,7 +714,6 @@ static bool mcache_holds(int cpu)
 void mcache_drain_busy(void)
 {
 	mcache_drain_cpus(mcache_holds);
-	mcentral_xfer_drain();
 }
 
 /*

@@ -1572,7 +1572,7 @@ unsigned long mcentral_xfer_objs(const struct mcentral *c)
 	if (!c->xfer_cap)
 		return 0;
 	for (node = 0; node < nr_node_ids; node++)
-		n += READ_ONCE(c->xfer[node].n);
+		n += mcentral_xfer_held(c, node);
 	return n;
 }
 EXPORT_SYMBOL_IF_KUNIT(mcentral_xfer_objs);
