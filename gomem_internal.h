@@ -862,25 +862,28 @@ extern bool gomem_lend;		/* the lend parameter */
 
 /*
  * The most objects a refill, or a bulk call's get, moves in one lock
- * round trip of an mcentral: a refill's batch is gathered in its frame
- * (mcache_refill()), 16 bytes an object.  A stack holds twice as many
- * at most (GOMEM_MCACHE_MAX), so that a refill of half leaves room.
+ * round trip of an mcentral when it gathers them in its frame
+ * (mcache_refill(), 16 bytes an object).  A refill in place, and a flush,
+ * which move them straight between the stack and the mcentral, move up
+ * to GOMEM_HELD_MAX, half the most a stack holds (GOMEM_MCACHE_MAX), so
+ * that a refill of half leaves room.
  */
 #define GOMEM_BATCH_MAX		32
 
 /*
  * How many objects of a class a CPU may cache at most (mcentral.c):
- * about GOMEM_MCACHE_BYTES, between 1 and GOMEM_MCACHE_MAX objects, and
+ * about GOMEM_MCACHE_BYTES, between 1 and GOMEM_STREAM_MAX objects, and
  * four times as many bytes in a stream of frees or of refills that do
- * not grow the class, but at least GOMEM_SPAN_OBJS above PAGE_SIZE; in
- * a stack that swings between them GOMEM_SWING_BYTES, up to
- * GOMEM_MCACHE_MAX objects, but no fewer than in a stream.  A refill or
- * flush moves half of what the stack may hold, more in a stream (see
- * mcache.c).  Over all classes, a CPU's stacks may hold
- * gomem_mcache_budget bytes of objects (mcache_budget()), the mcache_kib
- * parameter, by default GOMEM_MCACHE_BUDGET: four classes at their widest
- * swing, where they were bounded only class by class, at 8,302 KiB.  No
- * budget is smaller than the widest stack (mcache_init()).
+ * not grow the class, but at least GOMEM_SPAN_OBJS above PAGE_SIZE, up
+ * to GOMEM_STREAM_MAX too; in a stack that swings between them
+ * GOMEM_SWING_BYTES, up to GOMEM_MCACHE_MAX objects, but no fewer than
+ * in a stream.  A refill or flush moves half of what the stack may hold,
+ * more in a stream (see mcache.c).  Over all classes, a CPU's stacks may
+ * hold gomem_mcache_budget bytes of objects (mcache_budget()), the
+ * mcache_kib parameter, by default GOMEM_MCACHE_BUDGET: four classes at
+ * their widest swing, where they were bounded only class by class, at
+ * 10,399 KiB.  No budget is smaller than the widest stack
+ * (mcache_init()).
  */
 #define GOMEM_MCACHE_BYTES	SZ_16K
 #define GOMEM_SWING_BYTES	SZ_256K
@@ -897,7 +900,17 @@ extern bool gomem_lend;		/* the lend parameter */
  * that one a take emptied serves any class's next flush (mcentral.c).
  */
 #define GOMEM_XFER_ARRAY	(GOMEM_XFER_MAX * sizeof(struct gomem_obj))
-#define GOMEM_MCACHE_MAX	(2 * GOMEM_BATCH_MAX)
+/*
+ * A stack that swings holds a batch256 wave of the classes up to 1 KiB
+ * (GOMEM_SWING_BYTES), so that each wave takes no lock round trip in
+ * steady state but the moves of half a stack; one that does not swing
+ * holds GOMEM_STREAM_MAX at most, as every stack did before (see
+ * mcentral_setup() for what each bought, and README.md, "Many CPUs", for
+ * the bound).
+ */
+#define GOMEM_MCACHE_MAX	256
+#define GOMEM_STREAM_MAX	64
+#define GOMEM_HELD_MAX		(GOMEM_MCACHE_MAX / 2)
 extern unsigned long gomem_mcache_budget;
 
 /*

@@ -267,7 +267,7 @@ stack_install(struct mcache *c, unsigned int cls, struct gomem_obj *stack,
 
 /*
  * A stack in a stream may grow to its class's stream_cap (four times as
- * many bytes as cache_cap, up to GOMEM_MCACHE_MAX objects), so that each
+ * many bytes as cache_cap, up to GOMEM_STREAM_MAX objects), so that each
  * lock round trip moves more, for the refills and flushes that follow
  * too.  A stream is MCACHE_STREAM moves in a row one way: flushes with
  * no refill between (a batch freed, or objects another CPU allocates),
@@ -334,7 +334,7 @@ static unsigned int grown_cap(unsigned int cls, unsigned int cap,
  * full and sent a quarter of the objects more through the mcentral);
  * or, for a stack grown
  * to all it may hold whose last move was a flush too, three
- * quarters of it (up to GOMEM_BATCH_MAX), so that a lock round trip
+ * quarters of it (up to GOMEM_HELD_MAX), so that a lock round trip
  * moves half as many again, and a few objects stay for the allocations
  * that come next; all of it where it may hold no more than a big span's
  * objects, as the classes of 8 KiB and more, whose quarter is one or two
@@ -352,7 +352,7 @@ static unsigned int flush_count(const struct mcache *c, unsigned int cls)
 		return min(c->bulk_left, (unsigned int)slot->n);
 	if (slot->flushes && slot->cap >= cap_limit(cls, slot->flushes))
 		return gomem_mcentral[cls].stream_cap <= GOMEM_SPAN_OBJS ? slot->n :
-		       min_t(unsigned int, slot->n - slot->n / 4, GOMEM_BATCH_MAX);
+		       min_t(unsigned int, slot->n - slot->n / 4, GOMEM_HELD_MAX);
 	return half;
 }
 
@@ -457,19 +457,22 @@ static bool mcache_first(unsigned int cls, gfp_t gfp, struct gomem_obj *first)
 /*
  * How many objects a refill of cls's stack asks for: half of what it may
  * hold, cap, before the refill (at least of first_cap()), or in a stream
- * of refills (the streak-th in a row) all of what it may hold after, up
- * to GOMEM_BATCH_MAX; more if the caller is about to take need.
+ * of refills (the streak-th in a row) all of what it may hold after;
+ * more if the caller is about to take need; never more than most: a
+ * refill in place, which moves them straight into the stack, takes up to
+ * GOMEM_HELD_MAX, one gathered in mcache_refill()'s frame up to
+ * GOMEM_BATCH_MAX.
  */
 static unsigned int refill_want(unsigned int cls, unsigned int cap,
 				unsigned int grown, unsigned int streak,
-				unsigned int need)
+				unsigned int need, unsigned int most)
 {
-	unsigned int want = max(cap, first_cap(cls)) / 2;
+	unsigned int want = min(max(cap, first_cap(cls)) / 2, most);
 
 	if (streak >= MCACHE_STREAM)
-		want = min_t(unsigned int, grown, GOMEM_BATCH_MAX);
+		want = min(grown, most);
 	if (need > want)
-		want = min3(need, grown, (unsigned int)GOMEM_BATCH_MAX);
+		want = min3(need, grown, most);
 	return want;
 }
 
@@ -502,7 +505,8 @@ bool mcache_refill_held(struct mcache *c, unsigned int cls)
 		return false;
 	/* Never more than the stack holds, whatever the caps come to. */
 	want = min_t(unsigned int, slot->cap,
-		     refill_want(cls, slot->cap, slot->cap, streak, 1));
+		     refill_want(cls, slot->cap, slot->cap, streak, 1,
+				 GOMEM_HELD_MAX));
 	/*
 	 * Only a whole batch, so that a class that must grow for it grows
 	 * in mcache_refill() as it did, and every refill takes the objects
@@ -561,10 +565,11 @@ bool mcache_refill(unsigned int cls, gfp_t gfp, struct gomem_obj *first,
 	bool ok, bare;
 
 	/*
-	 * Half a stack is what a refill wants at most, and objs must hold it
-	 * (found raising GOMEM_MCACHE_MAX to 256: a fortify panic at load).
+	 * objs holds what the refill wants, which refill_want() bounds by
+	 * GOMEM_BATCH_MAX here, not by the half stack of a refill in place
+	 * (unbounded, half of a stack of 256 was a fortify panic at load).
 	 */
-	BUILD_BUG_ON(GOMEM_MCACHE_MAX / 2 > GOMEM_BATCH_MAX);
+	BUILD_BUG_ON(GOMEM_HELD_MAX > GOMEM_MCACHE_MAX);
 	do {
 		/* A hint: we may be on another CPU by the time it is used. */
 		slot = &this_cpu_read(gomem_mcache)->slot[cls];
@@ -575,7 +580,8 @@ bool mcache_refill(unsigned int cls, gfp_t gfp, struct gomem_obj *first,
 		streak = READ_ONCE(slot->refills) + 1;
 		swings = READ_ONCE(slot->swings);
 		grown_to = grown_cap(cls, cap, streak, swings);
-		want = refill_want(cls, cap, max(cap, grown_to), streak, need);
+		want = refill_want(cls, cap, max(cap, grown_to), streak, need,
+				   GOMEM_BATCH_MAX);
 		if (grown_to > cap) {
 			cap = grown_to;
 			stack = gomem_meta_alloc(stack_bytes(cap), gomem_inherit_gfp(gfp),

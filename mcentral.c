@@ -329,7 +329,7 @@ static int mcentral_setup(struct mcentral *c, unsigned int spanclass,
 	c->state_width = width;
 	gomem_live[spanclass].width = width;
 	c->cache_cap = clamp_t(unsigned int, GOMEM_MCACHE_BYTES / sc->size,
-			       1, GOMEM_MCACHE_MAX);
+			       1, GOMEM_STREAM_MAX);
 	/*
 	 * Above PAGE_SIZE a stack in a stream holds at least a big span's
 	 * objects: with 1 or 2 at 16 and 32 KiB, every object of a batch
@@ -337,11 +337,16 @@ static int mcentral_setup(struct mcentral *c, unsigned int spanclass,
 	 */
 	c->stream_cap = clamp_t(unsigned int, 4 * GOMEM_MCACHE_BYTES / sc->size,
 				sc->size > PAGE_SIZE ? GOMEM_SPAN_OBJS : 1,
-				GOMEM_MCACHE_MAX);
+				GOMEM_STREAM_MAX);
 	/*
 	 * A stack that swings may hold GOMEM_SWING_BYTES of objects, up to
 	 * GOMEM_MCACHE_MAX, and never fewer than a stream: up to a page, a
-	 * wave of the concurrent pattern (64 objects a CPU).  With a
+	 * wave of the concurrent pattern (64 objects a CPU), and up to 1 KiB
+	 * a batch256 wave, whose refills and flushes in place then move up
+	 * to GOMEM_HELD_MAX: with 64 at most, batch256 of 8 B to 2 KiB took
+	 * 12 to 20 instructions a pair more (149 from 8 to 256 B, now 129 to
+	 * 134), bulk128 9 to 10 an object more, and objects freed on another
+	 * CPU 7 to 10 (one icount boot of each).  With a
 	 * stream's 32 at 2 KiB every wave took several lock round trips,
 	 * and 4 vCPUs took 1.24 to 1.38 times kmalloc's wall time (0.65 to
 	 * 0.75 with 64, three boots of each); with 32 at 4 KiB, 644

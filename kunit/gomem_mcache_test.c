@@ -582,11 +582,11 @@ static void one_wave(struct kunit *test, size_t size, void **p, unsigned int n,
  * wave then takes at most two lock round trips, where it took one for
  * every half stack (a bulk wave, for all it did not hold).  The drain
  * forgets the swings.  The swing_cap is GOMEM_SWING_BYTES, up to
- * GOMEM_MCACHE_MAX objects: at 1 KiB a stream's, at 2 KiB twice, at
- * 4 KiB four times a stream's (stacks of 4, which a bulk free past them
- * flushes as the bigger ones are, not puts aside), and at 8 KiB 32
- * objects, four times a stream's 8 (stacks of 2; bulk frees put aside
- * what those do not hold, so only single calls swing them).
+ * GOMEM_MCACHE_MAX objects: four times a stream's at 1 and 2 KiB, and at
+ * 4 KiB (stacks of 4, which a bulk free past them flushes as the bigger
+ * ones are, not puts aside), and at 8 KiB 32 objects, four times a
+ * stream's 8 (stacks of 2; bulk frees put aside what those do not hold,
+ * so only single calls swing them).
  */
 static void swings_grow(struct kunit *test, size_t size, bool bulk)
 {
@@ -637,7 +637,7 @@ static void swings_grow_the_stack(struct kunit *test)
 	unsigned int cls = gomem_size_class(SZ_2K);
 
 	KUNIT_EXPECT_EQ(test, (unsigned int)gomem_mcentral[cls].swing_cap,
-			2U * gomem_mcentral[cls].stream_cap);
+			4U * gomem_mcentral[cls].stream_cap);
 	swings_grow(test, SZ_1K, false);
 	swings_grow(test, SZ_2K, false);
 	swings_grow(test, SZ_4K, false);
@@ -656,6 +656,64 @@ static void swing(struct kunit *test, size_t size, void **p)
 		one_wave(test, size, p, gomem_mcentral[cls].swing_cap, false);
 	KUNIT_EXPECT_EQ_MSG(test, (unsigned int)cache_of(0)->slot[cls].cap,
 			    (unsigned int)gomem_mcentral[cls].swing_cap, "size %zu", size);
+}
+
+/*
+ * A stack swung to its widest holds a batch256 wave of 1 KiB, and moves
+ * half of it a lock round trip both ways, GOMEM_HELD_MAX, where a stack
+ * of 64 at most moved 32 or 48: each flush of a full stack, and the refill in
+ * place of an empty one, whose objects wait FREE in their spans.
+ */
+static void a_swung_stack_moves_half_a_wave(struct kunit *test)
+{
+	unsigned int cls = gomem_size_class(SZ_1K), n, i, cap;
+	struct gomem_snap *before = gomem_test_snap(test);
+	struct mcache_slot *slot;
+	unsigned long flags;
+	u64 flushes;
+	void **p;
+
+	cap = gomem_mcentral[cls].swing_cap;
+	KUNIT_ASSERT_EQ(test, cap, 256U);
+	p = kunit_kcalloc(test, 2 * cap, sizeof(void *), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	gomem_test_pin(test, 0);
+	gomem_drain();
+	slot = &cache_of(0)->slot[cls];
+	swing(test, SZ_1K, p);
+
+	/*
+	 * Two waves, freed: the stack fills, and flushes, the first time its
+	 * oldest half, then, in a run of flushes, three quarters up to half.
+	 */
+	for (i = 0; i < 2 * cap; i++) {
+		p[i] = gomem_alloc(SZ_1K, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+	}
+	n = slot->n;
+	flushes = cache_of(0)->stats.flushes;
+	for (i = 0; i < 2 * cap; i++)
+		gomem_free(p[i]);
+	flushes = cache_of(0)->stats.flushes - flushes;
+	KUNIT_EXPECT_GE(test, flushes, 2ULL);
+	KUNIT_EXPECT_EQ(test, (u64)(n + 2 * cap - slot->n), flushes * GOMEM_HELD_MAX);
+
+	/* Empty again, with the flushed objects FREE in their spans. */
+	for (i = 0; slot->n; i++) {
+		p[i] = gomem_alloc(SZ_1K, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+	}
+	mcentral_xfer_drain();
+	KUNIT_ASSERT_GE(test, gomem_mcentral[cls].nr_free, (unsigned long)GOMEM_HELD_MAX);
+	local_irq_save(flags);
+	KUNIT_EXPECT_TRUE(test, mcache_refill_held(cache_of(0), cls));
+	local_irq_restore(flags);
+	KUNIT_EXPECT_EQ(test, (unsigned int)slot->n, (unsigned int)GOMEM_HELD_MAX);
+	gomem_free_bulk(i, p);
+
+	gomem_drain();
+	gomem_test_unpin();
+	gomem_test_expect_baseline(test, before);
 }
 
 /* c's cap_bytes is what its stacks may hold, and within the budget. */
@@ -1101,6 +1159,7 @@ static struct kunit_case mcache_cases[] = {
 	KUNIT_CASE(streams_grow_the_stack),
 	KUNIT_CASE(streams_grow_a_big_class_stack),
 	KUNIT_CASE(swings_grow_the_stack),
+	KUNIT_CASE(a_swung_stack_moves_half_a_wave),
 	KUNIT_CASE(the_budget_bounds_the_stacks),
 	KUNIT_CASE(the_least_budget_still_makes_room),
 	KUNIT_CASE(remote_frees_are_bounded),
