@@ -1419,6 +1419,8 @@ static __always_inline void mcentral_put_as(struct mcentral *c,
 					    struct gomem_obj **spare)
 {
 	unsigned int cached = gomem_state_cached(width), i, k, bad = 0;
+	/* The section's objects, the transfer stack's too, for its event. */
+	const unsigned int all = n;
 	unsigned int run = 0;
 	struct mcentral_put_ctx x = { .room = ULONG_MAX };
 	void *low = NULL, *st;
@@ -1485,7 +1487,7 @@ static __always_inline void mcentral_put_as(struct mcentral *c,
 	/* Counted before the lock goes, as a release would subtract them. */
 	if (x.kept)
 		atomic_long_add(x.kept, &gomem_mheap.kept);
-	mcentral_unlock(c, &sec, false, n);
+	mcentral_unlock(c, &sec, false, all);
 
 	mcentral_free_gone(x.gone);
 	if (x.kept)
@@ -1584,23 +1586,27 @@ EXPORT_SYMBOL_IF_KUNIT(mcentral_xfer_objs);
 
 /*
  * Put the objects of node's transfer stack of c back in their spans, and
- * free its array: the bytes of those objects.
+ * free its array: the bytes of those objects.  The stack is taken whole
+ * in a get section, and its objects put back in a put section, so that
+ * gomem:gomem_mcentral's gets and puts still count every object that
+ * came and went (selftests/gomem_trace.sh), the flush that put it on
+ * the stack being a put too.
  */
 static unsigned long xfer_empty(struct mcentral *c, int node)
 {
 	struct mcentral_xfer *x = &c->xfer[node];
+	struct mcentral_section sec;
 	struct gomem_obj *objs;
-	unsigned long flags;
 	unsigned int n;
 
 	if (!READ_ONCE(x->objs))
 		return 0;
-	spin_lock_irqsave(&c->lock, flags);
+	mcentral_lock(c, &sec, 0);
 	objs = x->objs;
 	n = x->n;
 	WRITE_ONCE(x->objs, NULL);
 	WRITE_ONCE(x->n, 0);
-	spin_unlock_irqrestore(&c->lock, flags);
+	mcentral_unlock(c, &sec, true, n);
 	if (n)
 		mcentral_put(c, objs, n);
 	gomem_meta_free(objs, GOMEM_XFER_ARRAY);
