@@ -901,10 +901,11 @@ extern bool gomem_lend;		/* the lend parameter */
  */
 #define GOMEM_XFER_ARRAY	(GOMEM_XFER_MAX * sizeof(struct gomem_obj))
 /*
- * A stack that swings holds a batch256 wave of the classes up to 1 KiB
- * (GOMEM_SWING_BYTES), so that each wave takes no lock round trip in
- * steady state but the moves of half a stack; one that does not swing
- * holds GOMEM_STREAM_MAX at most, as every stack did before (see
+ * A stack that swings may hold a batch256 wave of the classes up to
+ * 1 KiB (GOMEM_SWING_BYTES bounds the bigger ones), so that a wave goes
+ * through the mcentral in a few lock round trips of up to GOMEM_HELD_MAX
+ * objects, not in refills and flushes of 32 to 48; one that does not
+ * swing holds GOMEM_STREAM_MAX at most, as every stack did before (see
  * mcentral_setup() for what each bought, and README.md, "Many CPUs", for
  * the bound).
  */

@@ -569,7 +569,6 @@ bool mcache_refill(unsigned int cls, gfp_t gfp, struct gomem_obj *first,
 	 * GOMEM_BATCH_MAX here, not by the half stack of a refill in place
 	 * (unbounded, half of a stack of 256 was a fortify panic at load).
 	 */
-	BUILD_BUG_ON(GOMEM_HELD_MAX > GOMEM_MCACHE_MAX);
 	do {
 		/* A hint: we may be on another CPU by the time it is used. */
 		slot = &this_cpu_read(gomem_mcache)->slot[cls];
