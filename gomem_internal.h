@@ -59,13 +59,15 @@
  *
  * trim_lock (a mutex, in reclaim.c)
  *	One trim at a time: the scavenger's and a write of reserve_kib's
- *	(reclaim_trim()), and a shrinker's scan (reclaim_scan()).  Taken
+ *	(reclaim_trim()), a shrinker's scan (reclaim_scan()), and the
+ *	KUnit suites' drain of everything (gomem_drain()).  Taken
  *	with no gomem lock held, by a write under
  *	kernel_param_lock(THIS_MODULE), which nothing under it takes; an
  *	mcentral's lock, the mheap's and mspan_dead.lock are taken inside
- *	it, one at a time, and the scan's drain waits under it for work on
- *	every CPU that takes the mcache and mcentral locks, never it (on
- *	gomem's own WQ_MEM_RECLAIM workqueue).  Nothing under it allocates
+ *	it, one at a time, and the drains of the scan and of gomem_drain()
+ *	wait under it for work on every CPU that takes the mcache and
+ *	mcentral locks, never it (on gomem's own WQ_MEM_RECLAIM
+ *	workqueue).  Nothing under it allocates
  *	memory, so a shrinker called by an allocation's reclaim never waits
  *	on a holder that waits for that allocation.
  *
@@ -1141,7 +1143,7 @@ bool mcache_refill(unsigned int cls, gfp_t gfp, struct gomem_obj *first,
 		   unsigned int need);
 void mcache_make_room(struct mcache *c, unsigned int cls, void *p, void *st);
 void mcache_flush_away(struct mcache *c);
-void gomem_drain(void);
+void mcache_drain_all(void);
 void mcache_drain_busy(void);
 unsigned long mcache_cached_bytes(void);
 
@@ -1154,6 +1156,7 @@ int reclaim_reserve_set(const char *val, const struct kernel_param *kp);
 void reclaim_scavenge_soon(void);
 void reclaim_scavenger_sync(void);
 void reclaim_trim(void);
+void gomem_drain(void);
 unsigned long reclaim_count(struct shrinker *sh, struct shrink_control *sc);
 unsigned long reclaim_scan(struct shrinker *sh, struct shrink_control *sc);
 void reclaim_init(void);

@@ -680,23 +680,17 @@ static void mcache_drain_cpus(bool (*want)(int cpu))
 }
 
 /*
- * Empty every CPU's mcache, and then the transfer stacks, so that all
- * free objects are back in their spans and empty spans back in the
- * mheap.  Process context.  No hotplug lock is needed, and none is taken
- * because the shrinker may run inside a hotplug operation: a CPU going
- * offline is drained when dead, and a CPU coming online has nothing
- * cached.  A scavenger that runs meanwhile
- * could hold empty spans it took off their lists and has not given back
- * yet, so it runs first, now, if it was pending.
+ * Empty every online CPU's mcache, and then the transfer stacks, so that
+ * all free objects are back in their spans: for gomem_drain()
+ * (reclaim.c).  Process context.  No hotplug lock is needed, and none is
+ * taken because the shrinker may run inside a hotplug operation: a CPU
+ * going offline is drained when dead, and a CPU coming online has
+ * nothing cached.
  */
-void gomem_drain(void)
+void mcache_drain_all(void)
 {
-	reclaim_scavenger_sync();
 	mcache_drain_cpus(NULL);
-	mcentral_release_empty(ULONG_MAX);
-	mspan_dead_flush();
 }
-EXPORT_SYMBOL_IF_KUNIT(gomem_drain);
 
 /* Does online cpu's mcache hold anything: objects, a tiny block, stacks? */
 static bool mcache_holds(int cpu)
@@ -713,7 +707,7 @@ static bool mcache_holds(int cpu)
 }
 
 /*
- * gomem_drain() for the shrinker: only the CPUs that hold something are
+ * mcache_drain_all() for the shrinker: only the CPUs that hold something are
  * woken; the transfer stacks are emptied after them.  Process context.
  */
 void mcache_drain_busy(void)

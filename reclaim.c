@@ -112,7 +112,7 @@ EXPORT_SYMBOL_IF_KUNIT(reclaim_scavenger_sync);
 
 /*
  * One trim at a time: the scavenger's, a write of reserve_kib's, a
- * shrinker's scan and the KUnit suites'.  Each takes the kept spans off
+ * shrinker's scan and the KUnit suites' (gomem_drain() among them).  Each takes the kept spans off
  * their lists before it puts their pages in the pools, so a second one
  * beside it found neither, and a write returned with the first one's
  * pages landing in the pools behind it: the scavenger's, 171 pages once
@@ -137,6 +137,28 @@ void reclaim_trim(void)
 	mutex_unlock(&trim_lock);
 }
 EXPORT_SYMBOL_IF_KUNIT(reclaim_trim);
+
+/*
+ * Every free object back in its span, every empty span back in the
+ * mheap, and the structs of the spans gone freed: for the KUnit suites,
+ * which count pages and spans after it.  A pending scavenger runs first,
+ * now.  The rest is under trim_lock, so that no trim is half-way when
+ * this returns: a scavenger run that took the kept spans off their lists
+ * before this could release them had not put their pages in the pools
+ * yet, and a case counted 88 pages in use that were not (with the run
+ * due 5 jiffies after its scheduling, not half a second).  Process
+ * context.
+ */
+void gomem_drain(void)
+{
+	reclaim_scavenger_sync();
+	mutex_lock(&trim_lock);
+	mcache_drain_all();
+	mcentral_release_empty(ULONG_MAX);
+	mspan_dead_flush();
+	mutex_unlock(&trim_lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(gomem_drain);
 
 static void scavenge_work(struct work_struct *work)
 {

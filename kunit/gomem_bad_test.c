@@ -63,7 +63,7 @@ static enum gomem_bad stale(const void *p)
 
 static int bad_init(struct kunit *test)
 {
-	gomem_test_init(test);
+	gomem_test_init_held(test);
 	gomem_test_expect_reports(test);
 	return 0;
 }
@@ -923,7 +923,8 @@ static void bad_bulk_calls(struct kunit *test)
  * the full way: a tiny, a small and a two-byte-state object there are
  * freed and counted as anywhere, and a second free of each is reported.
  * The sections are hidden only while nothing moves pages: every class is
- * warm, so the frees land on this CPU's stacks, and no scavenger runs.
+ * warm, so the frees land on this CPU's stacks, and no scavenger runs
+ * (bad_init()).
  */
 static void frees_past_the_counted_sections(struct kunit *test)
 {
@@ -941,7 +942,6 @@ static void frees_past_the_counted_sections(struct kunit *test)
 		KUNIT_ASSERT_NOT_NULL(test, p[i]);
 	}
 	KUNIT_ASSERT_EQ(test, gomem_test_span(p[2])->state_width, 2);
-	reclaim_scavenger_sync();
 	WRITE_ONCE(gomem_nr_sections, 0);
 	for (i = 0; i < ARRAY_SIZE(sizes); i++)
 		gomem_free(p[i]);

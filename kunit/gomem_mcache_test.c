@@ -1172,7 +1172,7 @@ static struct kunit_case mcache_cases[] = {
 
 static struct kunit_suite mcache_suite = {
 	.name = "gomem_mcache",
-	.init = gomem_test_init,
+	.init = gomem_test_init_held,
 	.exit = gomem_test_exit,
 	.test_cases = mcache_cases,
 };

@@ -320,7 +320,6 @@ static void flushes_wait_on_a_transfer_stack(struct kunit *test)
 	cap = c->xfer_cap;
 	KUNIT_ASSERT_GE(test, cap, 8U);
 	gomem_test_pin(test, 0);
-	gomem_test_hold_scavenger();
 	gomem_drain();
 	KUNIT_EXPECT_EQ(test, mcentral_xfer_objs(c), 0UL);
 	n = cap + 5;
@@ -388,7 +387,6 @@ static void an_emptied_transfer_stack_leaves_its_array_spare(struct kunit *test)
 	int node;
 
 	gomem_test_pin(test, 0);
-	gomem_test_hold_scavenger();
 	gomem_drain();
 	objs = get(test, c, 8);
 	dobjs = get(test, d, 4);
@@ -1529,7 +1527,7 @@ static struct kunit_case mcentral_cases[] = {
 
 static struct kunit_suite mcentral_suite = {
 	.name = "gomem_mcentral",
-	.init = gomem_test_init,
+	.init = gomem_test_init_held,
 	.exit = gomem_test_exit,
 	.test_cases = mcentral_cases,
 };

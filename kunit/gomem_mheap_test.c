@@ -263,14 +263,22 @@ static void scavenger_keeps_the_reserve(struct kunit *test)
 			max((unsigned long)SZ_1M >> PAGE_SHIFT, totalram_pages() / 128));
 	gomem_test_no_reserve();
 	WRITE_ONCE(gomem_reserve_kib, keep * (PAGE_SIZE >> 10));
-	/* The reserve and the surplus, page by page: the pool keeps them. */
+	/*
+	 * The reserve and the surplus, page by page: the pool keeps them.
+	 * The scavenger is held while the pool fills, and the last page's
+	 * free schedules it: a run due half a second after the first page
+	 * past the reserve came mid-way when the host stalled the guest.
+	 */
 	n = keep + gomem_mheap.surplus;
 	released = gomem_mheap.pages_released;
 	runs = take_runs(test, n);
-	for (i = 0; i < n; i += 2)
+	gomem_test_hold_scavenger();
+	for (i = 0; i < n - 1; i += 2)
 		mheap_pages_free(run_page(runs, i), 1, false);
-	for (i = 1; i < n; i += 2)
+	for (i = 1; i < n - 1; i += 2)
 		mheap_pages_free(run_page(runs, i), 1, false);
+	WRITE_ONCE(gomem_reclaim_live, true);
+	mheap_pages_free(run_page(runs, n - 1), 1, false);
 	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_free, n);
 	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_released, released);
 	for (i = 0; i < 20 && READ_ONCE(gomem_mheap.pages_free) > keep; i++)
@@ -294,9 +302,11 @@ static void scavenger_keeps_the_reserve(struct kunit *test)
 	/*
 	 * A run that would take the pool past its surplus goes back at
 	 * once, whole: the pool filled to 4 pages short of it, then a run
-	 * of 8.  (What is taken first may come from the pool.)
+	 * of 8.  (What is taken first may come from the pool.)  No scavenger
+	 * run from here on: one mid-way, as a host's stall of the guest
+	 * makes, trims the pool the loop fills.
 	 */
-	reclaim_scavenger_sync();
+	gomem_test_hold_scavenger();
 	n = keep + gomem_mheap.surplus;
 	runs = take_runs(test, n);
 	base = take(test, 8, NUMA_NO_NODE);
