@@ -707,8 +707,9 @@ static bool mcache_holds(int cpu)
 }
 
 /*
- * mcache_drain_all() for the shrinker: only the CPUs that hold something are
- * woken; the transfer stacks are emptied after them.  Process context.
+ * mcache_drain_all() for the shrinker: only the CPUs that hold something
+ * are woken; the transfer stacks are emptied after them.  Process
+ * context.
  */
 void mcache_drain_busy(void)
 {

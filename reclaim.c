@@ -112,13 +112,13 @@ EXPORT_SYMBOL_IF_KUNIT(reclaim_scavenger_sync);
 
 /*
  * One trim at a time: the scavenger's, a write of reserve_kib's, a
- * shrinker's scan and the KUnit suites' (gomem_drain() among them).  Each takes the kept spans off
- * their lists before it puts their pages in the pools, so a second one
- * beside it found neither, and a write returned with the first one's
- * pages landing in the pools behind it: the scavenger's, 171 pages once
- * in gomem_reclaim.sh, or a shrinker's, which gives back only what it
- * is asked.  What nests in it, and why a shrinker may wait on it, is in
- * gomem_internal.h's list of locks.
+ * shrinker's scan and the KUnit suites' (gomem_drain() among them).
+ * Each takes the kept spans off their lists before it puts their pages
+ * in the pools, so a second one beside it found neither, and a write
+ * returned with the first one's pages landing in the pools behind it:
+ * the scavenger's, 171 pages once in gomem_reclaim.sh, or a shrinker's,
+ * which gives back only what it is asked.  What nests in it, and why a
+ * shrinker may wait on it, is in gomem_internal.h's list of locks.
  */
 static DEFINE_MUTEX(trim_lock);
 
