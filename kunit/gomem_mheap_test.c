@@ -277,7 +277,7 @@ static void scavenger_keeps_the_reserve(struct kunit *test)
 		mheap_pages_free(run_page(runs, i), 1, false);
 	for (i = 1; i < n - 1; i += 2)
 		mheap_pages_free(run_page(runs, i), 1, false);
-	WRITE_ONCE(gomem_reclaim_live, true);
+	gomem_test_release_scavenger();
 	mheap_pages_free(run_page(runs, n - 1), 1, false);
 	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_free, n);
 	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_released, released);

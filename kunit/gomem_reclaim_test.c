@@ -350,7 +350,7 @@ static void stay(void)
 static int run_the_scavenger(void *go)
 {
 	wait_for_completion(go);
-	WRITE_ONCE(gomem_reclaim_live, true);
+	gomem_test_release_scavenger();
 	reclaim_scavenge_soon();
 	reclaim_scavenger_sync();
 	stay();
@@ -453,7 +453,7 @@ static void a_write_waits_for(struct kunit *test, const struct trim_run *run)
 	held = hold_a_run(test, run, &h, &bp, &task);
 	if (held) {
 		/* A write trims only while gomem is live: the shrinker's case. */
-		WRITE_ONCE(gomem_reclaim_live, true);
+		gomem_test_release_scavenger();
 		err = write_reserve("0");
 		atomic_set(&h.returned, 1);
 		for (i = 0; i < 100 && !atomic_read_acquire(&h.done); i++)
@@ -504,7 +504,7 @@ static void a_write_while_not_live_only_stores(struct kunit *test)
 	WRITE_ONCE(gomem_reclaim_live, false);
 	err = write_reserve("0");
 	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_free, free);
-	WRITE_ONCE(gomem_reclaim_live, true);
+	gomem_test_release_scavenger();
 	KUNIT_EXPECT_EQ(test, err, 0);
 	KUNIT_EXPECT_EQ(test, gomem_reserve_kib, 0U);
 	KUNIT_EXPECT_EQ(test, gomem_mheap.pages_released, released);

@@ -396,6 +396,16 @@ static inline void gomem_test_hold_scavenger(void)
 	reclaim_scavenger_sync();
 }
 
+/*
+ * Undo gomem_test_hold_scavenger(): frees schedule the scavenger again,
+ * and a write of reserve_kib trims.  gomem_test_exit() does it for every
+ * case.
+ */
+static inline void gomem_test_release_scavenger(void)
+{
+	WRITE_ONCE(gomem_reclaim_live, true);
+}
+
 /* Is p among the n pointers of ps? */
 static inline bool gomem_test_among(void *const *ps, unsigned int n,
 				    const void *p)
@@ -467,7 +477,7 @@ static inline void gomem_test_exit(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, gomem_test_reports(), gomem_test_reports_before,
 				    "gomem reported bad input this case does not make");
 	gomem_test_fail_left(true);
-	WRITE_ONCE(gomem_reclaim_live, true);
+	gomem_test_release_scavenger();
 	WRITE_ONCE(gomem_reserve_kib, gomem_test_reserve);
 	WRITE_ONCE(gomem_lend, gomem_test_lend);
 	gomem_drain();
