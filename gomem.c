@@ -39,8 +39,8 @@
  * touches its spans, and the scavenger puts what is left back in them.
  * A class with few objects grows by its smallest spans first.  A span
  * whose objects have all come back is kept for the class's next growth
- * (unless it is smaller than the big spans the class has come to grow by),
- * as SLUB keeps empty slabs, within the same bound as the mheap's free
+ * (unless it is smaller than the spans the class has come to grow by), as
+ * SLUB keeps empty slabs, within the same bound as the mheap's free
  * pages, and given back before gomem grows from the page allocator.  A
  * class with no span at all is cold, and borrows objects of its kmalloc
  * bucket (the 64-byte class for a 48-byte request) for its first few
@@ -1748,18 +1748,18 @@ static noinline size_t gomem_free_section_zeroing(struct mcache *c, void **ptrs,
  * before the next.
  *
  * Objects allocated together mostly share spans, as SLUB's bulk free
- * expects of its slabs, so a section remembers the last span it looked
- * up, and a pointer in that span's pages skips the lookup's 28
- * instructions (bulk16 of 8 B to 1 KiB: 129 down to 115 an object,
- * when it remembered the page; and remembering the span's pages, not
- * its page, the big spans of 8 to 32 KiB, 8 objects of 2 to 8 pages
- * each, took bulk16 and bulk128 there 12 to 15 instructions an object
- * fewer, and a large object's 3 more, of 140 to 2,152).  The span stays
- * readable for the whole section, an RCU-sched reader (mspan.c), and
- * its pages stay its own while any of its objects is live, as a pointer
- * passed in is; if it went away meanwhile (an object of it freed twice,
- * by a racing caller), its states say that nothing in it is live, and
- * the pointer is refused.  Each section looks its first page up afresh.
+ * expects of its slabs, so a section remembers the last span it looked up,
+ * and a pointer in that span's pages skips the lookup's 28 instructions
+ * (bulk16 of 8 B to 1 KiB: 129 down to 115 an object, when it remembered
+ * the page; and remembering the span's pages, not its page, the big spans
+ * of 8 to 32 KiB, then 8 objects of 2 to 8 pages each, took bulk16 and
+ * bulk128 there 12 to 15 instructions an object fewer, and a large
+ * object's 3 more, of 140 to 2,152).  The span stays readable for the
+ * whole section, an RCU-sched reader (mspan.c), and its pages stay its own
+ * while any of its objects is live, as a pointer passed in is; if it went
+ * away meanwhile (an object of it freed twice, by a racing caller), its
+ * states say that nothing in it is live, and the pointer is refused.  Each
+ * section looks its first page up afresh.
  */
 void gomem_free_bulk(size_t nr, void **ptrs)
 {

@@ -817,7 +817,13 @@ struct mcentral {
 	unsigned int spanclass;
 	unsigned int size, npages, nelems, divmul;
 	unsigned int min_npages;	/* the smallest span, if npages fails */
-	unsigned int big_npages;	/* a big class's span (mcentral_grow_pages()) */
+	/*
+	 * A big class's spans (mcentral_grow_pages()): u16, so that the
+	 * struct stays 128 bytes, whose index is a shift, where a third
+	 * unsigned int here made it 192 (callers=1 pairs, which index it in
+	 * every call, took 2 instructions more).
+	 */
+	u16 big_npages, mid_npages;
 	u8 kind, state_width;
 	u16 cache_cap;			/* an mcache stack's room */
 	u16 stream_cap;			/* ... in a stream (mcache.c) */
@@ -850,8 +856,35 @@ extern struct gomem_live gomem_live[GOMEM_NR_SPANCLASSES];
  * page marks and grace period, paid for every object or two, were most
  * of what a batch of 4,096 objects of 8 to 32 KiB cost (850, 1,288 and
  * 1,715 instructions an allocation; 330, 520 and 829 with spans of 8).
+ * And with spans of 8 still most of it: in one icount boot of batch4096,
+ * batch256, remote and bulk128 at 8, 16 and 32 KiB, batch4096 took 460,
+ * 626 and 850 instructions an object, allocation and free, with spans of
+ * 8, and 382, 505 and 723 with spans of 16 (after mid spans of 8), the
+ * other rows up to 35 fewer (remote at 32 KiB) or 2 more (remote at 8
+ * KiB); with spans of 32, 324, 432 and 703, but batch256 at 8 KiB 354,
+ * not 207, its 2 MiB right at a threshold (GOMEM_BIG_SPANS).
  */
-#define GOMEM_SPAN_OBJS		8
+#define GOMEM_BIG_SPAN_OBJS	16
+
+/*
+ * A class above PAGE_SIZE grows by its mid span (half a big span's
+ * objects) once it holds this many mid spans' pages, and by its big span
+ * once it holds this many big spans' pages (mcentral_tier()), so that the
+ * free objects of the span it grew by last are at most an eighth of what
+ * it holds.
+ */
+#define GOMEM_BIG_SPANS		8
+
+/*
+ * The fewest objects a stack of a class above PAGE_SIZE may hold in a
+ * stream (mcentral.c), half a big span's, which a refill or a flush of
+ * the stream moves in a lock round trip.  A whole big span's 16, with the
+ * flushes and claims that go by this count (mcache.c, mcentral.c), took
+ * objects freed on another CPU 18 to 27 instructions fewer at 8 to 32
+ * KiB, but held 1,309 and 1,316 KiB at the peak of the net shape, where
+ * 8 hold 1,182 (scripts/synth-trace --shape net 1).
+ */
+#define GOMEM_STREAM_MIN	8
 
 /*
  * The bytes a cold class may borrow before it gets a span of its own
@@ -876,7 +909,7 @@ extern bool gomem_lend;		/* the lend parameter */
  * How many objects of a class a CPU may cache at most (mcentral.c):
  * about GOMEM_MCACHE_BYTES, between 1 and GOMEM_STREAM_MAX objects, and
  * four times as many bytes in a stream of frees or of refills that do
- * not grow the class, but at least GOMEM_SPAN_OBJS above PAGE_SIZE, up
+ * not grow the class, but at least GOMEM_STREAM_MIN above PAGE_SIZE, up
  * to GOMEM_STREAM_MAX too; in a stack that swings between them
  * GOMEM_SWING_BYTES, up to GOMEM_MCACHE_MAX objects, but no fewer than
  * in a stream.  A refill or flush moves half of what the stack may hold,
@@ -1071,14 +1104,14 @@ static inline void mcache_swung(struct mcache_slot *slot)
 /*
  * The largest stack whose class a bulk free sends back in batches of its
  * own (mcache_bulk_away()): 2 objects, the classes above 4 KiB, whose
- * stacks never hold more than a big span's objects.  Measured: bulk16 at
- * 16 KiB went from 1,002 to 510 instructions an object; at 2 KiB, whose
- * stacks hold 8, it went from 294 to 321, and bulk128 at 1 KiB from 284
- * to 322.  4 KiB was among them, whose stacks hold 4 but may swing to 32
- * (bulk_get() in gomem.c), which a stack whose bulk frees go aside never
- * does: bulk16 and bulk128 of 4 KiB alone took 214 and 213 instructions
- * an object, 111 and 177 once it was not (after the other patterns,
- * bulk128 187 and 177).
+ * stacks never hold more than a stream's GOMEM_STREAM_MIN.  Measured:
+ * bulk16 at 16 KiB went from 1,002 to 510 instructions an object; at 2
+ * KiB, whose stacks hold 8, it went from 294 to 321, and bulk128 at 1 KiB
+ * from 284 to 322.  4 KiB was among them, whose stacks hold 4 but may
+ * swing to 32 (bulk_get() in gomem.c), which a stack whose bulk frees go
+ * aside never does: bulk16 and bulk128 of 4 KiB alone took 214 and 213
+ * instructions an object, 111 and 177 once it was not (after the other
+ * patterns, bulk128 187 and 177).
  */
 #define MCACHE_BULK_AWAY_CAP	2
 

@@ -19,8 +19,8 @@
  * allocations and frees alternate.  When frees do not alternate with
  * allocations (a flush after a flush: a batch freed, or objects freed on
  * another CPU than their own), three quarters go, so that a lock round
- * trip moves more, and all of a stack of a big span's objects or fewer
- * (the classes of 8 KiB and more), of which a quarter is one or two.
+ * trip moves more, and all of a stack of GOMEM_STREAM_MIN objects or
+ * fewer (the classes of 8 KiB and more), of which a quarter is one or two.
  * Refills stay at half: filling a stack whole after every refill was as
  * fast for allocations but held 37 KiB more in the caches at the peak of
  * the boot trace (bench/replay.sh).  In a stream of refills, which grow
@@ -332,13 +332,12 @@ static unsigned int grown_cap(unsigned int cls, unsigned int cap,
  * 512 B after the other patterns 133 down to 110, where a flush of at
  * least half, and of a whole section's count, left the stack two thirds
  * full and sent a quarter of the objects more through the mcentral);
- * or, for a stack grown
- * to all it may hold whose last move was a flush too, three
- * quarters of it (up to GOMEM_HELD_MAX), so that a lock round trip
- * moves half as many again, and a few objects stay for the allocations
- * that come next; all of it where it may hold no more than a big span's
- * objects, as the classes of 8 KiB and more, whose quarter is one or two
- * objects, fewer than the refill after it brings.
+ * or, for a stack grown to all it may hold whose last move was a flush
+ * too, three quarters of it (up to GOMEM_HELD_MAX), so that a lock round
+ * trip moves half as many again, and a few objects stay for the
+ * allocations that come next; all of it where it may hold no more than
+ * GOMEM_STREAM_MIN objects, as the classes of 8 KiB and more, whose
+ * quarter is one or two objects, fewer than the refill after it brings.
  */
 static unsigned int flush_count(const struct mcache *c, unsigned int cls)
 {
@@ -351,7 +350,7 @@ static unsigned int flush_count(const struct mcache *c, unsigned int cls)
 	if (c->bulk_left)
 		return min(c->bulk_left, (unsigned int)slot->n);
 	if (slot->flushes && slot->cap >= cap_limit(cls, slot->flushes))
-		return gomem_mcentral[cls].stream_cap <= GOMEM_SPAN_OBJS ? slot->n :
+		return gomem_mcentral[cls].stream_cap <= GOMEM_STREAM_MIN ? slot->n :
 		       min_t(unsigned int, slot->n - slot->n / 4, GOMEM_HELD_MAX);
 	return half;
 }

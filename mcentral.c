@@ -42,7 +42,7 @@
  * "empty" list, as SLUB keeps a few empty slabs, while the kept spans of
  * all classes and the mheap's free pages stay within the pools' surplus
  * (mheap_keep_room()); past it, it goes back to the mheap, and so does a
- * span smaller than the big span a class that holds many objects grows by
+ * span smaller than the span a class that holds many objects grows by
  * now (mcentral_keeps()).  The class's next
  * growth reuses it as it is: no page to take and mark, no struct to
  * allocate, no grace period, which is most of what a span costs, and
@@ -59,8 +59,9 @@
  * back on every trip, touches no list_head and pays no list check.
  *
  * A class grows by a span of its own size (the class table's), or, for a
- * class above PAGE_SIZE that already holds many objects, by a big span of
- * GOMEM_SPAN_OBJS objects (mcentral_grow_pages()), asked for without
+ * class above PAGE_SIZE that already holds many objects, by a mid span of
+ * half GOMEM_BIG_SPAN_OBJS objects, then by a big span of
+ * GOMEM_BIG_SPAN_OBJS (mcentral_grow_pages()), asked for without
  * retrying or warning when that is more than one page, and falls back to
  * the smallest span that holds one object: a fragmented machine slows a
  * class down but never starves it, and no object up to PAGE_SIZE ever
@@ -224,25 +225,34 @@ static int divmul_for(unsigned int size, unsigned int bytes, u32 *divmul)
 }
 
 /*
- * c's big span, for objects of stride bytes above PAGE_SIZE: as many of
- * its own spans as hold GOMEM_SPAN_OBJS objects, or fewer if its divmul
- * is not exact that far; just its own span if not even two are.
+ * The pages of a span of c's for objs objects of stride bytes above
+ * PAGE_SIZE: as many of its own spans as hold objs objects, or fewer if
+ * its divmul is not exact that far; just its own span if not even two
+ * are, and for objects up to PAGE_SIZE.
  */
-static void mcentral_big_span(struct mcentral *c, unsigned int stride)
+static unsigned int mcentral_span_for(const struct mcentral *c,
+				      unsigned int stride, unsigned int objs)
 {
 	unsigned int mult;
 	u32 divmul;
 
-	c->big_npages = c->npages;
 	if (stride <= PAGE_SIZE)
-		return;
-	for (mult = DIV_ROUND_UP(GOMEM_SPAN_OBJS, c->nelems); mult > 1; mult--) {
+		return c->npages;
+	for (mult = DIV_ROUND_UP(objs, c->nelems); mult > 1; mult--)
 		if (!divmul_for(stride, mult * c->npages * PAGE_SIZE, &divmul) &&
-		    divmul == c->divmul) {
-			c->big_npages = mult * c->npages;
-			return;
-		}
-	}
+		    divmul == c->divmul)
+			return mult * c->npages;
+	return c->npages;
+}
+
+/*
+ * c's big span, for GOMEM_BIG_SPAN_OBJS objects, and its mid span, for
+ * half as many (mcentral_grow_pages()).
+ */
+static void mcentral_big_span(struct mcentral *c, unsigned int stride)
+{
+	c->big_npages = mcentral_span_for(c, stride, GOMEM_BIG_SPAN_OBJS);
+	c->mid_npages = mcentral_span_for(c, stride, GOMEM_BIG_SPAN_OBJS / 2);
 }
 
 /*
@@ -331,12 +341,13 @@ static int mcentral_setup(struct mcentral *c, unsigned int spanclass,
 	c->cache_cap = clamp_t(unsigned int, GOMEM_MCACHE_BYTES / sc->size,
 			       1, GOMEM_STREAM_MAX);
 	/*
-	 * Above PAGE_SIZE a stack in a stream holds at least a big span's
-	 * objects: with 1 or 2 at 16 and 32 KiB, every object of a batch
-	 * or of another CPU's frees took a refill or a flush of its own.
+	 * Above PAGE_SIZE a stack in a stream holds at least
+	 * GOMEM_STREAM_MIN objects: with 1 or 2 at 16 and 32 KiB, every
+	 * object of a batch or of another CPU's frees took a refill or a
+	 * flush of its own.
 	 */
 	c->stream_cap = clamp_t(unsigned int, 4 * GOMEM_MCACHE_BYTES / sc->size,
-				sc->size > PAGE_SIZE ? GOMEM_SPAN_OBJS : 1,
+				sc->size > PAGE_SIZE ? GOMEM_STREAM_MIN : 1,
 				GOMEM_STREAM_MAX);
 	/*
 	 * A stack that swings may hold GOMEM_SWING_BYTES of objects, up to
@@ -491,28 +502,44 @@ static struct mspan *mcentral_span(struct mcentral *c, unsigned int npages,
 	return mspan_alloc(&tmpl, node, gfp);
 }
 
-/* Whether c, holding held pages, grows by its big span now. */
-static bool mcentral_grows_big(const struct mcentral *c, unsigned long held)
+/*
+ * The span c grows by, holding held pages, once it holds many objects:
+ * its big span once it holds GOMEM_BIG_SPANS of them in pages, before
+ * that its mid span once it holds as many of those; 0 while it holds
+ * fewer.  So the span it grew by last, and the free objects in it, are at
+ * most an eighth of what it holds.  The mid span keeps a class of 64 to
+ * 127 objects above 8 KiB in spans of 8, not of one or two: with only the
+ * big span, 128 objects of 8 KiB allocated and freed in bulk, with
+ * init_on_alloc, took 1,208 instructions an object, not 1,153, and
+ * replaying scripts/synth-trace 4097 32768 3000 11, about 70 objects a
+ * class, 3% more instructions (make bench; bench/replay.sh).
+ */
+static unsigned int mcentral_tier(const struct mcentral *c,
+				  unsigned long held)
 {
-	return held >= GOMEM_SPAN_OBJS * c->big_npages;
+	if (held >= GOMEM_BIG_SPANS * c->big_npages)
+		return c->big_npages;
+	if (held >= GOMEM_BIG_SPANS * c->mid_npages)
+		return c->mid_npages;
+	return 0;
 }
 
 /*
  * The pages of c's next span, by what the class holds already: its
  * smallest span, which holds one object, while that keeps it within one
  * span of its own size (one 14080-byte object then holds 4 pages, not
- * 7); then its own span; and its big span once it holds GOMEM_SPAN_OBJS
- * big spans' pages, so that a big span's free objects are at most an
- * eighth of what the class holds: a class of a few big objects takes no
- * big span, and a class of thousands takes them all but for its first.
+ * 7); then its own span; and once it holds many, its mid span, then its
+ * big span (mcentral_tier()): a class of a few big objects takes no big
+ * span, and a class of thousands takes them all but for its first.
  * c->nr_pages is read without the lock: it only steers the choice.
  */
 static unsigned int mcentral_grow_pages(const struct mcentral *c)
 {
 	unsigned long held = READ_ONCE(c->nr_pages);
+	unsigned int tier = mcentral_tier(c, held);
 
-	if (mcentral_grows_big(c, held))
-		return c->big_npages;
+	if (tier)
+		return tier;
 	if (held + c->min_npages <= c->npages)
 		return c->min_npages;
 	return c->npages;
@@ -520,20 +547,23 @@ static unsigned int mcentral_grow_pages(const struct mcentral *c)
 
 /*
  * Whether c keeps its emptied span s for its next growth, room allowing:
- * not if s is smaller than c's big span, one of those it grew by while
- * it held little, and c would grow by big spans even without it (so a
- * class at the threshold does not give back and grow again one small
- * span over and over).  Given back, such spans leave the class's
- * objects in big spans, of which a refill or a flush of a stream moves a
- * whole span's objects in a lock round trip, not those of two or three
- * spans: objects of 8 to 32 KiB freed in batches on another CPU, 256 at
- * a time, took 325-335 instructions each and take 317-330, and bulk128
- * of them 186 and 170 (make bench).  c->lock held.
+ * not if s is smaller than the span c would grow by even without it, one
+ * of those it grew by while it held less (so a class at a threshold does
+ * not give back and grow again one small span over and over).  Given back,
+ * such spans leave the class's objects in bigger spans, of which a refill
+ * or a flush of a stream moves objects of one span in a lock round trip,
+ * not of two or three: objects of 8 to 32 KiB freed in batches on another
+ * CPU, 256 at a time, took 317-330 instructions each, not 325-335, and
+ * bulk128 of them 186 and 170 (make bench, with big spans of 8).  A big
+ * span, or any span of a class up to PAGE_SIZE (whose big span is its
+ * page), is kept with no sum: with mcentral_tier()'s, a batch of 4 KiB
+ * objects, a span each, took 140 instructions a free, not 134.  c->lock
+ * held.
  */
 static bool mcentral_keeps(const struct mcentral *c, const struct mspan *s)
 {
 	return s->npages >= c->big_npages ||
-	       !mcentral_grows_big(c, c->nr_pages - s->npages);
+	       s->npages >= mcentral_tier(c, c->nr_pages - s->npages);
 }
 
 /*
@@ -902,21 +932,22 @@ static __always_inline unsigned int mcentral_get_as(struct mcentral *c,
 	}
 	/*
 	 * Only the last span can have objects left, as they end the get:
-	 * claimed once a get, not tested for each span, and only if it
-	 * has objects left, so a span of one object never is.  A get of
-	 * a few objects, as a class above PAGE_SIZE takes in a stream (its
-	 * big span's), claims it only if it keeps as many as the get took,
-	 * for the CPU's next get, which would empty a span that keeps fewer
-	 * anyway.  Claiming those too, a batch of 8 KiB objects (spans of
-	 * 8, gets of 8) took 163 instructions an allocation, not 160 (157
-	 * with no claims), and 2 vCPUs allocating and freeing 8 KiB at once
-	 * were slower in 5 boots of 5 (937-1,133 ns against 864-1,045).  A
-	 * larger get claims any span it leaves objects in: at 64 B, 64 a
-	 * span and gets of up to 64, the pattern was slower in 4 boots of 5
-	 * with those spans' ends unclaimed (228-405 ns against 205-444).
+	 * claimed once a get, not tested for each span, and only if it has
+	 * objects left, so a span of one object never is.  A get of a few
+	 * objects, as a class above PAGE_SIZE takes in a stream
+	 * (GOMEM_STREAM_MIN), claims it only if it keeps as many as the
+	 * get took, for the CPU's next get, which would empty a span that
+	 * keeps fewer anyway.  Claiming those too, a batch of 8 KiB
+	 * objects (spans of 8, gets of 8) took 163 instructions an
+	 * allocation, not 160 (157 with no claims), and 2 vCPUs allocating
+	 * and freeing 8 KiB at once were slower in 5 boots of 5 (937-1,133
+	 * ns against 864-1,045).  A larger get claims any span it leaves
+	 * objects in: at 64 B, 64 a span and gets of up to 64, the pattern
+	 * was slower in 4 boots of 5 with those spans' ends unclaimed
+	 * (228-405 ns against 205-444).
 	 */
 	if (claims && s && s->nfree &&
-	    (s->nfree >= n || n > GOMEM_SPAN_OBJS))
+	    (s->nfree >= n || n > GOMEM_STREAM_MIN))
 		mcentral_claim(c, s);
 	mcentral_unlock(c, &sec, true, got);
 	if (emptied)

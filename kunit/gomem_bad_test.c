@@ -1235,7 +1235,7 @@ static void bulk_free_across_pages(struct kunit *test)
 /*
  * A bulk free remembers the span it looked up last, all of its pages
  * (gomem_free_section()): objects of 6,912 B, four to a span of 7 pages
- * (eight to a big span), each in other pages than the one before it,
+ * (sixteen to a big span), each in other pages than the one before it,
  * three of one span freed with two of another, a large object between
  * two of the three, a tiny and a 1 KiB one, and a pointer inside the
  * first span's fourth: each goes back to its own span once, the large

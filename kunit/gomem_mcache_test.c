@@ -513,32 +513,32 @@ static void streams_grow_the_stack(struct kunit *test)
 }
 
 /*
- * Above PAGE_SIZE, a stack in a stream holds at least a big span's
+ * Above PAGE_SIZE, a stack in a stream holds at least GOMEM_STREAM_MIN
  * objects: a stream of frees of 32 KiB objects, whose cache_cap is 1,
- * grows it to GOMEM_SPAN_OBJS, and never past what it may hold.  A stack
+ * grows it to GOMEM_STREAM_MIN, and never past what it may hold.  A stack
  * that holds no more, full in the stream, flushes all it holds.
  */
 static void streams_grow_a_big_class_stack(struct kunit *test)
 {
 	unsigned int cls = gomem_size_class(SZ_32K), n, left;
 	struct gomem_snap *before = gomem_test_snap(test);
-	const unsigned int nr = 6 * GOMEM_SPAN_OBJS;
+	const unsigned int nr = 6 * GOMEM_STREAM_MIN;
 	struct mcache_slot *slot;
 	u64 flushes;
 	void **p;
 
 	KUNIT_EXPECT_EQ(test, (unsigned int)gomem_mcentral[cls].cache_cap, 1U);
 	KUNIT_EXPECT_EQ(test, (unsigned int)gomem_mcentral[cls].stream_cap,
-			GOMEM_SPAN_OBJS);
+			GOMEM_STREAM_MIN);
 	p = kunit_kcalloc(test, nr, sizeof(void *), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	gomem_test_pin(test, 0);
 	slot = &cache_of(0)->slot[cls];
 	n = drain_and_alloc(test, SZ_32K, p, nr);
 	/* Enough left to fill the stack and free one more. */
-	left = GOMEM_SPAN_OBJS + 1;
+	left = GOMEM_STREAM_MIN + 1;
 	free_in_a_stream(test, slot, p + left, n - left);
-	KUNIT_EXPECT_EQ(test, (unsigned int)slot->cap, GOMEM_SPAN_OBJS);
+	KUNIT_EXPECT_EQ(test, (unsigned int)slot->cap, GOMEM_STREAM_MIN);
 	n = left;
 	while (slot->n < slot->cap)
 		gomem_free(p[--n]);

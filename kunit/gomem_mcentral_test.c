@@ -784,29 +784,45 @@ static bool index_exact(const struct mcentral *c, unsigned int npages)
 }
 
 /*
- * Every class above PAGE_SIZE has a big span: the fewest of its own spans
- * that hold GOMEM_SPAN_OBJS objects, or as many as its index stays exact
- * in, and exact there; a class up to PAGE_SIZE has only its page.
+ * npages, c's span for objs objects: the fewest of its own spans that
+ * hold objs (one fewer holds fewer; the span, whole, may hold more, its
+ * spans' tails joined), or as many as its index stays exact in, and exact
+ * there.
+ */
+static void expect_span_for(struct kunit *test, const struct mcentral *c,
+			    unsigned int npages, unsigned int objs,
+			    unsigned int cls)
+{
+	unsigned int spans = npages / c->npages;
+
+	KUNIT_EXPECT_EQ_MSG(test, npages % c->npages, 0U, "class %u", cls);
+	KUNIT_EXPECT_GT_MSG(test, spans, 1U, "class %u", cls);
+	KUNIT_EXPECT_TRUE_MSG(test, index_exact(c, npages), "class %u", cls);
+	KUNIT_EXPECT_LT_MSG(test, (spans - 1) * c->nelems, objs, "class %u", cls);
+	if (spans * c->nelems < objs)
+		KUNIT_EXPECT_FALSE_MSG(test, index_exact(c, npages + c->npages),
+				       "class %u", cls);
+}
+
+/*
+ * Every class above PAGE_SIZE has a big span, for GOMEM_BIG_SPAN_OBJS
+ * objects, and a mid span, for half as many; a class up to PAGE_SIZE has
+ * only its page.
  */
 static void big_spans_are_exact(struct kunit *test)
 {
-	unsigned int cls, objs;
+	unsigned int cls;
 	struct mcentral *c;
 
 	for (cls = 1; cls < GOMEM_NR_CLASSES; cls++) {
 		c = &gomem_mcentral[cls];
 		if (c->size <= PAGE_SIZE) {
 			KUNIT_EXPECT_EQ(test, c->big_npages, 1U);
+			KUNIT_EXPECT_EQ(test, c->mid_npages, 1U);
 			continue;
 		}
-		objs = c->big_npages * PAGE_SIZE / c->size;
-		KUNIT_EXPECT_EQ_MSG(test, c->big_npages % c->npages, 0U, "class %u", cls);
-		KUNIT_EXPECT_GT_MSG(test, c->big_npages, c->npages, "class %u", cls);
-		KUNIT_EXPECT_TRUE_MSG(test, index_exact(c, c->big_npages), "class %u", cls);
-		KUNIT_EXPECT_LT_MSG(test, objs - c->nelems, GOMEM_SPAN_OBJS, "class %u", cls);
-		if (objs < GOMEM_SPAN_OBJS)
-			KUNIT_EXPECT_FALSE_MSG(test, index_exact(c, c->big_npages + c->npages),
-					       "class %u", cls);
+		expect_span_for(test, c, c->big_npages, GOMEM_BIG_SPAN_OBJS, cls);
+		expect_span_for(test, c, c->mid_npages, GOMEM_BIG_SPAN_OBJS / 2, cls);
 	}
 }
 
@@ -847,7 +863,7 @@ static unsigned long starts_wrong(const struct mcentral *c, unsigned int npages)
 /*
  * gomem_free() tells an object's start from an interior pointer by the
  * fraction of its index (divmul_for()): checked at every object of every
- * class, in its span and in its big span.
+ * class, in its span, its big span and its mid span.
  */
 static void every_object_start_is_told(struct kunit *test)
 {
@@ -860,28 +876,52 @@ static void every_object_start_is_told(struct kunit *test)
 				    "class %u", cls);
 		KUNIT_EXPECT_EQ_MSG(test, starts_wrong(c, c->big_npages), 0UL,
 				    "class %u, big span", cls);
+		KUNIT_EXPECT_EQ_MSG(test, starts_wrong(c, c->mid_npages), 0UL,
+				    "class %u, mid span", cls);
 	}
 }
 
 /*
- * A class of thousands of big objects grows by its big span once it holds
- * GOMEM_SPAN_OBJS of them in pages, and falls back to its smallest span
- * when the page allocator has no block for one: 32 KiB objects, one a
- * span of 8 pages, then 8 a span of 64.  It keeps an emptied small span
- * while it holds little, and an emptied big span, but gives back a small
- * span it has outgrown (mcentral_keeps()).
+ * Put k objects at o, all of one span, and expect c to keep the span,
+ * empty, if and only if it holds fewer than below pages without it.
+ */
+static void expect_kept_below(struct kunit *test, struct mcentral *c,
+			      struct gomem_obj *o, unsigned int k,
+			      unsigned long below)
+{
+	unsigned long empty = c->nr_empty, pages = c->nr_pages;
+	unsigned long npages = gomem_obj_span(o)->npages;
+	bool kept = pages - npages < below;
+
+	mcentral_put(c, o, k);
+	KUNIT_EXPECT_EQ(test, c->nr_empty, empty + kept);
+	KUNIT_EXPECT_EQ(test, c->nr_pages, kept ? pages : pages - npages);
+}
+
+/*
+ * A class of thousands of big objects grows by its mid span once it
+ * holds GOMEM_BIG_SPANS of them in pages, by its big span once it holds
+ * as many of those, and falls back to its smallest span when the page
+ * allocator has no block for one: 32 KiB objects, one a span of 8 pages,
+ * then 8 a span of 64, then 16 a span of 128.  It keeps an emptied span
+ * as long as it would grow by no bigger one without it, and gives back
+ * one it has outgrown (mcentral_keeps()).
  */
 static void many_big_objects_take_big_spans(struct kunit *test)
 {
 	struct mcentral *c = &gomem_mcentral[gomem_size_class(SZ_32K)];
-	unsigned int n = 0, i, smalls = GOMEM_SPAN_OBJS * GOMEM_SPAN_OBJS,
-		     max = smalls + 2 * GOMEM_SPAN_OBJS;
-	unsigned long pages, empty;
+	const unsigned int mid = GOMEM_BIG_SPAN_OBJS / 2,
+			   smalls = GOMEM_BIG_SPANS * mid,
+			   mids = GOMEM_BIG_SPANS * mid,
+			   max = smalls + mids + GOMEM_BIG_SPAN_OBJS + 1;
+	unsigned int n = 0, i;
+	unsigned long pages;
 	struct gomem_obj *o;
 
 	o = kunit_kcalloc(test, max, sizeof(*o), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, o);
-	KUNIT_ASSERT_EQ(test, c->big_npages, GOMEM_SPAN_OBJS * c->npages);
+	KUNIT_ASSERT_EQ(test, c->mid_npages, mid * c->npages);
+	KUNIT_ASSERT_EQ(test, c->big_npages, GOMEM_BIG_SPAN_OBJS * c->npages);
 	gomem_test_no_reserve();
 	KUNIT_ASSERT_EQ(test, c->nr_pages, 0UL);
 	/* Holding little, the class keeps its emptied small span. */
@@ -889,15 +929,23 @@ static void many_big_objects_take_big_spans(struct kunit *test)
 	mcentral_put(c, o, 1);
 	KUNIT_EXPECT_EQ(test, c->nr_empty, 1UL);
 	KUNIT_EXPECT_EQ(test, c->nr_pages, (unsigned long)c->min_npages);
-	/* Small spans until the class holds GOMEM_SPAN_OBJS big spans' pages. */
-	while (c->nr_pages < GOMEM_SPAN_OBJS * c->big_npages) {
+	/* Small spans until it holds GOMEM_BIG_SPANS mid spans' pages. */
+	while (c->nr_pages < GOMEM_BIG_SPANS * c->mid_npages) {
 		KUNIT_ASSERT_EQ(test, mcentral_get(c, &o[n], 1, GFP_KERNEL, NUMA_NO_NODE), 1U);
 		KUNIT_EXPECT_EQ(test, gomem_obj_span(&o[n++])->npages, c->min_npages);
 	}
 	KUNIT_EXPECT_EQ(test, n, smalls);
 	KUNIT_EXPECT_EQ(test, c->nr_empty, 0UL);
+	/* Mid spans, whole, until it holds GOMEM_BIG_SPANS big spans' pages. */
+	for (i = 0; i < mids; i++, n++) {
+		KUNIT_ASSERT_EQ(test, mcentral_get(c, &o[n], 1, GFP_KERNEL, NUMA_NO_NODE), 1U);
+		KUNIT_EXPECT_EQ(test, gomem_obj_span(&o[n])->npages, c->mid_npages);
+		KUNIT_EXPECT_PTR_EQ(test, gomem_obj_span(&o[n]),
+				    gomem_obj_span(&o[n - i % mid]));
+	}
+	KUNIT_EXPECT_EQ(test, c->nr_pages, GOMEM_BIG_SPANS * c->big_npages);
 	/* Then a big span, whose objects the next gets take. */
-	for (i = 0; i < GOMEM_SPAN_OBJS; i++, n++) {
+	for (i = 0; i < GOMEM_BIG_SPAN_OBJS; i++, n++) {
 		KUNIT_ASSERT_EQ(test, mcentral_get(c, &o[n], 1, GFP_KERNEL, NUMA_NO_NODE), 1U);
 		KUNIT_EXPECT_EQ(test, gomem_obj_span(&o[n])->npages, c->big_npages);
 		KUNIT_EXPECT_PTR_EQ(test, gomem_obj_span(&o[n]), gomem_obj_span(&o[n - i]));
@@ -909,32 +957,30 @@ static void many_big_objects_take_big_spans(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gomem_obj_span(&o[n++])->npages, c->min_npages);
 	expect_consistent(test, c);
 	/*
-	 * Still growing by big spans without it, the class gives back an
-	 * emptied small span, and keeps its emptied big span.
+	 * Still growing by big spans without them, the class gives back an
+	 * emptied small span and an emptied mid span, and keeps its
+	 * emptied big span.
 	 */
 	pages = c->nr_pages;
 	mcentral_put(c, o, 1);
+	mcentral_put(c, o + smalls, mid);
 	KUNIT_EXPECT_EQ(test, c->nr_empty, 0UL);
-	KUNIT_EXPECT_EQ(test, c->nr_pages, pages - c->min_npages);
-	mcentral_put(c, o + smalls, GOMEM_SPAN_OBJS);
+	KUNIT_EXPECT_EQ(test, c->nr_pages, pages - c->min_npages - c->mid_npages);
+	expect_kept_below(test, c, o + smalls + mids, GOMEM_BIG_SPAN_OBJS, ULONG_MAX);
 	KUNIT_EXPECT_EQ(test, c->nr_empty, 1UL);
-	KUNIT_EXPECT_EQ(test, c->nr_pages, pages - c->min_npages);
 	expect_consistent(test, c);
 	/*
-	 * Small spans go while the class would grow by big spans without
-	 * them, which leaves it at the threshold; then they are kept.
+	 * Mid spans go while the class would grow by big spans without
+	 * them, then stay; small spans go while it would grow by mid spans
+	 * without them, which leaves it at that threshold.
 	 */
-	for (i = 1; i < smalls; i++) {
-		empty = c->nr_empty;
-		pages = c->nr_pages;
-		mcentral_put(c, o + i, 1);
-		KUNIT_EXPECT_EQ(test, c->nr_empty,
-				empty + (pages - c->min_npages <
-					 GOMEM_SPAN_OBJS * c->big_npages));
-	}
-	KUNIT_EXPECT_EQ(test, c->nr_pages, GOMEM_SPAN_OBJS * c->big_npages);
-	KUNIT_EXPECT_LT(test, c->nr_empty, (unsigned long)smalls);
-	mcentral_put(c, o + n - 1, 1);
+	for (i = smalls + mid; i < smalls + mids; i += mid)
+		expect_kept_below(test, c, o + i, mid, GOMEM_BIG_SPANS * c->big_npages);
+	for (i = 1; i < smalls; i++)
+		expect_kept_below(test, c, o + i, 1, GOMEM_BIG_SPANS * c->mid_npages);
+	expect_kept_below(test, c, o + n - 1, 1, GOMEM_BIG_SPANS * c->mid_npages);
+	KUNIT_EXPECT_EQ(test, c->nr_pages, GOMEM_BIG_SPANS * c->mid_npages);
+	KUNIT_EXPECT_GT(test, c->nr_empty, 1UL);
 	expect_consistent(test, c);
 	mcentral_release_empty(ULONG_MAX);
 	KUNIT_EXPECT_EQ(test, c->nr_pages, 0UL);
@@ -1111,7 +1157,7 @@ static void claims_lapse(struct kunit *test)
 }
 
 /*
- * A get of a few objects (no more than GOMEM_SPAN_OBJS) that leaves fewer
+ * A get of a few objects (no more than GOMEM_STREAM_MIN) that leaves fewer
  * in its last span than it took does not claim it: the CPU's next get
  * would empty it anyway, and another CPU may take from it meanwhile.  A
  * larger get claims it all the same.
@@ -1122,7 +1168,7 @@ static void spans_left_short_are_not_claimed(struct kunit *test)
 
 	two_of_cpu0(test, &k);
 	/* Drained, CPU 0 claims nothing; a large get leaves s 3, claimed. */
-	KUNIT_ASSERT_GT(test, k.rest - 3, (unsigned int)GOMEM_SPAN_OBJS);
+	KUNIT_ASSERT_GT(test, k.rest - 3, (unsigned int)GOMEM_STREAM_MIN);
 	gomem_drain();
 	get_on(test, 0, k.c, &k.o[2], k.rest - 3, k.node);
 	KUNIT_ASSERT_TRUE(test, all_of(k.o, k.rest - 1, k.s));
