@@ -865,9 +865,11 @@ extern struct gomem_live gomem_live[GOMEM_NR_SPANCLASSES];
  * not 207, its 2 MiB right at a threshold (GOMEM_BIG_SPANS).
  */
 #define GOMEM_BIG_SPAN_OBJS	16
+/* ... and in its mid span, which comes before it (mcentral_tier()). */
+#define GOMEM_MID_SPAN_OBJS	(GOMEM_BIG_SPAN_OBJS / 2)
 
 /*
- * A class above PAGE_SIZE grows by its mid span (half a big span's
+ * A class above PAGE_SIZE grows by its mid span (GOMEM_MID_SPAN_OBJS
  * objects) once it holds this many mid spans' pages, and by its big span
  * once it holds this many big spans' pages (mcentral_tier()), so that the
  * free objects of the span it grew by last are at most an eighth of what

@@ -60,8 +60,8 @@
  *
  * A class grows by a span of its own size (the class table's), or, for a
  * class above PAGE_SIZE that already holds many objects, by a mid span of
- * half GOMEM_BIG_SPAN_OBJS objects, then by a big span of
- * GOMEM_BIG_SPAN_OBJS (mcentral_grow_pages()), asked for without
+ * GOMEM_MID_SPAN_OBJS objects, then by a big span of GOMEM_BIG_SPAN_OBJS
+ * (mcentral_grow_pages()), asked for without
  * retrying or warning when that is more than one page, and falls back to
  * the smallest span that holds one object: a fragmented machine slows a
  * class down but never starves it, and no object up to PAGE_SIZE ever
@@ -247,12 +247,12 @@ static unsigned int mcentral_span_for(const struct mcentral *c,
 
 /*
  * c's big span, for GOMEM_BIG_SPAN_OBJS objects, and its mid span, for
- * half as many (mcentral_grow_pages()).
+ * GOMEM_MID_SPAN_OBJS (mcentral_grow_pages()).
  */
 static void mcentral_big_span(struct mcentral *c, unsigned int stride)
 {
 	c->big_npages = mcentral_span_for(c, stride, GOMEM_BIG_SPAN_OBJS);
-	c->mid_npages = mcentral_span_for(c, stride, GOMEM_BIG_SPAN_OBJS / 2);
+	c->mid_npages = mcentral_span_for(c, stride, GOMEM_MID_SPAN_OBJS);
 }
 
 /*

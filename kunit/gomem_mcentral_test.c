@@ -806,7 +806,7 @@ static void expect_span_for(struct kunit *test, const struct mcentral *c,
 
 /*
  * Every class above PAGE_SIZE has a big span, for GOMEM_BIG_SPAN_OBJS
- * objects, and a mid span, for half as many; a class up to PAGE_SIZE has
+ * objects, and a mid span, for GOMEM_MID_SPAN_OBJS; a class up to PAGE_SIZE has
  * only its page.
  */
 static void big_spans_are_exact(struct kunit *test)
@@ -822,7 +822,7 @@ static void big_spans_are_exact(struct kunit *test)
 			continue;
 		}
 		expect_span_for(test, c, c->big_npages, GOMEM_BIG_SPAN_OBJS, cls);
-		expect_span_for(test, c, c->mid_npages, GOMEM_BIG_SPAN_OBJS / 2, cls);
+		expect_span_for(test, c, c->mid_npages, GOMEM_MID_SPAN_OBJS, cls);
 	}
 }
 
@@ -910,7 +910,7 @@ static void expect_kept_below(struct kunit *test, struct mcentral *c,
 static void many_big_objects_take_big_spans(struct kunit *test)
 {
 	struct mcentral *c = &gomem_mcentral[gomem_size_class(SZ_32K)];
-	const unsigned int mid = GOMEM_BIG_SPAN_OBJS / 2,
+	const unsigned int mid = GOMEM_MID_SPAN_OBJS,
 			   smalls = GOMEM_BIG_SPANS * mid,
 			   mids = GOMEM_BIG_SPANS * mid,
 			   max = smalls + mids + GOMEM_BIG_SPAN_OBJS + 1;
