@@ -145,7 +145,7 @@ void gomem_debug_describe(unsigned long addr, char *buf, size_t len)
 	struct mspan *s;
 
 	rcu_read_lock_sched();
-	s = gomem_span_of(addr);
+	s = mspan_around(addr);
 	if (s && s->debug && s->kind == MSPAN_SMALL) {
 		i = min_t(unsigned int, mspan_index(s, addr), s->nelems - 1);
 		d = &s->debug[i];

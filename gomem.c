@@ -18,7 +18,8 @@
  * does; a shrinker gives back more under memory pressure.
  *
  * mspan (mspan.c) is a run of pages holding objects of one kind, with a
- * state per object.  Every page of a span names it in its struct page,
+ * state per object.  The page of every object's start names its span in
+ * its struct page (every page does, unless the objects are whole pages),
  * signed with a random key, so the span of any pointer is found in O(1)
  * and a pointer gomem never handed out is recognised, with no table to
  * size: SLUB finds a slab the same way.

@@ -80,19 +80,25 @@
  * Finding a pointer's span: lockless
  * ==================================
  *
- * Every page gomem holds carries a mark in its struct page, written under
+ * The pages gomem holds carry marks in their struct pages, written under
  * no lock but only by whoever owns the page: page->private says what the
  * page is, and page->index holds page->private ^ gomem_page_key, a random
- * number drawn at load.  A page whose two words do not agree is not
- * gomem's, whatever it holds, so any pointer at all can be checked
+ * number drawn at load.  A page whose two words do not agree bears no
+ * mark of gomem's, whatever it holds, so any pointer at all can be checked
  * without trusting what its page says until the signature matches:
  *
  *	a span's page		private is the struct mspan (8-byte aligned,
- *				its top bit set: gomem_what_is_span())
+ *				its top bit set: gomem_what_is_span()), on
+ *				each object's first page if the objects are
+ *				whole pages (a large span's is), else on
+ *				every page (mspan_mark() in mspan.c)
  *	a free page in a pool	private has GOMEM_PAGE_POOL set, and on the
  *				first and last page of its run the run's
  *				length and GOMEM_PAGE_HEAD or _TAIL
- *	anything else		the signature does not match
+ *	anything else		the signature does not match: another's
+ *				page, or a page of a span's object of whole
+ *				pages past its first (mspan_around() finds
+ *				its span, for the reports)
  *
  * gomem_span_of() reads the marks with interrupts or preemption disabled
  * (an RCU-sched reader), or under the mcache lock, which on PREEMPT_RT
@@ -532,8 +538,10 @@ static __always_inline void gomem_page_write(struct page *page, unsigned long si
  * gomem_page_write() of the n pages from page, four a turn: make bench's
  * batches of 256 KiB objects, which take their pages from the page
  * allocator and give them back, took 5% fewer instructions than a page
- * a turn, and of 32 KiB 3%.  sig and what are read once: the compiler
- * must assume that each store could change them, and a large span marks
+ * a turn, and of 32 KiB 3%, when their spans still marked every page
+ * (mspan_mark() marks their objects' first pages now); a pool's run
+ * still marks all its pages.  sig and what are read once: the compiler
+ * must assume that each store could change them, and a run can be
  * hundreds of pages.
  */
 static __always_inline void gomem_pages_write(struct page *page, unsigned long n,
@@ -567,11 +575,6 @@ static inline void gomem_page_mark(struct page *page, unsigned long what)
 static inline void gomem_pages_unmark(struct page *page, unsigned long n)
 {
 	gomem_pages_write(page, n, 0, 0, false);
-}
-
-static inline void gomem_page_unmark(struct page *page)
-{
-	gomem_pages_unmark(page, 1);
 }
 
 /* gomem's mark on a page that exists, or 0 if the page is not gomem's. */
@@ -784,6 +787,7 @@ unsigned int mspan_states(const struct mspan *s);
 void mspan_free(struct mspan *s);
 void mspan_free_now(struct mspan *s);
 void mspan_for_each(void (*fn)(struct mspan *s, void *arg), void *arg);
+struct mspan *mspan_around(unsigned long addr);
 /* Freed spans that share one grace period (mspan.c). */
 #define GOMEM_DEAD_BATCH	16
 void mspan_dead_flush(void);

@@ -1140,7 +1140,7 @@ EXPORT_SYMBOL_IF_KUNIT(mcentral_release_large);
 /*
  * Large spans, kept.  A large object's span is the costliest gomem
  * makes: a block of the page allocator (from its zone lock above order
- * 3), a struct, hundreds of page marks, and a grace period when it goes.
+ * 3), a struct, its first page's mark, and a grace period when it goes.
  * A freed one is kept, whole and marked, on class 0's empty stack of its
  * node, within the room the mheap's surplus leaves (mheap_keep_room()),
  * and the next large allocation of the same pages on that node takes it

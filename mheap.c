@@ -307,13 +307,12 @@ static void count_taken(unsigned long base, unsigned int n)
 }
 
 /*
- * n pages at base leave gomem for the page allocator, unmarked and
- * uncounted, before the lock goes, so that no free can merge with them;
- * pages_give() then gives them.  mheap.lock.
+ * n pages at base, which nothing marks any more, leave gomem for the page
+ * allocator, uncounted before the lock goes, so that no free can merge
+ * with them; pages_give() then gives them.  mheap.lock.
  */
 static void pages_release(unsigned long base, unsigned long n)
 {
-	gomem_pages_unmark(virt_to_page((void *)base), n);
 	count_sections(base, n, -1);
 	gomem_mheap.pages_total -= n;
 	gomem_mheap.pages_released += n;
@@ -523,7 +522,7 @@ unsigned long mheap_pages_alloc(unsigned int n, int node, gfp_t gfp, bool *whole
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_pages_alloc);
 
-/* Give back what mheap_block_alloc() gave.  Any context. */
+/* Give back what mheap_block_alloc() gave, unmarked.  Any context. */
 void mheap_block_free(unsigned long base, unsigned int n)
 {
 	unsigned long flags;
@@ -634,6 +633,7 @@ static unsigned long pool_trim(unsigned long keep, bool may_sleep)
 			run_insert(first, n - give);
 		first += n - give;
 		gomem_mheap.pages_free -= give;
+		gomem_pages_unmark(first, give);
 		pages_release((unsigned long)page_address(first), give);
 		spin_unlock_irqrestore(&gomem_mheap.lock, flags);
 

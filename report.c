@@ -62,8 +62,8 @@ enum gomem_bad gomem_why(unsigned long addr)
 
 	rcu_read_lock_sched();
 	what = gomem_page_what(addr);
-	s = (struct mspan *)what;
-	if (!what) {
+	s = what ? (struct mspan *)what : mspan_around(addr);
+	if (!s) {
 		why = GOMEM_BAD_FOREIGN;
 	} else if (what & GOMEM_PAGE_KIND) {
 		/* A free page in gomem's pool: what was here is gone. */

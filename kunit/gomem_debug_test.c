@@ -214,6 +214,9 @@ static void reports_name_the_callers(struct kunit *test)
 	kunit_info(test, "%s\n", buf);
 	KUNIT_EXPECT_NOT_NULL(test, strstr(buf, "(large, 10 pages, 40960 bytes asked)"));
 	KUNIT_EXPECT_NOT_NULL(test, strstr(buf, "allocated by alloc_here+"));
+	/* From inside it too, past its first page, the only one marked. */
+	gomem_debug_describe((unsigned long)p + 5 * PAGE_SIZE, buf, sizeof(buf));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(buf, "(large, 10 pages, 40960 bytes asked)"));
 	free_here(p);
 }
 

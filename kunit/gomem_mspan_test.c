@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit suite for mspan.c: every page of a span names it, from its first
- * byte to its last, for small, tiny and large spans; a freed span's pages
- * name it no more; any pointer at all can be looked up, and only gomem's
+ * KUnit suite for mspan.c: the page of every object's start names its
+ * span, and every page does where objects are not whole pages, for small,
+ * tiny and large spans, and mspan_around() finds the span from every byte
+ * of its pages and from none past them; a freed span's pages name it no
+ * more; any pointer at all can be looked up, and only gomem's
  * own pages are ever taken for spans; large spans take exactly their
  * pages and are counted; the walk through the pages' marks finds every
  * span once; freed spans wait for their grace period in batches; a small
@@ -16,17 +18,35 @@
 
 #include "gomem_test.h"
 
-static void expect_marked(struct kunit *test, struct mspan *s)
+/*
+ * s's marks: on every page if its objects are not whole pages, else on
+ * each object's first page only (mspan_mark()); and s found by
+ * mspan_around() from the first and last byte of each of its pages, and
+ * not from the bytes just past its ends.  How many pages were marked.
+ */
+static unsigned long expect_marked(struct kunit *test, struct mspan *s)
 {
-	unsigned long p, end = s->base + ((unsigned long)s->npages << PAGE_SHIFT);
+	unsigned long p, off, end = s->base + ((unsigned long)s->npages << PAGE_SHIFT);
+	bool whole = !(s->size & ~PAGE_MASK);
+	unsigned long marked = 0;
+	struct mspan *want;
 
 	for (p = s->base; p < end; p += PAGE_SIZE) {
-		KUNIT_EXPECT_PTR_EQ_MSG(test, gomem_test_span((void *)p), s,
-					"page %lu", (p - s->base) >> PAGE_SHIFT);
-		KUNIT_EXPECT_PTR_EQ(test, gomem_test_span((void *)(p + PAGE_SIZE - 1)), s);
+		off = p - s->base;
+		want = !whole || off % s->size == 0 ? s : NULL;
+		marked += !!want;
+		KUNIT_EXPECT_PTR_EQ_MSG(test, gomem_test_span((void *)p), want,
+					"page %lu of %u, objects of %u bytes",
+					off >> PAGE_SHIFT, s->npages, s->size);
+		KUNIT_EXPECT_PTR_EQ(test, gomem_test_span((void *)(p + PAGE_SIZE - 1)), want);
+		KUNIT_EXPECT_PTR_EQ(test, gomem_test_around((void *)p), s);
+		KUNIT_EXPECT_PTR_EQ(test, gomem_test_around((void *)(p + PAGE_SIZE - 1)), s);
 	}
 	KUNIT_EXPECT_PTR_NE(test, gomem_test_span((void *)end), s);
 	KUNIT_EXPECT_PTR_NE(test, gomem_test_span((void *)(s->base - 1)), s);
+	KUNIT_EXPECT_PTR_NE(test, gomem_test_around((void *)end), s);
+	KUNIT_EXPECT_PTR_NE(test, gomem_test_around((void *)(s->base - 1)), s);
+	return marked;
 }
 
 static struct mspan *class_span(struct kunit *test, unsigned int cls)
@@ -47,10 +67,13 @@ static struct mspan *class_span(struct kunit *test, unsigned int cls)
 	return s;
 }
 
-/* Small spans of one and several pages, and a tiny span. */
-static void every_page_names_its_span(struct kunit *test)
+/*
+ * Small spans of one and several pages, of objects of whole pages and
+ * not, and a tiny span.
+ */
+static void spans_are_found_from_every_page(struct kunit *test)
 {
-	static const unsigned int sizes[] = { 16, 700, 3000, 20000 };
+	static const unsigned int sizes[] = { 16, 700, 3000, 9000, 20000, SZ_32K };
 	unsigned long base, meta;
 	struct mspan *s;
 	unsigned int i;
@@ -68,12 +91,50 @@ static void every_page_names_its_span(struct kunit *test)
 		mspan_free(s);
 		/* Its pages are the pool's now, and name no span. */
 		KUNIT_EXPECT_NULL(test, gomem_test_span((void *)base));
+		KUNIT_EXPECT_NULL(test, gomem_test_around((void *)base + PAGE_SIZE - 1));
 		KUNIT_EXPECT_EQ(test, gomem_why(base), GOMEM_BAD_DOUBLE);
 	}
 	/* A drain closes the batches of dead spans; then they go. */
 	gomem_drain();
 	rcu_barrier();
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_meta_bytes), meta);
+}
+
+/*
+ * A big span of 32 KiB objects, 16 in 128 pages, marks the 16 pages where
+ * they start and no other; a pointer into any of its pages is inside an
+ * object, or the start of a free one, never a foreign pointer; and once
+ * the span is freed, its marks are gone, with no page left naming it.
+ */
+static void big_spans_mark_object_starts(struct kunit *test)
+{
+	const struct mcentral *c = &gomem_mcentral[gomem_size_class(SZ_32K)];
+	struct mspan tmpl = {
+		.kind = c->kind, .spanclass = c - gomem_mcentral,
+		.state_width = c->state_width, .npages = c->big_npages,
+		.nelems = c->big_npages * PAGE_SIZE / SZ_32K,
+		.size = c->size, .divmul = c->divmul,
+	};
+	unsigned long base, p, end;
+	struct mspan *s;
+
+	KUNIT_ASSERT_EQ(test, c->size, SZ_32K);
+	KUNIT_ASSERT_EQ(test, tmpl.nelems, GOMEM_BIG_SPAN_OBJS);
+	tmpl.nfree = tmpl.nelems;
+	gomem_test_keep_pages(test);
+	s = mspan_alloc(&tmpl, NUMA_NO_NODE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_EXPECT_EQ(test, expect_marked(test, s), (unsigned long)GOMEM_BIG_SPAN_OBJS);
+	base = s->base;
+	end = base + ((unsigned long)s->npages << PAGE_SHIFT);
+	for (p = base; p < end; p += PAGE_SIZE / 2)
+		KUNIT_EXPECT_EQ_MSG(test, gomem_why(p),
+				    (p - base) % SZ_32K ? GOMEM_BAD_INTERIOR : GOMEM_BAD_DOUBLE,
+				    "byte %lu", p - base);
+	mspan_free(s);
+	for (p = base; p < end; p += PAGE_SIZE)
+		KUNIT_EXPECT_NULL_MSG(test, gomem_test_around((void *)p),
+				      "page %lu", (p - base) >> PAGE_SHIFT);
 }
 
 /*
@@ -120,9 +181,10 @@ static void large_spans_are_exact(struct kunit *test)
 	static const size_t sizes[] = {
 		GOMEM_MAX_SMALL + 1, 100 * SZ_1K, SZ_1M + 1, GOMEM_MAX_SIZE,
 	};
-	unsigned long acquired, nr, pages;
+	unsigned long acquired, nr, pages, base, last;
 	struct mspan *s;
 	unsigned int i;
+	bool kept;
 
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		gomem_test_no_reserve();
@@ -137,9 +199,20 @@ static void large_spans_are_exact(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.large_pages),
 				pages + s->npages);
 		KUNIT_EXPECT_EQ(test, s->req, sizes[i]);
-		expect_marked(test, s);
+		/* Its first page only: its pages are its object's. */
+		KUNIT_EXPECT_EQ(test, expect_marked(test, s), 1UL);
+		base = s->base;
+		last = base + ((unsigned long)(s->npages - 1) << PAGE_SHIFT);
+		KUNIT_EXPECT_EQ(test, gomem_why(last), GOMEM_BAD_INTERIOR);
 		KUNIT_EXPECT_EQ(test, cmpxchg(&s->live, 1, 0), 1);
 		mspan_free_large(s);
+		/*
+		 * Kept for reuse, whole and marked, or unmarked and back with
+		 * the page allocator: found from its last page either way as
+		 * from its first.  (s is only compared.)
+		 */
+		kept = gomem_test_span((void *)base) == s;
+		KUNIT_EXPECT_PTR_EQ(test, gomem_test_around((void *)last), kept ? s : NULL);
 		KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.nr_large), nr);
 		KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.large_pages), pages);
 	}
@@ -269,7 +342,8 @@ static void any_pointer_can_be_checked(struct kunit *test)
 }
 
 static struct kunit_case mspan_cases[] = {
-	KUNIT_CASE(every_page_names_its_span),
+	KUNIT_CASE(spans_are_found_from_every_page),
+	KUNIT_CASE(big_spans_mark_object_starts),
 	KUNIT_CASE(dead_spans_go_in_batches),
 	KUNIT_CASE(large_spans_are_exact),
 	KUNIT_CASE(walk_finds_each_span_once),

@@ -92,6 +92,20 @@ static inline struct mspan *gomem_test_span(const void *p)
 }
 
 /*
+ * The span whose pages hold p, marked or not (mspan_around()), or NULL;
+ * safe for any pointer.
+ */
+static inline struct mspan *gomem_test_around(const void *p)
+{
+	struct mspan *s;
+
+	rcu_read_lock_sched();
+	s = mspan_around((unsigned long)p);
+	rcu_read_unlock_sched();
+	return s;
+}
+
+/*
  * The node whose memory cpu's allocations get: its own, or if that has
  * none, the nearest that has.
  */
