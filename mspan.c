@@ -319,9 +319,9 @@ EXPORT_SYMBOL_IF_KUNIT(mspan_for_each);
 /*
  * The span whose pages hold addr, or NULL: any pointer, as
  * gomem_span_of(), but one into a page that a span leaves unmarked (see
- * mspan_mark()) too, by the nearest marked page below it, if that is a
- * span's and the span reaches addr.  No span is longer than the largest
- * block, and no page between is held by anyone else.  For the reports,
+ * mspan_mark()) too: by the nearest marked page at or below addr's, if
+ * that is a span's and the span reaches addr.  No span is longer than the
+ * largest block, and no page between is held by anyone else.  For the reports,
  * which tell an interior pointer from a foreign one, and debug's
  * descriptions: a page that no object starts in is never looked up on
  * the way of a valid pointer.  RCU-sched reader.
@@ -331,9 +331,8 @@ struct mspan *mspan_around(unsigned long addr)
 	unsigned long pfn = (addr - PAGE_OFFSET) >> PAGE_SHIFT, what, back;
 	struct mspan *s;
 
-	if (gomem_page_what(addr))
-		return gomem_span_of(addr);
-	for (back = 1; back < 1UL << GOMEM_MAX_PAGE_ORDER && back <= pfn; back++) {
+	/* Addresses below the direct map wrap to a pfn pfn_valid() refuses. */
+	for (back = 0; back < 1UL << GOMEM_MAX_PAGE_ORDER && back <= pfn; back++) {
 		if (!gomem_pfn_held(pfn - back))
 			return NULL;
 		what = gomem_page_what_of(pfn_to_page(pfn - back));

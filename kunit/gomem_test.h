@@ -80,15 +80,22 @@ static inline void gomem_test_set(void *p, u8 c, size_t n)
 	kasan_enable_current();
 }
 
-/* The span of a pointer, or NULL; safe for any pointer. */
-static inline struct mspan *gomem_test_span(const void *p)
+/* find(p), in the RCU-sched read section that span lookups need. */
+static inline struct mspan *gomem_test_find(struct mspan *(*find)(unsigned long),
+					    const void *p)
 {
 	struct mspan *s;
 
 	rcu_read_lock_sched();
-	s = gomem_span_of((unsigned long)p);
+	s = find((unsigned long)p);
 	rcu_read_unlock_sched();
 	return s;
+}
+
+/* The span of a pointer by its page's mark, or NULL; safe for any pointer. */
+static inline struct mspan *gomem_test_span(const void *p)
+{
+	return gomem_test_find(gomem_span_of, p);
 }
 
 /*
@@ -97,12 +104,7 @@ static inline struct mspan *gomem_test_span(const void *p)
  */
 static inline struct mspan *gomem_test_around(const void *p)
 {
-	struct mspan *s;
-
-	rcu_read_lock_sched();
-	s = mspan_around((unsigned long)p);
-	rcu_read_unlock_sched();
-	return s;
+	return gomem_test_find(mspan_around, p);
 }
 
 /*
