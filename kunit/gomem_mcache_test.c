@@ -554,6 +554,81 @@ static void streams_grow_a_big_class_stack(struct kunit *test)
 }
 
 /*
+ * Above PAGE_SIZE, a stream of refills grows a stack past a stream's
+ * GOMEM_STREAM_MIN to a big span's objects (refill_limit()), and a
+ * refill then takes that many in one round trip; frees on the same CPU
+ * after it keep the stack as wide.  But with the least budget, 256 KiB,
+ * which cannot hold 16 objects of 32 KiB, the stack stops at a stream's.
+ */
+static void refill_streams_take_a_big_span(struct kunit *test)
+{
+	unsigned int cls = gomem_size_class(SZ_32K), n, i, want, round;
+	struct gomem_snap *before = gomem_test_snap(test);
+	const unsigned int nr = 6 * GOMEM_BIG_SPAN_OBJS;
+	unsigned long budget = gomem_mcache_budget;
+	struct mcache_slot *slot;
+	void **p, **q;
+	u64 refills;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs");
+	if ((unsigned long)GOMEM_BIG_SPAN_OBJS * SZ_32K > budget)
+		kunit_skip(test, "needs a budget that holds a big span of 32 KiB objects");
+	KUNIT_ASSERT_EQ(test, (unsigned int)gomem_mcentral[cls].stream_cap,
+			GOMEM_STREAM_MIN);
+	KUNIT_ASSERT_LT(test, mcache_widest(), (unsigned long)GOMEM_BIG_SPAN_OBJS * SZ_32K);
+	p = kunit_kcalloc(test, 3 * nr, sizeof(void *), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	q = p + 2 * nr;
+	gomem_test_pin(test, 0);
+	slot = &cache_of(0)->slot[cls];
+	for (round = 0; round < 2; round++) {
+		want = round ? GOMEM_STREAM_MIN : GOMEM_BIG_SPAN_OBJS;
+		gomem_drain();
+		if (round)
+			gomem_mcache_budget = mcache_widest();
+		drain_and_alloc(test, SZ_32K, p, 2 * nr);
+		KUNIT_EXPECT_LE(test, (unsigned int)slot->cap, want);
+		/*
+		 * Every other one back from CPU 1: no span empties and goes,
+		 * so this CPU's refills from them grow none, a stream.
+		 */
+		gomem_test_pin(test, 1);
+		for (i = 0; i < 2 * nr; i += 2)
+			gomem_free(p[i]);
+		gomem_test_pin(test, 0);
+		for (n = 0; n < nr && (slot->cap < want || slot->refills < MCACHE_STREAM);
+		     n++) {
+			q[n] = gomem_alloc(SZ_32K, GFP_KERNEL);
+			KUNIT_ASSERT_NOT_NULL(test, q[n]);
+			KUNIT_EXPECT_LE(test, (unsigned int)slot->cap, want);
+		}
+		KUNIT_EXPECT_EQ(test, (unsigned int)slot->cap, want);
+		while (slot->n && n < nr) {
+			q[n] = gomem_alloc(SZ_32K, GFP_KERNEL);
+			KUNIT_ASSERT_NOT_NULL(test, q[n++]);
+		}
+		KUNIT_ASSERT_LT(test, n, nr);
+		/* One round trip brings a big span's objects, or a stream's. */
+		refills = cache_of(0)->stats.refills;
+		q[n] = gomem_alloc(SZ_32K, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, q[n++]);
+		KUNIT_EXPECT_EQ(test, cache_of(0)->stats.refills, refills + 1);
+		KUNIT_EXPECT_EQ(test, (unsigned int)slot->n, want - 1);
+		KUNIT_EXPECT_EQ(test, (unsigned int)slot->cap, want);
+		free_in_a_stream(test, slot, q, n);
+		KUNIT_EXPECT_EQ(test, (unsigned int)slot->cap, want);
+		KUNIT_EXPECT_LE(test, cache_of(0)->cap_bytes, gomem_mcache_budget);
+		for (i = 1; i < 2 * nr; i += 2)
+			gomem_free(p[i]);
+	}
+	gomem_mcache_budget = budget;
+	gomem_drain();
+	gomem_test_unpin();
+	gomem_test_expect_baseline(test, before);
+}
+
+/*
  * Allocate p[0..n) of size, then free them: by single calls, last first,
  * or by one bulk call each way.
  */
@@ -1158,6 +1233,7 @@ static struct kunit_case mcache_cases[] = {
 	KUNIT_CASE(refills_in_place),
 	KUNIT_CASE(streams_grow_the_stack),
 	KUNIT_CASE(streams_grow_a_big_class_stack),
+	KUNIT_CASE(refill_streams_take_a_big_span),
 	KUNIT_CASE(swings_grow_the_stack),
 	KUNIT_CASE(a_swung_stack_moves_half_a_wave),
 	KUNIT_CASE(the_budget_bounds_the_stacks),
