@@ -231,11 +231,12 @@ fail:
 void gomem_debug_free(const void *p, unsigned long ip)
 {
 	unsigned long addr = (unsigned long)p;
+	unsigned int i = 0, st, cls;
 	struct gomem_debug_obj *d;
-	unsigned int i = 0, st;
 	size_t bad, room;
 	struct gomem_obj o;
 	struct mspan *s;
+	s64 bytes;
 
 	rcu_read_lock_sched();
 	s = gomem_span_of(addr);
@@ -250,15 +251,22 @@ void gomem_debug_free(const void *p, unsigned long ip)
 		    !mspan_claim(s, i, st))
 			goto refuse;
 		room = s->size;
-		gomem_count(s->spanclass, -(s64)st, false);
+		cls = s->spanclass;
+		bytes = st;
 	} else {
 		if (addr != s->base || cmpxchg(&s->live, 1, 0) != 1)
 			goto refuse;
 		room = (size_t)s->npages << PAGE_SHIFT;
-		gomem_count(GOMEM_LARGE_CLASS, -(s64)s->req, false);
+		cls = GOMEM_LARGE_CLASS;
+		bytes = s->req;
 	}
 	/* Claimed: the span stays until this free gives it back. */
 	rcu_read_unlock_sched();
+	/*
+	 * Counted out of the RCU-sched section: the mcache lock sleeps on
+	 * PREEMPT_RT (found by KUnit with debug=1 in the test-rt kernel).
+	 */
+	gomem_count(cls, -bytes, false);
 	d = &s->debug[i];
 	bad = debug ? first_not(p + d->req, SLUB_RED_ACTIVE, room - d->req) :
 		      room - d->req;

@@ -1226,13 +1226,12 @@ static bool gomem_hold(struct mspan *s, unsigned int i, unsigned int st)
 }
 
 /*
- * Live in state st again, once every read of the held object is done.
- * The bad input suite frees the object from a test's stub in its place,
- * while it is still held.
+ * Live in state st again, once every read of the held object is done:
+ * gomem_unhold() without its stub, for gomem_resize() inside the
+ * lookup's RCU-sched section.
  */
-void gomem_unhold(struct mspan *s, unsigned int i, unsigned int st)
+static void gomem_live_again(struct mspan *s, unsigned int i, unsigned int st)
 {
-	KUNIT_STATIC_STUB_REDIRECT(gomem_unhold, s, i, st);
 	if (s->kind != MSPAN_SMALL) {
 		/* A release: the copy's reads come before a free can win. */
 		smp_store_release(&s->live, 1);
@@ -1243,6 +1242,19 @@ void gomem_unhold(struct mspan *s, unsigned int i, unsigned int st)
 		/* The same release. */
 		smp_store_release(&((u16 *)s->state)[i], st);
 	}
+}
+
+/*
+ * gomem_live_again(), by a realloc that moved the object, outside any RCU
+ * section.  The bad input suite frees the object from a test's stub in
+ * its place, while it is still held.  The stub is not looked up where
+ * preemption is off: KUnit finds it under a spinlock_t, which sleeps on
+ * PREEMPT_RT (found by KUnit in the test-rt kernel).
+ */
+void gomem_unhold(struct mspan *s, unsigned int i, unsigned int st)
+{
+	KUNIT_STATIC_STUB_REDIRECT(gomem_unhold, s, i, st);
+	gomem_live_again(s, i, st);
 }
 EXPORT_SYMBOL_IF_KUNIT(gomem_unhold);
 
@@ -1299,7 +1311,7 @@ static bool gomem_resize(const void *p, struct mspan *s, unsigned int i,
 			gomem_debug_resize(s, i, p, new);
 		if (!small)
 			s->req = new;
-		gomem_unhold(s, i, to);
+		gomem_live_again(s, i, to);
 	}
 	*charge = small ? (s64)old - (s64)new : (s64)new - (s64)old;
 	return true;

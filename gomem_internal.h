@@ -1171,6 +1171,8 @@ DECLARE_PER_CPU(local_lock_t, gomem_mcache_lock);
 	local_lock_irqsave(&gomem_mcache_lock, flags)
 #define mcache_unlock_irqrestore(flags) \
 	local_unlock_irqrestore(&gomem_mcache_lock, flags)
+unsigned long mcache_lock_for_test(void);
+void mcache_unlock_for_test(unsigned long flags);
 
 /* On for machines of more than one possible node: see mcache_push(). */
 DECLARE_STATIC_KEY_FALSE(gomem_numa_key);

@@ -119,6 +119,30 @@ struct mcache *gomem_mcache_of(unsigned int cpu)
 }
 EXPORT_SYMBOL_IF_KUNIT(gomem_mcache_of);
 
+#if IS_ENABLED(CONFIG_KUNIT)
+/*
+ * For KUnit, which calls what needs this CPU's mcache locked: the lock
+ * taken and let go as gomem takes it.  Interrupts off alone, as the
+ * suites had it, is wrong on PREEMPT_RT, where the lock sleeps and the
+ * mcentral's spinlock_t taken inside it may not be taken with
+ * interrupts off (found in the test-rt kernel).
+ */
+unsigned long mcache_lock_for_test(void)
+{
+	unsigned long flags;
+
+	mcache_lock_irqsave(flags);
+	return flags;
+}
+EXPORT_SYMBOL_IF_KUNIT(mcache_lock_for_test);
+
+void mcache_unlock_for_test(unsigned long flags)
+{
+	mcache_unlock_irqrestore(flags);
+}
+EXPORT_SYMBOL_IF_KUNIT(mcache_unlock_for_test);
+#endif
+
 static int mcache_hp_state;
 
 /* A stack's capacity when it is new, or after a drain. */

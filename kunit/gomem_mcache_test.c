@@ -4,7 +4,9 @@
  * refills and flushes in batches, stacks that grow in streams and swings,
  * frees on another CPU than the allocation and the bound on what one CPU
  * caches, objects put aside going back by class, allocation and free in
- * hard interrupts (irq_work and a hard hrtimer) with GFP_ATOMIC, one
+ * hard interrupts (irq_work and a hard hrtimer; on PREEMPT_RT, where no
+ * allocator may be called there, in the threads and the softirq those
+ * run in instead) with GFP_ATOMIC, one
  * kthread per CPU hammering mixed sizes, and draining on CPU offline.
  */
 #include <kunit/test.h>
@@ -375,9 +377,9 @@ static void refills_in_place(struct kunit *test)
 	gomem_drain();
 	c = cache_of(cpu);
 	slot = &c->slot[cls];
-	local_irq_save(flags);
+	flags = mcache_lock_for_test();
 	KUNIT_EXPECT_FALSE(test, mcache_refill_held(c, cls));
-	local_irq_restore(flags);
+	mcache_unlock_for_test(flags);
 	KUNIT_EXPECT_EQ(test, (unsigned int)slot->n, 0U);
 
 	/* A stack grown to all it may hold, then FREE objects behind it. */
@@ -400,9 +402,9 @@ static void refills_in_place(struct kunit *test)
 	free = mc->nr_free;
 	want = slot->cap / 2;
 	KUNIT_ASSERT_GE(test, free, (unsigned long)want);
-	local_irq_save(flags);
+	flags = mcache_lock_for_test();
 	KUNIT_EXPECT_TRUE(test, mcache_refill_held(c, cls));
-	local_irq_restore(flags);
+	mcache_unlock_for_test(flags);
 	KUNIT_EXPECT_EQ(test, (unsigned int)slot->n, want);
 	KUNIT_EXPECT_EQ(test, mc->nr_grown, grown);
 	KUNIT_EXPECT_EQ(test, mc->nr_free, free - want);
@@ -425,9 +427,9 @@ static void refills_in_place(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, mc->nr_free, (unsigned long)want - 1);
 	while (slot->n)
 		p[k++] = gomem_alloc(64, GFP_KERNEL);
-	local_irq_save(flags);
+	flags = mcache_lock_for_test();
 	KUNIT_EXPECT_FALSE(test, mcache_refill_held(c, cls));
-	local_irq_restore(flags);
+	mcache_unlock_for_test(flags);
 	KUNIT_EXPECT_EQ(test, (unsigned int)slot->n, 0U);
 	KUNIT_EXPECT_EQ(test, mc->nr_free, (unsigned long)want - 1);
 	KUNIT_EXPECT_EQ(test, mc->nr_grown, grown);
@@ -780,9 +782,9 @@ static void a_swung_stack_moves_half_a_wave(struct kunit *test)
 	}
 	mcentral_xfer_drain();
 	KUNIT_ASSERT_GE(test, gomem_mcentral[cls].nr_free, (unsigned long)GOMEM_HELD_MAX);
-	local_irq_save(flags);
+	flags = mcache_lock_for_test();
 	KUNIT_EXPECT_TRUE(test, mcache_refill_held(cache_of(0), cls));
-	local_irq_restore(flags);
+	mcache_unlock_for_test(flags);
 	KUNIT_EXPECT_EQ(test, (unsigned int)slot->n, (unsigned int)GOMEM_HELD_MAX);
 	gomem_free_bulk(i, p);
 
@@ -1035,6 +1037,14 @@ struct irq_ctx {
 
 static const size_t irq_sizes[5] = { 5, 64, 700, 4096, 40 * SZ_1K };
 
+/*
+ * A hard hrtimer, except on PREEMPT_RT, where gomem, as kmalloc, may not
+ * be called in hard interrupt context: there a plain hrtimer expires in
+ * a softirq, and irq_work runs in a per-CPU thread.
+ */
+#define IRQ_TIMER_MODE \
+	(IS_ENABLED(CONFIG_PREEMPT_RT) ? HRTIMER_MODE_REL : HRTIMER_MODE_REL_HARD)
+
 static void irq_body(struct irq_ctx *x)
 {
 	unsigned int i;
@@ -1072,9 +1082,9 @@ static void run_in_hardirq(struct kunit *test, bool timer)
 		KUNIT_ASSERT_NOT_NULL(test, x->mine[i]);
 	}
 	if (timer) {
-		hrtimer_init(&x->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+		hrtimer_init(&x->timer, CLOCK_MONOTONIC, IRQ_TIMER_MODE);
 		x->timer.function = hrtimer_fn;
-		hrtimer_start(&x->timer, ns_to_ktime(10000), HRTIMER_MODE_REL_HARD);
+		hrtimer_start(&x->timer, ns_to_ktime(10000), IRQ_TIMER_MODE);
 	} else {
 		init_irq_work(&x->work, irq_work_fn);
 		KUNIT_ASSERT_TRUE(test, irq_work_queue(&x->work));
@@ -1082,7 +1092,7 @@ static void run_in_hardirq(struct kunit *test, bool timer)
 	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&x->done, 10 * HZ), 0UL);
 	if (!timer)
 		irq_work_sync(&x->work);
-	KUNIT_EXPECT_TRUE(test, x->hardirq);
+	KUNIT_EXPECT_EQ(test, x->hardirq, !IS_ENABLED(CONFIG_PREEMPT_RT));
 	for (i = 0; i < ARRAY_SIZE(irq_sizes); i++) {
 		KUNIT_ASSERT_NOT_NULL(test, x->theirs[i]);
 		KUNIT_EXPECT_EQ(test, gomem_test_check(x->theirs[i], irq_sizes[i]),

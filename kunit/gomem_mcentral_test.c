@@ -186,10 +186,10 @@ static void batches_are_distinct_and_cached(struct kunit *test)
 
 /*
  * mcentral_get_held() takes FREE objects from the spans a class holds,
- * with interrupts disabled as under the mcache lock, and never grows the
- * class, of one-byte states or of two-byte: asked for one more than the
- * class has FREE, it moves them all, distinct and CACHED, and nothing
- * more; asked again, none.
+ * under the mcache lock (interrupts off, or on PREEMPT_RT a per-CPU
+ * sleeping lock), and never grows the class, of one-byte states or of
+ * two-byte: asked for one more than the class has FREE, it moves them
+ * all, distinct and CACHED, and nothing more; asked again, none.
  */
 static void held_gets_never_grow(struct kunit *test)
 {
@@ -214,17 +214,17 @@ static void held_gets_never_grow(struct kunit *test)
 		objs = kunit_kcalloc(test, free + 1, sizeof(*objs), GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, objs);
 		for (got = 0; got < free; got += i) {
-			local_irq_save(flags);
+			flags = mcache_lock_for_test();
 			i = mcentral_get_held(c, objs + got,
 					      min_t(unsigned long, free + 1 - got,
 						    GOMEM_BATCH_MAX));
-			local_irq_restore(flags);
+			mcache_unlock_for_test(flags);
 			KUNIT_ASSERT_GT(test, i, 0U);
 		}
 		KUNIT_EXPECT_EQ(test, got, (unsigned int)free);
-		local_irq_save(flags);
+		flags = mcache_lock_for_test();
 		KUNIT_EXPECT_EQ(test, mcentral_get_held(c, objs + got, 1), 0U);
-		local_irq_restore(flags);
+		mcache_unlock_for_test(flags);
 		KUNIT_EXPECT_EQ(test, c->nr_grown, grown);
 		KUNIT_EXPECT_EQ(test, c->nr_free, 0UL);
 		for (i = 0; i < got; i++) {
@@ -325,9 +325,9 @@ static void flushes_wait_on_a_transfer_stack(struct kunit *test)
 	n = cap + 5;
 	objs = get(test, c, n);
 	free = c->nr_free;
-	local_irq_save(flags);
+	flags = mcache_lock_for_test();
 	mcentral_put_flushed(c, objs, n);
-	local_irq_restore(flags);
+	mcache_unlock_for_test(flags);
 	KUNIT_EXPECT_EQ(test, mcentral_xfer_objs(c), (unsigned long)cap);
 	KUNIT_EXPECT_EQ(test, c->nr_free, free + 5);
 	for (i = 0; i < n; i++)
@@ -390,9 +390,9 @@ static void an_emptied_transfer_stack_leaves_its_array_spare(struct kunit *test)
 	gomem_drain();
 	objs = get(test, c, 8);
 	dobjs = get(test, d, 4);
-	local_irq_save(flags);
+	flags = mcache_lock_for_test();
 	mcentral_put_flushed(c, objs, 8);
-	local_irq_restore(flags);
+	mcache_unlock_for_test(flags);
 	/* The CPU's home node's stack, the one stack with objects. */
 	for (node = 0; node < nr_node_ids && !c->xfer[node].objs; node++)
 		;
@@ -408,9 +408,9 @@ static void an_emptied_transfer_stack_leaves_its_array_spare(struct kunit *test)
 	/* Spare, not freed: the metadata stays. */
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_meta_bytes), meta);
 
-	local_irq_save(flags);
+	flags = mcache_lock_for_test();
 	mcentral_put_flushed(d, dobjs, 4);
-	local_irq_restore(flags);
+	mcache_unlock_for_test(flags);
 	KUNIT_EXPECT_PTR_EQ(test, d->xfer[node].objs, array);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_meta_bytes), meta);
 	KUNIT_ASSERT_EQ(test, mcentral_get(d, dobjs, 4, GFP_KERNEL, NUMA_NO_NODE), 4U);
