@@ -7,12 +7,13 @@
 # The cache ($GOMEM_CACHE, default ~/.cache/gomem) is outside the checkout
 # so that a fresh clone reuses the test kernel.  Every entry in it is keyed
 # by what it was made from, so a stale entry is never used: the 6.12 source
-# by its Debian package version, the test kernel by that version and the
-# hash of scripts/test-kernel.config.
+# by its Debian package version, a test kernel by that version and the
+# hash of its config fragments.
 
 GOMEM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 GOMEM_CACHE=${GOMEM_CACHE:-$HOME/.cache/gomem}
 GOMEM_FRAGMENT=$GOMEM_ROOT/scripts/test-kernel.config
+GOMEM_FRAGMENT_RT=$GOMEM_ROOT/scripts/test-kernel-rt.config
 export GOMEM_ROOT GOMEM_CACHE
 
 die() {
