@@ -1002,8 +1002,8 @@ EXPORT_SYMBOL_IF_KUNIT(mcentral_get);
  * As mcentral_get(), of this CPU's node, but only from the spans the
  * class holds: it grows by no span, so it never sleeps and never calls
  * the page allocator, and may be called wherever gomem may be, the
- * mcache lock held too (mcache_refill_held()).  Returns how many it moved: fewer
- * than n, or none, if the class would have to grow for more.
+ * mcache lock held too (mcache_refill_held()).  Returns how many it
+ * moved: fewer than n, or none, if the class would have to grow for more.
  */
 unsigned int mcentral_get_held(struct mcentral *c, struct gomem_obj *objs,
 			       unsigned int n)
