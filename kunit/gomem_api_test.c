@@ -168,7 +168,6 @@ static void init_on_alloc_and_free(struct kunit *test)
 	u8 *p, *q;
 
 	kunit_info(test, "init_on_alloc %d, init_on_free %d\n", on_alloc, on_free);
-	gomem_test_pin(test, 0);
 	/* The pool holds only what this case frees. */
 	gomem_test_no_reserve();
 	gomem_test_keep_pages(test);
@@ -258,7 +257,6 @@ static void init_on_alloc_and_free(struct kunit *test)
 	for (i = 0; i < ARRAY_SIZE(bulk); i++)
 		KUNIT_EXPECT_EQ_MSG(test, gomem_test_first_not(bulk[i], after_free, usable),
 				    usable, "bulk free, object %u", i);
-	gomem_test_unpin();
 }
 
 static void expect_requested(struct kunit *test, const struct gomem_snap *base,
@@ -336,7 +334,6 @@ static void realloc_copies_only_what_fits(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, objs);
 	gomem_test_own_classes();
-	gomem_test_pin(test, 0);
 	gomem_test_warm(to);
 	for (i = 0; i < ARRAY_SIZE(from); i++) {
 		KUNIT_ASSERT_EQ(test, gomem_alloc_bulk(to, GFP_KERNEL, n, objs), (int)n);
@@ -365,7 +362,6 @@ static void realloc_copies_only_what_fits(struct kunit *test)
 		/* q took mid's place: every object of the batch is freed once. */
 		gomem_free_bulk(n, objs);
 	}
-	gomem_test_unpin();
 	gomem_test_expect_baseline(test, before);
 }
 
@@ -607,7 +603,6 @@ static void bulk_of_small_objects_is_all_or_none(struct kunit *test)
 	struct gomem_snap *before, *after;
 	void *p[64];
 
-	gomem_test_pin(test, 0);
 	gomem_test_no_reserve();
 	before = gomem_test_snap(test);
 	gomem_test_fail_after(3, INT_MAX);
@@ -622,7 +617,6 @@ static void bulk_of_small_objects_is_all_or_none(struct kunit *test)
 			before->st.cls[gomem_size_class(PAGE_SIZE)].allocs + 3);
 	gomem_test_no_reserve();
 	gomem_test_expect_baseline(test, before);
-	gomem_test_unpin();
 }
 
 /*

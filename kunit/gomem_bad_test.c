@@ -280,7 +280,6 @@ static struct race *race_start(struct kunit *test)
 	r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, r);
 	r->test = test;
-	gomem_test_pin(test, 0);
 	r->task = kthread_run_on_cpu(racer, r, 1, "gomem_race/%u");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(r->task));
 	return r;
@@ -290,7 +289,6 @@ static void race_stop(struct race *r)
 {
 	WRITE_ONCE(r->stop, true);
 	kthread_stop(r->task);
-	gomem_test_unpin();
 }
 
 /* The most objects a race's round frees at once. */
@@ -1125,15 +1123,12 @@ static void bulk_free_with_another_nodes(struct kunit *test, void **p,
 	struct mcache_slot *slot;
 	int home, node;
 
-	gomem_test_pin(test, 0);
 	home = gomem_test_home(0);
 	for_each_node_state(node, N_NORMAL_MEMORY)
 		if (node != home)
 			break;
-	if (node >= MAX_NUMNODES) {
-		gomem_test_unpin();
+	if (node >= MAX_NUMNODES)
 		return;
-	}
 	KUNIT_ASSERT_EQ(test, gomem_alloc_bulk(SZ_2K, GFP_KERNEL, n - 2, p), n - 2);
 	p[n - 1] = p[n - 3];
 	p[n - 3] = gomem_alloc_node(SZ_2K, GFP_KERNEL | __GFP_THISNODE, node);
@@ -1146,7 +1141,6 @@ static void bulk_free_with_another_nodes(struct kunit *test, void **p,
 	for (i = 0; i < slot->n; i++)
 		KUNIT_EXPECT_EQ_MSG(test, gomem_obj_span(&slot->objs[i])->node, home,
 				    "stacked object %u", i);
-	gomem_test_unpin();
 }
 
 /*

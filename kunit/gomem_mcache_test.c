@@ -141,7 +141,6 @@ static void flushes_keep_the_newest_in_order(struct kunit *test)
 	n = 16 * max;
 	p = kunit_kcalloc(test, n, sizeof(void *), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	gomem_test_pin(test, 0);
 	for (i = 0; i < n; i++) {
 		p[i] = gomem_alloc(SZ_1K, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, p[i]);
@@ -168,7 +167,6 @@ static void flushes_keep_the_newest_in_order(struct kunit *test)
 	for (i += 4; i < n; i++)
 		gomem_free(p[i]);
 	gomem_drain();
-	gomem_test_unpin();
 	gomem_test_expect_baseline(test, before);
 }
 
@@ -470,7 +468,6 @@ static void streams_grow_the_stack(struct kunit *test)
 		kunit_skip(test, "needs two CPUs");
 	p = kunit_kcalloc(test, nr, sizeof(void *), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	gomem_test_pin(test, 0);
 	slot = &cache_of(0)->slot[cls];
 	/* No span to reuse after the drain: every refill grows the class. */
 	n = drain_and_alloc(test, SZ_4K, p, nr);
@@ -534,7 +531,6 @@ static void streams_grow_a_big_class_stack(struct kunit *test)
 			GOMEM_STREAM_MIN);
 	p = kunit_kcalloc(test, nr, sizeof(void *), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	gomem_test_pin(test, 0);
 	slot = &cache_of(0)->slot[cls];
 	n = drain_and_alloc(test, SZ_32K, p, nr);
 	/* Enough left to fill the stack and free one more. */
@@ -551,7 +547,6 @@ static void streams_grow_a_big_class_stack(struct kunit *test)
 	while (n)
 		gomem_free(p[--n]);
 	gomem_drain();
-	gomem_test_unpin();
 	gomem_test_expect_baseline(test, before);
 }
 
@@ -582,7 +577,6 @@ static void refill_streams_take_a_big_span(struct kunit *test)
 	p = kunit_kcalloc(test, 3 * nr, sizeof(void *), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	q = p + 2 * nr;
-	gomem_test_pin(test, 0);
 	slot = &cache_of(0)->slot[cls];
 	for (round = 0; round < 2; round++) {
 		want = round ? GOMEM_STREAM_MIN : GOMEM_BIG_SPAN_OBJS;
@@ -682,7 +676,6 @@ static void swings_grow(struct kunit *test, size_t size, bool bulk)
 			    "size %zu", size);
 	p = kunit_kcalloc(test, wave, sizeof(void *), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	gomem_test_pin(test, 0);
 	gomem_drain();
 	slot = &cache_of(0)->slot[cls];
 
@@ -705,7 +698,6 @@ static void swings_grow(struct kunit *test, size_t size, bool bulk)
 
 	gomem_drain();
 	KUNIT_EXPECT_EQ(test, (unsigned int)slot->swings, 0U);
-	gomem_test_unpin();
 	gomem_test_expect_baseline(test, before);
 }
 
@@ -754,7 +746,6 @@ static void a_swung_stack_moves_half_a_wave(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, cap, 256U);
 	p = kunit_kcalloc(test, 2 * cap, sizeof(void *), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	gomem_test_pin(test, 0);
 	gomem_drain();
 	slot = &cache_of(0)->slot[cls];
 	swing(test, SZ_1K, p);
@@ -789,7 +780,6 @@ static void a_swung_stack_moves_half_a_wave(struct kunit *test)
 	gomem_free_bulk(i, p);
 
 	gomem_drain();
-	gomem_test_unpin();
 	gomem_test_expect_baseline(test, before);
 }
 
@@ -837,7 +827,6 @@ static void the_budget_bounds_the_stacks(struct kunit *test)
 		kunit_skip(test, "needs four classes that fill the budget");
 	p = kunit_kcalloc(test, 2 * GOMEM_MCACHE_MAX, sizeof(void *), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	gomem_test_pin(test, 0);
 	gomem_drain();
 	c = cache_of(0);
 	KUNIT_EXPECT_EQ(test, c->cap_bytes, 0UL);
@@ -869,7 +858,6 @@ static void the_budget_bounds_the_stacks(struct kunit *test)
 
 	gomem_drain();
 	KUNIT_EXPECT_EQ(test, c->cap_bytes, 0UL);
-	gomem_test_unpin();
 	gomem_test_expect_baseline(test, before);
 }
 
@@ -910,7 +898,6 @@ static void the_least_budget_still_makes_room(struct kunit *test)
 	KUNIT_EXPECT_LE(test, widest, budget);
 	p = kunit_kcalloc(test, 2 * GOMEM_MCACHE_MAX, sizeof(void *), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	gomem_test_pin(test, 0);
 	gomem_drain();
 	c = cache_of(0);
 	evictions = c->stats.evictions;
@@ -935,7 +922,6 @@ static void the_least_budget_still_makes_room(struct kunit *test)
 	gomem_mcache_budget = budget;
 	gomem_drain();
 	KUNIT_EXPECT_EQ(test, c->cap_bytes, 0UL);
-	gomem_test_unpin();
 	gomem_test_expect_baseline(test, before);
 }
 
@@ -952,7 +938,6 @@ static void remote_frees_are_bounded(struct kunit *test)
 	p = kunit_kcalloc(test, per * ARRAY_SIZE(sizes), sizeof(void *),
 			  GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	gomem_test_pin(test, 0);
 	for (k = 0; k < ARRAY_SIZE(sizes); k++)
 		for (i = 0; i < per; i++) {
 			p[k * per + i] = gomem_alloc(sizes[k], GFP_KERNEL);

@@ -102,7 +102,6 @@ static void shrinker_frees_what_it_is_asked(struct kunit *test)
 	u16 cached;
 
 	gomem_test_hold_scavenger();
-	gomem_test_pin(test, 0);
 	gomem_test_no_reserve();
 	gomem_test_keep_pages(test);
 	serve_and_free(test, 2048, 2000);
@@ -137,7 +136,6 @@ static void shrinker_frees_what_it_is_asked(struct kunit *test)
 	/* Nothing left: the shrinker says so, and frees nothing. */
 	KUNIT_EXPECT_EQ(test, count(), SHRINK_EMPTY);
 	KUNIT_EXPECT_EQ(test, scan(10), SHRINK_STOP);
-	gomem_test_unpin();
 }
 
 /*
@@ -150,7 +148,6 @@ static void a_few_cached_bytes_count_a_page(struct kunit *test)
 	unsigned long cached, free;
 
 	gomem_test_hold_scavenger();
-	gomem_test_pin(test, 0);
 	gomem_test_no_reserve();
 	serve_and_free(test, 64, 10);
 	cached = mcache_cached_bytes();
@@ -160,7 +157,6 @@ static void a_few_cached_bytes_count_a_page(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, count(), free + 1);
 	scan(count());
 	KUNIT_EXPECT_EQ(test, mcache_cached_bytes(), 0UL);
-	gomem_test_unpin();
 }
 
 /*
