@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The differences between the kernels gomem builds against (6.1 and
- * 6.12), and between their configurations (KASAN, fault injection), in
- * one place so that no other file needs an #ifdef on either.
+ * 6.12), and between their configurations (KASAN, fault injection,
+ * PREEMPT_RT), in one place so that no other file needs an #ifdef on
+ * either.
  */
 #ifndef _GOMEM_COMPAT_H
 #define _GOMEM_COMPAT_H
@@ -201,6 +202,25 @@ static inline void gomem_make_it_fail(bool on)
 static inline void gomem_make_it_fail(bool on)
 {
 }
+#endif
+
+/*
+ * For sparse, which checks that each function takes and lets go of locks
+ * as its __acquires() and __releases() say.  Without PREEMPT_RT a
+ * local_lock_t only turns interrupts off, which sparse does not count;
+ * with it, the lock is a spinlock_t, which sparse counts where the
+ * kernel's sleeping spinlock says so (Kbuild looks: 6.12's does, 6.1's
+ * does not).  gomem counts its mcache lock with these (gomem_internal.h),
+ * once on every kernel, so that the functions that take it in one place
+ * and let it go in another (a fast path's tail call) say so, and sparse
+ * checks them on every kernel.
+ */
+#ifdef GOMEM_RT_LOCK_COUNTED
+#define gomem_local_lock_acquired(lock)	((void)(lock))
+#define gomem_local_lock_released(lock)	((void)(lock))
+#else
+#define gomem_local_lock_acquired(lock)	__acquire(lock)
+#define gomem_local_lock_released(lock)	__release(lock)
 #endif
 
 #endif /* _GOMEM_COMPAT_H */

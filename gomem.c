@@ -1004,6 +1004,7 @@ static noinline void gomem_free_finish(const void *p, struct mspan *s,
 static noinline void gomem_free_span(const void *p, struct mspan *s,
 				     unsigned long flags, unsigned long ip,
 				     bool zero)
+	__releases(&gomem_mcache_lock)
 {
 	if (!s)
 		s = gomem_span_of((unsigned long)p);
@@ -1020,6 +1021,7 @@ static noinline void gomem_free_span(const void *p, struct mspan *s,
  */
 static noinline void gomem_free_large(const void *p, struct mspan *s,
 				      unsigned long flags, unsigned long ip)
+	__releases(&gomem_mcache_lock)
 {
 	s = gomem_free_large_locked(this_cpu_read(gomem_mcache),
 				    (unsigned long)p, s);
@@ -1035,6 +1037,7 @@ static noinline void gomem_free_large(const void *p, struct mspan *s,
  */
 static noinline void gomem_free_refused(const void *p, unsigned long flags,
 					unsigned long ip)
+	__releases(&gomem_mcache_lock)
 {
 	mcache_unlock_irqrestore(flags);
 	gomem_free_finish(p, GOMEM_FREE_BAD, "gomem_free", ip);

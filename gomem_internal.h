@@ -54,8 +54,9 @@
  *	the other way round, and never one CPU's mcache lock inside another.
  *	A fast path may end in a tail call that gets the flags it saved and
  *	unlocks in its stead (tiny_alloc_slow(), gomem_free_span() and the
- *	like), so that the fast path keeps no register across a call: the
- *	section is the same, on the same CPU, until that unlock.
+ *	like, each marked __releases() for sparse), so that the fast path
+ *	keeps no register across a call: the section is the same, on the
+ *	same CPU, until that unlock.
  *
  * trim_lock (a mutex, in reclaim.c)
  *	One trim at a time: the scavenger's and a write of reserve_kib's
@@ -1167,12 +1168,20 @@ struct mcache *gomem_mcache_of(unsigned int cpu);
 
 /* This CPU's mcache, held: see the top of this file. */
 DECLARE_PER_CPU(local_lock_t, gomem_mcache_lock);
-#define mcache_lock_irqsave(flags) \
-	local_lock_irqsave(&gomem_mcache_lock, flags)
-#define mcache_unlock_irqrestore(flags) \
-	local_unlock_irqrestore(&gomem_mcache_lock, flags)
-unsigned long mcache_lock_for_test(void);
-void mcache_unlock_for_test(unsigned long flags);
+#define mcache_lock_irqsave(flags)				\
+	do {							\
+		local_lock_irqsave(&gomem_mcache_lock, flags);	\
+		gomem_local_lock_acquired(&gomem_mcache_lock);	\
+	} while (0)
+#define mcache_unlock_irqrestore(flags)				\
+	do {							\
+		gomem_local_lock_released(&gomem_mcache_lock);	\
+		local_unlock_irqrestore(&gomem_mcache_lock, flags); \
+	} while (0)
+unsigned long mcache_lock_for_test(void)
+	__acquires(&gomem_mcache_lock);
+void mcache_unlock_for_test(unsigned long flags)
+	__releases(&gomem_mcache_lock);
 
 /* On for machines of more than one possible node: see mcache_push(). */
 DECLARE_STATIC_KEY_FALSE(gomem_numa_key);
@@ -1321,7 +1330,7 @@ void *tiny_alloc(size_t size, gfp_t gfp);
 unsigned int tiny_alloc_bulk(size_t size, gfp_t gfp, void **p, unsigned int n);
 bool tiny_free(struct mcache *c, struct mspan *s, unsigned long p);
 void tiny_free_unlock(struct mspan *s, unsigned long p, unsigned long flags,
-		      unsigned long ip);
+		      unsigned long ip) __releases(&gomem_mcache_lock);
 size_t tiny_free_bulk(struct mcache *c, struct mspan *s, void **ptrs,
 		      size_t i, size_t end, bool zero);
 size_t tiny_size(struct mspan *s, unsigned long p);

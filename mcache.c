@@ -128,6 +128,7 @@ EXPORT_SYMBOL_IF_KUNIT(gomem_mcache_of);
  * interrupts off (found in the test-rt kernel).
  */
 unsigned long mcache_lock_for_test(void)
+	__acquires(&gomem_mcache_lock)
 {
 	unsigned long flags;
 
@@ -137,6 +138,7 @@ unsigned long mcache_lock_for_test(void)
 EXPORT_SYMBOL_IF_KUNIT(mcache_lock_for_test);
 
 void mcache_unlock_for_test(unsigned long flags)
+	__releases(&gomem_mcache_lock)
 {
 	mcache_unlock_irqrestore(flags);
 }

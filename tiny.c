@@ -396,6 +396,7 @@ static noinline void *tiny_zeroed(void *p, size_t size)
  */
 static noinline void *tiny_alloc_slow(size_t size, gfp_t gfp,
 				      unsigned long flags)
+	__releases(&gomem_mcache_lock)
 {
 	bool missed = false;
 	struct mcache *c;
@@ -547,6 +548,7 @@ enum gomem_bad tiny_why(struct mspan *s, unsigned long p)
 static noinline bool tiny_block_dead_unlock(struct mcache *c, struct mspan *s,
 					    u32 *placed, unsigned long block,
 					    unsigned long flags)
+	__releases(&gomem_mcache_lock)
 {
 	tiny_block_dead(c, s, placed, block);
 	mcache_unlock_irqrestore(flags);
@@ -556,6 +558,7 @@ static noinline bool tiny_block_dead_unlock(struct mcache *c, struct mspan *s,
 /* p is not a live tiny object's start: for tiny_free_unlock(). */
 static noinline bool tiny_free_refused(unsigned long p, unsigned long flags,
 				       unsigned long ip)
+	__releases(&gomem_mcache_lock)
 {
 	mcache_unlock_irqrestore(flags);
 	gomem_report_bad_free("gomem_free", (void *)p, ip);
@@ -564,7 +567,8 @@ static noinline bool tiny_free_refused(unsigned long p, unsigned long flags,
 
 static noinline bool tiny_free_raced(struct mspan *s, unsigned long p,
 				     u32 seen, unsigned long flags,
-				     unsigned long ip);
+				     unsigned long ip)
+	__releases(&gomem_mcache_lock);
 
 /*
  * tiny_free(), zeroing the object first if zero, and if unlock, with
@@ -643,6 +647,7 @@ refused:
 static noinline bool tiny_free_raced(struct mspan *s, unsigned long p,
 				     u32 seen, unsigned long flags,
 				     unsigned long ip)
+	__releases(&gomem_mcache_lock)
 {
 	return tiny_free_seen(NULL, s, p, seen, false, true, flags, ip, false);
 }
@@ -671,6 +676,7 @@ static noinline bool tiny_free_zeroing(struct mcache *c, struct mspan *s,
 static noinline void tiny_free_unlock_zeroing(struct mspan *s, unsigned long p,
 					      unsigned long flags,
 					      unsigned long ip)
+	__releases(&gomem_mcache_lock)
 {
 	tiny_free_as(NULL, s, p, true, true, flags, ip);
 }
@@ -779,6 +785,7 @@ bool tiny_free(struct mcache *c, struct mspan *s, unsigned long p)
  */
 void tiny_free_unlock(struct mspan *s, unsigned long p, unsigned long flags,
 		      unsigned long ip)
+	__releases(&gomem_mcache_lock)
 {
 	if (want_init_on_free())
 		tiny_free_unlock_zeroing(s, p, flags, ip);
