@@ -835,7 +835,8 @@ struct mcentral {
 	u16 swing_cap;			/* ... that swings (mcache.c) */
 	u16 xfer_cap;			/* a transfer stack's room; 0: none */
 	unsigned int lender;		/* the class it borrows from when cold */
-	atomic_t borrowed;		/* bytes it borrowed since nr_spans was 0 */
+	/* Bytes it borrowed since its or its lender's nr_spans was 0. */
+	atomic_t borrowed;
 } ____cacheline_aligned_in_smp;
 
 extern struct mcentral gomem_mcentral[GOMEM_NR_SPANCLASSES];

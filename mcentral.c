@@ -97,8 +97,9 @@
  * nothing.
  *
  * A class with no span is cold: its requests borrow objects of its
- * kmalloc bucket's class, until it has borrowed GOMEM_LEND_BYTES or has
- * a span again (mcentral_class_for()), unless lend=0.  The borrowed
+ * kmalloc bucket's class, until it has borrowed GOMEM_LEND_BYTES since it
+ * or its lender last had no span, or has a span again
+ * (mcentral_class_for()), unless lend=0.  The borrowed
  * objects are the lender's in every way; only the lender's live states
  * must be wide enough to record the borrowers' requests (lender_of()).
  *
@@ -116,7 +117,8 @@
  * count the spans on all the lists, their pages and their objects;
  * nr_grown counts every span mcentral_add() ever added, and only grows;
  * a span's owner, if not 0, is the CPU (+ 1) that took from it last;
- * c->borrowed, an atomic, is reset when nr_spans falls to 0; a transfer
+ * c->borrowed, an atomic, is reset when c's nr_spans, or its lender's,
+ * falls to 0; a transfer
  * stack's n objects are CACHED, counted in no span's nfree nor in
  * c->nr_free, n is at most xfer_cap, and the stack has an array if and
  * only if n is not 0.
@@ -1033,6 +1035,30 @@ unsigned int mcentral_get_live(struct mcentral *c, void **ptrs, size_t req,
 EXPORT_SYMBOL_IF_KUNIT(mcentral_get_live);
 
 /*
+ * c has no span left: cold again, it may borrow again, and none of the
+ * objects its borrowers took from it can be live (a borrowed object is
+ * its lender's), so they may borrow their whole GOMEM_LEND_BYTES again
+ * too (mcentral_class_for()).  Else a class that never holds a span, and
+ * asks for a few objects now and then, runs out at last and takes a page
+ * for one or two: the 312-byte class did, in work61 replayed after
+ * boot2g, with 25 borrows behind it.  The borrowers of a lender are
+ * classes below it of more than half its size: a class of s bytes has a
+ * power-of-two bucket below 2s, so a lender of 2s bytes or more is
+ * never its kmalloc bucket (kmalloc_bucket()).
+ */
+static void mcentral_cold(struct mcentral *c)
+{
+	unsigned int self = c - gomem_mcentral, cls;
+
+	atomic_set(&c->borrowed, 0);
+	if (self == GOMEM_LARGE_CLASS)
+		return;
+	for (cls = self - 1; cls && gomem_mcentral[cls].size > c->size / 2; cls--)
+		if (gomem_mcentral[cls].lender == self)
+			atomic_set(&gomem_mcentral[cls].borrowed, 0);
+}
+
+/*
  * nr empty spans, of npages pages and nelems objects in all, leave c for
  * the mheap; c->lock held.
  */
@@ -1040,9 +1066,8 @@ static void mcentral_unlink(struct mcentral *c, unsigned long nr,
 			    unsigned long npages, unsigned long nelems)
 {
 	c->nr_spans -= nr;
-	/* Cold again: mcentral_class_for() may lend again. */
 	if (!c->nr_spans)
-		atomic_set(&c->borrowed, 0);
+		mcentral_cold(c);
 	c->nr_pages -= npages;
 	c->nr_objs -= nelems;
 	c->nr_free -= nelems;
@@ -1327,10 +1352,11 @@ EXPORT_SYMBOL_IF_KUNIT(mcentral_reuse_large_bulk);
 /*
  * The class whose object serves a request of class cls: cls, unless cls
  * is cold.  A class with no span borrows its lender's objects
- * (lender_of()), GOMEM_LEND_BYTES of them at most since it last had no
- * span: a workload that asks for a few objects each of many classes then
- * fills a few pages, not one a class, and a class asked for more gets
- * spans of its own, and with them the fast path, having wasted on what
+ * (lender_of()), GOMEM_LEND_BYTES of them at most since it or its
+ * lender last had no span (mcentral_cold()): a workload that asks for a
+ * few objects each of many classes then fills a few pages, not one a
+ * class, and a class asked for more gets spans of its own, and with them
+ * the fast path, having wasted on what
  * it borrowed no more than kmalloc would.  A borrowed object is an
  * object of its lender's class, freed as one and counted in its row.
  * Read without the lock, which a few concurrent borrowers overstep by an
@@ -1347,6 +1373,7 @@ unsigned int mcentral_class_for(unsigned int cls)
 	atomic_add(bytes, &c->borrowed);
 	return lender;
 }
+EXPORT_SYMBOL_IF_KUNIT(mcentral_class_for);
 
 /*
  * Of n CACHED objects that a CPU flushed, as many as x, one of c's

@@ -694,6 +694,51 @@ static void a_cold_class_borrows_then_grows(struct kunit *test)
 }
 
 /*
+ * A class that spent its whole budget without ever holding a span may
+ * borrow it all again once its lender has no span, when none of what it
+ * borrowed can still be live; not while its lender keeps a span.  Else a
+ * class asked for a few objects now and then would run out at last and
+ * take a page for one.  Here 48-byte requests, whose lender is the
+ * 64-byte class.
+ */
+static void a_lender_gone_cold_renews_its_borrowers(struct kunit *test)
+{
+	unsigned int cls = gomem_size_class(48), lender = gomem_size_class(64);
+	unsigned int n = GOMEM_LEND_BYTES / 64, i;
+	struct mcentral *c = &gomem_mcentral[cls], *l = &gomem_mcentral[lender];
+	void **p = kunit_kcalloc(test, n, sizeof(*p), GFP_KERNEL);
+	void *own;
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_ASSERT_EQ(test, c->lender, lender);
+	gomem_drain();
+	KUNIT_ASSERT_EQ(test, c->nr_spans, 0UL);
+	KUNIT_ASSERT_EQ(test, l->nr_spans, 0UL);
+	atomic_set(&c->borrowed, 0);
+	alloc_n(test, p, n, 48);
+	own = gomem_alloc(64, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, own);
+	for (i = 0; i < n; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, (unsigned int)gomem_test_span(p[i])->spanclass,
+				    lender, "object %u", i);
+		gomem_free(p[i]);
+	}
+	gomem_drain();
+	/* The lender's own object keeps a span: the budget stays spent. */
+	KUNIT_EXPECT_GT(test, l->nr_spans, 0UL);
+	KUNIT_EXPECT_EQ(test, mcentral_class_for(cls), cls);
+
+	gomem_free(own);
+	gomem_drain();
+	KUNIT_ASSERT_EQ(test, l->nr_spans, 0UL);
+	KUNIT_EXPECT_EQ(test, c->nr_spans, 0UL);
+	alloc_n(test, p, 1, 48);
+	KUNIT_EXPECT_EQ(test, (unsigned int)gomem_test_span(p[0])->spanclass, lender);
+	gomem_free(p[0]);
+	KUNIT_EXPECT_EQ(test, c->nr_spans, 0UL);
+}
+
+/*
  * Every class that borrows does so for the smallest request of its own
  * and for its size: the lender's state records each, so that the free
  * takes back exactly the bytes the allocation counted.
@@ -1586,6 +1631,7 @@ static struct kunit_case mcentral_cases[] = {
 	KUNIT_CASE(states_are_wide_enough),
 	KUNIT_CASE(lenders_are_kmalloc_buckets),
 	KUNIT_CASE(a_cold_class_borrows_then_grows),
+	KUNIT_CASE(a_lender_gone_cold_renews_its_borrowers),
 	KUNIT_CASE(every_lending_class_lends),
 	KUNIT_CASE(failed_growth_gives_nothing),
 	KUNIT_CASE(spans_start_small_and_fall_back),
