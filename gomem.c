@@ -44,8 +44,8 @@
  * SLUB keeps empty slabs, within the same bound as the mheap's free
  * pages, and given back before gomem grows from the page allocator.  A
  * class with no span at all is cold, and borrows objects of its kmalloc
- * bucket (the 64-byte class for a 48-byte request) for its first few
- * pages' worth: a workload that asks for a few objects each of many
+ * bucket (the 64-byte class for a 48-byte request), a few pages' worth
+ * until it or its bucket has no span again: a workload that asks for a few objects each of many
  * classes then shares a few pages among them, as it would share
  * kmalloc's caches, instead of holding a page a class, while a class
  * asked for more soon has spans of its own.
