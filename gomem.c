@@ -45,10 +45,10 @@
  * pages, and given back before gomem grows from the page allocator.  A
  * class with no span at all is cold, and borrows objects of its kmalloc
  * bucket (the 64-byte class for a 48-byte request), a few pages' worth
- * until it or its bucket has no span again: a workload that asks for a few objects each of many
- * classes then shares a few pages among them, as it would share
- * kmalloc's caches, instead of holding a page a class, while a class
- * asked for more soon has spans of its own.
+ * until it or its bucket has no span again: a workload that asks for a
+ * few objects each of many classes then shares a few pages among them,
+ * as it would share kmalloc's caches, instead of holding a page a class,
+ * while a class asked for more soon has spans of its own.
  *
  * mcache (mcache.c), one per CPU, is a stack of free objects per class.
  * Allocation pops and free pushes with interrupts disabled and nothing

@@ -98,10 +98,10 @@
  *
  * A class with no span is cold: its requests borrow objects of its
  * kmalloc bucket's class, until it has borrowed GOMEM_LEND_BYTES since it
- * or its lender last had no span, or has a span again
- * (mcentral_class_for()), unless lend=0.  The borrowed
- * objects are the lender's in every way; only the lender's live states
- * must be wide enough to record the borrowers' requests (lender_of()).
+ * or its lender last had no span (mcentral_cold()), or has a span again
+ * (mcentral_class_for()), unless lend=0.  The borrowed objects are the
+ * lender's in every way; only the lender's live states must be wide
+ * enough to record the borrowers' requests (lender_of()).
  *
  * Every object that comes back must be CACHED: one that is not has been
  * freed twice or overwritten, and is reported here, under the lock, and
@@ -118,10 +118,9 @@
  * nr_grown counts every span mcentral_add() ever added, and only grows;
  * a span's owner, if not 0, is the CPU (+ 1) that took from it last;
  * c->borrowed, an atomic, is reset when c's nr_spans, or its lender's,
- * falls to 0; a transfer
- * stack's n objects are CACHED, counted in no span's nfree nor in
- * c->nr_free, n is at most xfer_cap, and the stack has an array if and
- * only if n is not 0.
+ * falls to 0; a transfer stack's n objects are CACHED, counted in no
+ * span's nfree nor in c->nr_free, n is at most xfer_cap, and the stack
+ * has an array if and only if n is not 0.
  * A transfer stack's array and count are written under c->lock, and
  * also read without it (WRITE_ONCE()), where they only steer: a flush
  * that finds no array makes one, and one that finds an array gone by
@@ -1035,10 +1034,10 @@ unsigned int mcentral_get_live(struct mcentral *c, void **ptrs, size_t req,
 EXPORT_SYMBOL_IF_KUNIT(mcentral_get_live);
 
 /*
- * c has no span left: cold again, it may borrow again, and none of the
- * objects its borrowers took from it can be live (a borrowed object is
- * its lender's), so they may borrow their whole GOMEM_LEND_BYTES again
- * too (mcentral_class_for()).  Else a class that never holds a span, and
+ * c has no span left: cold again, it may borrow again if it borrows at
+ * all, and none of the objects its borrowers took from it can be live (a
+ * borrowed object is its lender's), so they may borrow their whole
+ * GOMEM_LEND_BYTES again too (mcentral_class_for()).  Else a class that never holds a span, and
  * asks for a few objects now and then, runs out at last and takes a page
  * for one or two: the 312-byte class did, in work61 replayed after
  * boot2g, with 25 borrows behind it.  The borrowers of a lender are
@@ -1356,11 +1355,10 @@ EXPORT_SYMBOL_IF_KUNIT(mcentral_reuse_large_bulk);
  * lender last had no span (mcentral_cold()): a workload that asks for a
  * few objects each of many classes then fills a few pages, not one a
  * class, and a class asked for more gets spans of its own, and with them
- * the fast path, having wasted on what
- * it borrowed no more than kmalloc would.  A borrowed object is an
- * object of its lender's class, freed as one and counted in its row.
- * Read without the lock, which a few concurrent borrowers overstep by an
- * object each: it only steers.
+ * the fast path, having wasted on what it borrowed no more than kmalloc
+ * would.  A borrowed object is an object of its lender's class, freed as
+ * one and counted in its row.  Read without the lock, which a few
+ * concurrent borrowers overstep by an object each: it only steers.
  */
 unsigned int mcentral_class_for(unsigned int cls)
 {
