@@ -54,16 +54,17 @@
  * Allocation pops and free pushes with interrupts disabled and nothing
  * more (the mcache lock, a local_lock that is just that but on
  * PREEMPT_RT): no lock shared with another CPU on the common path, and
- * one atomic, the free's claim of its object (below).  This is where gomem departs from
- * Go, whose mcache holds one span per class to allocate from: a span
- * shared with whichever CPU frees into it would need atomics on every
- * free, so gomem caches objects, as TCMalloc's per-CPU caches do, and a
- * free goes to the freeing CPU's cache wherever the object came from.
- * Each cached object travels with the address of its state, so that
- * allocation marks the object live without looking at its page or its
- * span; only a free, which must check a pointer it was handed, looks,
- * and a flush back to the mcentral, which trusts the page's mark.  A CPU caches a class only once
- * it has come back for more: an object used once pins no span.
+ * one atomic, the free's claim of its object (below).  This is where
+ * gomem departs from Go, whose mcache holds one span per class to
+ * allocate from: a span shared with whichever CPU frees into it would
+ * need atomics on every free, so gomem caches objects, as TCMalloc's
+ * per-CPU caches do, and a free goes to the freeing CPU's cache wherever
+ * the object came from.  Each cached object travels with the address of
+ * its state, so that allocation marks the object live without looking at
+ * its page or its span; only a free, which must check a pointer it was
+ * handed, looks, and a flush back to the mcentral, which trusts the
+ * page's mark.  A CPU caches a class only once it has come back for more:
+ * an object used once pins no span.
  *
  * tiny (tiny.c) packs requests of 1 to 5 bytes into 16-byte blocks, one
  * current block per CPU, as Go does for all under 16.  Unlike Go, each
@@ -90,19 +91,19 @@
  * ================
  *
  * gomem_alloc(size): 0 gives ZERO_SIZE_PTR; 1 to 5 bytes to tiny; up to
- * 32 KiB pops the class's stack on this CPU (if it is empty, that
- * of the class's lender while the class is cold, else after refilling a
- * batch from the mcentral, which asks the mheap for a span if the class
- * has none, which asks the page allocator for pages if its pool has
- * none); larger sizes take a span of their own.  gomem_free(p) finds
- * p's span through p's page, checks that p is a live object's start,
- * claims it, and pushes it on this CPU's stack (flushing the oldest half
- * to the mcentral if the stack is full, more in a stream of frees).  A large object's span is kept
- * whole, within the surplus the kept empty spans share, and reused by
- * the next large request of its pages on its node; its pages go back to
- * the page allocator when the scavenger, the shrinker or gomem's growth
- * releases it, or at once if it cannot be kept (with init_on_free, the
- * page allocator then zeroes them).
+ * 32 KiB pops the class's stack on this CPU (if it is empty, that of the
+ * class's lender while the class is cold, else after refilling a batch
+ * from the mcentral, which asks the mheap for a span if the class has
+ * none, which asks the page allocator for pages if its pool has none);
+ * larger sizes take a span of their own.  gomem_free(p) finds p's span
+ * through p's page, checks that p is a live object's start, claims it,
+ * and pushes it on this CPU's stack (flushing the oldest half to the
+ * mcentral if the stack is full, more in a stream of frees).  A large
+ * object's span is kept whole, within the surplus the kept empty spans
+ * share, and reused by the next large request of its pages on its node;
+ * its pages go back to the page allocator when the scavenger, the
+ * shrinker or gomem's growth releases it, or at once if it cannot be kept
+ * (with init_on_free, the page allocator then zeroes them).
  *
  * Each exported call emits the tracepoints of trace.h, gomem:gomem_alloc
  * and gomem:gomem_free, at its edge, naming the client's call site; the

@@ -703,7 +703,10 @@ static inline void gomem_meta_free(const void *p, size_t n)
 	kfree(p);
 }
 
-/* The caller's flags, as far as they say how hard to try and whether to sleep. */
+/*
+ * The caller's flags, as far as they say how hard to try and whether to
+ * sleep.
+ */
 static inline gfp_t gomem_inherit_gfp(gfp_t gfp)
 {
 	return gfp & ~(__GFP_ZERO | __GFP_ACCOUNT | __GFP_COMP);

@@ -778,10 +778,10 @@ void mcache_drain_busy(void)
 
 /*
  * The bytes of the objects cached on every CPU, on its stacks and in its
- * buffer of objects on their way home, and of its current tiny block,
- * and on the transfer stacks; read without locks.  The shrinker counts them (reclaim_count()): one
- * left out, alone in a buffer, pinned its span's page for good, as a
- * count of 0 never has the shrinker drain it.
+ * buffer of objects on their way home, and of its current tiny block, and
+ * on the transfer stacks; read without locks.  The shrinker counts them
+ * (reclaim_count()): one left out, alone in a buffer, pinned its span's
+ * page for good, as a count of 0 never has the shrinker drain it.
  */
 unsigned long mcache_cached_bytes(void)
 {

@@ -6,20 +6,21 @@
  * those with FREE objects, on no list those without, as SLUB keeps no
  * list of full slabs: a span that fills, or empties from full, costs one
  * list operation, not two (with Debian's DEBUG_LIST, about 20
- * instructions each), which a class of one or two objects a span pays
- * for nearly every object it moves.  Unload, callers=1 and the tests
- * find full spans through their pages' marks (mspan_for_each()).  It
- * hands objects to the per-CPU mcaches and takes them back in batches,
- * so its lock is taken once per batch rather than once per object.  A request names a
- * node, the caller's own by default: objects come from that node's spans,
- * and the class grows on that node; only if the node has no pages to
- * give does another node's span serve.  A node the page allocator lately
- * had no pages of (mheap_spilled()) takes another node's free objects
- * before the class grows for it, as SLUB takes another node's partial
- * slabs: its growth would land on another node all the same, in a span
- * that served one refill, since no later request for the node looks there.
- * Other nodes are searched nearest first (mheap_next_near()), in the
- * order the page allocator falls back in, as SLUB walks the zonelist.
+ * instructions each), which a class of one or two objects a span pays for
+ * nearly every object it moves.  Unload, callers=1 and the tests find
+ * full spans through their pages' marks (mspan_for_each()).  It hands
+ * objects to the per-CPU mcaches and takes them back in batches, so its
+ * lock is taken once per batch rather than once per object.  A request
+ * names a node, the caller's own by default: objects come from that
+ * node's spans, and the class grows on that node; only if the node has no
+ * pages to give does another node's span serve.  A node the page
+ * allocator lately had no pages of (mheap_spilled()) takes another node's
+ * free objects before the class grows for it, as SLUB takes another
+ * node's partial slabs: its growth would land on another node all the
+ * same, in a span that served one refill, since no later request for the
+ * node looks there.  Other nodes are searched nearest first
+ * (mheap_next_near()), in the order the page allocator falls back in, as
+ * SLUB walks the zonelist.
  *
  * A CPU's refills of a class take from a span of their own, as SLUB
  * gives each CPU a slab: the first on the node's partial list that no
@@ -183,7 +184,7 @@ static __always_inline void mcentral_unlock(struct mcentral *c,
 				     sec->taken - sec->asked, left - sec->taken);
 }
 
-/* debug=1 puts a redzone of at least this many bytes after every small object. */
+/* debug=1 puts a redzone of this many bytes or more after each small object. */
 #define GOMEM_DEBUG_REDZONE	16
 
 /*
@@ -299,7 +300,7 @@ static void xfer_park(struct gomem_obj *objs, int node)
 	gomem_meta_free(xchg(&xfer_spare[node], objs), GOMEM_XFER_ARRAY);
 }
 
-/* A class's partial lists, empty stacks and transfer stacks, one each a node. */
+/* A class's partial lists, empty stacks and transfer stacks, one a node. */
 static size_t mcentral_lists_bytes(void)
 {
 	return nr_node_ids * (sizeof(struct list_head) + sizeof(struct mspan *) +
@@ -1037,13 +1038,13 @@ EXPORT_SYMBOL_IF_KUNIT(mcentral_get_live);
  * c has no span left: cold again, it may borrow again if it borrows at
  * all, and none of the objects its borrowers took from it can be live (a
  * borrowed object is its lender's), so they may borrow their whole
- * GOMEM_LEND_BYTES again too (mcentral_class_for()).  Else a class that never holds a span, and
- * asks for a few objects now and then, runs out at last and takes a page
- * for one or two: the 312-byte class did, in work61 replayed after
- * boot2g, with 25 borrows behind it.  The borrowers of a lender are
- * classes below it of more than half its size: a class of s bytes has a
- * power-of-two bucket below 2s, so a lender of 2s bytes or more is
- * never its kmalloc bucket (kmalloc_bucket()).
+ * GOMEM_LEND_BYTES again too (mcentral_class_for()).  Else a class that
+ * never holds a span, and asks for a few objects now and then, runs out
+ * at last and takes a page for one or two: the 312-byte class did, in
+ * work61 replayed after boot2g, with 25 borrows behind it.  The borrowers
+ * of a lender are classes below it of more than half its size: a class of
+ * s bytes has a power-of-two bucket below 2s, so a lender of 2s bytes or
+ * more is never its kmalloc bucket (kmalloc_bucket()).
  */
 static void mcentral_cold(struct mcentral *c)
 {

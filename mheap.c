@@ -781,7 +781,7 @@ bool mheap_spilled(int node)
 					       GOMEM_SPILL_HOLD);
 }
 
-/* Unload: every span is gone (mspan_exit()), so the pools hold every page left. */
+/* Unload: every span is gone (mspan_exit()): the pools hold every page left. */
 void mheap_exit(void)
 {
 	mheap_scavenge(0);

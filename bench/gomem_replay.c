@@ -72,7 +72,8 @@ static u64 *ids;			/* trace ID of each allocation */
 static void **ptrs;			/* live object of each allocation */
 static bool done, running;
 static u32 peak_op, live_at_peak;
-static u64 peak_bytes, large_kib;	/* large_kib: kmalloc's pages above the caches */
+/* large_kib: kmalloc's pages above the caches */
+static u64 peak_bytes, large_kib;
 static enum replay_alloc last = R_NONE;
 static u32 failures;
 static u32 skipped;			/* requests no kernel could have served */

@@ -317,10 +317,10 @@ static void realloc_moves_and_stays(struct kunit *test)
 
 /*
  * A realloc that moves to a smaller object copies only what fits.  On one
- * CPU where the class is warm, a batch of it holds neighbours: an object with one on either
- * side is found among them, and once freed it is the next one handed out
- * (the mcache is LIFO), so the moved object lands there, and both its
- * neighbours must keep their patterns.
+ * CPU where the class is warm, a batch of it holds neighbours: an object
+ * with one on either side is found among them, and once freed it is the
+ * next one handed out (the mcache is LIFO), so the moved object lands
+ * there, and both its neighbours must keep their patterns.
  */
 static void realloc_copies_only_what_fits(struct kunit *test)
 {
@@ -714,8 +714,9 @@ static void objects_are_node_local(struct kunit *test)
 						    99U * NUMA_N, "size %zu, CPU %u, round %u",
 						    sz, cpu, round);
 				/*
-				 * Freed on the far node's CPU, they must go home,
-				 * not to that CPU's cache, which serves its node.
+				 * Freed on the far node's CPU, they must
+				 * go home, not to that CPU's cache, which
+				 * serves its node.
 				 */
 				gomem_test_pin(test, other);
 				for (i = 0; i < NUMA_N; i++)

@@ -87,12 +87,12 @@ static unsigned long count(void)
 
 /*
  * count_objects is the pools' pages plus the cached objects' bytes in
- * pages, rounded up; scan_objects gives back what it is asked from the pools alone,
- * leaving the caches, and only past the pools drains them; it returns
- * what it gave back, which shrink_freed and pages_released both count.
- * No scavenger runs beside it: one run between the frees and the scan,
- * as a GOMEM_SCAVENGE_DELAY of one jiffy made, moved the kept spans into
- * the pools, and the scan left 984 pages free, not 442.
+ * pages, rounded up; scan_objects gives back what it is asked from the
+ * pools alone, leaving the caches, and only past the pools drains them;
+ * it returns what it gave back, which shrink_freed and pages_released
+ * both count.  No scavenger runs beside it: one run between the frees and
+ * the scan, as a GOMEM_SCAVENGE_DELAY of one jiffy made, moved the kept
+ * spans into the pools, and the scan left 984 pages free, not 442.
  */
 static void shrinker_frees_what_it_is_asked(struct kunit *test)
 {
