@@ -998,6 +998,8 @@ unsigned int mcentral_get_live(struct mcentral *c, void **ptrs, size_t req,
 			       unsigned int n, gfp_t gfp);
 unsigned int mcentral_get(struct mcentral *c, struct gomem_obj *objs,
 			  unsigned int n, gfp_t gfp, int node);
+unsigned int mcentral_get_some(struct mcentral *c, struct gomem_obj *objs,
+			       unsigned int n, unsigned int firm, gfp_t gfp);
 unsigned int mcentral_get_held(struct mcentral *c, struct gomem_obj *objs,
 			       unsigned int n);
 void mcentral_put(struct mcentral *c, const struct gomem_obj *objs,

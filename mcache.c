@@ -23,7 +23,10 @@
  * fewer (the classes of 8 KiB and more), of which a quarter is one or two.
  * Refills stay at half: filling a stack whole after every refill was as
  * fast for allocations but held 37 KiB more in the caches at the peak of
- * the boot trace (bench/replay.sh).  In a stream of refills, which grow
+ * the boot trace (bench/replay.sh).  Nor does a refill grow the class
+ * for a guess: past what its caller takes at once, it takes the objects
+ * the class holds free, but grows it by no second span, and by none once
+ * it has half of what it asked (mcentral_get_some()).  In a stream of refills, which grow
  * no span, they fill it whole: the objects they bring were free in the
  * spans already, so the peak is the same (3,057 KiB on the boot trace),
  * and at 8 to 32 KiB a batch's allocations took 20% fewer instructions,
@@ -651,7 +654,7 @@ bool mcache_refill(unsigned int cls, gfp_t gfp, struct gomem_obj *first,
 		}
 		/* Another CPU's growth meanwhile counts as ours: no stream. */
 		grown = READ_ONCE(mc->nr_grown);
-		got = mcentral_get(mc, objs, max(want, 1U), gfp, NUMA_NO_NODE);
+		got = mcentral_get_some(mc, objs, max(want, 1U), need, gfp);
 		grew = READ_ONCE(mc->nr_grown) != grown;
 		mcache_lock_irqsave(flags);
 		/* We may be on another CPU now; fill whichever we are on. */

@@ -62,11 +62,12 @@
  * A class grows by a span of its own size (the class table's), or, for a
  * class above PAGE_SIZE that already holds many objects, by a mid span of
  * GOMEM_MID_SPAN_OBJS objects, then by a big span of GOMEM_BIG_SPAN_OBJS
- * (mcentral_grow_pages()), asked for without
- * retrying or warning when that is more than one page, and falls back to
- * the smallest span that holds one object: a fragmented machine slows a
- * class down but never starves it, and no object up to PAGE_SIZE ever
- * needs more than an order-0 page.
+ * (mcentral_grow_pages()), asked for without retrying or warning when
+ * that is more than one page, and falls back to the smallest span that
+ * holds one object: a fragmented machine slows a class down but never
+ * starves it, and no object up to PAGE_SIZE ever needs more than an
+ * order-0 page.  A stack's refill grows it by one span at most for the
+ * objects its caller may never take (mcentral_get_some()).
  *
  * Each class up to PAGE_SIZE has a transfer stack on each node, as
  * tcmalloc has a transfer cache between its per-CPU caches and its
@@ -814,16 +815,19 @@ static noinline unsigned int xfer_take_live(struct mcentral_xfer *x,
 }
 
 /*
- * mcentral_get() for a class whose states are width bytes wide, a
- * constant in each of its calls, as in mcentral_put_as(); or, with ptrs,
- * mcentral_get_live(), req the bytes requested of each object; without
- * grow, mcentral_get_held(), which stops where the class would grow.
+ * mcentral_get_some() for a class whose states are width bytes wide, a
+ * constant in each of its calls, as in mcentral_put_as(), or
+ * mcentral_get() with firm n; or, with ptrs, mcentral_get_live(), req the
+ * bytes requested of each object, firm n; without grow,
+ * mcentral_get_held(), which stops where the class would grow.
  */
 static __always_inline unsigned int mcentral_get_as(struct mcentral *c,
 						    struct gomem_obj *objs,
 						    void **ptrs, size_t req,
-						    unsigned int n, gfp_t gfp,
-						    int node, unsigned int width,
+						    unsigned int n,
+						    unsigned int firm,
+						    gfp_t gfp, int node,
+						    unsigned int width,
 						    bool grow)
 {
 	unsigned int got = 0, take, stride = gomem_state_stride(width);
@@ -833,7 +837,7 @@ static __always_inline unsigned int mcentral_get_as(struct mcentral *c,
 	/* A live state is 1 + what the request leaves unused (mspan.c). */
 	unsigned int state = ptrs ? c->size - req + 1 : gomem_state_cached(width);
 	struct mcentral_section sec;
-	bool listed, shared;
+	bool listed, shared, grew = false;
 	struct mspan *s = NULL;
 	struct gomem_obj *emptied = NULL;
 	/*
@@ -869,7 +873,8 @@ static __always_inline unsigned int mcentral_get_as(struct mcentral *c,
 		s = mcentral_next_unclaimed(c, node, claims, &listed, &shared);
 		if (!s && unlikely(mheap_spilled(node)) && !(gfp & __GFP_THISNODE))
 			s = mcentral_any_partial(c, node, &listed);
-		if (!s && !grow)
+		/* Past firm, no second span, and none at all with n / 2. */
+		if (!s && (!grow || (got >= firm && (grew || 2 * got >= n))))
 			break;
 		if (!s) {
 			mcentral_unlock(c, &sec, true, got);
@@ -877,6 +882,7 @@ static __always_inline unsigned int mcentral_get_as(struct mcentral *c,
 					  node);
 			mcentral_lock(c, &sec, got);
 			listed = false;
+			grew = s;
 			if (s)
 				mcentral_add(c, s);
 			else if (shared)
@@ -960,15 +966,44 @@ static __always_inline unsigned int mcentral_get_as(struct mcentral *c,
 /* mcentral_get_as() for objs, with c's state width as a constant. */
 static __always_inline unsigned int mcentral_get_width(struct mcentral *c,
 						       struct gomem_obj *objs,
-						       unsigned int n, gfp_t gfp,
-						       int node, bool grow)
+						       unsigned int n,
+						       unsigned int firm,
+						       gfp_t gfp, int node,
+						       bool grow)
 {
 	if (c->state_width == 1)
-		return mcentral_get_as(c, objs, NULL, 0, n, gfp, node, 1, grow);
+		return mcentral_get_as(c, objs, NULL, 0, n, firm, gfp, node, 1,
+				       grow);
 	if (c->state_width == 2)
-		return mcentral_get_as(c, objs, NULL, 0, n, gfp, node, 2, grow);
-	return mcentral_get_as(c, objs, NULL, 0, n, gfp, node, GOMEM_TINY_STATE,
-			       grow);
+		return mcentral_get_as(c, objs, NULL, 0, n, firm, gfp, node, 2,
+				       grow);
+	return mcentral_get_as(c, objs, NULL, 0, n, firm, gfp, node,
+			       GOMEM_TINY_STATE, grow);
+}
+
+/*
+ * mcentral_get(), or mcentral_get_some() if firm is less than n: one body
+ * for both, out of line, so that the loop over spans is compiled for
+ * each state width once, not once for each of them.
+ */
+static noinline unsigned int mcentral_get_firm(struct mcentral *c,
+					       struct gomem_obj *objs,
+					       unsigned int n,
+					       unsigned int firm, gfp_t gfp,
+					       int node)
+{
+	if (node == NUMA_NO_NODE)
+		node = gomem_home_node();
+	/*
+	 * The width tested once, as by mcentral_put(): measured, batches
+	 * of 8 B to 32 KiB took 2 to 4 fewer instructions an allocation.
+	 * A get of one object (debug=1, callers=1, a cold class's first)
+	 * has code of its own, with no claims in it: with the claims' code
+	 * in its loop, callers=1 took 13 more instructions an allocation.
+	 */
+	if (n == 1)
+		return mcentral_get_width(c, objs, 1, 1, gfp, node, true);
+	return mcentral_get_width(c, objs, n, firm, gfp, node, true);
 }
 
 /*
@@ -985,20 +1020,37 @@ static __always_inline unsigned int mcentral_get_width(struct mcentral *c,
 unsigned int mcentral_get(struct mcentral *c, struct gomem_obj *objs,
 			  unsigned int n, gfp_t gfp, int node)
 {
-	if (node == NUMA_NO_NODE)
-		node = gomem_home_node();
-	/*
-	 * The width tested once, as by mcentral_put(): measured, batches
-	 * of 8 B to 32 KiB took 2 to 4 fewer instructions an allocation.
-	 * A get of one object (debug=1, callers=1, a cold class's first)
-	 * has code of its own, with no claims in it: with the claims' code
-	 * in its loop, callers=1 took 13 more instructions an allocation.
-	 */
-	if (n == 1)
-		return mcentral_get_width(c, objs, 1, gfp, node, true);
-	return mcentral_get_width(c, objs, n, gfp, node, true);
+	return mcentral_get_firm(c, objs, n, n, gfp, node);
 }
 EXPORT_SYMBOL_IF_KUNIT(mcentral_get);
+
+/*
+ * As mcentral_get(), of this CPU's node, for a stack's refill, of which
+ * only firm objects (1 or more) are sure to be taken at once, and the
+ * rest, up to n, are a guess at what comes next: past firm, the class
+ * grows by no second span, and by none at all once half of n is in
+ * hand, so fewer than n may come back.  Objects free in the spans, on
+ * the transfer stack or in kept spans cost no memory, and all of them
+ * are taken; but a span grown for a guess is pages held, and a workload
+ * that grows to its peak, where the guess is never used up, holds them
+ * there: with every refill growing the class until it had n, gomem held
+ * 1,182 KiB at the peak of the net shape (scripts/synth-trace --shape
+ * net 1), 191 at the few shape's and 3,061 at boot2g's, and 1,055 to
+ * 1,097 (in five boots), 167 and 3,011 with this (bench/replay.sh),
+ * most of it stacks of classes of a few objects a span, each refill of
+ * which grew several spans.  It costs refills that come again sooner:
+ * in make bench, batch256 of 48, 96 and 192 B took 2 more instructions
+ * an allocation and 3 more a free, where the class had held a span more
+ * than a batch needs, and batch256 of 8 and 16 KiB 6 and 7 fewer an
+ * allocation.
+ */
+unsigned int mcentral_get_some(struct mcentral *c, struct gomem_obj *objs,
+			       unsigned int n, unsigned int firm, gfp_t gfp)
+{
+	return mcentral_get_firm(c, objs, n, min(max(firm, 1U), n), gfp,
+				 NUMA_NO_NODE);
+}
+EXPORT_SYMBOL_IF_KUNIT(mcentral_get_some);
 
 /*
  * As mcentral_get(), of this CPU's node, but only from the spans the
@@ -1010,7 +1062,7 @@ EXPORT_SYMBOL_IF_KUNIT(mcentral_get);
 unsigned int mcentral_get_held(struct mcentral *c, struct gomem_obj *objs,
 			       unsigned int n)
 {
-	return mcentral_get_width(c, objs, n, 0, gomem_home_node(), false);
+	return mcentral_get_width(c, objs, n, n, 0, gomem_home_node(), false);
 }
 EXPORT_SYMBOL_IF_KUNIT(mcentral_get_held);
 
@@ -1029,8 +1081,9 @@ unsigned int mcentral_get_live(struct mcentral *c, void **ptrs, size_t req,
 	int node = gomem_home_node();
 
 	if (c->state_width == 1)
-		return mcentral_get_as(c, NULL, ptrs, req, n, gfp, node, 1, true);
-	return mcentral_get_as(c, NULL, ptrs, req, n, gfp, node, 2, true);
+		return mcentral_get_as(c, NULL, ptrs, req, n, n, gfp, node, 1,
+				       true);
+	return mcentral_get_as(c, NULL, ptrs, req, n, n, gfp, node, 2, true);
 }
 EXPORT_SYMBOL_IF_KUNIT(mcentral_get_live);
 

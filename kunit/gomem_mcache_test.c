@@ -30,7 +30,9 @@ static struct mcache *cache_of(unsigned int cpu)
  * A drained CPU has no stack for a class.  Its first allocation takes one
  * object from the mcentral and makes no stack; the second brings one,
  * holding a few objects, and each refill after moves half of what the
- * stack may hold and doubles that, up to the class's cache_cap.  Frees
+ * stack may hold, or what the class's spans hold FREE if that is half of
+ * it or more, or that and one span's (mcentral_get_some()), and doubles
+ * what the stack may hold, up to the class's cache_cap.  Frees
  * likewise: the first after a drain goes to the mcentral, the next ones
  * fill a stack to what it may hold, then flush the oldest half.
  */
@@ -38,8 +40,10 @@ static void stacks_grow_with_use(struct kunit *test)
 {
 	unsigned int cls = gomem_size_class(512), cpu = 0, i, cap, max, n, want;
 	struct gomem_snap *before = gomem_test_snap(test);
+	struct mcentral *mc = &gomem_mcentral[cls];
 	struct mcache_slot *slot;
 	u64 refills, flushes;
+	unsigned long free;
 	void **p;
 
 	gomem_test_pin(test, cpu);
@@ -68,8 +72,12 @@ static void stacks_grow_with_use(struct kunit *test)
 	for (i = 2; i < n; i++) {
 		want = slot->cap / 2;
 		if (!slot->n) {
+			free = mc->nr_free;
+			if (2 * free < want)
+				free += mc->nelems;
 			p[i] = gomem_alloc(512, GFP_KERNEL);
-			KUNIT_EXPECT_EQ_MSG(test, (unsigned int)slot->n, want - 1,
+			KUNIT_EXPECT_EQ_MSG(test, (unsigned long)slot->n,
+					    min_t(unsigned long, want, free) - 1,
 					    "allocation %u", i);
 			KUNIT_EXPECT_EQ(test, (unsigned int)slot->cap, min(4 * want, max));
 		} else {
@@ -358,7 +366,8 @@ static void free_in_a_stream(struct kunit *test, struct mcache_slot *slot,
  * when the stack need not grow and the class has a whole batch FREE:
  * the batch comes straight from the spans, and no span is grown.  With
  * no stack, or fewer FREE than a batch, it moves nothing, and
- * mcache_refill() grows the class as before.
+ * mcache_refill() takes those and, with fewer than half a batch, grows
+ * the class by a span for the rest (mcentral_get_some()).
  */
 static void refills_in_place(struct kunit *test)
 {
@@ -411,10 +420,10 @@ static void refills_in_place(struct kunit *test)
 				gomem_state_cached(1));
 
 	/*
-	 * One FREE fewer than a batch: nothing moved, though the spans have
-	 * those, until a refill grows the class.
+	 * One FREE fewer than half a batch: nothing moved, though the spans
+	 * have those, until a refill takes them and grows the class.
 	 */
-	free = mc->nr_free - (want - 1);
+	free = mc->nr_free - (want / 2 - 1);
 	taken = kunit_kcalloc(test, free + 1, sizeof(*taken), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, taken);
 	for (got = 0; got < free; got += i) {
@@ -422,14 +431,14 @@ static void refills_in_place(struct kunit *test)
 							     GOMEM_BATCH_MAX));
 		KUNIT_ASSERT_GT(test, i, 0U);
 	}
-	KUNIT_ASSERT_EQ(test, mc->nr_free, (unsigned long)want - 1);
+	KUNIT_ASSERT_EQ(test, mc->nr_free, (unsigned long)want / 2 - 1);
 	while (slot->n)
 		p[k++] = gomem_alloc(64, GFP_KERNEL);
 	flags = mcache_lock_for_test();
 	KUNIT_EXPECT_FALSE(test, mcache_refill_held(c, cls));
 	mcache_unlock_for_test(flags);
 	KUNIT_EXPECT_EQ(test, (unsigned int)slot->n, 0U);
-	KUNIT_EXPECT_EQ(test, mc->nr_free, (unsigned long)want - 1);
+	KUNIT_EXPECT_EQ(test, mc->nr_free, (unsigned long)want / 2 - 1);
 	KUNIT_EXPECT_EQ(test, mc->nr_grown, grown);
 	p[k] = gomem_alloc(64, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p[k++]);

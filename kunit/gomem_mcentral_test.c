@@ -544,6 +544,63 @@ static void grows_from_and_returns_to_the_mheap(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&gomem_mheap.kept), 0L);
 }
 
+/*
+ * A refill's objects past those its caller takes at once are a guess
+ * (mcentral_get_some()): for them the class grows by one span at most,
+ * and by none once half of the batch is in hand, but what it holds free
+ * is taken all the same; a get of n, mcentral_get(), grows for all n.
+ * Two objects a span, so that each rule shows in a few of them; pinned,
+ * so that no span this test left partial reads as another CPU's.
+ */
+static void a_refill_grows_by_one_span_for_a_guess(struct kunit *test)
+{
+	struct mcentral *c = &gomem_mcentral[gomem_size_class(2048)];
+	unsigned int per = c->nelems, n = 4 * c->nelems, held = 0;
+	struct gomem_obj *objs;
+	unsigned long grown;
+
+	gomem_test_pin(test, raw_smp_processor_id());
+	gomem_drain();
+	KUNIT_ASSERT_EQ(test, per, 2U);
+	KUNIT_ASSERT_EQ(test, c->nr_spans, 0UL);
+	objs = kunit_kcalloc(test, 3 * n, sizeof(*objs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	grown = c->nr_grown;
+
+	/* Nothing free: one span, for the one object sure to be taken. */
+	held += mcentral_get_some(c, objs + held, n, 1, GFP_KERNEL);
+	KUNIT_EXPECT_EQ(test, held, per);
+	KUNIT_EXPECT_EQ(test, c->nr_grown, grown + 1);
+	/* All n sure to be taken: it grows for each of them. */
+	held += mcentral_get_some(c, objs + held, n, n, GFP_KERNEL);
+	KUNIT_EXPECT_EQ(test, held, per + n);
+	KUNIT_EXPECT_EQ(test, c->nr_grown, grown + 1 + n / per);
+	/* Half of n free, in kept spans: taken, and no span grown for more. */
+	held -= n / 2;
+	mcentral_put(c, objs + held, n / 2);
+	KUNIT_EXPECT_EQ(test, mcentral_get_some(c, objs + held, n, 1, GFP_KERNEL),
+			n / 2);
+	held += n / 2;
+	KUNIT_EXPECT_EQ(test, c->nr_grown, grown + 1 + n / per);
+	/* Less than half free: taken, and one span grown besides. */
+	held -= 1;
+	mcentral_put(c, objs + held, 1);
+	KUNIT_EXPECT_EQ(test, mcentral_get_some(c, objs + held, n, 1, GFP_KERNEL),
+			1 + per);
+	held += 1 + per;
+	KUNIT_EXPECT_EQ(test, c->nr_grown, grown + 2 + n / per);
+	/* A get of n is no guess. */
+	KUNIT_EXPECT_EQ(test, mcentral_get(c, objs + held, n, GFP_KERNEL,
+					   NUMA_NO_NODE), n);
+	held += n;
+	KUNIT_EXPECT_EQ(test, c->nr_grown, grown + 2 + 2 * n / per);
+	expect_consistent(test, c);
+	mcentral_put(c, objs, held);
+	expect_consistent(test, c);
+	mcentral_release_empty(ULONG_MAX);
+	gomem_test_unpin();
+}
+
 static void every_span_class(struct kunit *test)
 {
 	unsigned int cls;
@@ -1627,6 +1684,7 @@ static struct kunit_case mcentral_cases[] = {
 	KUNIT_CASE(spans_move_between_lists),
 	KUNIT_CASE(puts_list_the_spans_they_leave_partial),
 	KUNIT_CASE(grows_from_and_returns_to_the_mheap),
+	KUNIT_CASE(a_refill_grows_by_one_span_for_a_guess),
 	KUNIT_CASE(every_span_class),
 	KUNIT_CASE(states_are_wide_enough),
 	KUNIT_CASE(lenders_are_kmalloc_buckets),
