@@ -1036,7 +1036,7 @@ EXPORT_SYMBOL_IF_KUNIT(mcentral_get);
  * there: with every refill growing the class until it had n, gomem held
  * 1,182 KiB at the peak of the net shape (scripts/synth-trace --shape
  * net 1), 191 at the few shape's and 3,061 at boot2g's, and 1,055 to
- * 1,097 (in five boots), 167 and 3,011 with this (bench/replay.sh),
+ * 1,097 (in four boots), 167 and 3,011 with this (bench/replay.sh),
  * most of it stacks of classes of a few objects a span, each refill of
  * which grew several spans.  It costs refills that come again sooner:
  * in make bench, batch256 of 48, 96 and 192 B took 2 more instructions
