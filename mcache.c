@@ -14,53 +14,53 @@
  *
  * An empty stack refills half its capacity from the mcentral (in the
  * allocation's own section of the lock when neither the stack nor the
- * class must grow: mcache_refill_held()); a full one
- * flushes the oldest half back, which leaves room both ways when
- * allocations and frees alternate.  When frees do not alternate with
- * allocations (a flush after a flush: a batch freed, or objects freed on
- * another CPU than their own), three quarters go, so that a lock round
- * trip moves more, and all of a stack of GOMEM_STREAM_MIN objects or
- * fewer (the classes of 8 KiB and more), of which a quarter is one or two.
- * Refills stay at half: filling a stack whole after every refill was as
- * fast for allocations but held 37 KiB more in the caches at the peak of
- * the boot trace (bench/replay.sh).  Nor does a refill grow the class
- * for a guess: past what its caller takes at once, it takes the objects
- * the class holds free, but grows it by no second span, and by none once
- * it has half of what it asked (mcentral_get_some()).  In a stream of refills, which grow
- * no span, they fill it whole: the objects they bring were free in the
- * spans already, so the peak is the same (3,057 KiB on the boot trace),
- * and at 8 to 32 KiB a batch's allocations took 20% fewer instructions,
- * and objects freed on another CPU 16% fewer (make bench, with the whole
- * flushes above); above a page, such a stack may hold a whole big span's
- * objects (refill_limit()).  A bulk call moves as many as it needs, so
- * that it leaves nothing over for the next call to move back, and a bulk
- * free's stack ends full (flush_count()); a bulk allocation that finds its
- * stack empty, and what a small stack's bulk free could never hold,
- * bypass the stack, up to GOMEM_BATCH_MAX a lock round trip (bulk_get()
- * in gomem.c, mcache_bulk_away()).  A free lands on
- * the freeing CPU's stack whichever CPU allocated the object, so remote
- * frees cost the same as local ones, and they cannot pile up: a stack
- * never holds more than its capacity.  The stacks are the mcache's
+ * class must grow: mcache_refill_held()); a full one flushes the oldest
+ * half back, which leaves room both ways when allocations and frees
+ * alternate.  When frees do not alternate with allocations (a flush after
+ * a flush: a batch freed, or objects freed on another CPU than their
+ * own), three quarters go, so that a lock round trip moves more, and all
+ * of a stack of GOMEM_STREAM_MIN objects or fewer (the classes of 8 KiB
+ * and more), of which a quarter is one or two.  Refills stay at half:
+ * filling a stack whole after every refill was as fast for allocations
+ * but held 37 KiB more in the caches at the peak of the boot trace
+ * (bench/replay.sh).  Nor does a refill grow the class for a guess: past
+ * what its caller takes at once, it takes the objects the class holds
+ * free, but grows it by no second span, and by none once it has half of
+ * what it asked (mcentral_get_some()).  In a stream of refills, which
+ * grow no span, they fill it whole: the objects they bring were free in
+ * the spans already, so the peak is the same (3,057 KiB on the boot
+ * trace), and at 8 to 32 KiB a batch's allocations took 20% fewer
+ * instructions, and objects freed on another CPU 16% fewer (make bench,
+ * with the whole flushes above); above a page, such a stack may hold a
+ * whole big span's objects (refill_limit()).  A bulk call moves as many
+ * as it needs, so that it leaves nothing over for the next call to move
+ * back, and a bulk free's stack ends full (flush_count()); a bulk
+ * allocation that finds its stack empty, and what a small stack's bulk
+ * free could never hold, bypass the stack, up to GOMEM_BATCH_MAX a lock
+ * round trip (bulk_get() in gomem.c, mcache_bulk_away()).  A free lands
+ * on the freeing CPU's stack whichever CPU allocated the object, so
+ * remote frees cost the same as local ones, and they cannot pile up: a
+ * stack never holds more than its capacity.  The stacks are the mcache's
  * memory that grows with use: a CPU's first allocation of a class, and
  * its first free, go to the mcentral directly; the second allocates the
  * class's stack, whose capacity starts at a few objects and doubles with
  * each refill up to the class's cache_cap (about GOMEM_MCACHE_BYTES of
  * objects), and that is freed when the cache is drained; a stack that
- * frees overflow grows too, and one in a stream of frees or of refills
- * up to four times as many bytes, its class's stream_cap, and one that
+ * frees overflow grows too, and one in a stream of frees or of refills up
+ * to four times as many bytes, its class's stream_cap, and one that
  * swings between them in waves bigger than it up to its swing_cap,
- * GOMEM_SWING_BYTES of objects, up to GOMEM_MCACHE_MAX, but no fewer
- * than in a stream (cap_limit(), grown_cap()).  Over all classes, a
- * CPU's stacks may hold the mcache_kib parameter's bytes of objects, set
- * at load, 1 MiB unless told, never less than the widest stack: a stack
- * that would grow past it frees the stacks of classes that moved least
- * recently (mcache_budget()).
- * So a loaded gomem holds one small struct mcache per CPU that has been
- * online (made before the CPU first runs, kept when it goes offline, for
- * its statistics; a CPU that is only possible has none), a class used
- * once holds no object, whose span could otherwise stay for it, and a
- * class used little holds little.  A CPU's caches are drained when it
- * goes offline, by the shrinker (reclaim.c), and at unload.
+ * GOMEM_SWING_BYTES of objects, up to GOMEM_MCACHE_MAX, but no fewer than
+ * in a stream (cap_limit(), grown_cap()).  Over all classes, a CPU's
+ * stacks may hold the mcache_kib parameter's bytes of objects, set at
+ * load, 1 MiB unless told, never less than the widest stack: a stack that
+ * would grow past it frees the stacks of classes that moved least
+ * recently (mcache_budget()).  So a loaded gomem holds one small struct
+ * mcache per CPU that has been online (made before the CPU first runs,
+ * kept when it goes offline, for its statistics; a CPU that is only
+ * possible has none), a class used once holds no object, whose span could
+ * otherwise stay for it, and a class used little holds little.  A CPU's
+ * caches are drained when it goes offline, by the shrinker (reclaim.c),
+ * and at unload.
  *
  * On a machine of several nodes, a CPU's stacks hold objects of its home
  * node's spans, so that what it allocates is local: its refills come from
