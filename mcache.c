@@ -28,16 +28,17 @@
  * free, but grows it by no second span, and by none once it has half of
  * what it asked (mcentral_get_some()).  In a stream of refills, which
  * grow no span, they fill it whole: the objects they bring were free in
- * the spans already, so the peak is the same (3,057 KiB on the boot
- * trace), and at 8 to 32 KiB a batch's allocations took 20% fewer
- * instructions, and objects freed on another CPU 16% fewer (make bench,
- * with the whole flushes above); above a page, such a stack may hold a
- * whole big span's objects (refill_limit()).  A bulk call moves as many
- * as it needs, so that it leaves nothing over for the next call to move
- * back, and a bulk free's stack ends full (flush_count()); a bulk
- * allocation that finds its stack empty, and what a small stack's bulk
- * free could never hold, bypass the stack, up to GOMEM_BATCH_MAX a lock
- * round trip (bulk_get() in gomem.c, mcache_bulk_away()).  A free lands
+ * the spans already, so the peak is the same (the boot trace's was
+ * 3,057 KiB either way when it was measured), and at 8 to 32 KiB a
+ * batch's allocations took 20% fewer instructions, and objects freed on
+ * another CPU 16% fewer (make bench, with the whole flushes above);
+ * above a page, such a stack may hold a whole big span's objects
+ * (refill_limit()).  A bulk call moves as many as it needs, so that it
+ * leaves nothing over for the next call to move back, and a bulk free's
+ * stack ends full (flush_count()); a bulk allocation that finds its
+ * stack empty, and what a small stack's bulk free could never hold,
+ * bypass the stack, up to GOMEM_BATCH_MAX a lock round trip (bulk_get()
+ * in gomem.c, mcache_bulk_away()).  A free lands
  * on the freeing CPU's stack whichever CPU allocated the object, so
  * remote frees cost the same as local ones, and they cannot pile up: a
  * stack never holds more than its capacity.  The stacks are the mcache's
