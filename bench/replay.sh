@@ -18,7 +18,9 @@
 #   gomem's span floor: what its live objects at the peak would hold in
 #   as few whole spans of their classes as can hold them (full spans of
 #   the class's size, the rest in its smallest spans), plus its large
-#   objects: no cached or free object, no metadata.
+#   objects: no cached or free object, no metadata.  Its class floor:
+#   the live objects at their class size (a borrowed one at its
+#   lender's), plus its large objects.
 #
 # Each replay starts from its own baseline: gomem loaded, the trace
 # parsed, every slab cache shrunk and a warm-up snapshot taken.  It runs
@@ -120,6 +122,11 @@ status() {
 	done
 }
 
+# G / S to three places, or n/a if S is not above 0.
+ratio_of() {
+	awk -v g="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.3f", g / s; else print "n/a" }'
+}
+
 # Each part of "$2" minus the same part of "$1", in KiB, named.
 parts() {
 	echo "$1 $2" | awk '{
@@ -174,6 +181,9 @@ for trace in "$@"; do
 	# The metadata's growth in bytes, not the breakdown's KiB, which
 	# rounds a small trace's to nothing: for metadata_pct below.
 	g_meta=$(echo "$b_parts $p_parts" | awk '{ print $14 - $7 }')
+	# Its live objects at class size and its large objects, in KiB: what
+	# no span shape, cache or metadata of gomem's can go below.
+	g_class=$(echo "$b_parts $p_parts" | awk '{ print int(($8 + $12 - $1 - $5) / 1024) }')
 	echo "replay $name: gomem peak breakdown (KiB): $breakdown"
 	echo "replay $name: gomem's own slab caches grew ${p_gs} KiB; all slab caches ${p_slab} KiB during its replay"
 
@@ -183,9 +193,11 @@ for trace in "$@"; do
 
 	[ "$g_fail" = 0 ] && [ "$s_fail" = 0 ] ||
 		{ echo "replay $name: allocations failed: gomem $g_fail, slub $s_fail"; rc=1; }
-	ratio=$(awk -v g="$g_kib" -v s="$s_kib" 'BEGIN { if (s > 0) printf "%.3f", g / s; else print "n/a" }')
-	floor_ratio=$(awk -v g="$g_floor" -v s="$s_kib" 'BEGIN { if (s > 0) printf "%.3f", g / s; else print "n/a" }')
+	ratio=$(ratio_of "$g_kib" "$s_kib")
+	floor_ratio=$(ratio_of "$g_floor" "$s_kib")
 	echo "replay $name: gomem span floor (its live objects in as few whole spans as hold them, large objects, nothing else): floor_kib=$g_floor floor_ratio=$floor_ratio"
+	class_ratio=$(ratio_of "$g_class" "$s_kib")
+	echo "replay $name: gomem class floor (its live objects at their class size, large objects, nothing else): class_floor_kib=$g_class class_floor_ratio=$class_ratio"
 	# Metadata as the memory issue measures it: against the pages held.
 	meta_pct=$(awk -v m="$g_meta" -v g="$g_kib" 'BEGIN { m /= 1024; if (g > m) printf "%.1f", 100 * m / (g - m); else print "n/a" }')
 	echo "replay $name: gomem_kib=$g_kib slub_kib=$s_kib ratio=$ratio rest_gomem_kib=$g_rest rest_slub_kib=$s_rest gomem_insn=$g_insn slub_insn=$s_insn metadata_pct=$meta_pct"
