@@ -894,9 +894,9 @@ extern struct gomem_live gomem_live[GOMEM_NR_SPANCLASSES];
  * objects freed on another CPU 18 to 27 instructions fewer at 8 to 32
  * KiB, but held 1,309 and 1,316 KiB at the peak of the net shape, where
  * 8 held 1,182 then (scripts/synth-trace --shape net 1; 1,055 to 1,097
- * since e2457f5's refills).  A stream of refills
- * alone, which holds no more at a peak, may take a whole big span's
- * (refill_limit() in mcache.c).
+ * since e2457f5's refills).  A stream of refills alone, which holds no
+ * more at a peak, may take a whole big span's (refill_limit() in
+ * mcache.c).
  */
 #define GOMEM_STREAM_MIN	8
 

@@ -38,18 +38,18 @@
  * stack ends full (flush_count()); a bulk allocation that finds its
  * stack empty, and what a small stack's bulk free could never hold,
  * bypass the stack, up to GOMEM_BATCH_MAX a lock round trip (bulk_get()
- * in gomem.c, mcache_bulk_away()).  A free lands
- * on the freeing CPU's stack whichever CPU allocated the object, so
- * remote frees cost the same as local ones, and they cannot pile up: a
- * stack never holds more than its capacity.  The stacks are the mcache's
- * memory that grows with use: a CPU's first allocation of a class, and
- * its first free, go to the mcentral directly; the second allocates the
- * class's stack, whose capacity starts at a few objects and doubles with
- * each refill up to the class's cache_cap (about GOMEM_MCACHE_BYTES of
- * objects), and that is freed when the cache is drained; a stack that
- * frees overflow grows too, and one in a stream of frees or of refills up
- * to four times as many bytes, its class's stream_cap, and one that
- * swings between them in waves bigger than it up to its swing_cap,
+ * in gomem.c, mcache_bulk_away()).  A free lands on the freeing CPU's
+ * stack whichever CPU allocated the object, so remote frees cost the
+ * same as local ones, and they cannot pile up: a stack never holds more
+ * than its capacity.  The stacks are the mcache's memory that grows
+ * with use: a CPU's first allocation of a class, and its first free, go
+ * to the mcentral directly; the second allocates the class's stack,
+ * whose capacity starts at a few objects and doubles with each refill
+ * up to the class's cache_cap (about GOMEM_MCACHE_BYTES of objects), and
+ * that is freed when the cache is drained; a stack that frees overflow
+ * grows too, and one in a stream of frees or of refills up to four
+ * times as many bytes, its class's stream_cap, and one that swings
+ * between them in waves bigger than it up to its swing_cap,
  * GOMEM_SWING_BYTES of objects, up to GOMEM_MCACHE_MAX, but no fewer than
  * in a stream (cap_limit(), grown_cap()).  Over all classes, a CPU's
  * stacks may hold the mcache_kib parameter's bytes of objects, set at
