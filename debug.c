@@ -88,12 +88,20 @@ static size_t first_not(const void *p, u8 c, size_t n)
 	return i;
 }
 
+/* s's records, one an object, or NULL if it has none (yet). */
+static struct gomem_debug_obj *records(const struct mspan *s)
+{
+	return *mspan_debug_records(s);
+}
+
 /* A fresh span's records, and its objects poisoned as freed. */
 int gomem_debug_span_init(struct mspan *s, gfp_t gfp)
 {
-	s->debug = gomem_meta_alloc(s->nelems * sizeof(*s->debug), gfp,
-				    s->node);
-	if (!s->debug)
+	struct gomem_debug_obj *d;
+
+	d = gomem_meta_alloc(s->nelems * sizeof(*d), gfp, s->node);
+	*mspan_debug_records(s) = d;
+	if (!d)
 		return -ENOMEM;
 	if (debug && s->kind == MSPAN_SMALL)
 		fill((void *)s->base, POISON_FREE, (size_t)s->nelems * s->size);
@@ -102,7 +110,7 @@ int gomem_debug_span_init(struct mspan *s, gfp_t gfp)
 
 void gomem_debug_span_free(struct mspan *s)
 {
-	gomem_meta_free(s->debug, s->nelems * sizeof(*s->debug));
+	gomem_meta_free(records(s), s->nelems * sizeof(struct gomem_debug_obj));
 }
 
 /*
@@ -113,8 +121,8 @@ void gomem_debug_span_free(struct mspan *s)
 unsigned long gomem_debug_caller(const struct mspan *s, unsigned int i,
 				 size_t *req)
 {
-	*req = s->debug[i].req;
-	return s->debug[i].alloc_ip;
+	*req = records(s)[i].req;
+	return records(s)[i].alloc_ip;
 }
 
 /*
@@ -129,7 +137,7 @@ unsigned long gomem_debug_caller(const struct mspan *s, unsigned int i,
 void gomem_debug_resize(struct mspan *s, unsigned int i, const void *p,
 			size_t req)
 {
-	struct gomem_debug_obj *d = &s->debug[s->kind == MSPAN_SMALL ? i : 0];
+	struct gomem_debug_obj *d = &records(s)[s->kind == MSPAN_SMALL ? i : 0];
 
 	if (debug && d->req > req)
 		fill((void *)p + req, SLUB_RED_ACTIVE, d->req - req);
@@ -146,13 +154,14 @@ void gomem_debug_describe(unsigned long addr, char *buf, size_t len)
 
 	rcu_read_lock_sched();
 	s = mspan_around(addr);
-	if (s && s->debug && s->kind == MSPAN_SMALL) {
+	if (s && gomem_debug())
+		d = records(s);
+	if (d && s->kind == MSPAN_SMALL) {
 		i = min_t(unsigned int, mspan_index(s, addr), s->nelems - 1);
-		d = &s->debug[i];
+		d += i;
 		base = s->base + (unsigned long)i * s->size;
 		size = gomem_classes[s->spanclass].size;
-	} else if (s && s->debug) {
-		d = s->debug;
+	} else if (d) {
 		base = s->base;
 	}
 	if (d && size)
@@ -173,7 +182,7 @@ EXPORT_SYMBOL_IF_KUNIT(gomem_debug_describe);
 static void *hand_out(struct mspan *s, unsigned int i, void *p, size_t req,
 		      size_t room, gfp_t flags, unsigned long ip)
 {
-	struct gomem_debug_obj *d = &s->debug[i];
+	struct gomem_debug_obj *d = &records(s)[i];
 
 	d->alloc_ip = ip;
 	d->req = req;
@@ -267,7 +276,7 @@ void gomem_debug_free(const void *p, unsigned long ip)
 	 * PREEMPT_RT (found by KUnit with debug=1 in the test-rt kernel).
 	 */
 	gomem_count(cls, -bytes, false);
-	d = &s->debug[i];
+	d = &records(s)[i];
 	bad = debug ? first_not(p + d->req, SLUB_RED_ACTIVE, room - d->req) :
 		      room - d->req;
 	if (d->req + bad != room)

@@ -227,19 +227,36 @@ enum mspan_kind {
 	MSPAN_LARGE,	/* one object of whole pages */
 };
 
-struct gomem_debug_obj;
-
 /*
- * A span's struct is 96 bytes, 32-byte aligned (mspan.c), with what every
- * allocation and free reads or writes, its states above all, in its first
- * GOMEM_SPAN_HOT bytes: two spans' first bytes never share a cache line
- * (of 64 bytes; without slab debugging), so a CPU that writes its span's
- * states makes no other CPU miss in its own span.  The last bytes,
- * written only under a lock or once, may share a line with the next
- * span's first.
+ * A span's struct is 64 bytes, and lies in a slab object of one of three
+ * caches (mspan.c), with bytes of its own before it:
+ *
+ *	plain	64 bytes, 64-byte aligned: the struct alone, a cache line
+ *		of its own (without slab debugging), whose last
+ *		GOMEM_STATE_INLINE bytes hold a span's states if they take
+ *		no more (the classes of 816, 1024, 2048 and 4096 bytes, and
+ *		most spans of the classes above a page, tail and all); a
+ *		large span has none, and a span whose states take more than
+ *		GOMEM_STATE_WIDE bytes has them in an allocation of their own
+ *	wide	96 bytes, 32-byte aligned: the states of a span that takes
+ *		more than GOMEM_STATE_INLINE bytes and up to GOMEM_STATE_WIDE
+ *		(the classes of 128 to 680 bytes and of 1360, and most
+ *		other spans above a page), then the struct
+ *	debug	under debug=1 or callers=1 only: a pointer to the span's
+ *		debug records (debug.c), then the struct
+ *
+ * A span's states and the struct's first 32 bytes are what every
+ * allocation and free reads or writes: in a plain object they share its
+ * line; in a wide one, at 96-byte steps from a page's start, they are
+ * the 64 bytes of one line, or the second half of one whose first half is
+ * the cold end of the span before and the first half of the next, whose
+ * rest is the struct's own cold end.  So two spans' hot bytes never share
+ * a line, and a CPU that writes its span's states makes no other CPU
+ * miss in its own span.  The struct was 96 bytes, its states inline up to
+ * 22: a one-page span's struct is now 1.6% of its page, not 2.3%.
  */
-#define GOMEM_STATE_INLINE	22
-#define GOMEM_SPAN_HOT		54
+#define GOMEM_STATE_INLINE	6
+#define GOMEM_STATE_WIDE	32
 
 struct mspan {
 	/* hot: every allocation and free */
@@ -274,23 +291,7 @@ struct mspan {
 					 */
 		size_t req;		/* large: bytes requested */
 	};
-	/*
-	 * The states themselves, when they fit, as for the classes of up to
-	 * GOMEM_STATE_INLINE objects a span (200 bytes and up): no
-	 * allocation of their own to make and free with each span, and no
-	 * cache line shared with another span's states.
-	 */
-	u8 state_inline[GOMEM_STATE_INLINE];
 	/* cold: written under a lock, or once */
-	u16 npages;			/* up to a block of the largest order */
-	u16 nfree;			/* FREE objects (mcentral->lock) */
-	u16 hint;			/* no FREE object below (mcentral->lock) */
-	/*
-	 * The CPU (+ 1; 0: none) whose refills took from it last, and that
-	 * CPU's claim stamp then (mcentral->lock): see mcentral_claimed().
-	 */
-	u16 owner;
-	u16 claim;
 	union {
 		/* mcentral's partial list (mcentral->lock) */
 		struct list_head node_list;
@@ -298,8 +299,29 @@ struct mspan {
 		struct mspan *next_empty;
 		struct rcu_head rcu;	/* once freed, and on no list */
 	};
-	struct gomem_debug_obj *debug;	/* debug=1 only: see debug.c */
-	struct mspan *next_dead;	/* freed: the rest of its batch (mspan.c) */
+	union {
+		struct {
+			u16 nfree;	/* FREE objects (mcentral->lock) */
+			u16 hint;	/* no FREE object below (mcentral->lock) */
+			/*
+			 * The CPU (+ 1; 0: none) whose refills took from
+			 * it last, and that CPU's claim stamp then
+			 * (mcentral->lock): see mcentral_claimed().
+			 */
+			u16 owner;
+			u16 claim;
+		};
+		/*
+		 * Freed: the rest of its batch (mspan.c).  Once a span is
+		 * freed no list holds it, and no path reads the fields above
+		 * (a lockless reader that still finds it reads only its hot
+		 * bytes and its states, which find no live object).
+		 */
+		struct mspan *next_dead;
+	};
+	u16 npages;			/* up to a block of the largest order */
+	/* hot: the states, when they are this few (see above) */
+	u8 state_inline[GOMEM_STATE_INLINE];
 };
 
 /*
@@ -1405,6 +1427,17 @@ static __always_inline bool gomem_debug(void)
 }
 
 bool gomem_debug_checks(void);
+
+struct gomem_debug_obj;
+
+/*
+ * Under gomem_debug() only: the address of span s's debug records, in
+ * the word before s in its slab object (see struct mspan).
+ */
+static inline struct gomem_debug_obj **mspan_debug_records(const struct mspan *s)
+{
+	return (struct gomem_debug_obj **)(unsigned long)s - 1;
+}
 
 /*
  * trace.c: gomem_hooked() says whether the exported calls take their

@@ -1248,11 +1248,10 @@ static __always_inline unsigned int keep_large(struct mspan **spans,
 	 * surplus would take for nothing on each free past it: frees at
 	 * the same time may each keep as much again (mheap_keep_room()).
 	 */
-	if (want_init_on_free() || spans[0]->debug)
+	if (want_init_on_free() || gomem_debug())
 		return 0;
 	room = mheap_keep_room();
-	for (kept = 0; kept < n && !spans[kept]->debug &&
-	     pages + spans[kept]->npages <= room; kept++)
+	for (kept = 0; kept < n && pages + spans[kept]->npages <= room; kept++)
 		pages += spans[kept]->npages;
 	if (!kept)
 		return 0;

@@ -18,7 +18,8 @@
  *
  * A freed span waits for its grace period in a batch of its CPU's: one
  * call_rcu() for GOMEM_DEAD_BATCH spans, whose structs then go back to
- * the slab in one kmem_cache_free_bulk().  A span's life is what a class
+ * the slab in one kmem_cache_free_bulk() a cache (struct mspan says
+ * which caches hold them, and why).  A span's life is what a class
  * of one or two objects a page pays for each object of a batch bigger
  * than the spans kept, and a grace period and a slab free of its own
  * were an eighth of it.
@@ -43,7 +44,18 @@
 
 #include "gomem_internal.h"
 
-static struct kmem_cache *mspan_cache;
+/*
+ * The slab caches a span's struct lies in, and how many bytes come before
+ * it in its object: a wide span's states, or the debug records' address
+ * (see struct mspan).
+ */
+enum mspan_home { MSPAN_PLAIN, MSPAN_WIDE, MSPAN_DEBUG, MSPAN_HOMES };
+
+static struct kmem_cache *mspan_cache[MSPAN_HOMES];
+static const unsigned int mspan_before[MSPAN_HOMES] = {
+	[MSPAN_WIDE] = GOMEM_STATE_WIDE,
+	[MSPAN_DEBUG] = sizeof(struct gomem_debug_obj *),
+};
 
 /*
  * A CPU's batch of dead spans, linked through next_dead.  lock protects
@@ -83,19 +95,51 @@ static size_t state_bytes(const struct mspan *s)
 	return (size_t)mspan_states(s) * s->state_width;
 }
 
-/* Free what a span holds but its struct. */
-static void mspan_empty(struct mspan *s)
+/*
+ * The cache that holds span s, or will hold a span like s: the same for
+ * its whole life, from what it was made with.
+ */
+static enum mspan_home mspan_home(const struct mspan *s)
 {
-	gomem_debug_span_free(s);
-	if (s->kind != MSPAN_LARGE && s->state != s->state_inline)
+	size_t n;
+
+	if (gomem_debug())
+		return MSPAN_DEBUG;
+	if (s->kind == MSPAN_LARGE)
+		return MSPAN_PLAIN;
+	n = state_bytes(s);
+	return n > GOMEM_STATE_INLINE && n <= GOMEM_STATE_WIDE ? MSPAN_WIDE :
+	       MSPAN_PLAIN;
+}
+
+/* The slab object of span s, which lies in h's cache. */
+static void *mspan_object(struct mspan *s, enum mspan_home h)
+{
+	return (void *)s - mspan_before[h];
+}
+
+/*
+ * Free what a span holds but its slab object, and say which cache that
+ * object goes back to.
+ */
+static enum mspan_home mspan_empty(struct mspan *s)
+{
+	enum mspan_home h = mspan_home(s);
+
+	if (h == MSPAN_DEBUG)
+		gomem_debug_span_free(s);
+	if (s->kind != MSPAN_LARGE && h != MSPAN_WIDE &&
+	    s->state != s->state_inline)
 		gomem_meta_free(s->state, state_bytes(s));
-	atomic_long_sub(kmem_cache_size(mspan_cache), &gomem_meta_bytes);
+	atomic_long_sub(kmem_cache_size(mspan_cache[h]), &gomem_meta_bytes);
+	return h;
 }
 
 static void mspan_destroy(struct mspan *s)
 {
-	mspan_empty(s);
-	kmem_cache_free(mspan_cache, s);
+	enum mspan_home h = mspan_empty(s);
+
+	kmem_cache_free(mspan_cache[h], mspan_object(s, h));
 }
 
 /*
@@ -144,18 +188,35 @@ static void mspan_pages_free(struct mspan *s)
 		mheap_pages_free(s->base, s->npages, s->whole);
 }
 
-/* A batch of dead spans, its grace period over: head and the rest. */
+/*
+ * A batch of dead spans, its grace period over: head and the rest.  The
+ * objects of wide spans gather at the end of dead[], the others' (all of
+ * one cache: plain, or debug for every span) at its start, and each cache
+ * gets its own in one call.
+ */
 static void mspan_free_batch_rcu(struct rcu_head *head)
 {
-	struct mspan *s = container_of(head, struct mspan, rcu);
-	void *dead[GOMEM_DEAD_BATCH] __uninitialized;	/* only dead[0..n) is read */
-	size_t n = 0;
+	struct mspan *s = container_of(head, struct mspan, rcu), *next;
+	/* Only dead[0..n) and dead[wide..) are read. */
+	void *dead[GOMEM_DEAD_BATCH] __uninitialized;
+	size_t n = 0, wide = GOMEM_DEAD_BATCH;
+	enum mspan_home h, other = MSPAN_PLAIN;
 
-	for (; s; s = s->next_dead) {
-		mspan_empty(s);
-		dead[n++] = s;
+	for (; s; s = next) {
+		next = s->next_dead;
+		h = mspan_empty(s);
+		if (h == MSPAN_WIDE) {
+			dead[--wide] = mspan_object(s, h);
+		} else {
+			other = h;
+			dead[n++] = mspan_object(s, h);
+		}
 	}
-	kmem_cache_free_bulk(mspan_cache, n, dead);
+	if (n)
+		kmem_cache_free_bulk(mspan_cache[other], n, dead);
+	if (wide < GOMEM_DEAD_BATCH)
+		kmem_cache_free_bulk(mspan_cache[MSPAN_WIDE], GOMEM_DEAD_BATCH - wide,
+				     dead + wide);
 }
 
 /* Close batch d: its grace period begins.  d->lock held, or unload. */
@@ -204,18 +265,26 @@ EXPORT_SYMBOL_IF_KUNIT(mspan_dead_waiting);
 struct mspan *mspan_alloc(const struct mspan *tmpl, int node, gfp_t gfp)
 {
 	gfp_t meta_gfp = gomem_inherit_gfp(gfp);
+	enum mspan_home h = mspan_home(tmpl);
 	struct mspan *s;
+	void *obj;
 	bool whole;
 
-	s = kmem_cache_alloc_node(mspan_cache, meta_gfp, node);
-	if (!s)
+	obj = kmem_cache_alloc_node(mspan_cache[h], meta_gfp, node);
+	if (!obj)
 		return NULL;
-	atomic_long_add(kmem_cache_size(mspan_cache), &gomem_meta_bytes);
+	atomic_long_add(kmem_cache_size(mspan_cache[h]), &gomem_meta_bytes);
+	s = obj + mspan_before[h];
 	*s = *tmpl;
-	s->debug = NULL;
+	/* No records yet, for mspan_destroy() if what follows fails. */
+	if (h == MSPAN_DEBUG)
+		*mspan_debug_records(s) = NULL;
 	INIT_LIST_HEAD(&s->node_list);
 	/* Every state FREE (0); a large span has none. */
-	if (s->kind != MSPAN_LARGE && state_bytes(s) <= sizeof(s->state_inline)) {
+	if (h == MSPAN_WIDE) {
+		memset(obj, 0, GOMEM_STATE_WIDE);
+		s->state = obj;
+	} else if (s->kind != MSPAN_LARGE && state_bytes(s) <= GOMEM_STATE_INLINE) {
 		memset(s->state_inline, 0, sizeof(s->state_inline));
 		s->state = s->state_inline;
 	} else if (s->kind != MSPAN_LARGE) {
@@ -348,8 +417,12 @@ struct mspan *mspan_around(unsigned long addr)
 }
 EXPORT_SYMBOL_IF_KUNIT(mspan_around);
 
-/* A new span of its own for a large object of size, on node's pages. */
-static struct mspan *mspan_new_large(size_t size, int node, gfp_t gfp)
+/*
+ * A new span of its own for a large object of size, on node's pages.  Out
+ * of line, so that the large allocations that take a kept span pay no
+ * frame for it (5 instructions a pair at 64 KiB).
+ */
+static noinline struct mspan *mspan_new_large(size_t size, int node, gfp_t gfp)
 {
 	struct mspan tmpl = {
 		.kind = MSPAN_LARGE,
@@ -456,6 +529,16 @@ void mspan_free_large_bulk(struct mspan **spans, unsigned int n)
 }
 EXPORT_SYMBOL_IF_KUNIT(mspan_free_large_bulk);
 
+static void mspan_caches_destroy(void)
+{
+	unsigned int h;
+
+	for (h = 0; h < MSPAN_HOMES; h++) {
+		kmem_cache_destroy(mspan_cache[h]);
+		mspan_cache[h] = NULL;
+	}
+}
+
 int mspan_init(void)
 {
 	int cpu;
@@ -465,24 +548,36 @@ int mspan_init(void)
 	if (gomem_load_fails())
 		return -ENOMEM;
 	/*
-	 * At 96-byte steps from a page's start, as the slab lays them out
-	 * without debugging, a span begins at a 64-byte line's start or
-	 * middle: its hot bytes lie in a line of their own, or in the
-	 * second half of a line whose first half is the cold end of the
-	 * span before and in the start of the next line, whose rest is its
-	 * own cold end.  See struct mspan.
+	 * A plain span a line of its own, and a wide one's hot bytes in one
+	 * line or the halves of two, the other halves cold (struct mspan).
 	 */
-	BUILD_BUG_ON(sizeof(struct mspan) != 96);
-	BUILD_BUG_ON(offsetofend(struct mspan, state_inline) != GOMEM_SPAN_HOT);
+	BUILD_BUG_ON(sizeof(struct mspan) != 64);
+	BUILD_BUG_ON(offsetofend(struct mspan, state_inline) != sizeof(struct mspan));
+	BUILD_BUG_ON(GOMEM_STATE_WIDE + offsetof(struct mspan, node_list) != 64);
 	BUILD_BUG_ON(1UL << GOMEM_MAX_PAGE_ORDER > U16_MAX);
 	/* gomem_what_is_span() tells a span by its address's top bit. */
 	if ((long)PAGE_OFFSET >= 0) {
 		pr_err("the direct map is not in the upper half of the address space\n");
 		return -ENODEV;
 	}
-	mspan_cache = kmem_cache_create("gomem_mspan", sizeof(struct mspan), 32,
-					GOMEM_SLAB_NO_MERGE, NULL);
-	return mspan_cache ? 0 : -ENOMEM;
+	/* debug=1 and callers=1 are set at load, before this. */
+	if (gomem_debug()) {
+		mspan_cache[MSPAN_DEBUG] =
+			kmem_cache_create("gomem_mspan_debug",
+					  mspan_before[MSPAN_DEBUG] + sizeof(struct mspan),
+					  __alignof__(struct mspan), GOMEM_SLAB_NO_MERGE, NULL);
+		return mspan_cache[MSPAN_DEBUG] ? 0 : -ENOMEM;
+	}
+	mspan_cache[MSPAN_PLAIN] = kmem_cache_create("gomem_mspan", sizeof(struct mspan),
+						     64, GOMEM_SLAB_NO_MERGE, NULL);
+	mspan_cache[MSPAN_WIDE] =
+		kmem_cache_create("gomem_mspan_wide",
+				  mspan_before[MSPAN_WIDE] + sizeof(struct mspan), 32,
+				  GOMEM_SLAB_NO_MERGE, NULL);
+	if (mspan_cache[MSPAN_PLAIN] && mspan_cache[MSPAN_WIDE])
+		return 0;
+	mspan_caches_destroy();
+	return -ENOMEM;
 }
 
 /* mspan_for_each()'s step at unload. */
@@ -507,5 +602,5 @@ void mspan_exit(void)
 	for_each_possible_cpu(cpu)
 		mspan_dead_close(per_cpu_ptr(&mspan_dead, cpu));
 	rcu_barrier();
-	kmem_cache_destroy(mspan_cache);
+	mspan_caches_destroy();
 }

@@ -69,11 +69,12 @@ static struct mspan *class_span(struct kunit *test, unsigned int cls)
 
 /*
  * Small spans of one and several pages, of objects of whole pages and
- * not, and a tiny span.
+ * not, with their states apart, before the struct and in it, and a tiny
+ * span; the metadata of each goes with it, from whichever cache.
  */
 static void spans_are_found_from_every_page(struct kunit *test)
 {
-	static const unsigned int sizes[] = { 16, 700, 3000, 9000, 20000, SZ_32K };
+	static const unsigned int sizes[] = { 16, 200, 700, 3000, 9000, 20000, SZ_32K };
 	unsigned long base, meta;
 	struct mspan *s;
 	unsigned int i;
@@ -267,12 +268,15 @@ static void walk_finds_each_span_once(struct kunit *test)
  * A small span has a state for every index its pages give, past its last
  * object too, all FREE at first (pointers_into_a_spans_tail in
  * gomem_bad_test.c checks that they stay so); and the states of every
- * class of 200 bytes and up, tail and all, still fit in the struct, with
- * no allocation of their own.
+ * class of 128 bytes and up, tail and all, lie in the span's own slab
+ * object, with no allocation of their own: up to GOMEM_STATE_INLINE bytes
+ * of them in the 64-byte struct, up to GOMEM_STATE_WIDE just before it
+ * (but under debug=1 or callers=1, where the word before it is the
+ * records' address).
  */
 static void every_index_has_a_state(struct kunit *test)
 {
-	unsigned int cls, i, n;
+	unsigned int cls, i, n, bytes;
 	unsigned long end;
 	struct mspan *s;
 
@@ -284,9 +288,17 @@ static void every_index_has_a_state(struct kunit *test)
 		for (i = s->nelems; i < n; i++)
 			KUNIT_EXPECT_EQ_MSG(test, mspan_state(s, i), GOMEM_OBJ_FREE,
 					    "class %u, state %u", cls, i);
-		if (s->size >= 200)
+		bytes = n * s->state_width;
+		if (bytes <= GOMEM_STATE_INLINE)
 			KUNIT_EXPECT_PTR_EQ_MSG(test, s->state, (void *)s->state_inline,
 						"class %u, %u states", cls, n);
+		else if (bytes <= GOMEM_STATE_WIDE && !gomem_debug())
+			KUNIT_EXPECT_PTR_EQ_MSG(test, s->state,
+						(void *)s - GOMEM_STATE_WIDE,
+						"class %u, %u states", cls, n);
+		if (s->size >= 128 && !gomem_debug())
+			KUNIT_EXPECT_LE_MSG(test, bytes, GOMEM_STATE_WIDE,
+					    "class %u, %u states", cls, n);
 		mspan_free(s);
 	}
 }

@@ -21,8 +21,8 @@ splats=
 leftovers() {
 	ls /proc/gomem /proc/gomem_cpu /proc/gomem_callers 2>/dev/null
 	grep gomem /sys/devices/system/cpu/hotplug/states
-	grep -s '^gomem_mspan ' /proc/slabinfo
-	ls -d /sys/kernel/slab/gomem_mspan 2>/dev/null
+	grep -s '^gomem_mspan' /proc/slabinfo
+	ls -d /sys/kernel/slab/gomem_mspan* 2>/dev/null
 	# The workqueue's rescuer: gomem_drain, or kworker/R-gomem (6.9 on).
 	grep -lE '^(gomem_drain|kworker/R-gomem)' /proc/[0-9]*/comm 2>/dev/null
 }
