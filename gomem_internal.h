@@ -235,24 +235,29 @@ enum mspan_kind {
  *		of its own (without slab debugging), whose last
  *		GOMEM_STATE_INLINE bytes hold a span's states if they take
  *		no more (the classes of 816, 1024, 2048 and 4096 bytes, and
- *		most spans of the classes above a page, tail and all); a
- *		large span has none, and a span whose states take more than
- *		GOMEM_STATE_WIDE bytes has them in an allocation of their own
+ *		the spans of the table's size of most classes above a page,
+ *		tail and all); a large span has none, and a span whose
+ *		states take more than GOMEM_STATE_WIDE bytes (the classes
+ *		below 128 bytes, the tiny blocks, most big spans of 16
+ *		objects) has them in an allocation of their own
  *	wide	96 bytes, 32-byte aligned: the states of a span that takes
  *		more than GOMEM_STATE_INLINE bytes and up to GOMEM_STATE_WIDE
- *		(the classes of 128 to 680 bytes and of 1360, and most
- *		other spans above a page), then the struct
+ *		(the classes of 128 to 680 bytes and of 1360, and the other
+ *		spans above a page, mid spans of 8 objects among them), then
+ *		the struct
  *	debug	under debug=1 or callers=1 only: a pointer to the span's
- *		debug records (debug.c), then the struct
+ *		debug records (debug.c), then the struct: 72 bytes, 8-byte
+ *		aligned, with no line kept apart, in modes that have given
+ *		up speed already
  *
  * A span's states and the struct's first 32 bytes are what every
  * allocation and free reads or writes: in a plain object they share its
  * line; in a wide one, at 96-byte steps from a page's start, they are
  * the 64 bytes of one line, or the second half of one whose first half is
  * the cold end of the span before and the first half of the next, whose
- * rest is the struct's own cold end.  So two spans' hot bytes never share
- * a line, and a CPU that writes its span's states makes no other CPU
- * miss in its own span.  The struct was 96 bytes, its states inline up to
+ * rest is the struct's own cold end.  So, but in the debug cache, two
+ * spans' hot bytes never share a line, and a CPU that writes its span's
+ * states makes no other CPU miss in its own span.  The struct was 96 bytes, its states inline up to
  * 22: a one-page span's struct is now 1.6% of its page, not 2.3%.
  */
 #define GOMEM_STATE_INLINE	6

@@ -34,7 +34,8 @@
  * period after the marks are gone, so a lockless reader that found the
  * span can still read it (and finds no live object there); a small span's
  * states are all FREE when it is created and when it is freed; no two
- * spans' hot bytes share a cache line.
+ * spans' hot bytes share a cache line (but under debug=1 and callers=1);
+ * a span lies in one cache for its whole life (mspan_home()).
  */
 #define pr_fmt(fmt) "gomem: " fmt
 
