@@ -46,9 +46,11 @@
 #include "gomem_internal.h"
 
 /*
- * The slab caches a span's struct lies in, and how many bytes come before
- * it in its object: a wide span's states, or the debug records' address
- * (see struct mspan).
+ * The slab caches a span's struct lies in (see struct mspan), and how many
+ * bytes come before the struct in its object: a wide span's states, or
+ * the debug records' address.  Apart from the caches' names and
+ * alignments, which only mspan_init() reads, so that a span's paths find
+ * it with one scaled load.
  */
 enum mspan_home { MSPAN_PLAIN, MSPAN_WIDE, MSPAN_DEBUG, MSPAN_HOMES };
 
@@ -56,6 +58,15 @@ static struct kmem_cache *mspan_cache[MSPAN_HOMES];
 static const unsigned int mspan_before[MSPAN_HOMES] = {
 	[MSPAN_WIDE] = GOMEM_STATE_WIDE,
 	[MSPAN_DEBUG] = sizeof(struct gomem_debug_obj *),
+};
+
+static const struct {
+	const char *name;
+	unsigned int align;
+} mspan_cache_made[MSPAN_HOMES] = {
+	[MSPAN_PLAIN] = { "gomem_mspan", 64 },
+	[MSPAN_WIDE] = { "gomem_mspan_wide", 32 },
+	[MSPAN_DEBUG] = { "gomem_mspan_debug", __alignof__(struct mspan) },
 };
 
 /*
@@ -542,6 +553,7 @@ static void mspan_caches_destroy(void)
 
 int mspan_init(void)
 {
+	unsigned int h;
 	int cpu;
 
 	for_each_possible_cpu(cpu)
@@ -561,24 +573,23 @@ int mspan_init(void)
 		pr_err("the direct map is not in the upper half of the address space\n");
 		return -ENODEV;
 	}
-	/* debug=1 and callers=1 are set at load, before this. */
-	if (gomem_debug()) {
-		mspan_cache[MSPAN_DEBUG] =
-			kmem_cache_create("gomem_mspan_debug",
-					  mspan_before[MSPAN_DEBUG] + sizeof(struct mspan),
-					  __alignof__(struct mspan), GOMEM_SLAB_NO_MERGE, NULL);
-		return mspan_cache[MSPAN_DEBUG] ? 0 : -ENOMEM;
+	for (h = 0; h < MSPAN_HOMES; h++) {
+		/*
+		 * The debug cache alone under debug=1 or callers=1 (set
+		 * at load, before this), else the others.
+		 */
+		if (h == MSPAN_DEBUG ? !gomem_debug() : gomem_debug())
+			continue;
+		mspan_cache[h] = kmem_cache_create(mspan_cache_made[h].name,
+						   mspan_before[h] + sizeof(struct mspan),
+						   mspan_cache_made[h].align,
+						   GOMEM_SLAB_NO_MERGE, NULL);
+		if (!mspan_cache[h]) {
+			mspan_caches_destroy();
+			return -ENOMEM;
+		}
 	}
-	mspan_cache[MSPAN_PLAIN] = kmem_cache_create("gomem_mspan", sizeof(struct mspan),
-						     64, GOMEM_SLAB_NO_MERGE, NULL);
-	mspan_cache[MSPAN_WIDE] =
-		kmem_cache_create("gomem_mspan_wide",
-				  mspan_before[MSPAN_WIDE] + sizeof(struct mspan), 32,
-				  GOMEM_SLAB_NO_MERGE, NULL);
-	if (mspan_cache[MSPAN_PLAIN] && mspan_cache[MSPAN_WIDE])
-		return 0;
-	mspan_caches_destroy();
-	return -ENOMEM;
+	return 0;
 }
 
 /* mspan_for_each()'s step at unload. */
