@@ -257,8 +257,8 @@ enum mspan_kind {
  * the cold end of the span before and the first half of the next, whose
  * rest is the struct's own cold end.  So, but in the debug cache, two
  * spans' hot bytes never share a line, and a CPU that writes its span's
- * states makes no other CPU miss in its own span.  The struct was 96 bytes, its states inline up to
- * 22: a one-page span's struct is now 1.6% of its page, not 2.3%.
+ * states makes no other CPU miss in its own span.  A one-page span's
+ * struct is 1.6% of its page.
  */
 #define GOMEM_STATE_INLINE	6
 #define GOMEM_STATE_WIDE	32

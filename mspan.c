@@ -278,6 +278,7 @@ struct mspan *mspan_alloc(const struct mspan *tmpl, int node, gfp_t gfp)
 {
 	gfp_t meta_gfp = gomem_inherit_gfp(gfp);
 	enum mspan_home h = mspan_home(tmpl);
+	size_t bytes = tmpl->kind == MSPAN_LARGE ? 0 : state_bytes(tmpl);
 	struct mspan *s;
 	void *obj;
 	bool whole;
@@ -296,11 +297,11 @@ struct mspan *mspan_alloc(const struct mspan *tmpl, int node, gfp_t gfp)
 	if (h == MSPAN_WIDE) {
 		memset(obj, 0, GOMEM_STATE_WIDE);
 		s->state = obj;
-	} else if (s->kind != MSPAN_LARGE && state_bytes(s) <= GOMEM_STATE_INLINE) {
+	} else if (bytes && bytes <= GOMEM_STATE_INLINE) {
 		memset(s->state_inline, 0, sizeof(s->state_inline));
 		s->state = s->state_inline;
-	} else if (s->kind != MSPAN_LARGE) {
-		s->state = gomem_meta_alloc(state_bytes(s), meta_gfp, node);
+	} else if (bytes) {
+		s->state = gomem_meta_alloc(bytes, meta_gfp, node);
 		if (!s->state)
 			goto fail;
 	}
