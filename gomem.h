@@ -39,13 +39,127 @@
 #include <linux/types.h>
 #include <linux/gfp.h>
 
+/**
+ * gomem_alloc() - allocate an object, as kmalloc() does
+ * @size: bytes wanted
+ * @flags: gfp flags, as kmalloc()'s (see above for those refused)
+ *
+ * Context: any context with GFP_ATOMIC or GFP_NOWAIT, hard interrupts
+ * included but on PREEMPT_RT, where kmalloc() may not be called there
+ * either; with flags that allow sleeping, process context, and it may
+ * sleep in the page allocator.
+ *
+ * Return: at least @size bytes of the calling CPU's node, aligned as said
+ * above; ZERO_SIZE_PTR if @size is 0; NULL if there is no memory or the
+ * request is refused.
+ */
 void *gomem_alloc(size_t size, gfp_t flags);
+
+/**
+ * gomem_zalloc() - allocate a zeroed object
+ * @size: bytes wanted
+ * @flags: gfp flags, as gomem_alloc()'s
+ *
+ * gomem_alloc() with __GFP_ZERO.
+ *
+ * Context: as gomem_alloc().
+ *
+ * Return: as gomem_alloc(), the object's @size bytes zero.
+ */
 void *gomem_zalloc(size_t size, gfp_t flags);
+
+/**
+ * gomem_alloc_node() - allocate an object of a node's memory
+ * @size: bytes wanted
+ * @flags: gfp flags, as gomem_alloc()'s; with __GFP_THISNODE, the object
+ *	is @node's or none
+ * @node: the node wanted, as kmalloc_node()'s (see above)
+ *
+ * Context: as gomem_alloc().
+ *
+ * Return: as gomem_alloc(); NULL, with a message unless __GFP_NOWARN, if
+ * @node cannot exist (negative, other than NUMA_NO_NODE, or past the
+ * possible nodes).
+ */
 void *gomem_alloc_node(size_t size, gfp_t flags, int node);
+
+/**
+ * gomem_realloc() - change an object's size, as krealloc() does
+ * @p: the object, or NULL
+ * @new_size: bytes wanted; 0 frees @p
+ * @flags: gfp flags, as gomem_alloc()'s
+ *
+ * Keeps the contents up to the smaller of gomem_size(@p) and @new_size,
+ * in place if a new object of @new_size would have the same usable size,
+ * else in a new object, @p freed.  Only __GFP_ZERO and init_on_alloc zero
+ * anything: the bytes a move adds, or those past @new_size of an object
+ * that stays.  A pointer that is not a live object's start is refused
+ * and reported, as by gomem_free().
+ *
+ * Context: as gomem_alloc().
+ *
+ * Return: the object, moved or not; gomem_alloc(@new_size, @flags) if @p
+ * is NULL; ZERO_SIZE_PTR if @new_size is 0; NULL, @p left as it was, on
+ * failure or if @p is refused.
+ */
 void *gomem_realloc(const void *p, size_t new_size, gfp_t flags);
+
+/**
+ * gomem_free() - free an object
+ * @p: what gomem_alloc() and the others returned, or NULL, or
+ *	ZERO_SIZE_PTR, which do nothing
+ *
+ * A pointer that is not a live object's start (another allocator's, an
+ * interior one, one freed already, even by a racing free on another
+ * CPU) is refused, reported in the kernel log and counted in
+ * /proc/gomem's bad_frees; no memory is touched.
+ *
+ * Context: any CPU, any context gomem_alloc() with GFP_ATOMIC may be
+ * called in.
+ */
 void gomem_free(const void *p);
+
+/**
+ * gomem_size() - the usable size of an object, as ksize() gives it
+ * @p: a live object's start
+ *
+ * All of it may be written from then on.  A pointer that is not a live
+ * object's start is refused and reported, as by gomem_free().
+ *
+ * Context: as gomem_free().
+ *
+ * Return: at least the size asked for (a tiny object's is exactly it);
+ * 0 for NULL, ZERO_SIZE_PTR and refused pointers.
+ */
 size_t gomem_size(const void *p);
+
+/**
+ * gomem_alloc_bulk() - allocate several objects of one size at once
+ * @size: bytes wanted for each
+ * @flags: gfp flags, as gomem_alloc()'s
+ * @nr: how many, 1 to INT_MAX
+ * @ptrs: where the objects go, @nr of them
+ *
+ * All @nr objects or none: on failure those already allocated are freed.
+ * An @nr of 0 or above INT_MAX, or a NULL @ptrs, is refused and reported.
+ *
+ * Context: as gomem_alloc().
+ *
+ * Return: @nr, or 0 on failure.
+ */
 int gomem_alloc_bulk(size_t size, gfp_t flags, size_t nr, void **ptrs);
+
+/**
+ * gomem_free_bulk() - free several objects, of any sizes, at once
+ * @nr: how many
+ * @ptrs: the objects, as gomem_free() takes each
+ *
+ * Each is freed as by gomem_free(), and one refused does not stop the
+ * others.  A NULL among them is counted in bad_frees, reported once a
+ * call; an @nr of 0, or a NULL @ptrs, is reported and frees nothing.
+ *
+ * Context: as gomem_free().
+ */
 void gomem_free_bulk(size_t nr, void **ptrs);
 
 #endif /* _GOMEM_H */
