@@ -49,9 +49,9 @@
  * either; with flags that allow sleeping, process context, and it may
  * sleep in the page allocator.
  *
- * Return: at least @size bytes of the calling CPU's node, aligned as said
- * above; ZERO_SIZE_PTR if @size is 0; NULL if there is no memory or the
- * request is refused.
+ * Return: at least @size bytes, aligned as said above, of the calling
+ * CPU's node while it has memory to give; ZERO_SIZE_PTR if @size is 0;
+ * NULL if there is no memory or the request is refused.
  */
 void *gomem_alloc(size_t size, gfp_t flags);
 
