@@ -107,21 +107,28 @@ static size_t state_bytes(const struct mspan *s)
 	return (size_t)mspan_states(s) * s->state_width;
 }
 
+/* The bytes of s's states: none for a large span. */
+static size_t span_state_bytes(const struct mspan *s)
+{
+	return s->kind == MSPAN_LARGE ? 0 : state_bytes(s);
+}
+
+/* The cache of a span whose states take bytes (span_state_bytes()). */
+static enum mspan_home mspan_home_by(size_t bytes)
+{
+	if (gomem_debug())
+		return MSPAN_DEBUG;
+	return bytes > GOMEM_STATE_INLINE && bytes <= GOMEM_STATE_WIDE ?
+	       MSPAN_WIDE : MSPAN_PLAIN;
+}
+
 /*
  * The cache that holds span s, or will hold a span like s: the same for
  * its whole life, from what it was made with.
  */
 static enum mspan_home mspan_home(const struct mspan *s)
 {
-	size_t n;
-
-	if (gomem_debug())
-		return MSPAN_DEBUG;
-	if (s->kind == MSPAN_LARGE)
-		return MSPAN_PLAIN;
-	n = state_bytes(s);
-	return n > GOMEM_STATE_INLINE && n <= GOMEM_STATE_WIDE ? MSPAN_WIDE :
-	       MSPAN_PLAIN;
+	return mspan_home_by(span_state_bytes(s));
 }
 
 /* The slab object of span s, which lies in h's cache. */
@@ -277,8 +284,8 @@ EXPORT_SYMBOL_IF_KUNIT(mspan_dead_waiting);
 struct mspan *mspan_alloc(const struct mspan *tmpl, int node, gfp_t gfp)
 {
 	gfp_t meta_gfp = gomem_inherit_gfp(gfp);
-	enum mspan_home h = mspan_home(tmpl);
-	size_t bytes = tmpl->kind == MSPAN_LARGE ? 0 : state_bytes(tmpl);
+	size_t bytes = span_state_bytes(tmpl);
+	enum mspan_home h = mspan_home_by(bytes);
 	struct mspan *s;
 	void *obj;
 	bool whole;
