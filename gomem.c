@@ -1107,7 +1107,7 @@ static __always_inline void gomem_free_as(const void *p, unsigned long ip,
 		return gomem_free_fast(p, ip, zero, flags, s, 1);
 	if (mspan_small_as(s, 2))
 		return gomem_free_fast(p, ip, zero, flags, s, 2);
-	if (s->kind == MSPAN_TINY)
+	if (mspan_tiny_not_small(s))
 		return tiny_free_unlock(s, addr, flags, GOMEM_IP(ip));
 	return gomem_free_large(p, s, flags, GOMEM_IP(ip));
 }

@@ -518,8 +518,9 @@ static unsigned long first_checked(struct kunit *test, const void *p,
 	*len = HW_BREAKPOINT_LEN_1;
 	if (s->kind == MSPAN_TINY) {
 		*len = HW_BREAKPOINT_LEN_4;
-		return (unsigned long)((u32 *)s->state + s->nelems +
-				       off / GOMEM_TINY_MAX);
+		/* Its block's "freed" word, after its "placed" word. */
+		return (unsigned long)s->state +
+		       off / GOMEM_TINY_MAX * GOMEM_TINY_STATE + sizeof(u32);
 	}
 	if (s->kind == MSPAN_LARGE)
 		return (unsigned long)&s->live;
