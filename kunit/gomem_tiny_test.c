@@ -250,14 +250,14 @@ static void double_and_interior_frees_are_caught(struct kunit *test)
 /*
  * What a double free of p, stalled after it read p's block's "freed"
  * word, does meanwhile: p freed, then the block's next life placed, n
- * objects of 5 bytes but the last (of last bytes), and those of mask
+ * objects of 5 bytes but the one_byte'th (of 1), and those of mask
  * freed again, as gomem_free() and gomem_alloc() on this CPU leave it.
  */
-#define STALL_MAX	4
+#define STALL_MAX	5
 
 struct stall {
 	void *p;
-	unsigned int n, last, mask;
+	unsigned int n, one_byte, mask;
 	void *next[STALL_MAX];
 };
 
@@ -268,7 +268,7 @@ static void stall_reuse(void *arg)
 
 	gomem_free(st->p);
 	for (i = 0; i < st->n; i++)
-		st->next[i] = gomem_alloc(i == st->n - 1 ? st->last : 5, GFP_KERNEL);
+		st->next[i] = gomem_alloc(i == st->one_byte ? 1 : 5, GFP_KERNEL);
 	for (i = 0; i < st->n; i++)
 		if (st->mask & BIT(i))
 			gomem_free(st->next[i]);
@@ -307,7 +307,10 @@ static void *three_fives(struct kunit *test, unsigned int which)
  * generation.  Restarted, with p at each of the three places of 5 bytes:
  * no fourth fits after them, so the next life starts at byte 0.  And
  * given back and taken again as the current block: a block that 5, 5, 5
- * and 1 bytes fill is retired, p its one live object.
+ * and 1 bytes fill is retired, p its one live object, and the block on
+ * top of the stack made current, empty; p's free puts p's block on top,
+ * where the placement that fills the current block with 5, 5, 5 and 1
+ * bytes again takes it, and the next 5 bytes land at p.
  */
 static void a_stalled_double_free_spares_the_next_life(struct kunit *test)
 {
@@ -321,7 +324,7 @@ static void a_stalled_double_free_spares_the_next_life(struct kunit *test)
 	for (k = 0; k < 3; k++) {
 		p = three_fives(test, k);
 		KUNIT_ASSERT_EQ(test, gomem_test_span(p)->kind, MSPAN_TINY);
-		st = (struct stall){ .p = p, .n = 3, .last = 5,
+		st = (struct stall){ .p = p, .n = 3, .one_byte = 3,
 				     .mask = 7 & ~BIT(k) };
 		KUNIT_EXPECT_FALSE_MSG(test, tiny_free_stalled(p, stall_reuse, &st),
 				       "p at byte %u", 5 * k);
@@ -336,12 +339,14 @@ static void a_stalled_double_free_spares_the_next_life(struct kunit *test)
 		f[k] = gomem_alloc(k == 2 ? 1 : 5, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	KUNIT_ASSERT_PTR_EQ(test, f[2], p + 15);
-	KUNIT_ASSERT_EQ(test, gomem_mcache_of(0)->tiny, 0UL);
+	KUNIT_ASSERT_NE(test, gomem_mcache_of(0)->tiny, 0UL);
+	KUNIT_ASSERT_NE(test, gomem_mcache_of(0)->tiny, block_of(p));
+	KUNIT_ASSERT_EQ(test, gomem_mcache_of(0)->tiny_off, 0UL);
 	for (k = 0; k < 3; k++)
 		gomem_free(f[k]);
-	st = (struct stall){ .p = p, .n = 4, .last = 1, .mask = 0xe };
+	st = (struct stall){ .p = p, .n = 5, .one_byte = 3, .mask = 0xf };
 	KUNIT_EXPECT_FALSE(test, tiny_free_stalled(p, stall_reuse, &st));
-	KUNIT_ASSERT_PTR_EQ(test, st.next[0], p);
+	KUNIT_ASSERT_PTR_EQ(test, st.next[4], p);
 	KUNIT_EXPECT_EQ(test, gomem_size(p), 5UL);
 	gomem_free(p);
 
