@@ -319,6 +319,7 @@ static void a_stalled_double_free_spares_the_next_life(struct kunit *test)
 	struct stall st;
 	unsigned int k;
 	void *p, *f[3];
+	u32 placed;
 
 	fresh(test, 0);
 	for (k = 0; k < 3; k++) {
@@ -342,6 +343,11 @@ static void a_stalled_double_free_spares_the_next_life(struct kunit *test)
 	KUNIT_ASSERT_NE(test, gomem_mcache_of(0)->tiny, 0UL);
 	KUNIT_ASSERT_NE(test, gomem_mcache_of(0)->tiny, block_of(p));
 	KUNIT_ASSERT_EQ(test, gomem_mcache_of(0)->tiny_off, 0UL);
+	/* Empty, and never a state the mcentral would take for its own. */
+	placed = READ_ONCE(*gomem_mcache_of(0)->tiny_placed);
+	KUNIT_EXPECT_EQ(test, placed & 0xffff, 0U);
+	KUNIT_EXPECT_NE(test, placed, (u32)GOMEM_OBJ_FREE);
+	KUNIT_EXPECT_NE(test, placed, (u32)GOMEM_TINY_CACHED);
 	for (k = 0; k < 3; k++)
 		gomem_free(f[k]);
 	st = (struct stall){ .p = p, .n = 5, .one_byte = 3, .mask = 0xf };
