@@ -126,6 +126,7 @@
 
 #include "gomem.h"
 #include "gomem_internal.h"
+#include "tiny.h"
 #include "trace.h"
 
 /*
@@ -1076,20 +1077,26 @@ static __always_inline void gomem_free_fast(const void *p, unsigned long ip,
 
 /*
  * The free of p, neither NULL nor ZERO_SIZE_PTR, zeroing a small object
- * first if zero.  The fast path (gomem_free_fast()) frees a live small
- * object that fits on this CPU's stack, as gomem_free_small() does, and
- * calls nothing; everything else ends in a tail call that unlocks the
- * mcache itself, before which the object is not claimed: a tiny one
- * (tiny_free_unlock()), a large one (gomem_free_large()), a refused one
+ * first if zero.  The fast paths free a live small object that fits on
+ * this CPU's stack, as gomem_free_small() does (gomem_free_fast()), and a
+ * live tiny one whose block stays in use (tiny_free_unlock(), inline from
+ * tiny.h), and call nothing; everything else ends in a tail call that
+ * unlocks the mcache itself, before which the object is not claimed: a
+ * tiny one that completes its block, or that lost a race or is refused
+ * (tiny.h says which), a large one (gomem_free_large()), a refused one
  * (gomem_free_refused()), and all the rest, a full stack, a pointer in
  * memory hot-added since the load or a foreign one
  * (gomem_free_span()).  So no register lives across a call, and the
  * function saves none (measured, with the claim a try_cmpxchg(): pairs of
  * 8 B to 32 KiB objects took 6 to 7 instructions fewer, 167 down to 160
  * from 8 B to 1 KiB, and of 64 KiB 7 fewer; it saved four registers
- * before).  Under the mcache lock the stack cannot fill, nor its span go,
- * between the test and the push; the claim's cmpxchg is what settles a
- * race with another CPU's free of the same object.
+ * before).  The tiny free inline cost the small one an instruction (the
+ * span's register moved: a pair of 8 bytes 124, not 123) and saved the
+ * tiny one 8 (132 to 124 at 1 byte; scripts/bench sizes=1,8).  Under
+ * the mcache lock the stack cannot fill, nor its span go, between the
+ * test and the push; the claim's cmpxchg is what settles a race with
+ * another CPU's free of the same object, and a tiny block's generation
+ * in its "freed" word a stalled one's.
  */
 static __always_inline void gomem_free_as(const void *p, unsigned long ip,
 					  bool zero)

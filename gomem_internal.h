@@ -1385,8 +1385,6 @@ static __always_inline void mcache_push(struct mcache *c, unsigned int cls,
 void *tiny_alloc(size_t size, gfp_t gfp);
 unsigned int tiny_alloc_bulk(size_t size, gfp_t gfp, void **p, unsigned int n);
 bool tiny_free(struct mcache *c, struct mspan *s, unsigned long p);
-void tiny_free_unlock(struct mspan *s, unsigned long p, unsigned long flags,
-		      unsigned long ip) __releases(&gomem_mcache_lock);
 size_t tiny_free_bulk(struct mcache *c, struct mspan *s, void **ptrs,
 		      size_t i, size_t end, bool zero);
 size_t tiny_size(struct mspan *s, unsigned long p);

@@ -72,6 +72,9 @@
  * The fast path places an object in the current block, without filling
  * it, or at the start of that block again, and calls nothing; a block
  * that fills, a fresh block, a refill and zeroing are tiny_alloc_slow()'s.
+ * The free of one object, tiny_free_seen(), and the block's words it
+ * reads are in tiny.h, inline, so that gomem_free()'s tiny free calls
+ * nothing either; its rarer ways out are here.
  */
 #define pr_fmt(fmt) "gomem: " fmt
 
@@ -81,14 +84,8 @@
 #include <linux/sched/mm.h>
 #include <linux/random.h>
 
-#include "gomem_internal.h"
+#include "tiny.h"
 
-#define TINY_BLOCK	16
-/* Tiny spans are of the class of GOMEM_TINY_MAX bytes (mcentral_init()). */
-static_assert(TINY_BLOCK == GOMEM_TINY_MAX);
-#define TINY_DONE	0xffffU
-/* One generation of a block's "freed" word. */
-#define TINY_GEN	0x10000U
 /*
  * "placed" of a block handed out with no object in it, as tiny_restart()
  * leaves it for a moment, and tiny_place() a block it makes current when
@@ -104,46 +101,10 @@ static_assert(TINY_BLOCK == GOMEM_TINY_MAX);
 static_assert(TINY_EMPTY != GOMEM_OBJ_FREE && TINY_EMPTY != GOMEM_TINY_CACHED &&
 	      !(TINY_EMPTY & TINY_DONE));
 
-static u32 tiny_start_bit(unsigned int o)
-{
-	return 1U << o;
-}
-
-/*
- * Bytes of the object placed at byte o, by the block's "placed" word:
- * its end bit is the first at or after o, and the block's last byte's
- * is there for a word that lacks it, so that no bit-scan is of 0.  The
- * end bits shifted down by o, not masked below it: no register for a
- * mask on the free's fast path (see tiny_free_seen()).
- */
-static unsigned int tiny_len(u32 placed, unsigned int o)
-{
-	return __ffs(((placed >> 16) | tiny_start_bit(TINY_BLOCK - 1)) >> o) + 1;
-}
-
 /* Last byte of the object placed at byte o. */
 static unsigned int tiny_last(u32 placed, unsigned int o)
 {
 	return o + tiny_len(placed, o) - 1;
-}
-
-/*
- * The state of the block holding p: its "placed" and "freed" words.  The
- * blocks are TINY_BLOCK bytes: a shift, where mspan_index() multiplies.
- * The two words side by side, not in two arrays, so that the free finds
- * "freed" without the span's nelems (measured: a pair of 1-byte objects
- * 2 instructions fewer, 135, and tiny_free_unlock() saves no register).
- */
-static_assert(GOMEM_TINY_STATE == 2 * sizeof(u32));
-
-static u32 *tiny_placed(struct mspan *s, unsigned long p)
-{
-	return s->state + (p - s->base) / TINY_BLOCK * GOMEM_TINY_STATE;
-}
-
-static u32 *tiny_freed(struct mspan *s, unsigned long p)
-{
-	return tiny_placed(s, p) + 1;
 }
 
 /*
@@ -153,12 +114,6 @@ static u32 *tiny_freed(struct mspan *s, unsigned long p)
 static u32 tiny_anew(u32 old)
 {
 	return (old & ~TINY_DONE) + TINY_GEN;
-}
-
-/* Does a block's "freed" word have all 16 bits, the block complete? */
-static bool tiny_done(u32 freed)
-{
-	return (u16)freed == TINY_DONE;
 }
 
 /* Atomically add bits to *freed; what it held before. */
@@ -192,8 +147,8 @@ static void tiny_kasan_alloc(unsigned long block, unsigned int end)
  * The block is complete: back to this CPU's mcache, which is locked.
  * True, so that the free of its last object may end in a tail call here.
  */
-static noinline bool tiny_block_dead(struct mcache *c, struct mspan *s,
-				     u32 *placed, unsigned long block)
+noinline bool tiny_block_dead(struct mcache *c, struct mspan *s, u32 *placed,
+			      unsigned long block)
 {
 	gomem_kasan_free((void *)block, TINY_BLOCK);
 	WRITE_ONCE(*placed, GOMEM_TINY_CACHED);
@@ -609,9 +564,9 @@ enum gomem_bad tiny_why(struct mspan *s, unsigned long p)
  * The block is complete, and this free was its last: tiny_block_dead(),
  * then the mcache unlocked, for tiny_free_unlock().
  */
-static noinline bool tiny_block_dead_unlock(struct mcache *c, struct mspan *s,
-					    u32 *placed, unsigned long block,
-					    unsigned long flags)
+noinline bool tiny_block_dead_unlock(struct mcache *c, struct mspan *s,
+				     u32 *placed, unsigned long block,
+				     unsigned long flags)
 	__releases(&gomem_mcache_lock)
 {
 	tiny_block_dead(c, s, placed, block);
@@ -620,8 +575,8 @@ static noinline bool tiny_block_dead_unlock(struct mcache *c, struct mspan *s,
 }
 
 /* p is not a live tiny object's start: for tiny_free_unlock(). */
-static noinline bool tiny_free_refused(unsigned long p, unsigned long flags,
-				       unsigned long ip)
+noinline bool tiny_free_refused(unsigned long p, unsigned long flags,
+				unsigned long ip)
 	__releases(&gomem_mcache_lock)
 {
 	mcache_unlock_irqrestore(flags);
@@ -629,92 +584,12 @@ static noinline bool tiny_free_refused(unsigned long p, unsigned long flags,
 	return false;
 }
 
-static noinline bool tiny_free_raced(struct mspan *s, unsigned long p,
-				     u32 seen, unsigned long flags,
-				     unsigned long ip)
-	__releases(&gomem_mcache_lock);
-
-/*
- * tiny_free(), zeroing the object first if zero, and if unlock, with
- * the mcache unlocked on each way out, flags as mcache_lock_irqsave()
- * saved them, and a refused p reported as gomem_free()'s, with ip; by
- * a free that read p's block's "freed" word as seen, then "placed".  If
- * once, the free tries its compare-and-exchange once, and hands a race
- * lost to tiny_free_raced(), out of line, which loops: the loop kept
- * seen, and the values its next turn reads again, in registers that
- * gomem_free()'s tiny free saved (measured: 5 registers saved there
- * with the loop inline, 3 without, and with the object's length taken
- * before the compare-and-exchange, and the block's address from p's
- * bits, not from its offset kept across it; a pair of 1-byte objects 3
- * instructions fewer).  The live test reads the start bit in each word
- * rather than mask one word with the other's complement, and the length
- * takes no mask (tiny_len()): 1 register saved then, not 3, and a pair
- * of 1-byte objects 11 instructions fewer, 153 to 142.
- *
- * The bit is set only while "freed" holds what was read, or, after
- * another object's free changed it, more bits of the same generation:
- * of two racing frees of p, one sets it and the other finds it set.  A
- * free that stalls between its reads and its set while its block is
- * reused (restarted, or given back and taken again, each of which first
- * needs every object in it freed, p too, and then starts the next
- * generation) finds the generation changed and is refused, even if an
- * object of the block's new life sits at p: otherwise it would free that
- * object under its new owner.  (The generation is 16 bits: only a stall
- * across 65,536 reuses of one block could miss it.)
- */
-static __always_inline bool tiny_free_seen(struct mcache *c, struct mspan *s,
-					   unsigned long p, u32 seen, bool zero,
-					   bool unlock, unsigned long flags,
-					   unsigned long ip, bool once)
-{
-	unsigned int o = p & (TINY_BLOCK - 1);
-	unsigned long len;
-	u32 *placed = tiny_placed(s, p), bit = tiny_start_bit(o), now;
-	u32 *freed = tiny_freed(s, p), was = seen;
-
-	for (;;) {
-		/* "freed" before "placed": pairs with tiny_restart(). */
-		smp_rmb();
-		now = READ_ONCE(*placed);
-		if (!(now & bit) || (was & bit))
-			goto refused;
-		len = tiny_len(now, o);
-		/* Before the freed bit is set: then the block may be reused. */
-		if (zero)
-			memset((void *)p, 0, len);
-		if (likely(try_cmpxchg(freed, &was, was | bit)))
-			break;
-		if (once)
-			return tiny_free_raced(s, p, seen, flags, ip);
-		if ((was ^ seen) & ~TINY_DONE)
-			goto refused;
-	}
-	/* Read only now: one register fewer to keep across the loop. */
-	if (unlock)
-		c = this_cpu_read(gomem_mcache);
-	c->stats.tiny.frees++;
-	c->stats.tiny.bytes -= len;
-	if (!tiny_done(was | bit)) {
-		if (unlock)
-			mcache_unlock_irqrestore(flags);
-		return true;
-	}
-	/* Found again from s and p: one register fewer, as c above. */
-	p &= ~(TINY_BLOCK - 1UL);
-	if (unlock)
-		return tiny_block_dead_unlock(c, s, tiny_placed(s, p), p, flags);
-	return tiny_block_dead(c, s, tiny_placed(s, p), p);
-refused:
-	return unlock ? tiny_free_refused(p, flags, ip) : false;
-}
-
 /*
  * gomem_free()'s tiny free, once its compare-and-exchange lost a race:
  * tiny_free_seen() again, from the reads of that free, looping.
  */
-static noinline bool tiny_free_raced(struct mspan *s, unsigned long p,
-				     u32 seen, unsigned long flags,
-				     unsigned long ip)
+noinline bool tiny_free_raced(struct mspan *s, unsigned long p, u32 seen,
+			      unsigned long flags, unsigned long ip)
 	__releases(&gomem_mcache_lock)
 {
 	return tiny_free_seen(NULL, s, p, seen, false, true, flags, ip, false);
@@ -741,9 +616,8 @@ static noinline bool tiny_free_zeroing(struct mcache *c, struct mspan *s,
 }
 
 /* tiny_free_unlock() under init_on_free, out of line as tiny_free_zeroing(). */
-static noinline void tiny_free_unlock_zeroing(struct mspan *s, unsigned long p,
-					      unsigned long flags,
-					      unsigned long ip)
+noinline void tiny_free_unlock_zeroing(struct mspan *s, unsigned long p,
+				       unsigned long flags, unsigned long ip)
 	__releases(&gomem_mcache_lock)
 {
 	tiny_free_as(NULL, s, p, true, true, flags, ip);
@@ -840,27 +714,6 @@ bool tiny_free(struct mcache *c, struct mspan *s, unsigned long p)
 	if (want_init_on_free())
 		return tiny_free_zeroing(c, s, p);
 	return tiny_free_as(c, s, p, false, false, 0, 0);
-}
-
-/*
- * gomem_free() of the tiny object at p, in tiny span s, with the mcache
- * locked (flags as mcache_lock_irqsave() saved them): as tiny_free(), but
- * it unlocks the mcache itself and reports a refused p, naming ip, so
- * that gomem_free() ends in a tail call here and saves no register for
- * a call (measured: a pair of 1-byte objects took 179 instructions, 187
- * with tiny_free() called from gomem_free(), and 192 with a function in
- * gomem.c between them that unlocked after it).
- */
-void tiny_free_unlock(struct mspan *s, unsigned long p, unsigned long flags,
-		      unsigned long ip)
-	__releases(&gomem_mcache_lock)
-{
-	if (want_init_on_free())
-		tiny_free_unlock_zeroing(s, p, flags, ip);
-	else
-		/* The fast path: its compare-and-exchange tried once. */
-		tiny_free_seen(NULL, s, p, READ_ONCE(*tiny_freed(s, p)), false,
-			       true, flags, ip, true);
 }
 
 /*
