@@ -52,16 +52,20 @@
 #define MAX_BATCH	4096
 #define CACHE_MAX	8192	/* largest size given a kmem_cache peer */
 
-/* Every size the benchmark knows; kmalloc_const has a loop for each. */
+/*
+ * Every size the benchmark knows; kmalloc_const has a loop for each.  1
+ * to 5 bytes are gomem's tiny sizes, each aligned and packed in its block
+ * its own way (tiny.c), so each has its figures.
+ */
 static const unsigned int known_sizes[] = {
-	1, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096,
-	8192, 16384, 32768, 65536, 262144,
+	1, 2, 3, 4, 5, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 512, 1024,
+	2048, 4096, 8192, 16384, 32768, 65536, 262144,
 };
 
 static unsigned int sizes[ARRAY_SIZE(known_sizes)];
 static int nr_sizes;
 module_param_array(sizes, uint, &nr_sizes, 0444);
-MODULE_PARM_DESC(sizes, "Sizes to measure, from the README's list (default: all 20)");
+MODULE_PARM_DESC(sizes, "Sizes to measure, from the README's list (default: all 24)");
 
 static char *tests = "pair,batch256,batch4096,bulk16,bulk128,remote";
 module_param(tests, charp, 0444);
@@ -216,6 +220,10 @@ BENCH_LOOP(gomem, P_GOMEM, x->size)
 BENCH_LOOP(kmalloc, P_KMALLOC, x->size)
 BENCH_LOOP(cache, P_CACHE, x->size)
 BENCH_LOOP(c1, P_CONST, 1)
+BENCH_LOOP(c2, P_CONST, 2)
+BENCH_LOOP(c3, P_CONST, 3)
+BENCH_LOOP(c4, P_CONST, 4)
+BENCH_LOOP(c5, P_CONST, 5)
 BENCH_LOOP(c8, P_CONST, 8)
 BENCH_LOOP(c16, P_CONST, 16)
 BENCH_LOOP(c24, P_CONST, 24)
@@ -245,10 +253,10 @@ static const bench_loop_fn peer_loops[NR_PEERS] = {
 
 /* In the order of known_sizes[]. */
 static const bench_loop_fn const_loops[] = {
-	loop_c1, loop_c8, loop_c16, loop_c24, loop_c32, loop_c48, loop_c64,
-	loop_c96, loop_c128, loop_c192, loop_c256, loop_c512, loop_c1k,
-	loop_c2k, loop_c4k, loop_c8k, loop_c16k, loop_c32k, loop_c64k,
-	loop_c256k,
+	loop_c1, loop_c2, loop_c3, loop_c4, loop_c5, loop_c8, loop_c16,
+	loop_c24, loop_c32, loop_c48, loop_c64, loop_c96, loop_c128, loop_c192,
+	loop_c256, loop_c512, loop_c1k, loop_c2k, loop_c4k, loop_c8k,
+	loop_c16k, loop_c32k, loop_c64k, loop_c256k,
 };
 
 static_assert(ARRAY_SIZE(const_loops) == ARRAY_SIZE(known_sizes));
