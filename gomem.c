@@ -66,13 +66,13 @@
  * page's mark.  A CPU caches a class only once it has come back for more:
  * an object used once pins no span.
  *
- * tiny (tiny.c) packs requests of 1 to 5 bytes into 16-byte blocks, one
+ * tiny (tiny.c) packs requests of 1 to 4 bytes into 16-byte blocks, one
  * current block per CPU, as Go does for all under 16.  Unlike Go, each
  * block records where its objects start and end, so they can be freed
  * one by one, sized exactly, and checked against double and interior
- * frees; that costs 8 bytes a block, so requests of 6 to 15 bytes, which
- * fit only once or twice in one, take less room in the 8- and 16-byte
- * classes (GOMEM_TINY_REQ_MAX).
+ * frees; that costs 8 bytes a block, so requests of 5 to 15 bytes, which
+ * fit three times at most, take less room in the 8- and 16-byte classes
+ * (GOMEM_TINY_REQ_MAX).
  *
  * Objects above 32 KiB are "large": a span of their own, of exactly the
  * pages they need, up to the page allocator's largest block.  A freed one
@@ -90,7 +90,7 @@
  * A request's path
  * ================
  *
- * gomem_alloc(size): 0 gives ZERO_SIZE_PTR; 1 to 5 bytes to tiny; up to
+ * gomem_alloc(size): 0 gives ZERO_SIZE_PTR; 1 to 4 bytes to tiny; up to
  * 32 KiB pops the class's stack on this CPU (if it is empty, that of the
  * class's lender while the class is cold, else after refilling a batch
  * from the mcentral, which asks the mheap for a span if the class has

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The tiny allocator: requests of 1 to GOMEM_TINY_REQ_MAX (5) bytes,
+ * The tiny allocator: requests of 1 to GOMEM_TINY_REQ_MAX (4) bytes,
  * packed into 16-byte blocks, as Go's mcache.tiny and tinyoffset do for
- * all under 16.  Larger ones fit only once or twice in a block, whose
+ * all under 16.  Larger ones fit three times at most in a block, whose
  * state costs 8 bytes (below), and sit more densely in the 8- and
- * 16-byte classes (gomem_internal.h).
+ * 16-byte classes (gomem_internal.h says what 5 bytes measured).
  *
  * Each CPU has a current block and an offset into it.  A request is placed
  * at the offset rounded up to its alignment (4 or 2, whichever divides
@@ -197,15 +197,14 @@ void tiny_retire(struct mcache *c)
  * The KUnit case placement_follows_go checks the first two, and
  * gomem_size() of each size the third.
  */
-static const unsigned long tiny_below[] = { 0, 0, 1, 0, 3, 0 };
+static const unsigned long tiny_below[] = { 0, 0, 1, 0, 3 };
 
-static const unsigned long tiny_mask[] = { ~0UL, ~0UL, ~1UL, ~0UL, ~3UL, ~0UL };
+static const unsigned long tiny_mask[] = { ~0UL, ~0UL, ~1UL, ~0UL, ~3UL };
 
 /* The start bit of byte 0, and the end bit of byte size - 1 (bit 16 + it). */
 #define TINY_MARKS(size)	(BIT(0) | BIT(16 + (size) - 1))
 static const u32 tiny_marks[] = {
-	0, TINY_MARKS(1), TINY_MARKS(2), TINY_MARKS(3), TINY_MARKS(4),
-	TINY_MARKS(5)
+	0, TINY_MARKS(1), TINY_MARKS(2), TINY_MARKS(3), TINY_MARKS(4)
 };
 
 static_assert(ARRAY_SIZE(tiny_below) == GOMEM_TINY_REQ_MAX + 1 &&

@@ -8,7 +8,7 @@
  *
  *  - the records come from one gomem_alloc_bulk() call: all or none;
  *  - names are short strings, 12 bytes, which land in the 16-byte class
- *    (only requests of 1 to 5 bytes go to the tiny allocator);
+ *    (only requests of 1 to 4 bytes go to the tiny allocator);
  *  - buffers use gomem_zalloc(), and gomem_size() tells how much of the
  *    allocation the session may really use;
  *  - the index grows with gomem_realloc(), which keeps its contents;

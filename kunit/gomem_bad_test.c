@@ -854,14 +854,14 @@ static void impossible_requests(struct kunit *test)
 	EXPECT_ONE_REPORT(test, GOMEM_BAD_FLAGS,
 			  KUNIT_EXPECT_NULL(test, gomem_alloc(64, GFP_KERNEL | GFP_DMA32)));
 	EXPECT_ONE_REPORT(test, GOMEM_BAD_FLAGS,
-			  KUNIT_EXPECT_NULL(test, gomem_alloc(5, GFP_KERNEL | __GFP_NOFAIL)));
+			  KUNIT_EXPECT_NULL(test, gomem_alloc(3, GFP_KERNEL | __GFP_NOFAIL)));
 	EXPECT_ONE_REPORT(test, GOMEM_BAD_FLAGS,
 			  KUNIT_EXPECT_NULL(test, gomem_alloc(SZ_1M, GFP_KERNEL | __GFP_NOFAIL)));
 	/* A bit past the last flag: no flag at all. */
 	EXPECT_ONE_REPORT(test, GOMEM_BAD_FLAGS,
 			  KUNIT_EXPECT_NULL(test, gomem_alloc(64, GFP_KERNEL | GOMEM_NO_GFP_FLAG)));
 	EXPECT_ONE_REPORT(test, GOMEM_BAD_FLAGS,
-			  KUNIT_EXPECT_NULL(test, gomem_alloc(5, GFP_ATOMIC |
+			  KUNIT_EXPECT_NULL(test, gomem_alloc(3, GFP_ATOMIC |
 							      (__force gfp_t)(1U << 31))));
 	fails += 6;
 	/* nr that no array of pointers can hold, or an int cannot count. */

@@ -43,7 +43,7 @@ static void everything_is_checked(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, (unsigned int)gomem_mcentral[cls].cache_cap, 0U);
 	for (cls = 1; cls < GOMEM_NR_CLASSES; cls++)
 		KUNIT_EXPECT_EQ(test, gomem_mcentral[cls].lender, cls);
-	p = gomem_alloc(5, GFP_KERNEL);
+	p = gomem_alloc(3, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	s = gomem_test_span(p);
 	KUNIT_ASSERT_NOT_NULL(test, s);

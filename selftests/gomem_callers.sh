@@ -33,7 +33,7 @@ ktap_expect_eq "/proc/gomem_callers starts with its version" \
 	"$(head -n 1 "$F" 2>&1)" "gomem_callers version 1"
 ktap_check "insmod gomem_sites.ko" insmod "$GOMEM_DIR/selftests/gomem_sites.ko"
 sed 's/^/# /' "$F"
-ktap_expect_eq "tiny objects: 10 of 5 bytes" "$(site sites_tiny)" "50 10"
+ktap_expect_eq "tiny objects: 10 of 3 bytes" "$(site sites_tiny)" "30 10"
 ktap_expect_eq "small objects: 7 of 300 bytes, one gomem_size()'d and realloc'ed" \
 	"$(site sites_small)" "2100 7"
 ktap_expect_eq "large objects: 2 of 100000 bytes" "$(site sites_large)" "200000 2"

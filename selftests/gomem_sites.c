@@ -8,7 +8,7 @@
  * script expects each function on a line of /proc/gomem_callers with
  * exactly these bytes and objects, and none once unloaded:
  *
- *	sites_tiny	10 objects of 5 bytes		50
+ *	sites_tiny	10 objects of 3 bytes		30
  *	sites_small	7 objects of 300 bytes		2100
  *	(one of them given all its bytes, then realloc'ed to 300 again)
  *	sites_large	2 objects of 100000 bytes	200000
@@ -42,7 +42,7 @@ static __always_inline int alloc_all(void **p, int n, size_t size)
 
 static noinline int sites_tiny(void)
 {
-	return alloc_all(tiny, ARRAY_SIZE(tiny), 5);
+	return alloc_all(tiny, ARRAY_SIZE(tiny), 3);
 }
 
 /*

@@ -42,8 +42,8 @@ static noinline int traced_alloc(void)
 
 static noinline int traced_zalloc(void)
 {
-	tiny = gomem_zalloc(5, GFP_KERNEL);
-	expect_alloc(__func__, tiny, 5, GFP_KERNEL | __GFP_ZERO, NUMA_NO_NODE);
+	tiny = gomem_zalloc(3, GFP_KERNEL);
+	expect_alloc(__func__, tiny, 3, GFP_KERNEL | __GFP_ZERO, NUMA_NO_NODE);
 	return tiny ? 0 : -ENOMEM;
 }
 
