@@ -1101,11 +1101,11 @@ static __always_inline void gomem_free_fast(const void *p, unsigned long ip,
  * from 8 B to 1 KiB, and of 64 KiB 7 fewer; it saved four registers
  * before).  The tiny free inline cost the small one an instruction (the
  * span's register moved: a pair of 8 bytes 124, not 123) and saved the
- * tiny one 8 (132 to 124 at 1 byte; scripts/bench sizes=1,8).  Under
- * the mcache lock the stack cannot fill, nor its span go, between the
- * test and the push; the claim's cmpxchg is what settles a race with
- * another CPU's free of the same object, and a tiny block's generation
- * in its "freed" word a stalled one's.
+ * tiny one 8 (a pair of 1 byte 132 to 124; scripts/bench
+ * sizes=1,8,64,4096).  Under the mcache lock the stack cannot fill, nor
+ * its span go, between the test and the push; the claim's cmpxchg is
+ * what settles a race with another CPU's free of the same object, and a
+ * tiny block's generation in its "freed" word a stalled one's.
  */
 static __always_inline void gomem_free_as(const void *p, unsigned long ip,
 					  bool zero)
