@@ -372,7 +372,8 @@ static void realloc_copies_only_what_fits(struct kunit *test)
  */
 static void realloc_keeps_every_usable_byte(struct kunit *test)
 {
-	static const size_t sizes[] = { 5, 20, 100, 1000, 5000, 40 * SZ_1K + 1 };
+	static const size_t sizes[] = { GOMEM_TINY_REQ_MAX, 20, 100, 1000, 5000,
+					40 * SZ_1K + 1 };
 	struct gomem_snap *before = gomem_test_snap(test);
 	size_t usable, to;
 	unsigned int i, j;

@@ -25,7 +25,7 @@
  * One of each kind of object: tiny (up to GOMEM_TINY_REQ_MAX bytes), small,
  * and large of a few pages and of many.
  */
-static const size_t kinds[] = { 5, 64, 40 * SZ_1K, SZ_1M };
+static const size_t kinds[] = { GOMEM_TINY_REQ_MAX, 64, 40 * SZ_1K, SZ_1M };
 
 static u64 bad_frees(struct kunit *test)
 {
@@ -375,7 +375,8 @@ static void racing_double_frees(struct kunit *test)
  */
 static void racing_bulk_and_single_frees(struct kunit *test)
 {
-	static const size_t sizes[] = { 5, 64, SZ_2K, 5000, 40 * SZ_1K, SZ_1M };
+	static const size_t sizes[] = { GOMEM_TINY_REQ_MAX, 64, SZ_2K, 5000,
+					40 * SZ_1K, SZ_1M };
 
 	race_frees(test, sizes, ARRAY_SIZE(sizes), 300, RACE_OBJS);
 }
@@ -578,13 +579,13 @@ static void window_close(struct kunit *test, struct window *w, size_t size)
 
 /*
  * Frees: by gomem_free(), and by a bulk free with the object at each
- * place of its array, of 5 B (tiny; in runs within a block), 64 B (in
- * runs) and 2 KiB (one by one).  A large object's free has no window:
- * it claims with its first access.
+ * place of its array, of GOMEM_TINY_REQ_MAX bytes (tiny; in runs within
+ * a block), 64 B (in runs) and 2 KiB (one by one).  A large object's free
+ * has no window: it claims with its first access.
  */
 static void a_free_inside_the_window_wins(struct kunit *test)
 {
-	static const size_t sizes[] = { 5, 64, SZ_2K };
+	static const size_t sizes[] = { GOMEM_TINY_REQ_MAX, 64, SZ_2K };
 	struct gomem_snap *before = gomem_test_snap(test);
 	unsigned int k, n, at;
 	void *p[RACE_OBJS];
@@ -782,8 +783,9 @@ static void realloc_of_a_tiny_object_spares_the_next_life(struct kunit *test)
 		/*
 		 * Alone at the start of CPU 1's current block, fresh after
 		 * the drain, which the kthread's uses: the fillers after it
-		 * leave no room for the kthread's object, which starts the
-		 * block again at p.
+		 * leave the kthread's object room only to fill the block,
+		 * and a block whose objects were all freed starts again
+		 * rather than fill, at p.
 		 */
 		gomem_drain();
 		gomem_test_pin(test, 1);
@@ -927,7 +929,7 @@ static void bad_bulk_calls(struct kunit *test)
  */
 static void frees_past_the_counted_sections(struct kunit *test)
 {
-	static const size_t sizes[] = { 5, 64, 5000 };
+	static const size_t sizes[] = { GOMEM_TINY_REQ_MAX, 64, 5000 };
 	unsigned long nr = gomem_nr_sections;
 	void *p[ARRAY_SIZE(sizes)];
 	struct gomem_snap *before;
@@ -1025,7 +1027,8 @@ static void bulk_free_of_every_kind(struct kunit *test)
  */
 static void bulk_free_of_the_same_object_twice(struct kunit *test)
 {
-	static const size_t sizes[] = { 5, 64, SZ_2K, 5000, 40 * SZ_1K, SZ_1M };
+	static const size_t sizes[] = { GOMEM_TINY_REQ_MAX, 64, SZ_2K, 5000,
+					40 * SZ_1K, SZ_1M };
 	struct gomem_snap *before = gomem_test_snap(test), *after;
 	int total, twice, gone;
 	void *p[4];

@@ -1029,7 +1029,9 @@ struct irq_ctx {
 	struct hrtimer timer;
 };
 
-static const size_t irq_sizes[5] = { 5, 64, 700, 4096, 40 * SZ_1K };
+static const size_t irq_sizes[5] = {
+	GOMEM_TINY_REQ_MAX, 64, 700, 4096, 40 * SZ_1K
+};
 
 /*
  * A hard hrtimer, except on PREEMPT_RT, where gomem, as kmalloc, may not

@@ -75,7 +75,7 @@ static __always_inline int interior(size_t size, size_t off)
 
 static noinline int bad_interior_tiny(void)
 {
-	return interior(5, 2);
+	return interior(4, 2);
 }
 
 static noinline int bad_interior_small(void)
@@ -164,7 +164,7 @@ static __always_inline int twice(size_t size)
 
 static noinline int bad_double_tiny(void)
 {
-	return twice_small(5);
+	return twice_small(4);
 }
 
 static noinline int bad_double_small(void)

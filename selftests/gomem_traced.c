@@ -115,10 +115,10 @@ static noinline int traced_realloc_ends(void)
 	return 0;
 }
 
-/* Bulk calls of each kind of object: tiny, small and large. */
+/* Bulk calls of each kind of object: tiny (1 to 4 bytes), small and large. */
 static noinline int traced_bulk(void)
 {
-	static const size_t sizes[] = { 5, 64, 100000 };
+	static const size_t sizes[] = { 4, 64, 100000 };
 	int i, k;
 
 	for (k = 0; k < ARRAY_SIZE(sizes); k++) {

@@ -25,7 +25,7 @@ dmesg -c >/dev/null
 ktap_check "insmod gomem.ko" insmod "$GOMEM_DIR/gomem.ko"
 ktap_check "insmod gomem_pattern.ko leak=1" pattern_load insmod \
 	"$GOMEM_DIR/selftests/gomem_pattern.ko" \
-	sizes="5,$(echo $SMALL | tr ' ' ,),100000,1048576" count=$N leak=1
+	sizes="4,$(echo $SMALL | tr ' ' ,),100000,1048576" count=$N leak=1
 held=$(gomem_key pages_inuse)
 # The report lines to expect, while /proc/gomem can still name the classes.
 want=""
@@ -46,7 +46,7 @@ done
 unset IFS
 ktap_expect_eq "each small class reported with count and bytes" $found 3
 ktap_expect_eq "tiny objects reported" \
-	"$(echo "$report" | grep -c "tiny: $N objects, $((N * 5)) bytes requested")" 1
+	"$(echo "$report" | grep -c "tiny: $N objects, $((N * 4)) bytes requested")" 1
 ktap_expect_eq "large objects reported" \
 	"$(echo "$report" | grep -c "large: $((2 * N)) objects, $((N * (100000 + 1048576))) bytes requested")" 1
 # 20 MiB of large objects alone is 5,120 pages.
