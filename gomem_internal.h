@@ -144,7 +144,7 @@
  *			mcentral reads live states under its own lock only,
  *			on any CPU, as it scans a span for FREE objects, and
  *			would take such an object for a free one (see
- *			TINY_EMPTY in tiny.c).
+ *			TINY_EMPTY in tiny.h).
  *
  * The free of a small object moves it from live to CACHED with one
  * cmpxchg: of two frees that race, one wins and the other finds the

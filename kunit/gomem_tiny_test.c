@@ -19,6 +19,7 @@
 #include <linux/kasan-checks.h>
 
 #include "gomem_test.h"
+#include "tiny.h"
 
 #define BLOCK	16UL
 /*
@@ -112,6 +113,100 @@ static void bulks_pack_blocks(struct kunit *test)
 		for (b = p[i], k = 0; k < size; k++)
 			KUNIT_EXPECT_EQ_MSG(test, b[k], 0, "object %u byte %u", i, k);
 	gomem_free_bulk(nr, p);
+	gomem_test_unpin();
+	gomem_test_expect_baseline(test, before);
+}
+
+/* The "placed" word of the block of p, a live tiny object. */
+static u32 placed_word(const void *p)
+{
+	u32 v;
+
+	rcu_read_lock_sched();
+	v = READ_ONCE(*tiny_placed(gomem_span_of((unsigned long)p),
+				   (unsigned long)p));
+	rcu_read_unlock_sched();
+	return v;
+}
+
+/*
+ * The objects of a bulk allocation of n of size bytes, after a single
+ * allocation of first bytes, in p[0] to p[n - 1], and a single one of 1
+ * byte after them in p[n]; their offsets and changes of block into off[]
+ * and moved[], and the live blocks then, the current one among them.
+ * All freed after.  With bulk false, n single allocations instead.
+ */
+static u64 place_after(struct kunit *test, unsigned int first,
+		       unsigned int size, unsigned int n, bool bulk,
+		       void **p, u8 *off, bool *moved)
+{
+	void *lead;
+	unsigned int i;
+	u64 live;
+
+	fresh(test, 0);
+	lead = gomem_alloc(first, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, lead);
+	if (bulk)
+		KUNIT_ASSERT_EQ(test, gomem_alloc_bulk(size, GFP_KERNEL, n, p), (int)n);
+	for (i = 0; i <= n; i++) {
+		if (i == n || !bulk)
+			p[i] = gomem_alloc(i == n ? 1 : size, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+		KUNIT_EXPECT_EQ(test, gomem_size(p[i]), i == n ? 1UL : size);
+		/* tiny_len() takes it as the last byte's end bit. */
+		KUNIT_EXPECT_TRUE(test, placed_word(p[i]) & TINY_EMPTY);
+		off[i] = (unsigned long)p[i] % BLOCK;
+		moved[i] = block_of(p[i]) != block_of(i ? p[i - 1] : lead);
+	}
+	live = live_blocks(test);
+	gomem_free_bulk(n + 1, p);
+	gomem_free(lead);
+	return live;
+}
+
+/*
+ * A bulk allocation places objects of each tiny size where single
+ * allocations would (it fills whole blocks in one go, and places the
+ * objects that leave room in a block in a run, see tiny_alloc_bulk()):
+ * at the same offsets, moving to a new block at the same objects, after
+ * a first object of each size, whose end the run must align; it leaves
+ * the same blocks live, so that a block it filled was retired, and the
+ * next made current, as a single allocation that fills one does; with
+ * TINY_EMPTY's bit in every block's "placed" word; and the block the
+ * next single allocation goes to is the same, the one its last object is
+ * in, or the next (the counts fill a block with their last object for
+ * some of the pairs of sizes, and leave room for others).
+ */
+static void bulks_place_as_singles(struct kunit *test)
+{
+	static const u8 counts[] = { 1, 3, 4, 5, 7, 9, 10, 15, 16, 2 * BLOCK + 1 };
+	struct gomem_snap *before = gomem_test_snap(test);
+	void *p[2 * BLOCK + 2];
+	u8 off[2][ARRAY_SIZE(p)];
+	bool moved[2][ARRAY_SIZE(p)];
+	unsigned int size, first, k, n, i;
+	u64 live[2];
+
+	for (size = 1; size <= GOMEM_TINY_REQ_MAX; size++)
+		for (first = 1; first <= GOMEM_TINY_REQ_MAX; first++)
+			for (k = 0; k < ARRAY_SIZE(counts); k++) {
+				n = counts[k];
+				live[0] = place_after(test, first, size, n, false,
+						      p, off[0], moved[0]);
+				live[1] = place_after(test, first, size, n, true,
+						      p, off[1], moved[1]);
+				KUNIT_EXPECT_EQ_MSG(test, live[1], live[0],
+						    "%u of %u B after %u B", n, size, first);
+				for (i = 0; i <= n; i++) {
+					KUNIT_EXPECT_EQ_MSG(test, off[1][i], off[0][i],
+							    "%u of %u B after %u B: %u",
+							    n, size, first, i);
+					KUNIT_EXPECT_EQ_MSG(test, moved[1][i], moved[0][i],
+							    "%u of %u B after %u B: %u",
+							    n, size, first, i);
+				}
+			}
 	gomem_test_unpin();
 	gomem_test_expect_baseline(test, before);
 }
@@ -417,6 +512,98 @@ static void bulk_free_runs_within_a_block(struct kunit *test)
 	p[1] = c;
 	gomem_free_bulk(2, p);
 	KUNIT_EXPECT_EQ(test, bad_frees(test), bad + 3);
+	KUNIT_EXPECT_EQ(test, live_blocks(test), blocks);
+	gomem_test_unpin();
+	gomem_test_expect_baseline(test, before);
+}
+
+static const void *span_of(const void *p)
+{
+	const void *s;
+
+	rcu_read_lock_sched();
+	s = gomem_span_of((unsigned long)p);
+	rcu_read_unlock_sched();
+	return s;
+}
+
+/*
+ * A bulk free's run goes on from block to block (tiny_free_runs_as()):
+ * across two spans, whose blocks it must not take for each other's; and
+ * where the next block's pointers start with a NULL, a pointer inside an
+ * object, an object of another class, or hold a pointer twice, the
+ * section or the run stops there as within a block: the bad ones are
+ * refused once and reported, and every object is freed once.  4-byte
+ * objects, four to a block, in more blocks than a span holds.
+ */
+static void bulk_free_runs_go_on_across_blocks(struct kunit *test)
+{
+	const unsigned int per = BLOCK / 4;
+	const unsigned int nb = gomem_mcentral[GOMEM_TINY_CLASS].nelems + 1;
+	const unsigned int nr = nb * per;
+	void **p = kunit_kcalloc(test, nr, sizeof(*p), GFP_KERNEL), **q;
+	struct gomem_snap *before = gomem_test_snap(test), *now;
+	unsigned int k, i, j, n, x[4];
+	u64 blocks, bad = bad_frees(test);
+	u8 *small;
+
+	q = kunit_kcalloc(test, nr, sizeof(*q), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_ASSERT_NOT_NULL(test, q);
+	gomem_test_expect_reports(test);
+	fresh(test, 0);
+	blocks = live_blocks(test);
+	small = gomem_alloc(8, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, small);
+	KUNIT_ASSERT_EQ(test, gomem_alloc_bulk(4, GFP_KERNEL, nr, p), (int)nr);
+	for (i = 0; i < nr; i++)
+		KUNIT_ASSERT_PTR_EQ(test, p[i], p[i - i % per] + i % per * 4);
+	/* Two blocks next to each other in p, of two spans. */
+	for (k = 0; k + 1 < nb; k++)
+		if (span_of(p[k * per]) != span_of(p[(k + 1) * per]))
+			break;
+	KUNIT_ASSERT_LT(test, k + 1, nb);
+	gomem_free_bulk(2 * per, p + k * per);
+	KUNIT_EXPECT_EQ(test, bad_frees(test), bad);
+	for (i = k * per; i < (k + 2) * per; i++)
+		KUNIT_EXPECT_EQ(test, gomem_size(p[i]), 0UL);
+
+	/* Four other blocks, whose runs meet each kind of stop. */
+	for (i = 0, j = 0; j < 4; i++)
+		if (i != k && i != k + 1)
+			x[j++] = i * per;
+	n = 0;
+	for (i = 0; i < per; i++)
+		q[n++] = p[x[0] + i];
+	q[n++] = NULL;
+	for (i = 0; i < per; i++)
+		q[n++] = p[x[1] + i];
+	q[n++] = p[x[2]] + 1;
+	for (i = 0; i < per; i++)
+		q[n++] = p[x[2] + i];
+	q[n++] = small;
+	q[n++] = p[x[3]];
+	q[n++] = p[x[3] + 1];
+	q[n++] = p[x[3]];
+	for (i = 2; i < per; i++)
+		q[n++] = p[x[3] + i];
+	gomem_free_bulk(n, q);
+	KUNIT_EXPECT_EQ(test, bad_frees(test), bad + 3);
+	for (j = 0; j < 4; j++)
+		for (i = 0; i < per; i++)
+			KUNIT_EXPECT_EQ(test, gomem_size(p[x[j] + i]), 0UL);
+
+	/* The rest, in one call. */
+	for (n = 0, i = 0; i < nr; i++)
+		if (gomem_size(p[i]))
+			q[n++] = p[i];
+	KUNIT_EXPECT_EQ(test, n, nr - 6 * per);
+	gomem_free_bulk(n, q);
+	KUNIT_EXPECT_EQ(test, bad_frees(test), bad + 3);
+	now = gomem_test_snap(test);
+	KUNIT_EXPECT_EQ(test, now->st.tiny.frees - before->st.tiny.frees, (u64)nr);
+	KUNIT_EXPECT_EQ(test, now->st.tiny.bytes, before->st.tiny.bytes);
+	gomem_drain();
 	KUNIT_EXPECT_EQ(test, live_blocks(test), blocks);
 	gomem_test_unpin();
 	gomem_test_expect_baseline(test, before);
@@ -876,7 +1063,8 @@ static void a_check_races_a_neighbours_placement(struct kunit *test)
  * a second time (the stress test's object handed out twice, at a block's
  * start).  CPU 1 reads the word of CPU 0's current block while CPU 0
  * restarts it, a row of objects at a time, which leaves no room for
- * another, and must never find it FREE or CACHED: with the old
+ * another, and must never find it FREE or CACHED, nor without TINY_EMPTY's
+ * bit, which tiny_len() takes for the last byte's end: with the old
  * restart it read FREE 52,954 times in RESTART_ROUNDS restarts of pairs
  * of 12-byte objects, tiny then (measured).  CPU 0 runs them with
  * preemption off, so that no drain (a work item on CPU 0, which the
@@ -897,7 +1085,8 @@ static int restart_race_read(void *data)
 
 	while (!READ_ONCE(r->stop)) {
 		v = READ_ONCE(*r->placed);
-		if (v == GOMEM_OBJ_FREE || v == GOMEM_TINY_CACHED)
+		if (v == GOMEM_OBJ_FREE || v == GOMEM_TINY_CACHED ||
+		    !(v & TINY_EMPTY))
 			atomic_inc(&r->bad);
 		atomic_inc(&r->reads);
 	}
@@ -961,11 +1150,13 @@ static void a_restart_never_shows_a_free_block(struct kunit *test)
 static struct kunit_case tiny_cases[] = {
 	KUNIT_CASE(sixteen_bytes_fill_a_block),
 	KUNIT_CASE(bulks_pack_blocks),
+	KUNIT_CASE(bulks_place_as_singles),
 	KUNIT_CASE(tiny_bulk_is_all_or_none),
 	KUNIT_CASE(placement_follows_go),
 	KUNIT_CASE(double_and_interior_frees_are_caught),
 	KUNIT_CASE(a_stalled_double_free_spares_the_next_life),
 	KUNIT_CASE(bulk_free_runs_within_a_block),
+	KUNIT_CASE(bulk_free_runs_go_on_across_blocks),
 	KUNIT_CASE(blocks_go_back_when_empty),
 	KUNIT_CASE(an_emptied_block_starts_again),
 	KUNIT_CASE(frees_on_another_cpu),
