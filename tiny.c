@@ -143,41 +143,32 @@ noinline bool tiny_block_dead(struct mcache *c, struct mspan *s, u32 *placed,
 	return true;
 }
 
+/*
+ * The block whose words are at placed and freed retired: "placed" is
+ * final, so the offsets where no object starts count as freed.  Is it
+ * complete, every object in it freed?  A block every byte of which
+ * holds an object has no such offset, and was filled just now by an
+ * object still live, so it cannot be: no atomic then (bulk calls of 1
+ * byte, 1 instruction an object fewer).
+ */
+static __always_inline bool tiny_retired_complete(u32 *placed, u32 *freed)
+{
+	u16 done = ~READ_ONCE(*placed) & TINY_DONE;
+
+	return done && tiny_done(tiny_fetch_or(freed, done) | done);
+}
+
 /* Drop c's current block; the mcache locked, or c's CPU is dead. */
-static __always_inline void tiny_retire_as(struct mcache *c)
+void tiny_retire(struct mcache *c)
 {
 	unsigned long block = c->tiny;
-	u32 *placed = c->tiny_placed;
-	u16 done;
 
 	if (!block)
 		return;
 	c->tiny = 0;
 	c->tiny_off = TINY_BLOCK;
-	/*
-	 * "placed" is ours, and final now: offsets never used count as
-	 * freed.  A block every byte of which holds an object has none, and
-	 * was filled just now by an object still live, so it cannot be
-	 * complete: no atomic then (bulk calls of 1 byte, 1 instruction an
-	 * object fewer).
-	 */
-	done = ~READ_ONCE(*placed) & TINY_DONE;
-	if (done && tiny_done(tiny_fetch_or(c->tiny_freed, done) | done))
-		tiny_block_dead(c, c->tiny_span, placed, block);
-}
-
-/*
- * tiny_retire_as() out of line, for the mcache's drains and a placement
- * that fills the last block; tiny_take_block() inlines it.  (Measured,
- * with tiny_alloc_slow() going straight to tiny_place_rest() and
- * tiny_take_block() finding "freed" from "placed", not from the span:
- * batch256 allocations of 1 to 4 bytes 57, 66, 74 and 88 instructions
- * an object before, 56, 64, 72 and 84 after, one boot each of the
- * command that tiny_alloc_bulk() names.)
- */
-void tiny_retire(struct mcache *c)
-{
-	tiny_retire_as(c);
+	if (tiny_retired_complete(c->tiny_placed, c->tiny_freed))
+		tiny_block_dead(c, c->tiny_span, c->tiny_placed, block);
 }
 
 /*
@@ -289,6 +280,45 @@ static __always_inline unsigned long tiny_restart(struct mcache *c,
 	return tiny_put(c, 0, size);
 }
 
+/* Block p, whose "placed" word is at placed, of span s, c's current. */
+static __always_inline void tiny_make_current(struct mcache *c,
+					      unsigned long p, u32 *placed,
+					      struct mspan *s)
+{
+	c->tiny = p;
+	c->tiny_placed = placed;
+	c->tiny_freed = tiny_freed_by(placed);
+	c->tiny_span = s;
+	c->tiny_off = 0;
+}
+
+/*
+ * tiny_take_block()'s end when the block it retired, old, was complete:
+ * the new block p current, old back on the stack, and p returned.  Out
+ * of line and reached by a tail call, so that tiny_take_block() keeps
+ * nothing across a call: it saved five registers when it retired the
+ * old block before the new one was current, with tiny_block_dead() to
+ * call in between, and two now, for the compare-and-exchange's loop
+ * (measured, one boot each of the command tiny_alloc_bulk() names:
+ * batch256 allocations of 1 to 4 bytes 57, 66, 74 and 88 instructions
+ * an object with tiny_retire() called, before 569925e; 56, 64, 72 and
+ * 84 with its body inline, with tiny_alloc_slow() going straight to
+ * tiny_place_rest() and "freed" found from "placed"; 55, 63, 70 and 82
+ * with this).
+ */
+static noinline unsigned long tiny_took_complete(struct mcache *c,
+						 unsigned long p, u32 *placed,
+						 struct mspan *s,
+						 unsigned long old,
+						 u32 *old_placed)
+{
+	struct mspan *old_span = c->tiny_span;
+
+	tiny_make_current(c, p, placed, s);
+	tiny_block_dead(c, old_span, old_placed, old);
+	return p;
+}
+
 /*
  * Make the block on top of c's stack c's current block, its "placed"
  * word marks and TINY_EMPTY, at offset 0 (for the caller to move), and
@@ -298,9 +328,9 @@ static __always_inline unsigned long tiny_restart(struct mcache *c,
 static unsigned long tiny_take_block(struct mcache *c, u32 marks, bool missed)
 {
 	struct mcache_slot *slot = &c->slot[GOMEM_TINY_CLASS];
+	unsigned long p, old = c->tiny;
+	u32 *placed, *old_placed = c->tiny_placed;
 	const struct gomem_obj *o;
-	u32 *placed, *freed;
-	unsigned long p;
 	struct mspan *s;
 
 	if (!slot->n)
@@ -310,17 +340,15 @@ static unsigned long tiny_take_block(struct mcache *c, u32 marks, bool missed)
 	p = (unsigned long)o->p;
 	s = gomem_obj_span(o);
 	placed = o->state;
-	freed = tiny_freed_by(placed);
 	c->slot[GOMEM_TINY_CLASS].stats.allocs++;
 	c->stats.misses += missed;
-	WRITE_ONCE(*freed, tiny_anew(READ_ONCE(*freed)));
+	WRITE_ONCE(*tiny_freed_by(placed),
+		   tiny_anew(READ_ONCE(*tiny_freed_by(placed))));
 	WRITE_ONCE(*placed, marks | TINY_EMPTY);
-	tiny_retire_as(c);
-	c->tiny = p;
-	c->tiny_placed = placed;
-	c->tiny_freed = freed;
-	c->tiny_span = s;
-	c->tiny_off = 0;
+	/* The old block retired, as by tiny_retire(). */
+	if (old && tiny_retired_complete(old_placed, c->tiny_freed))
+		return tiny_took_complete(c, p, placed, s, old, old_placed);
+	tiny_make_current(c, p, placed, s);
 	return p;
 }
 
