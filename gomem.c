@@ -1743,7 +1743,7 @@ static __always_inline size_t gomem_free_section(struct mcache *c, void **ptrs,
 				c->bulk_left = left - (i - first);
 			}
 		} else if (span->kind == MSPAN_TINY) {
-			/* In runs within a block: see tiny_free_bulk(). */
+			/* In runs, one for each block: see tiny_free_bulk(). */
 			j = tiny_free_bulk(c, span, ptrs, i, end, zero);
 			if (!j)
 				break;

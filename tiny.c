@@ -588,14 +588,14 @@ static __always_inline bool tiny_next_fresh(struct mcache *c, size_t size)
  * when the last one filled: whole blocks straight off c's stack, filled
  * with up to n objects of size bytes into p, as long as more than a
  * block's worth are left, so that the last block the call places in
- * goes the usual way, and becomes current.  Each block is
- * filled as tiny_place() would fill it, and complete at once, never
- * current: its "placed" word final (with TINY_EMPTY, as every block
- * handed out has it), and "freed" the next generation with the bits of
- * the bytes where no object starts, as tiny_retire() would leave it.  No
- * other CPU sees the block until then (as in tiny_take_block()), and
- * none of its objects until the call returns, so plain stores.  How many
- * objects.  The mcache locked, c this CPU's.
+ * goes the usual way, and becomes current.  Each block is filled as
+ * tiny_place() would fill it, and complete at once, never current: its
+ * "placed" word final (with TINY_EMPTY, as every block handed out has
+ * it), and "freed" the next generation with the bits of the bytes where
+ * no object starts, as tiny_retire() would leave it.  No other CPU sees
+ * the block until then (as in tiny_take_block()), and none of its
+ * objects until the call returns, so plain stores.  How many objects.
+ * The mcache locked, c this CPU's.
  */
 static unsigned int tiny_put_blocks(struct mcache *c, size_t size, void **p,
 				    unsigned int n)
