@@ -129,9 +129,10 @@ gomem_pages_back() {
 	}
 }
 
-# Lines of the kernel log that are splats, since the log was last cleared.
+# Lines of the kernel log that are splats, since the log was last cleared:
+# splats.awk's, which vm-run uses too.  gomem's reports are counted apart.
 gomem_splats() {
-	dmesg | grep -E 'BUG:|WARNING:|KASAN:|Oops|possible circular locking|inconsistent lock state|sleeping function called from invalid context|Call Trace:'
+	dmesg | awk -v reports=1 -f "$GOMEM_DIR/selftests/splats.awk"
 }
 
 # gomem's reports of bad input, since the log was last cleared.
