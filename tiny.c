@@ -280,6 +280,25 @@ static __always_inline unsigned long tiny_restart(struct mcache *c,
 	return tiny_put(c, 0, size);
 }
 
+/*
+ * Hand out the block on top of c's stack of blocks, slot, and count it:
+ * its "freed" word a new generation with the bits done set, its "placed"
+ * word marks and TINY_EMPTY.  Nobody else sees the block until it is
+ * current or its objects are returned, so plain stores.  The stack not
+ * empty; the mcache locked, c this CPU's.
+ */
+static __always_inline const struct gomem_obj *
+tiny_pop(struct mcache_slot *slot, u32 marks, u32 done)
+{
+	const struct gomem_obj *o = &slot->objs[--slot->n];
+	u32 *placed = o->state, *freed = tiny_freed_by(placed);
+
+	WRITE_ONCE(*freed, tiny_anew(READ_ONCE(*freed)) | done);
+	WRITE_ONCE(*placed, marks | TINY_EMPTY);
+	slot->stats.allocs++;
+	return o;
+}
+
 /* Block p, whose "placed" word is at placed, of span s, c's current. */
 static __always_inline void tiny_make_current(struct mcache *c,
 					      unsigned long p, u32 *placed,
@@ -335,16 +354,11 @@ static unsigned long tiny_take_block(struct mcache *c, u32 marks, bool missed)
 
 	if (!slot->n)
 		return 0;
-	/* Nobody else sees the block yet. */
-	o = &slot->objs[--slot->n];
+	o = tiny_pop(slot, marks, 0);
 	p = (unsigned long)o->p;
 	s = gomem_obj_span(o);
 	placed = o->state;
-	c->slot[GOMEM_TINY_CLASS].stats.allocs++;
 	c->stats.misses += missed;
-	WRITE_ONCE(*tiny_freed_by(placed),
-		   tiny_anew(READ_ONCE(*tiny_freed_by(placed))));
-	WRITE_ONCE(*placed, marks | TINY_EMPTY);
 	/* The old block retired, as by tiny_retire(). */
 	if (old && tiny_retired_complete(old_placed, c->tiny_freed))
 		return tiny_took_complete(c, p, placed, s, old, old_placed);
@@ -601,22 +615,16 @@ static unsigned int tiny_put_blocks(struct mcache *c, size_t size, void **p,
 				    unsigned int n)
 {
 	struct mcache_slot *slot = &c->slot[GOMEM_TINY_CLASS];
-	unsigned int per = tiny_per[size], i = 0, k, blocks = 0;
-	u32 row = tiny_row[size], *placed, *freed;
+	unsigned int per = tiny_per[size], i = 0, k;
+	u32 row = tiny_row[size];
 	unsigned long b;
 
 	while (n - i > per && slot->n) {
-		b = (unsigned long)slot->objs[--slot->n].p;
-		placed = slot->objs[slot->n].state;
-		freed = tiny_freed_by(placed);
-		WRITE_ONCE(*freed, tiny_anew(READ_ONCE(*freed)) | (~row & TINY_DONE));
-		WRITE_ONCE(*placed, row | TINY_EMPTY);
+		b = (unsigned long)tiny_pop(slot, row, ~row & TINY_DONE)->p;
 		tiny_kasan_alloc(b, per * size);
 		for (k = 0; k < per; k++)
 			p[i++] = (void *)(b + k * size);
-		blocks++;
 	}
-	slot->stats.allocs += blocks;
 	return i;
 }
 
