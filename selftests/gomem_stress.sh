@@ -123,10 +123,10 @@ echo "# $OPS operations on $(grep -c ^processor /proc/cpuinfo) CPUs; faults from
 # kernel without one has no such file), and set back after.  Each CPU's
 # is written from a task on that CPU: 6.12.118's write stops the server
 # whether it runs or not, and stopping one that had already stopped
-# takes its bandwidth off running_bw a second time, the same underflow:
-# by its timing, what a fresh-clone make check hit 2 s in, when one CPU
-# wrote them all.  A CFS task on the CPU keeps its server running until
-# the write.
+# takes its bandwidth off running_bw a second time, the same underflow,
+# with the write on its stack (a make stress run, 7 s after boot), which
+# failed a fresh-clone make check 2 s in, when one CPU wrote them all.
+# A CFS task on the CPU keeps its server running until the write.
 # splats.awk leaves these warnings out should they come all the same.
 SERVER=/sys/kernel/debug/sched/fair_server
 for f in "$SERVER"/cpu*/runtime; do
