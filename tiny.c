@@ -281,11 +281,11 @@ static __always_inline unsigned long tiny_restart(struct mcache *c,
 }
 
 /*
- * Hand out the block on top of c's stack of blocks, slot, and count it:
- * its "freed" word a new generation with the bits done set, its "placed"
- * word marks and TINY_EMPTY.  Nobody else sees the block until it is
- * current or its objects are returned, so plain stores.  The stack not
- * empty; the mcache locked, c this CPU's.
+ * Hand out the block on top of a CPU's stack of blocks, slot, and count
+ * it: its "freed" word a new generation with the bits done set, its
+ * "placed" word marks and TINY_EMPTY.  Nobody else sees the block until
+ * it is current or its objects are returned, so plain stores.  The stack
+ * not empty; the mcache locked, slot this CPU's.
  */
 static __always_inline const struct gomem_obj *
 tiny_pop(struct mcache_slot *slot, u32 marks, u32 done)
@@ -606,10 +606,9 @@ static __always_inline bool tiny_next_fresh(struct mcache *c, size_t size)
  * tiny_place() would fill it, and complete at once, never current: its
  * "placed" word final (with TINY_EMPTY, as every block handed out has
  * it), and "freed" the next generation with the bits of the bytes where
- * no object starts, as tiny_retire() would leave it.  No other CPU sees
- * the block until then (as in tiny_take_block()), and none of its
- * objects until the call returns, so plain stores.  How many objects.
- * The mcache locked, c this CPU's.
+ * no object starts, as tiny_retire() would leave it, both written by
+ * tiny_pop(): no other CPU sees the block until the call returns its
+ * objects.  How many objects.  The mcache locked, c this CPU's.
  */
 static unsigned int tiny_put_blocks(struct mcache *c, size_t size, void **p,
 				    unsigned int n)
